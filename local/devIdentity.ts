@@ -1,0 +1,108 @@
+/**
+ * The local development identity: a signing key kept in the git-ignored
+ * `.dev/` folder (created on first use), the JWKS the local runner trusts,
+ * and tokens shaped like Entra ID v2.0 access tokens. Nothing deployed trusts
+ * this key: the deployment reads keys from Entra ID (AUTH_JWKS_URI).
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
+
+export const DEV_TENANT_ID = "d0d0d0d0-0000-4000-8000-000000000001";
+export const DEV_USER_ID = "d0d0d0d0-0000-4000-8000-0000000000a1";
+export const DEV_CLIENT_APP_ID = "d0d0d0d0-0000-4000-8000-0000000000c1";
+export const DEV_AUDIENCE = "api://team-operations-local";
+export const DEFAULT_SCOPES = "TeamsAsyncOperation.ReadWrite";
+export const DEFAULT_APP_ROLES = "TeamsAsyncOperation.ReadWrite.All";
+
+/** The project root: two levels above dist/local. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export function devDir(): string {
+  return process.env.TEAMOPS_DEV_DIR ?? join(PROJECT_ROOT, ".dev");
+}
+
+export interface DevKeys {
+  readonly privateJwk: JWK;
+  readonly jwksFile: string;
+}
+
+/** Writes a file whole or not at all, so concurrent first uses cannot see half a key. */
+function writeAtomically(file: string, content: string): void {
+  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(temp, content, { mode: 0o600 });
+  renameSync(temp, file);
+}
+
+/** Loads the development signing key, creating it (and the JWKS beside it) on first use. */
+export async function ensureDevKeys(dir = devDir()): Promise<DevKeys> {
+  mkdirSync(dir, { recursive: true });
+  const keyFile = join(dir, "signing-key.json");
+  const jwksFile = join(dir, "jwks.json");
+  let privateJwk: JWK;
+  try {
+    privateJwk = JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
+  } catch {
+    const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+    privateJwk = await exportJWK(privateKey);
+    privateJwk.kid = await calculateJwkThumbprint(privateJwk);
+    privateJwk.alg = "RS256";
+    privateJwk.use = "sig";
+    try {
+      writeFileSync(keyFile, JSON.stringify(privateJwk), { flag: "wx", mode: 0o600 });
+    } catch {
+      // Another process created it first: use theirs.
+      privateJwk = JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
+    }
+  }
+  const { kty, n, e, kid, alg, use } = privateJwk;
+  writeAtomically(jwksFile, JSON.stringify({ keys: [{ kty, n, e, kid, alg, use }] }));
+  return { privateJwk, jwksFile };
+}
+
+export interface TokenOptions {
+  tenant?: string;
+  user?: string;
+  scopes?: string;
+  groups?: readonly string[];
+  app?: boolean;
+  roles?: string;
+  audience?: string;
+  issuer?: string;
+  /** Seconds from now; negative means already expired. */
+  expiresIn?: number;
+  /** Seconds from now before which the token is not valid. */
+  notBefore?: number;
+  /** Extra claims, for tests (e.g. `_claim_names` for group overage). */
+  extraClaims?: Record<string, unknown>;
+}
+
+/** Signs a token shaped like an Entra ID v2.0 access token with the development key. */
+export async function mintDevToken(options: TokenOptions = {}, keys?: DevKeys): Promise<string> {
+  const { privateJwk } = keys ?? (await ensureDevKeys());
+  const tenant = options.tenant ?? DEV_TENANT_ID;
+  const now = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> = { tid: tenant, ver: "2.0", azp: DEV_CLIENT_APP_ID, ...options.extraClaims };
+  if (options.app) {
+    claims.roles = (options.roles ?? DEFAULT_APP_ROLES).split(" ").filter(Boolean);
+    claims.idtyp = "app";
+    claims.oid = DEV_CLIENT_APP_ID;
+  } else {
+    claims.scp = options.scopes ?? DEFAULT_SCOPES;
+    claims.oid = options.user ?? DEV_USER_ID;
+    if (options.groups) claims.groups = [...options.groups];
+    if (options.roles) claims.roles = options.roles.split(" ").filter(Boolean);
+  }
+  const key = await importJWK(privateJwk, "RS256");
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: privateJwk.kid })
+    .setIssuer(options.issuer ?? `https://login.microsoftonline.com/${tenant}/v2.0`)
+    .setAudience(options.audience ?? DEV_AUDIENCE)
+    .setSubject(String(claims.oid))
+    .setIssuedAt(now)
+    .setNotBefore(now + (options.notBefore ?? 0))
+    .setExpirationTime(now + (options.expiresIn ?? 3600))
+    .sign(key);
+}

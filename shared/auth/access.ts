@@ -1,0 +1,118 @@
+/**
+ * Who the caller is and what it may do. Delegated tokens (a user through an
+ * app) carry scopes in `scp` and act only on teams in their `groups` claim;
+ * application tokens carry roles in `roles`, no `scp`, and act on any team of
+ * their tenant. A user's app roles never give tenant-wide reach.
+ */
+import type { JWTPayload } from "jose";
+import { ErrorCode, GraphError } from "../http/graphError.js";
+import type { CreatedBy } from "../operations/model.js";
+
+export const PERMISSIONS = {
+  delegated: { read: "TeamsAsyncOperation.Read", write: "TeamsAsyncOperation.ReadWrite" },
+  application: { read: "TeamsAsyncOperation.Read.All", write: "TeamsAsyncOperation.ReadWrite.All" },
+} as const;
+
+export type AccessLevel = "read" | "write";
+
+interface CallerBase {
+  readonly tenantId: string;
+}
+export interface DelegatedCaller extends CallerBase {
+  readonly kind: "delegated";
+  readonly userId: string | undefined;
+  readonly appId: string | undefined;
+  readonly scopes: ReadonlySet<string>;
+  /** The groups claim; `overage` when Entra ID moved it out of the token. */
+  readonly groups: ReadonlySet<string> | "overage";
+}
+export interface ApplicationCaller extends CallerBase {
+  readonly kind: "application";
+  readonly appId: string | undefined;
+  readonly servicePrincipalId: string | undefined;
+  readonly roles: ReadonlySet<string>;
+}
+export type Caller = DelegatedCaller | ApplicationCaller;
+
+const forbidden = (message: string) => new GraphError(403, ErrorCode.accessDenied, message);
+
+function words(value: unknown): Set<string> {
+  return new Set(typeof value === "string" ? value.split(" ").filter(Boolean) : []);
+}
+
+function strings(value: unknown): Set<string> {
+  return new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+export function callerFromClaims(claims: JWTPayload & { tid: string }): Caller {
+  const appId = optionalString(claims.azp) ?? optionalString(claims.appid);
+  if (claims.scp !== undefined) {
+    const claimNames = claims._claim_names as Record<string, unknown> | undefined;
+    const overage = claims.groups === undefined && claimNames !== undefined && "groups" in claimNames;
+    return {
+      kind: "delegated",
+      tenantId: claims.tid,
+      userId: optionalString(claims.oid),
+      appId,
+      scopes: words(claims.scp),
+      groups: overage ? "overage" : new Set([...strings(claims.groups)].map((g) => g.toLowerCase())),
+    };
+  }
+  return {
+    kind: "application",
+    tenantId: claims.tid,
+    appId,
+    servicePrincipalId: optionalString(claims.oid),
+    roles: strings(claims.roles),
+  };
+}
+
+/** Refuses a caller without the permission an access level needs, naming what is missing. */
+export function requirePermission(caller: Caller, level: AccessLevel): void {
+  if (caller.kind === "delegated") {
+    const { read, write } = PERMISSIONS.delegated;
+    const ok = level === "write" ? caller.scopes.has(write) : caller.scopes.has(read) || caller.scopes.has(write);
+    if (!ok) {
+      throw forbidden(
+        `The token lacks the delegated permission ${level === "write" ? write : `${read} or ${write}`} (scp).`,
+      );
+    }
+    return;
+  }
+  const { read, write } = PERMISSIONS.application;
+  const ok = level === "write" ? caller.roles.has(write) : caller.roles.has(read) || caller.roles.has(write);
+  if (!ok) {
+    throw forbidden(
+      `The token lacks the application permission ${level === "write" ? write : `${read} or ${write}`} (roles).`,
+    );
+  }
+}
+
+/** Refuses a caller that may not act on the team. `/me` routes also refuse application tokens. */
+export function requireTeamAccess(caller: Caller, teamId: string, viaMe: boolean): void {
+  if (caller.kind === "application") {
+    if (viaMe)
+      throw forbidden("The /me routes need a delegated (user) token; application tokens have no signed-in user.");
+    return;
+  }
+  if (caller.groups === "overage") {
+    throw forbidden(
+      "The token's groups claim overflowed (group overage), so team membership cannot be checked; configure the app registration to emit groups assigned to the application.",
+    );
+  }
+  if (!caller.groups.has(teamId.toLowerCase())) {
+    throw forbidden(
+      viaMe ? "The signed-in user is not a member of this group." : "The signed-in user is not a member of this team.",
+    );
+  }
+}
+
+export function createdBy(caller: Caller): CreatedBy {
+  return caller.kind === "delegated"
+    ? { kind: "user", objectId: caller.userId, appId: caller.appId }
+    : { kind: "application", objectId: caller.servicePrincipalId, appId: caller.appId };
+}

@@ -1,0 +1,200 @@
+/**
+ * Every setting the app reads, in one catalogue. The Bicep template, the
+ * sample settings file and the README are checked against this list by tests,
+ * so none of them can drift from what the code actually reads.
+ */
+
+export interface SettingSpec {
+  readonly name: string;
+  readonly description: string;
+  /** Value used when the setting is absent (undefined: no default). */
+  readonly default?: string;
+  /** Only meaningful on a developer machine; never set by the deployment. */
+  readonly localOnly?: boolean;
+  /** Read by the Functions host or a binding, not by our code directly. */
+  readonly host?: boolean;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { name: "COSMOS_ENDPOINT", description: "Cosmos DB account endpoint (https://<account>.documents.azure.com:443/)." },
+  { name: "COSMOS_DATABASE", description: "Cosmos DB database name.", default: "teamops" },
+  {
+    name: "COSMOS_CONTAINER",
+    description: "Cosmos DB container of operations (partition key /teamId).",
+    default: "operations",
+  },
+  {
+    name: "COSMOS_KEY",
+    description: "Account key, only for the local embedded store or the emulator. Absent: managed identity (Entra ID).",
+    localOnly: true,
+  },
+  {
+    name: "AZURE_CLIENT_ID",
+    description: "Client id of the user-assigned managed identity used for Cosmos DB and Storage.",
+  },
+  {
+    name: "AUTH_AUDIENCES",
+    description: "Comma-separated token audiences accepted: the API's client id and/or App ID URI.",
+  },
+  {
+    name: "AUTH_TENANTS",
+    description:
+      "Comma-separated tenant ids whose tokens are accepted, or * for any tenant (each tenant sees only its own operations).",
+  },
+  {
+    name: "AUTH_JWKS_URI",
+    description: "Where token signing keys are published.",
+    default: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+  },
+  {
+    name: "AUTH_JWKS_FILE",
+    description:
+      "Path to a JWKS file with the local development signing key; used instead of AUTH_JWKS_URI on a developer machine.",
+    localOnly: true,
+  },
+  {
+    name: "PUBLIC_BASE_URL",
+    description:
+      "Public base URL (scheme and host) used in Location and @odata.context behind a proxy; default: the request's own.",
+    default: "",
+  },
+  { name: "OPERATION_TTL_DAYS", description: "Days a finished operation is kept before it expires.", default: "30" },
+  { name: "RETRY_AFTER_SECONDS", description: "Retry-After sent while an operation has not finished.", default: "5" },
+  {
+    name: "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    description: "Application Insights connection string; absent: no telemetry.",
+  },
+  {
+    name: "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    description:
+      "Entra ID authentication for telemetry ingestion: ClientId=<managed identity client id>;Authorization=AAD.",
+  },
+  {
+    name: "AzureWebJobsStorage__credential",
+    description: "managedidentity: the host storage connection uses Entra ID.",
+    host: true,
+  },
+  { name: "AzureWebJobsStorage__clientId", description: "Client id of the identity for host storage.", host: true },
+  {
+    name: "AzureWebJobsStorage__blobServiceUri",
+    description: "Blob endpoint of the host storage account.",
+    host: true,
+  },
+  {
+    name: "AzureWebJobsStorage__queueServiceUri",
+    description: "Queue endpoint of the host storage account.",
+    host: true,
+  },
+];
+
+export interface AppConfig {
+  readonly cosmos: {
+    readonly endpoint: string;
+    readonly database: string;
+    readonly container: string;
+    readonly key: string | undefined;
+    readonly managedIdentityClientId: string | undefined;
+  };
+  readonly auth: {
+    readonly audiences: readonly string[];
+    /** `"*"` accepts any tenant; otherwise the allow-list. */
+    readonly tenants: readonly string[] | "*";
+    readonly jwksUri: string;
+    readonly jwksFile: string | undefined;
+  };
+  readonly publicBaseUrl: string | undefined;
+  readonly operationTtlSeconds: number;
+  readonly retryAfterSeconds: number;
+}
+
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(`Configuration error: ${message}`);
+    this.name = "ConfigurationError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function setting(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  if (value) return value;
+  return SETTINGS.find((s) => s.name === name)?.default || undefined;
+}
+
+function required(env: Env, name: string): string {
+  const value = setting(env, name);
+  if (!value) throw new ConfigurationError(`${name} is required (see local.settings.sample.json).`);
+  return value;
+}
+
+function positiveInteger(env: Env, name: string): number {
+  const raw = required(env, name);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigurationError(`${name} must be a positive whole number, not "${raw}".`);
+  }
+  return value;
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads and checks the configuration; refuses an incomplete or contradictory one rather than run open. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const tenantsRaw = required(env, "AUTH_TENANTS");
+  let tenants: readonly string[] | "*";
+  if (tenantsRaw === "*") {
+    tenants = "*";
+  } else {
+    tenants = list(tenantsRaw).map((t) => t.toLowerCase());
+    const bad = tenants.filter((t) => !GUID.test(t));
+    if (bad.length > 0 || tenants.length === 0) {
+      throw new ConfigurationError(`AUTH_TENANTS must be * or a comma-separated list of tenant GUIDs.`);
+    }
+  }
+  const audiences = list(required(env, "AUTH_AUDIENCES"));
+  if (audiences.length === 0) throw new ConfigurationError("AUTH_AUDIENCES must name at least one audience.");
+
+  const jwksFile = setting(env, "AUTH_JWKS_FILE");
+  const jwksUri = required(env, "AUTH_JWKS_URI");
+  if (!jwksFile && !/^https:\/\/|^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(jwksUri)) {
+    throw new ConfigurationError("AUTH_JWKS_URI must be an https URL (plain http only on loopback).");
+  }
+  if (jwksFile && env.WEBSITE_SITE_NAME) {
+    throw new ConfigurationError("AUTH_JWKS_FILE is for local development only and is refused in Azure.");
+  }
+
+  const publicBaseUrl = setting(env, "PUBLIC_BASE_URL");
+  if (publicBaseUrl && !/^https?:\/\/[^/?#]+$/.test(publicBaseUrl.replace(/\/$/, ""))) {
+    throw new ConfigurationError("PUBLIC_BASE_URL must be a scheme and host, like https://api.contoso.com.");
+  }
+
+  return {
+    cosmos: {
+      endpoint: required(env, "COSMOS_ENDPOINT"),
+      database: required(env, "COSMOS_DATABASE"),
+      container: required(env, "COSMOS_CONTAINER"),
+      key: setting(env, "COSMOS_KEY"),
+      managedIdentityClientId: setting(env, "AZURE_CLIENT_ID"),
+    },
+    auth: { audiences, tenants, jwksUri, jwksFile },
+    publicBaseUrl: publicBaseUrl?.replace(/\/$/, ""),
+    operationTtlSeconds: positiveInteger(env, "OPERATION_TTL_DAYS") * 86_400,
+    retryAfterSeconds: positiveInteger(env, "RETRY_AFTER_SECONDS"),
+  };
+}
+
+let cached: AppConfig | undefined;
+
+/** The process-wide configuration, read once. */
+export function config(): AppConfig {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,197 @@
+/**
+ * Graph's wire conventions: request ids, the Prefer header, JSON bodies read
+ * within bounds, error bodies and the URLs a response points at.
+ */
+import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import { ErrorCode, GraphError, type ErrorDetail, badRequest } from "./graphError.js";
+
+/** The largest request body accepted; a valid operation is well under 8 KB. */
+export const MAX_BODY_BYTES = 32 * 1024;
+const CLIENT_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+export interface Preferences {
+  readonly returnMinimal: boolean;
+  readonly includeUnknownEnumMembers: boolean;
+}
+
+/** What every response needs to know about its request. */
+export interface WireContext {
+  readonly requestId: string;
+  readonly clientRequestId: string | undefined;
+  /** Scheme and host the client used (or the configured public base URL), without a trailing slash. */
+  readonly baseUrl: string;
+  readonly preferences: Preferences;
+}
+
+export function wireContext(request: HttpRequest, requestId: string, publicBaseUrl: string | undefined): WireContext {
+  const clientRequestId = request.headers.get("client-request-id") ?? undefined;
+  return {
+    requestId,
+    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
+    baseUrl: publicBaseUrl ?? new URL(request.url).origin,
+    preferences: parsePrefer(request.headers.get("prefer")),
+  };
+}
+
+/** RFC 7240: preferences a server does not understand are ignored, not errors. */
+export function parsePrefer(header: string | null): Preferences {
+  const tokens = new Set(
+    (header ?? "").split(",").map((p) =>
+      p
+        .split(";")[0]!
+        .trim()
+        .toLowerCase()
+        .replace(/\s*=\s*/, "="),
+    ),
+  );
+  return {
+    returnMinimal: tokens.has("return=minimal"),
+    includeUnknownEnumMembers: tokens.has("include-unknown-enum-members"),
+  };
+}
+
+/** Headers every response carries. */
+export function baseHeaders(wire: WireContext): Record<string, string> {
+  const headers: Record<string, string> = { "request-id": wire.requestId };
+  if (wire.clientRequestId) headers["client-request-id"] = wire.clientRequestId;
+  return headers;
+}
+
+/** `Preference-Applied` for the preferences this response honoured. */
+export function preferenceApplied(applied: readonly string[]): Record<string, string> {
+  return applied.length > 0 ? { "Preference-Applied": applied.join(", ") } : {};
+}
+
+function graphDate(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, "");
+}
+
+export function errorResponse(error: GraphError, wire: WireContext, now = new Date()): HttpResponseInit {
+  const body: {
+    error: {
+      code: string;
+      message: string;
+      target?: string;
+      details?: readonly ErrorDetail[];
+      innerError: Record<string, string>;
+    };
+  } = {
+    error: {
+      code: error.code,
+      message: error.message,
+      innerError: { date: graphDate(now), "request-id": wire.requestId },
+    },
+  };
+  if (error.target) body.error.target = error.target;
+  if (error.details.length > 0) body.error.details = error.details;
+  if (wire.clientRequestId) body.error.innerError["client-request-id"] = wire.clientRequestId;
+  return {
+    status: error.status,
+    headers: { ...baseHeaders(wire), ...error.headers, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  };
+}
+
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  wire: WireContext,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  return {
+    status,
+    headers: {
+      ...baseHeaders(wire),
+      ...headers,
+      "Content-Type":
+        "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
+    },
+    body: JSON.stringify(body),
+  };
+}
+
+export function emptyResponse(
+  status: number,
+  wire: WireContext,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  return { status, headers: { ...baseHeaders(wire), ...headers } };
+}
+
+function isJsonMediaType(contentType: string | null): boolean {
+  if (!contentType) return false;
+  const [type, ...params] = contentType.split(";").map((p) => p.trim().toLowerCase());
+  if (type !== "application/json") return false;
+  return params.every((p) => !p.startsWith("charset=") || /^charset="?utf-8"?$/.test(p));
+}
+
+async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new GraphError(413, ErrorCode.payloadTooLarge, `The request body is larger than ${maxBytes} bytes.`);
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  if (!request.body) return new Uint8Array();
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads a JSON body within bounds: 415 unless it is JSON in UTF-8, 413 past
+ * the size limit (checked before parsing), 400 when it is not well-formed or
+ * uses keys that could pollute prototypes.
+ */
+export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  if (!isJsonMediaType(request.headers.get("content-type"))) {
+    throw new GraphError(
+      415,
+      ErrorCode.unsupportedMediaType,
+      "The request body must be JSON: Content-Type: application/json.",
+    );
+  }
+  const bytes = await readBounded(request, maxBytes);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw badRequest("The request body is not valid UTF-8.");
+  }
+  if (text.trim() === "") throw badRequest("The request body is empty; a JSON object is required.");
+  const pollutingKeys: string[] = [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text, function (this: unknown, key: string, value: unknown) {
+      if (FORBIDDEN_KEYS.has(key)) pollutingKeys.push(key);
+      return value;
+    });
+  } catch {
+    throw badRequest("The request body is not well-formed JSON.");
+  }
+  if (pollutingKeys.length > 0) {
+    throw badRequest(`The request body uses a forbidden property name: ${[...new Set(pollutingKeys)].join(", ")}.`, {
+      details: [...new Set(pollutingKeys)].map((k) => ({
+        code: "forbiddenProperty",
+        target: k,
+        message: `'${k}' is not allowed.`,
+      })),
+    });
+  }
+  return parsed;
+}
+
+/** The absolute URL of a path under the API, e.g. `/v1.0/teams/...`. */
+export function absoluteUrl(wire: WireContext, path: string): string {
+  return `${wire.baseUrl}${path}`;
+}

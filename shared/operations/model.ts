@@ -1,0 +1,132 @@
+/**
+ * The teamsAsyncOperation resource: its enums, its stored document and its
+ * Graph representation. Rules about how an operation may change live in
+ * `rules.ts`; this file only says what an operation is and how it is written.
+ */
+
+export const OPERATION_TYPES = [
+  "invalid",
+  "cloneTeam",
+  "archiveTeam",
+  "unarchiveTeam",
+  "createTeam",
+  "unknownFutureValue",
+  "teamifyGroup",
+  "createChannel",
+  "archiveChannel",
+  "unarchiveChannel",
+] as const;
+export type OperationType = (typeof OPERATION_TYPES)[number];
+
+export const OPERATION_STATUSES = [
+  "invalid",
+  "notStarted",
+  "inProgress",
+  "succeeded",
+  "failed",
+  "unknownFutureValue",
+] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+
+export const UNKNOWN_FUTURE_VALUE = "unknownFutureValue";
+
+/** Graph's evolvable-enum pattern: members declared after the sentinel are hidden from clients that did not opt in. */
+export function isEvolvableMember(members: readonly string[], value: string): boolean {
+  return members.indexOf(value) > members.indexOf(UNKNOWN_FUTURE_VALUE);
+}
+
+/** Members a client may send: everything but the sentinel, the evolvable ones only with the opt-in. */
+export function acceptedMembers(members: readonly string[], includeUnknownEnumMembers: boolean): string[] {
+  return members.filter(
+    (m) => m !== UNKNOWN_FUTURE_VALUE && (includeUnknownEnumMembers || !isEvolvableMember(members, m)),
+  );
+}
+
+export interface OperationError {
+  code: string | null;
+  message: string | null;
+}
+
+/** Who created an operation: recorded for audit, never returned. */
+export interface CreatedBy {
+  readonly kind: "user" | "application";
+  readonly objectId: string | undefined;
+  readonly appId: string | undefined;
+}
+
+/** The Cosmos DB document. `id` is tenant-scoped so two tenants can never collide or learn of each other. */
+export interface OperationDocument {
+  id: string;
+  teamId: string;
+  tenantId: string;
+  operationId: string;
+  operationType: OperationType;
+  status: OperationStatus;
+  createdDateTime: string;
+  lastActionDateTime: string;
+  attemptsCount: number;
+  targetResourceId: string | null;
+  targetResourceLocation: string | null;
+  error: OperationError | null;
+  createdBy: CreatedBy;
+  /** Seconds to live once finished (Cosmos per-item TTL); absent while running. */
+  ttl?: number;
+}
+
+/** A document as read back from the store, with the concurrency token. */
+export interface StoredOperation {
+  readonly document: OperationDocument;
+  readonly etag: string;
+}
+
+export function documentId(tenantId: string, operationId: string): string {
+  return `${tenantId}:${operationId}`;
+}
+
+export const ENTITY_TYPE = "#microsoft.graph.teamsAsyncOperation";
+
+/** The representation's properties, in Graph's order. */
+export const REPRESENTATION_PROPERTIES = [
+  "id",
+  "operationType",
+  "createdDateTime",
+  "status",
+  "lastActionDateTime",
+  "attemptsCount",
+  "targetResourceId",
+  "targetResourceLocation",
+  "error",
+] as const;
+export type RepresentationProperty = (typeof REPRESENTATION_PROPERTIES)[number];
+
+export interface RepresentationOptions {
+  readonly includeUnknownEnumMembers: boolean;
+  readonly select?: readonly RepresentationProperty[];
+}
+
+function visibleMember<T extends string>(members: readonly string[], value: T, include: boolean): T {
+  return !include && isEvolvableMember(members, value) ? (UNKNOWN_FUTURE_VALUE as T) : value;
+}
+
+/** The Graph representation of a stored operation: only public properties, enums folded as the client asked. */
+export function toRepresentation(doc: OperationDocument, options: RepresentationOptions): Record<string, unknown> {
+  const include = options.includeUnknownEnumMembers;
+  const all: Record<RepresentationProperty, unknown> = {
+    id: doc.operationId,
+    operationType: visibleMember(OPERATION_TYPES, doc.operationType, include),
+    createdDateTime: doc.createdDateTime,
+    status: visibleMember(OPERATION_STATUSES, doc.status, include),
+    lastActionDateTime: doc.lastActionDateTime,
+    attemptsCount: doc.attemptsCount,
+    targetResourceId: doc.targetResourceId,
+    targetResourceLocation: doc.targetResourceLocation,
+    error: doc.error ? { code: doc.error.code, message: doc.error.message } : null,
+  };
+  const out: Record<string, unknown> = {};
+  for (const property of options.select ?? REPRESENTATION_PROPERTIES) out[property] = all[property];
+  return out;
+}
+
+export function isFinished(status: OperationStatus): boolean {
+  return status === "succeeded" || status === "failed";
+}
