@@ -1,0 +1,54 @@
+/**
+ * What the function files register with the Functions runtime: loaded
+ * through the same `@azure/functions-core` interface the host's worker
+ * provides, from the files package.json `main` names.
+ */
+import { describe, expect, it } from "vitest";
+import { loadFunctionApp } from "../../local/functionsHost.js";
+import { PROJECT_ROOT } from "../support/stack.js";
+
+describe("function registrations", () => {
+  it("registers exactly the expected HTTP routes, methods and authLevel", async () => {
+    Object.assign(process.env, {
+      COSMOS_ENDPOINT: "http://127.0.0.1:1/",
+      AUTH_AUDIENCES: "api://test",
+      AUTH_TENANTS: "*",
+      AUTH_JWKS_URI: "http://127.0.0.1:1/keys",
+    });
+    const functions = await loadFunctionApp(PROJECT_ROOT);
+    const http = functions
+      .filter((f) => f.trigger.type === "httpTrigger")
+      .map((f) => ({
+        name: f.name,
+        route: f.trigger.route,
+        methods: f.trigger.methods,
+        authLevel: f.trigger.authLevel,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    expect(http).toEqual([
+      {
+        name: "createMyOperation",
+        route: "me/joinedGroups/{groupId}/team/operations",
+        methods: ["POST"],
+        authLevel: "anonymous",
+      },
+      {
+        name: "createMyOperationRef",
+        route: "me/joinedGroups/{groupId}/team/operations/$ref",
+        methods: ["POST"],
+        authLevel: "anonymous",
+      },
+      { name: "createOperation", route: "teams/{teamId}/operations", methods: ["POST"], authLevel: "anonymous" },
+      {
+        name: "createOperationRef",
+        route: "teams/{teamId}/operations/$ref",
+        methods: ["POST"],
+        authLevel: "anonymous",
+      },
+      { name: "health", route: "health", methods: ["GET"], authLevel: "anonymous" },
+    ]);
+    for (const fn of functions) {
+      expect(fn.bindings.$return?.type, fn.name).toBe("http");
+    }
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Starts the real parts for an integration test: the embedded Cosmos DB
+ * server (in this process, so the test can read the store through
+ * `@azure/cosmos`) and the local runner (a child process, `node
+ * dist/local/runner.js`, exactly what `npm start` runs), both on free
+ * loopback ports, and stops them afterwards.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { CosmosClient, type Container } from "@azure/cosmos";
+import { ensureDevKeys, mintDevToken, type DevKeys, type TokenOptions } from "../../local/devIdentity.js";
+import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
+import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, "..", "..");
+
+export interface Stack {
+  readonly baseUrl: string;
+  readonly container: Container;
+  readonly devDir: string;
+  token(options?: TokenOptions): Promise<string>;
+  /** Every stored document, for checking what a request did (or did not) store. */
+  documents(): Promise<Record<string, unknown>[]>;
+  stop(): Promise<void>;
+  /** Everything the runner printed, for diagnosing a failure. */
+  output(): string;
+}
+
+export interface StackOptions {
+  readonly env?: Record<string, string>;
+}
+
+function waitForListening(child: ChildProcess, output: () => string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`runner did not start:\n${output()}`)), 60_000);
+    child.stdout!.on("data", () => {
+      const match = /listening on (http:\/\/\S+)/.exec(output());
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolvePromise(match[1]);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`runner exited with ${code}:\n${output()}`));
+    });
+  });
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const devDir = mkdtempSync(join(tmpdir(), "teamops-dev-"));
+  const keys: DevKeys = await ensureDevKeys(devDir);
+  const cosmos: EmbeddedCosmos = await startEmbeddedCosmos();
+  const database = "teamops";
+  const containerName = "operations";
+  await ensureLocalContainer(cosmos.endpoint, cosmos.key, database, containerName);
+  const client = new CosmosClient({
+    endpoint: cosmos.endpoint,
+    key: cosmos.key,
+    ...cosmosClientOptions(cosmos.endpoint),
+  });
+  const container = client.database(database).container(containerName);
+
+  let printed = "";
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, "dist/local/runner.js")], {
+    cwd: PROJECT_ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: "0",
+      COSMOS_ENDPOINT: cosmos.endpoint,
+      COSMOS_KEY: cosmos.key,
+      COSMOS_DATABASE: database,
+      COSMOS_CONTAINER: containerName,
+      TEAMOPS_DEV_DIR: devDir,
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+  const output = () => printed;
+  let baseUrl: string;
+  try {
+    baseUrl = await waitForListening(child, output);
+  } catch (error) {
+    child.kill("SIGKILL");
+    await cosmos.close();
+    throw error;
+  }
+
+  return {
+    baseUrl,
+    container,
+    devDir,
+    token: (tokenOptions) => mintDevToken(tokenOptions, keys),
+    documents: async () => (await container.items.readAll<Record<string, unknown>>().fetchAll()).resources,
+    output,
+    stop: async () => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+      client.dispose();
+      await cosmos.close();
+      rmSync(devDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../shared/config.js";
+
+const complete = {
+  COSMOS_ENDPOINT: "https://acct.documents.azure.com:443/",
+  AUTH_AUDIENCES: "api://team-operations, 6a0e4c9d-1111-4222-8333-944455556666",
+  AUTH_TENANTS: "D0D0D0D0-0000-4000-8000-000000000001",
+};
+
+describe("configuration", () => {
+  it("reads a complete configuration with documented defaults", () => {
+    const config = loadConfig(complete);
+    expect(config.cosmos).toEqual({
+      endpoint: complete.COSMOS_ENDPOINT,
+      database: "teamops",
+      container: "operations",
+      key: undefined,
+      managedIdentityClientId: undefined,
+    });
+    expect(config.auth.audiences).toEqual(["api://team-operations", "6a0e4c9d-1111-4222-8333-944455556666"]);
+    expect(config.auth.tenants).toEqual(["d0d0d0d0-0000-4000-8000-000000000001"]);
+    expect(config.auth.jwksUri).toBe("https://login.microsoftonline.com/common/discovery/v2.0/keys");
+    expect(config.operationTtlSeconds).toBe(30 * 86_400);
+    expect(config.retryAfterSeconds).toBe(5);
+  });
+
+  it.each([
+    [{ ...complete, COSMOS_ENDPOINT: "" }, /COSMOS_ENDPOINT is required/],
+    [{ ...complete, AUTH_TENANTS: undefined }, /AUTH_TENANTS is required/],
+    [{ ...complete, AUTH_TENANTS: "contoso.com" }, /AUTH_TENANTS must be \*/],
+    [{ ...complete, AUTH_AUDIENCES: " , " }, /AUTH_AUDIENCES/],
+    [{ ...complete, AUTH_JWKS_URI: "http://login.example.com/keys" }, /must be an https URL/],
+    [{ ...complete, AUTH_JWKS_FILE: "/tmp/jwks.json", WEBSITE_SITE_NAME: "app" }, /local development only/],
+    [{ ...complete, OPERATION_TTL_DAYS: "0" }, /OPERATION_TTL_DAYS must be a positive whole number/],
+    [{ ...complete, PUBLIC_BASE_URL: "https://api.contoso.com/v1.0" }, /PUBLIC_BASE_URL must be a scheme and host/],
+  ])("refuses an incomplete or contradictory configuration (%#)", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe("local.settings.sample.json", () => {
+  it("lists every setting the app reads", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { SETTINGS } = await import("../../shared/config.js");
+    const sample = JSON.parse(readFileSync(new URL("../../local.settings.sample.json", import.meta.url), "utf8")) as {
+      Values: Record<string, string>;
+    };
+    const appSettings = SETTINGS.filter((s) => !s.host).map((s) => s.name);
+    expect(Object.keys(sample.Values)).toEqual(expect.arrayContaining(appSettings));
+  });
+});
