@@ -2,65 +2,288 @@
  * The HTTP handlers of the operations API. Each one reads the request, calls
  * the operation rules and the store, and writes Graph's answer.
  */
+import { createHash } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { createdBy } from "../auth/access.js";
+import { badRequest, conflict, GraphError, notFound } from "../http/graphError.js";
+import { filterToSql, parseCollectionQuery, type CollectionQuery } from "../http/odata.js";
 import type { ApiRequest } from "../http/pipeline.js";
 import {
   absoluteUrl,
   emptyResponse,
+  etagHeader,
   jsonResponse,
+  parsePreconditions,
+  preconditionMatches,
   preferenceApplied,
   readJsonBody,
   type WireContext,
 } from "../http/wire.js";
-import { ENTITY_TYPE, toRepresentation, type StoredOperation } from "../operations/model.js";
-import { newOperationDocument } from "../operations/rules.js";
-import { parseCreateBody } from "../operations/schema.js";
-import { operationStore } from "../store/operationStore.js";
+import { ENTITY_TYPE, isFinished, toRepresentation, type StoredOperation } from "../operations/model.js";
+import { applyUpdate, bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
+import { OPERATION_ID, parseCreateBody, parseUpdateBody } from "../operations/schema.js";
+import {
+  InvalidContinuationError,
+  operationStore,
+  preconditionFailed,
+  type OperationStore,
+} from "../store/operationStore.js";
+
+/** How often a PATCH without If-Match re-reads and retries when a concurrent write got in first. */
+const UPDATE_ATTEMPTS = 5;
+const REPEATABILITY_ID = /^[\x21-\x7e]{1,128}$/;
+const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+function store(api: ApiRequest): Promise<OperationStore> {
+  return operationStore(() => api.config.cosmos);
+}
 
 function operationPath(teamId: string, operationId: string): string {
   return `/v1.0/teams/${teamId}/operations/${encodeURIComponent(operationId)}`;
 }
 
-function entityContext(wire: WireContext, teamId: string): string {
-  return absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations/$entity`);
+function operationIdFrom(api: ApiRequest): string {
+  const id = api.request.params.operationId ?? "";
+  if (!OPERATION_ID.test(id)) {
+    throw badRequest("The operationId in the path is not a valid operation id.", {
+      target: "operationId",
+      details: [{ code: "invalidValue", target: "operationId", message: "1-128 letters, digits, '-', '_' or '.'." }],
+    });
+  }
+  return id;
 }
 
-/** The ETag header value: Cosmos's own `_etag`, already a quoted string. */
-function etagHeader(etag: string): string {
-  return etag.startsWith('"') || etag.startsWith("W/") ? etag : `"${etag}"`;
+function applied(wire: WireContext, minimal: boolean): Record<string, string> {
+  return preferenceApplied([
+    ...(minimal && wire.preferences.returnMinimal ? ["return=minimal"] : []),
+    ...(wire.preferences.includeUnknownEnumMembers ? ["include-unknown-enum-members"] : []),
+  ]);
 }
 
 function entityBody(stored: StoredOperation, wire: WireContext, teamId: string): Record<string, unknown> {
   return {
-    "@odata.context": entityContext(wire, teamId),
+    "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations/$entity`),
     "@odata.type": ENTITY_TYPE,
     ...toRepresentation(stored.document, { includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers }),
   };
 }
 
-/** POST .../operations (and its `$ref` and `/me` aliases): create an operation. */
+/** 200 (or 204 with Prefer: return=minimal) with the operation and its ETag. */
+function entityResponse(
+  status: 200 | 201,
+  stored: StoredOperation,
+  api: ApiRequest,
+  extra: Record<string, string> = {},
+): HttpResponseInit {
+  const { wire, teamId } = api;
+  const headers = { ETag: etagHeader(stored.etag), ...applied(wire, true), ...extra };
+  if (wire.preferences.returnMinimal) return emptyResponse(204, wire, headers);
+  return jsonResponse(status, entityBody(stored, wire, teamId), wire, headers);
+}
+
+// ---------------------------------------------------------------- create
+
+interface Repeatability {
+  readonly requestId: string;
+}
+
+function repeatabilityFrom(api: ApiRequest): Repeatability | undefined {
+  const requestId = api.request.headers.get("repeatability-request-id");
+  const firstSent = api.request.headers.get("repeatability-first-sent");
+  if (requestId === null) {
+    if (firstSent !== null) throw badRequest("Repeatability-First-Sent needs Repeatability-Request-ID.");
+    return undefined;
+  }
+  if (!REPEATABILITY_ID.test(requestId)) {
+    throw badRequest("Repeatability-Request-ID must be 1-128 visible ASCII characters (a GUID is best).", {
+      target: "Repeatability-Request-ID",
+    });
+  }
+  if (firstSent !== null && (!IMF_FIXDATE.test(firstSent) || Number.isNaN(Date.parse(firstSent)))) {
+    throw badRequest("Repeatability-First-Sent must be an HTTP date, like Sun, 06 Nov 1994 08:49:37 GMT.", {
+      target: "Repeatability-First-Sent",
+    });
+  }
+  return { requestId };
+}
+
+/** POST .../operations (and its `$ref` and `/me` aliases): create an operation, once per Repeatability-Request-ID. */
 export async function createOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const { wire, teamId, caller } = api;
-  const include = wire.preferences.includeUnknownEnumMembers;
-  const body = parseCreateBody(await readJsonBody(api.request), include);
+  const repeatability = repeatabilityFrom(api);
+  const body = parseCreateBody(await readJsonBody(api.request), wire.preferences.includeUnknownEnumMembers);
   const document = newOperationDocument(body, {
     tenantId: caller.tenantId,
     teamId,
     createdBy: createdBy(caller),
     ttlSeconds: api.config.operationTtlSeconds,
+    defaultOperationId: repeatability && repeatableOperationId(caller.tenantId, teamId, repeatability.requestId),
   });
-  const store = await operationStore(() => api.config.cosmos);
-  const stored = await store.create(document);
-  const applied = [
-    ...(wire.preferences.returnMinimal ? ["return=minimal"] : []),
-    ...(include ? ["include-unknown-enum-members"] : []),
-  ];
-  const headers = {
+  const fingerprint = repeatability && bodyFingerprint(body);
+  if (repeatability && fingerprint) document.repeatability = { requestId: repeatability.requestId, fingerprint };
+
+  const operations = await store(api);
+  let stored: StoredOperation;
+  try {
+    stored = await operations.create(document);
+  } catch (error) {
+    if (!(repeatability && error instanceof GraphError && error.status === 409)) throw error;
+    // A retry of a repeatable request: answer with what the first one created, if it was the same request.
+    const existing = await operations.read(caller.tenantId, teamId, document.operationId);
+    const first = existing?.document.repeatability;
+    if (!existing || first?.requestId !== repeatability.requestId) throw error;
+    if (first.fingerprint !== fingerprint) {
+      throw conflict("This Repeatability-Request-ID was already used for a different request.", {
+        target: "Repeatability-Request-ID",
+      });
+    }
+    stored = existing;
+  }
+  const headers: Record<string, string> = {
     Location: absoluteUrl(wire, operationPath(teamId, stored.document.operationId)),
-    ETag: etagHeader(stored.etag),
-    ...preferenceApplied(applied),
   };
-  if (wire.preferences.returnMinimal) return emptyResponse(204, wire, headers);
-  return jsonResponse(201, entityBody(stored, wire, teamId), wire, headers);
+  if (repeatability) headers["Repeatability-Result"] = "accepted";
+  return entityResponse(201, stored, api, headers);
+}
+
+// ---------------------------------------------------------------- read
+
+/** GET .../operations/{id}: the operation, 304 for a matching If-None-Match, Retry-After while it runs. */
+export async function getOperation(api: ApiRequest): Promise<HttpResponseInit> {
+  const operationId = operationIdFrom(api);
+  const ifNoneMatch = parsePreconditions("If-None-Match", api.request.headers.get("if-none-match"));
+  const stored = await (await store(api)).read(api.caller.tenantId, api.teamId, operationId);
+  if (!stored) throw notFound("The operation does not exist.");
+  const running = !isFinished(stored.document.status);
+  const headers: Record<string, string> = {
+    ETag: etagHeader(stored.etag),
+    ...(running ? { "Retry-After": String(api.config.retryAfterSeconds) } : {}),
+  };
+  if (ifNoneMatch && preconditionMatches(ifNoneMatch, stored.etag, false)) {
+    return emptyResponse(304, api.wire, headers);
+  }
+  return jsonResponse(200, entityBody(stored, api.wire, api.teamId), api.wire, {
+    ...headers,
+    ...applied(api.wire, false),
+  });
+}
+
+// ---------------------------------------------------------------- list
+
+/** Binds a Cosmos continuation to the tenant, team and query it belongs to. */
+function queryScope(api: ApiRequest, query: CollectionQuery): string {
+  return createHash("sha256")
+    .update(JSON.stringify([api.caller.tenantId, api.teamId, query.filter ?? null, query.orderBy ?? null]))
+    .digest("base64url")
+    .slice(0, 22);
+}
+
+function encodeSkipToken(scope: string, continuation: string): string {
+  return Buffer.from(JSON.stringify({ s: scope, c: continuation })).toString("base64url");
+}
+
+function decodeSkipToken(scope: string, token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { s?: unknown; c?: unknown };
+    if (parsed.s === scope && typeof parsed.c === "string") return parsed.c;
+  } catch {
+    // fall through to the 400
+  }
+  throw invalidSkipToken();
+}
+
+const invalidSkipToken = () =>
+  badRequest("Invalid $skiptoken: it was not issued for this query; start again from the first page.", {
+    target: "$skiptoken",
+    details: [{ code: "invalidQueryOption", target: "$skiptoken", message: "Not issued for this query." }],
+  });
+
+function nextLink(api: ApiRequest, skipToken: string): string {
+  const url = new URL(api.request.url);
+  const params = new URLSearchParams(url.search);
+  params.delete("$skiptoken");
+  params.set("$skiptoken", skipToken);
+  // OData clients expect `$` unescaped in query option names.
+  return absoluteUrl(api.wire, `${url.pathname}?${params.toString().replace(/%24/g, "$")}`);
+}
+
+/** GET .../operations: an OData collection with $filter, $orderby, $select, $top, $count and server paging. */
+export async function listOperations(api: ApiRequest): Promise<HttpResponseInit> {
+  const { wire, teamId, caller } = api;
+  const query = parseCollectionQuery(new URL(api.request.url).searchParams, wire.preferences.includeUnknownEnumMembers);
+  const scope = queryScope(api, query);
+  const continuation = decodeSkipToken(scope, query.skipToken);
+  const condition = query.filter ? filterToSql(query.filter) : undefined;
+  const operations = await store(api);
+  let page;
+  try {
+    page = await operations.query(caller.tenantId, teamId, {
+      condition,
+      orderBy: query.orderBy,
+      top: query.top,
+      continuation,
+    });
+  } catch (error) {
+    if (error instanceof InvalidContinuationError) throw invalidSkipToken();
+    throw error;
+  }
+  const selected = query.select ? `(${query.select.join(",")})` : "";
+  const body: Record<string, unknown> = {
+    "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations${selected}`),
+  };
+  if (query.count) body["@odata.count"] = await operations.count(caller.tenantId, teamId, condition);
+  if (page.continuation) body["@odata.nextLink"] = nextLink(api, encodeSkipToken(scope, page.continuation));
+  body.value = page.documents.map((document) =>
+    toRepresentation(document, {
+      includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers,
+      select: query.select,
+    }),
+  );
+  return jsonResponse(200, body, wire, applied(wire, false));
+}
+
+// ---------------------------------------------------------------- update
+
+/** PATCH .../operations/{id}: change an operation under the state rules, honouring If-Match. */
+export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit> {
+  const operationId = operationIdFrom(api);
+  const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
+  const changes = parseUpdateBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
+  const operations = await store(api);
+  for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+    const stored = await operations.read(api.caller.tenantId, api.teamId, operationId);
+    if (!stored) throw notFound("The operation does not exist.");
+    if (ifMatch && !preconditionMatches(ifMatch, stored.etag, true)) throw preconditionFailed();
+    const result = applyUpdate(stored.document, changes, { ttlSeconds: api.config.operationTtlSeconds });
+    if (!result.changed) return entityResponse(200, stored, api);
+    try {
+      return entityResponse(200, await operations.replace(result.document, stored.etag), api);
+    } catch (error) {
+      // Someone else wrote first. With a specific If-Match that is the client's 412; otherwise read again and retry.
+      const lostRace = error instanceof GraphError && error.status === 412;
+      if (!lostRace || (ifMatch && ifMatch !== "*")) throw error;
+    }
+  }
+  throw conflict("The operation is being changed concurrently; retry the request.");
+}
+
+// ---------------------------------------------------------------- delete
+
+/** DELETE .../operations/{id}: 204, honouring If-Match; 404 when it does not exist. */
+export async function deleteOperation(api: ApiRequest): Promise<HttpResponseInit> {
+  const operationId = operationIdFrom(api);
+  const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
+  const operations = await store(api);
+  let etag: string | undefined;
+  if (ifMatch && ifMatch !== "*") {
+    const stored = await operations.read(api.caller.tenantId, api.teamId, operationId);
+    if (!stored) throw notFound("The operation does not exist.");
+    if (!preconditionMatches(ifMatch, stored.etag, true)) throw preconditionFailed();
+    etag = stored.etag;
+  }
+  const deleted = await operations.delete(api.caller.tenantId, api.teamId, operationId, etag);
+  if (!deleted) throw notFound("The operation does not exist.");
+  return emptyResponse(204, api.wire);
 }

@@ -195,3 +195,39 @@ export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYT
 export function absoluteUrl(wire: WireContext, path: string): string {
   return `${wire.baseUrl}${path}`;
 }
+
+// ---------------------------------------------------------------- entity tags
+
+/** The opaque part of an entity tag: `W/"x"` and `"x"` both give `x`. Cosmos's own `_etag` may or may not be quoted. */
+export function opaqueTag(etag: string): string {
+  return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+}
+
+/** The ETag header for a stored ETag: always a quoted strong entity tag. */
+export function etagHeader(storedEtag: string): string {
+  return `"${opaqueTag(storedEtag)}"`;
+}
+
+export type Preconditions = "*" | ReadonlyArray<{ readonly tag: string; readonly weak: boolean }>;
+
+const ENTITY_TAG = /^\s*(W\/)?"([\x21\x23-\x7e]*)"\s*$/;
+
+/** Parses If-Match / If-None-Match: `*` or a list of entity tags; a 400 for anything else. */
+export function parsePreconditions(name: string, header: string | null): Preconditions | undefined {
+  if (header === null) return undefined;
+  if (header.trim() === "*") return "*";
+  const tags = header.split(",").map((part) => ENTITY_TAG.exec(part));
+  if (tags.length === 0 || tags.some((m) => m === null) || header.length > 1024) {
+    throw badRequest(`The ${name} header must be * or a list of quoted entity tags, like "abc".`, {
+      details: [{ code: "invalidHeader", target: name, message: "Malformed entity tag." }],
+    });
+  }
+  return tags.map((m) => ({ tag: m![2]!, weak: m![1] !== undefined }));
+}
+
+/** If-Match uses strong comparison (a weak tag never matches); If-None-Match uses weak comparison. */
+export function preconditionMatches(preconditions: Preconditions, storedEtag: string, strong: boolean): boolean {
+  if (preconditions === "*") return true;
+  const current = opaqueTag(storedEtag);
+  return preconditions.some((p) => p.tag === current && (!strong || !p.weak));
+}

@@ -69,6 +69,8 @@ export interface OperationDocument {
   targetResourceLocation: string | null;
   error: OperationError | null;
   createdBy: CreatedBy;
+  /** Set by a repeatable create (Repeatability-Request-ID): tells a retry from a different request. */
+  repeatability?: { requestId: string; fingerprint: string };
   /** Seconds to live once finished (Cosmos per-item TTL); absent while running. */
   ttl?: number;
 }

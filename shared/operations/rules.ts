@@ -1,12 +1,32 @@
 /**
- * The operation rules: how a new operation is built from what a client sent.
- * Pure functions of their inputs (the clock is a parameter), so HTTP, queue
+ * The operation rules, in one place: how a new operation is built, how an
+ * existing one may change, and how `error` relates to `status`. Pure
+ * functions of their inputs (the clock is a parameter), so the HTTP, queue
  * and timer paths share them and tests need no server.
+ *
+ * Status moves forward only:
+ *   invalid | notStarted -> inProgress | succeeded | failed
+ *   inProgress           -> inProgress | succeeded | failed
+ *   succeeded, failed    -> final: any change is a 409
+ * `attemptsCount` never decreases. `error` describes the most recent failure:
+ * it may be set while the operation runs (a failed attempt that will be
+ * retried) and must be set when it has failed; a succeeded operation has no
+ * error (moving to succeeded clears it; sending one with succeeded is a 400).
  */
-import { randomUUID } from "node:crypto";
-import { documentId, isFinished, type CreatedBy, type OperationDocument } from "./model.js";
-import type { CreateOperationBody } from "./schema.js";
-import { toCanonicalUtc, utcNow } from "./timestamps.js";
+import { createHash, randomUUID } from "node:crypto";
+import { badRequest, conflict, type ErrorDetail } from "../http/graphError.js";
+import { documentId, isFinished, type CreatedBy, type OperationDocument, type OperationStatus } from "./model.js";
+import type { CreateOperationBody, UpdateOperationBody } from "./schema.js";
+import { compareUtc, toCanonicalUtc, utcNow } from "./timestamps.js";
+
+export const TRANSITIONS: Readonly<Record<OperationStatus, readonly OperationStatus[]>> = {
+  invalid: ["inProgress", "succeeded", "failed"],
+  notStarted: ["inProgress", "succeeded", "failed"],
+  inProgress: ["inProgress", "succeeded", "failed"],
+  succeeded: [],
+  failed: [],
+  unknownFutureValue: [],
+};
 
 export interface CreateContext {
   readonly tenantId: string;
@@ -15,13 +35,37 @@ export interface CreateContext {
   /** Seconds a finished operation lives before Cosmos DB expires it. */
   readonly ttlSeconds: number;
   readonly now?: Date;
+  /** The id to use when the body has none (repeatable requests derive it from their request id). */
+  readonly defaultOperationId?: string;
+}
+
+function errorRuleDetails(status: OperationStatus, error: OperationDocument["error"]): ErrorDetail[] {
+  if (status === "succeeded" && error) {
+    return [
+      { code: "invalidValue", target: "error", message: "A succeeded operation has no error; send error: null." },
+    ];
+  }
+  if (status === "failed" && !error) {
+    return [
+      { code: "requiredProperty", target: "error", message: "A failed operation needs an error {code, message}." },
+    ];
+  }
+  return [];
+}
+
+function throwIfAny(details: ErrorDetail[]): void {
+  if (details.length > 0) {
+    throw badRequest(`The operation is not consistent: ${details.map((d) => d.message).join(" ")}`, { details });
+  }
 }
 
 /** Builds the document for a validated create body: server-owned fields from the server, defaults applied. */
 export function newOperationDocument(body: CreateOperationBody, ctx: CreateContext): OperationDocument {
   const createdDateTime = utcNow(ctx.now);
-  const operationId = body.id ?? randomUUID();
+  const operationId = body.id ?? ctx.defaultOperationId ?? randomUUID();
   const status = body.status ?? "notStarted";
+  const error = body.error ? { code: body.error.code, message: body.error.message ?? null } : null;
+  throwIfAny(errorRuleDetails(status, error));
   const document: OperationDocument = {
     id: documentId(ctx.tenantId, operationId),
     teamId: ctx.teamId,
@@ -37,9 +81,94 @@ export function newOperationDocument(body: CreateOperationBody, ctx: CreateConte
     attemptsCount: body.attemptsCount ?? 0,
     targetResourceId: body.targetResourceId ?? null,
     targetResourceLocation: body.targetResourceLocation ?? null,
-    error: body.error ? { code: body.error.code, message: body.error.message ?? null } : null,
+    error,
     createdBy: ctx.createdBy,
   };
   if (isFinished(status)) document.ttl = ctx.ttlSeconds;
   return document;
+}
+
+export interface UpdateResult {
+  readonly document: OperationDocument;
+  /** False when the change was already applied: nothing to write. */
+  readonly changed: boolean;
+}
+
+function sameError(a: OperationDocument["error"], b: OperationDocument["error"]): boolean {
+  return a === b || (a !== null && b !== null && a.code === b.code && a.message === b.message);
+}
+
+/** Applies a validated PATCH body to an operation under the state rules. */
+export function applyUpdate(
+  current: OperationDocument,
+  changes: UpdateOperationBody,
+  ctx: { readonly ttlSeconds: number; readonly now?: Date },
+): UpdateResult {
+  const next: OperationDocument = { ...current };
+  if (changes.status !== undefined) next.status = changes.status;
+  if (changes.attemptsCount !== undefined) next.attemptsCount = changes.attemptsCount;
+  if (changes.targetResourceId !== undefined) next.targetResourceId = changes.targetResourceId;
+  if (changes.targetResourceLocation !== undefined) next.targetResourceLocation = changes.targetResourceLocation;
+  if (changes.error !== undefined) {
+    next.error = changes.error ? { code: changes.error.code, message: changes.error.message ?? null } : null;
+  }
+  const clientTime = changes.lastActionDateTime ? toCanonicalUtc(changes.lastActionDateTime) : undefined;
+  if (clientTime) next.lastActionDateTime = clientTime;
+
+  const changed =
+    next.status !== current.status ||
+    next.attemptsCount !== current.attemptsCount ||
+    next.targetResourceId !== current.targetResourceId ||
+    next.targetResourceLocation !== current.targetResourceLocation ||
+    !sameError(next.error, current.error) ||
+    next.lastActionDateTime !== current.lastActionDateTime;
+  if (!changed) return { document: current, changed: false };
+
+  if (isFinished(current.status)) {
+    throw conflict(`The operation has ${current.status}; a finished operation cannot change.`, { target: "status" });
+  }
+  if (next.status !== current.status && !TRANSITIONS[current.status].includes(next.status)) {
+    throw conflict(`The status cannot move from ${current.status} to ${next.status}.`, { target: "status" });
+  }
+  if (next.attemptsCount < current.attemptsCount) {
+    throw conflict(`attemptsCount cannot decrease (it is ${current.attemptsCount}).`, { target: "attemptsCount" });
+  }
+  if (clientTime && compareUtc(clientTime, current.createdDateTime) < 0) {
+    throw badRequest("lastActionDateTime cannot be before createdDateTime.", {
+      details: [{ code: "invalidValue", target: "lastActionDateTime", message: "Before createdDateTime." }],
+    });
+  }
+  if (next.status === "succeeded" && changes.error === undefined) next.error = null;
+  throwIfAny(errorRuleDetails(next.status, next.error));
+  if (!clientTime) next.lastActionDateTime = utcNow(ctx.now);
+  if (isFinished(next.status)) next.ttl = ctx.ttlSeconds;
+  return { document: next, changed: true };
+}
+
+/**
+ * The operation id of a repeatable create (Repeatability-Request-ID) without a
+ * client id: derived from the tenant, team and request id, so every retry
+ * addresses the same document and the store's unique ids make it stored once.
+ */
+export function repeatableOperationId(tenantId: string, teamId: string, requestId: string): string {
+  const hex = createHash("sha256").update(`${tenantId}\n${teamId}\n${requestId}`).digest("hex");
+  // Shaped as a version-8 (custom) UUID.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A stable fingerprint of a create body, to tell a retry from a different request under the same id. */
+export function bodyFingerprint(body: unknown): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === "object"
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+          )
+        : value;
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(body)))
+    .digest("base64url");
 }

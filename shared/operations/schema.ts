@@ -29,8 +29,9 @@ export const LIMITS = {
   attemptsCount: 2_147_483_647,
 } as const;
 
-/** Properties that exist on the resource but that clients may never set. */
+/** Properties that exist on the resource but that clients may not set. */
 const READ_ONLY_ON_CREATE = new Set(["createdDateTime"]);
+const READ_ONLY_ON_UPDATE = new Set(["id", "operationType", "createdDateTime"]);
 
 /**
  * RFC 3339 (ajv-formats) and, on top, a real instant that Graph's
@@ -70,6 +71,32 @@ export const createOperationSchema = {
   },
 } as const;
 
+/** What PATCH may change. `id`, `operationType` and `createdDateTime` are read-only once created. */
+export const updateOperationSchema = {
+  $id: "updateOperation",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    "@odata.type": { const: ENTITY_TYPE },
+    status: createOperationSchema.properties.status,
+    lastActionDateTime: dateTime,
+    attemptsCount: createOperationSchema.properties.attemptsCount,
+    targetResourceId: createOperationSchema.properties.targetResourceId,
+    targetResourceLocation: createOperationSchema.properties.targetResourceLocation,
+    error: operationError,
+  },
+} as const;
+
+export interface UpdateOperationBody {
+  "@odata.type"?: string;
+  status?: OperationStatus;
+  lastActionDateTime?: string;
+  attemptsCount?: number;
+  targetResourceId?: string | null;
+  targetResourceLocation?: string | null;
+  error?: { code: string; message?: string | null } | null;
+}
+
 export interface CreateOperationBody {
   "@odata.type"?: string;
   id?: string;
@@ -88,6 +115,7 @@ const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefa
 addFormats(ajv, ["date-time"]);
 ajv.addFormat("graph-date-time", { type: "string", validate: (value: string) => toCanonicalUtc(value) !== undefined });
 const validateCreate: ValidateFunction<CreateOperationBody> = ajv.compile(createOperationSchema);
+const validateUpdate: ValidateFunction<UpdateOperationBody> = ajv.compile(updateOperationSchema);
 
 function pointerToTarget(pointer: string): string {
   return pointer
@@ -196,20 +224,30 @@ export function evolvableMemberDetails(
   return details;
 }
 
-/** Validates a create body; throws a 400 Graph error naming every offending property. */
-export function parseCreateBody(body: unknown, includeUnknownEnumMembers: boolean): CreateOperationBody {
+function parseBody<T>(
+  body: unknown,
+  validate: ValidateFunction<T>,
+  readOnly: ReadonlySet<string>,
+  includeUnknownEnumMembers: boolean,
+): T {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw badRequest("The request body must be a JSON object.");
   }
-  const details = validateCreate(body) ? [] : toDetails(validateCreate.errors, READ_ONLY_ON_CREATE);
+  const details = validate(body) ? [] : toDetails(validate.errors, readOnly);
   details.push(...evolvableMemberDetails(body as Record<string, unknown>, includeUnknownEnumMembers));
   if (details.length > 0) {
-    throw badRequest(
-      `The request body is not a valid teamsAsyncOperation: ${details.map((d) => d.target).join(", ")}.`,
-      {
-        details,
-      },
-    );
+    const targets = details.map((d) => d.target).join(", ");
+    throw badRequest(`The request body is not a valid teamsAsyncOperation: ${targets}.`, { details });
   }
-  return body as CreateOperationBody;
+  return body as T;
+}
+
+/** Validates a create body; throws a 400 Graph error naming every offending property. */
+export function parseCreateBody(body: unknown, includeUnknownEnumMembers: boolean): CreateOperationBody {
+  return parseBody(body, validateCreate, READ_ONLY_ON_CREATE, includeUnknownEnumMembers);
+}
+
+/** Validates a PATCH body; throws a 400 Graph error naming every offending property. */
+export function parseUpdateBody(body: unknown, includeUnknownEnumMembers: boolean): UpdateOperationBody {
+  return parseBody(body, validateUpdate, READ_ONLY_ON_UPDATE, includeUnknownEnumMembers);
 }

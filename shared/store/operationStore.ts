@@ -6,17 +6,49 @@
  */
 import { CosmosClient, type Container, type CosmosClientOptions, type ErrorResponse } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
-import { ErrorCode, GraphError, conflict } from "../http/graphError.js";
+import { ErrorCode, GraphError, conflict, notFound } from "../http/graphError.js";
 import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
+
+export interface QueryCondition {
+  /** A SQL condition over `c`, built only from whitelisted property names. */
+  readonly text: string;
+  readonly parameters: ReadonlyArray<{ name: string; value: string }>;
+}
+
+export interface PageRequest {
+  readonly condition: QueryCondition | undefined;
+  readonly orderBy: { property: "createdDateTime" | "lastActionDateTime"; direction: "asc" | "desc" } | undefined;
+  readonly top: number;
+  readonly continuation: string | undefined;
+}
+
+export interface Page {
+  readonly documents: OperationDocument[];
+  readonly continuation: string | undefined;
+}
 
 export interface OperationStore {
   /** Stores a new document; a 409 Graph error when its id already exists in the team. */
   create(document: OperationDocument): Promise<StoredOperation>;
   /** A point read by (tenant, team, operation id); undefined when absent. */
   read(tenantId: string, teamId: string, operationId: string): Promise<StoredOperation | undefined>;
+  /** Replaces a document only if it still has the given ETag; a 412 Graph error otherwise, a 404 if it is gone. */
+  replace(document: OperationDocument, etag: string): Promise<StoredOperation>;
+  /** Deletes a document (only if it has the given ETag, when one is given); false when it does not exist. */
+  delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean>;
+  /** One page of a tenant's operations in one team (a single-partition query). */
+  query(tenantId: string, teamId: string, page: PageRequest): Promise<Page>;
+  /** How many of a tenant's operations in one team match the condition. */
+  count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number>;
   /** Answers whether the store is reachable, within the given time. */
   ping(timeoutMs: number): Promise<boolean>;
 }
+
+/** A continuation token the store refused: the client's $skiptoken was tampered with. */
+export class InvalidContinuationError extends Error {}
+
+export const preconditionFailed = () =>
+  new GraphError(412, ErrorCode.preconditionFailed, "The operation has changed since the ETag given in If-Match.");
 
 /** Cosmos system properties that must never reach a client. */
 const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"] as const;
@@ -108,6 +140,94 @@ export class CosmosOperationStore implements OperationStore {
       return document.tenantId === tenantId ? { document, etag } : undefined;
     } catch (error) {
       if (cosmosStatus(error) === 404) return undefined;
+      throw storeFault(error);
+    }
+  }
+
+  async replace(document: OperationDocument, etag: string): Promise<StoredOperation> {
+    try {
+      const { resource, etag: newEtag } = await this.#container
+        .item(document.id, document.teamId)
+        .replace<Record<string, unknown>>(document as unknown as Record<string, unknown>, {
+          accessCondition: { type: "IfMatch", condition: etag },
+        });
+      return { document: strip(resource as Record<string, unknown>), etag: newEtag };
+    } catch (error) {
+      const status = cosmosStatus(error);
+      if (status === 412) throw preconditionFailed();
+      if (status === 404) throw notFound("The operation does not exist.");
+      throw storeFault(error);
+    }
+  }
+
+  async delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean> {
+    try {
+      await this.#container
+        .item(documentId(tenantId, operationId), teamId)
+        .delete(etag ? { accessCondition: { type: "IfMatch", condition: etag } } : {});
+      return true;
+    } catch (error) {
+      const status = cosmosStatus(error);
+      if (status === 404) return false;
+      if (status === 412) throw preconditionFailed();
+      throw storeFault(error);
+    }
+  }
+
+  #scoped(condition: QueryCondition | undefined): {
+    where: string;
+    parameters: Array<{ name: string; value: string }>;
+  } {
+    return {
+      where: `c.tenantId = @tenantId AND c.teamId = @teamId${condition ? ` AND ${condition.text}` : ""}`,
+      parameters: [...(condition?.parameters ?? [])],
+    };
+  }
+
+  async query(tenantId: string, teamId: string, page: PageRequest): Promise<Page> {
+    const { where, parameters } = this.#scoped(page.condition);
+    const order = page.orderBy ? ` ORDER BY c.${page.orderBy.property} ${page.orderBy.direction.toUpperCase()}` : "";
+    const spec = {
+      query: `SELECT * FROM c WHERE ${where}${order}`,
+      parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
+    };
+    const documents: OperationDocument[] = [];
+    let continuation = page.continuation;
+    try {
+      // A page may come back empty with more to follow; a few round trips avoid handing the client an empty page.
+      for (let round = 0; round < 5; round++) {
+        const response = await this.#container.items
+          .query<Record<string, unknown>>(spec, {
+            partitionKey: teamId,
+            maxItemCount: page.top - documents.length,
+            continuationToken: continuation,
+          })
+          .fetchNext();
+        documents.push(...response.resources.map(strip));
+        continuation = response.hasMoreResults ? response.continuationToken : undefined;
+        if (!continuation || documents.length > 0) break;
+      }
+    } catch (error) {
+      if (page.continuation && cosmosStatus(error) === 400) throw new InvalidContinuationError();
+      throw storeFault(error);
+    }
+    return { documents, continuation };
+  }
+
+  async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {
+    const { where, parameters } = this.#scoped(condition);
+    try {
+      const { resources } = await this.#container.items
+        .query<number>(
+          {
+            query: `SELECT VALUE COUNT(1) FROM c WHERE ${where}`,
+            parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
+          },
+          { partitionKey: teamId },
+        )
+        .fetchAll();
+      return resources[0] ?? 0;
+    } catch (error) {
       throw storeFault(error);
     }
   }
