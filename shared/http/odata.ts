@@ -240,7 +240,8 @@ export function filterToSql(node: FilterNode, parameters: SqlCondition["paramete
       case "compare": {
         const name = `@f${parameters.length}`;
         parameters.push({ name, value: n.value });
-        return `c.${n.property} ${SQL_OPERATORS[n.operator]} ${name}`;
+        // Parenthesised so NOT applies to the comparison under every SQL engine's precedence.
+        return `(c.${n.property} ${SQL_OPERATORS[n.operator]} ${name})`;
       }
     }
   };

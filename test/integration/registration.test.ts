@@ -25,28 +25,22 @@ describe("function registrations", () => {
         authLevel: f.trigger.authLevel,
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    expect(http).toEqual([
-      {
-        name: "createMyOperation",
-        route: "me/joinedGroups/{groupId}/team/operations",
-        methods: ["POST"],
-        authLevel: "anonymous",
-      },
-      {
-        name: "createMyOperationRef",
-        route: "me/joinedGroups/{groupId}/team/operations/$ref",
-        methods: ["POST"],
-        authLevel: "anonymous",
-      },
-      { name: "createOperation", route: "teams/{teamId}/operations", methods: ["POST"], authLevel: "anonymous" },
-      {
-        name: "createOperationRef",
-        route: "teams/{teamId}/operations/$ref",
-        methods: ["POST"],
-        authLevel: "anonymous",
-      },
-      { name: "health", route: "health", methods: ["GET"], authLevel: "anonymous" },
-    ]);
+    const expected = [
+      ["createMyOperation", "me/joinedGroups/{groupId}/team/operations", "POST"],
+      ["createMyOperationRef", "me/joinedGroups/{groupId}/team/operations/$ref", "POST"],
+      ["createOperation", "teams/{teamId}/operations", "POST"],
+      ["createOperationRef", "teams/{teamId}/operations/$ref", "POST"],
+      ["deleteMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "DELETE"],
+      ["deleteOperation", "teams/{teamId}/operations/{operationId}", "DELETE"],
+      ["getMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "GET"],
+      ["getOperation", "teams/{teamId}/operations/{operationId}", "GET"],
+      ["health", "health", "GET"],
+      ["listMyOperations", "me/joinedGroups/{groupId}/team/operations", "GET"],
+      ["listOperations", "teams/{teamId}/operations", "GET"],
+      ["updateMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "PATCH"],
+      ["updateOperation", "teams/{teamId}/operations/{operationId}", "PATCH"],
+    ].map(([name, route, method]) => ({ name, route, methods: [method], authLevel: "anonymous" }));
+    expect(http).toEqual(expected);
     for (const fn of functions) {
       expect(fn.bindings.$return?.type, fn.name).toBe("http");
     }
