@@ -44,7 +44,9 @@ describe("the representation", () => {
   });
 
   it("gives finished operations a TTL", () => {
-    expect(newOperationDocument({ operationType: "cloneTeam", status: "failed" }, context).ttl).toBe(86_400);
+    expect(
+      newOperationDocument({ operationType: "cloneTeam", status: "failed", error: { code: "x" } }, context).ttl,
+    ).toBe(86_400);
   });
 
   it("folds evolvable enum members to unknownFutureValue unless the client opted in", () => {

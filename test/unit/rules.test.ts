@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { GraphError } from "../../shared/http/graphError.js";
+import type { OperationStatus } from "../../shared/operations/model.js";
+import {
+  applyUpdate,
+  newOperationDocument,
+  repeatableOperationId,
+  TRANSITIONS,
+} from "../../shared/operations/rules.js";
+
+const base = newOperationDocument(
+  { operationType: "cloneTeam", id: "op" },
+  {
+    tenantId: "t",
+    teamId: "team",
+    createdBy: { kind: "user", objectId: "u", appId: "a" },
+    ttlSeconds: 60,
+    now: new Date("2026-01-01T00:00:00Z"),
+  },
+);
+const ctx = { ttlSeconds: 60, now: new Date("2026-01-02T00:00:00Z") };
+const at = (status: OperationStatus) => ({
+  ...base,
+  status,
+  error: status === "failed" ? { code: "x", message: null } : null,
+});
+
+function statusOf(fn: () => unknown): number | "ok" {
+  try {
+    fn();
+    return "ok";
+  } catch (error) {
+    return (error as GraphError).status;
+  }
+}
+
+describe("state rules", () => {
+  const statuses: OperationStatus[] = ["invalid", "notStarted", "inProgress", "succeeded", "failed"];
+  for (const from of statuses) {
+    for (const to of statuses) {
+      const allowed = from === to ? "no change" : TRANSITIONS[from].includes(to) ? "allowed" : "refused";
+      it(`${from} -> ${to}: ${allowed}`, () => {
+        const changes = to === "failed" ? { status: to, error: { code: "x" } } : { status: to };
+        const outcome = statusOf(() => applyUpdate(at(from), changes, ctx));
+        if (allowed === "refused") expect(outcome).toBe(409);
+        else expect(outcome).toBe("ok");
+      });
+    }
+  }
+
+  it("sets lastActionDateTime on change, the TTL on finish, and reports no-ops", () => {
+    const started = applyUpdate(base, { status: "inProgress" }, ctx);
+    expect(started.changed).toBe(true);
+    expect(started.document.lastActionDateTime).toBe("2026-01-02T00:00:00.0000000Z");
+    expect(started.document.ttl).toBeUndefined();
+    const done = applyUpdate(started.document, { status: "succeeded" }, ctx);
+    expect(done.document.ttl).toBe(60);
+    expect(applyUpdate(done.document, { status: "succeeded" }, ctx)).toEqual({
+      document: done.document,
+      changed: false,
+    });
+  });
+
+  it("derives one stable id per repeatable request", () => {
+    const id = repeatableOperationId("t", "team", "req-1");
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(repeatableOperationId("t", "team", "req-1")).toBe(id);
+    expect(repeatableOperationId("t2", "team", "req-1")).not.toBe(id);
+  });
+});
