@@ -44,6 +44,51 @@ export interface OperationStore {
   ping(timeoutMs: number): Promise<boolean>;
 }
 
+/** What one store call cost: reported to telemetry, never to the caller. */
+export interface StoreCall {
+  readonly operation: "create" | "read" | "replace" | "delete" | "query" | "count" | "ping";
+  readonly requestCharge: number;
+  readonly durationMs: number;
+  readonly statusCode: number | undefined;
+}
+
+let storeObserver: ((call: StoreCall) => void) | undefined;
+
+/** Registers the one listener for store calls (telemetry). */
+export function observeStoreCalls(observer: ((call: StoreCall) => void) | undefined): void {
+  storeObserver = observer;
+}
+
+function requestChargeOf(value: unknown): number {
+  const direct = (value as { requestCharge?: unknown } | undefined)?.requestCharge;
+  if (typeof direct === "number") return direct;
+  const header = (value as { headers?: Record<string, unknown> } | undefined)?.headers?.["x-ms-request-charge"];
+  return Number(header ?? 0) || 0;
+}
+
+/** Runs one Cosmos call and reports its request charge and latency, whether it succeeds or fails. */
+async function measured<T>(operation: StoreCall["operation"], call: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await call();
+    storeObserver?.({
+      operation,
+      requestCharge: requestChargeOf(result),
+      durationMs: performance.now() - started,
+      statusCode: (result as { statusCode?: number } | undefined)?.statusCode,
+    });
+    return result;
+  } catch (error) {
+    storeObserver?.({
+      operation,
+      requestCharge: requestChargeOf(error),
+      durationMs: performance.now() - started,
+      statusCode: cosmosStatus(error),
+    });
+    throw error;
+  }
+}
+
 /** A continuation token the store refused: the client's $skiptoken was tampered with. */
 export class InvalidContinuationError extends Error {}
 
@@ -119,7 +164,7 @@ export class CosmosOperationStore implements OperationStore {
 
   async create(document: OperationDocument): Promise<StoredOperation> {
     try {
-      const { resource, etag } = await this.#container.items.create(document);
+      const { resource, etag } = await measured("create", () => this.#container.items.create(document));
       return { document: strip(resource as unknown as Record<string, unknown>), etag };
     } catch (error) {
       if (cosmosStatus(error) === 409) {
@@ -131,9 +176,9 @@ export class CosmosOperationStore implements OperationStore {
 
   async read(tenantId: string, teamId: string, operationId: string): Promise<StoredOperation | undefined> {
     try {
-      const { resource, etag, statusCode } = await this.#container
-        .item(documentId(tenantId, operationId), teamId)
-        .read<Record<string, unknown>>();
+      const { resource, etag, statusCode } = await measured("read", () =>
+        this.#container.item(documentId(tenantId, operationId), teamId).read<Record<string, unknown>>(),
+      );
       if (statusCode === 404 || !resource) return undefined;
       const document = strip(resource);
       // Defence in depth: the id already carries the tenant.
@@ -146,11 +191,13 @@ export class CosmosOperationStore implements OperationStore {
 
   async replace(document: OperationDocument, etag: string): Promise<StoredOperation> {
     try {
-      const { resource, etag: newEtag } = await this.#container
-        .item(document.id, document.teamId)
-        .replace<Record<string, unknown>>(document as unknown as Record<string, unknown>, {
-          accessCondition: { type: "IfMatch", condition: etag },
-        });
+      const { resource, etag: newEtag } = await measured("replace", () =>
+        this.#container
+          .item(document.id, document.teamId)
+          .replace<Record<string, unknown>>(document as unknown as Record<string, unknown>, {
+            accessCondition: { type: "IfMatch", condition: etag },
+          }),
+      );
       return { document: strip(resource as Record<string, unknown>), etag: newEtag };
     } catch (error) {
       const status = cosmosStatus(error);
@@ -162,9 +209,11 @@ export class CosmosOperationStore implements OperationStore {
 
   async delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean> {
     try {
-      await this.#container
-        .item(documentId(tenantId, operationId), teamId)
-        .delete(etag ? { accessCondition: { type: "IfMatch", condition: etag } } : {});
+      await measured("delete", () =>
+        this.#container
+          .item(documentId(tenantId, operationId), teamId)
+          .delete(etag ? { accessCondition: { type: "IfMatch", condition: etag } } : {}),
+      );
       return true;
     } catch (error) {
       const status = cosmosStatus(error);
@@ -196,13 +245,15 @@ export class CosmosOperationStore implements OperationStore {
     try {
       // A page may come back empty with more to follow; a few round trips avoid handing the client an empty page.
       for (let round = 0; round < 5; round++) {
-        const response = await this.#container.items
-          .query<Record<string, unknown>>(spec, {
-            partitionKey: teamId,
-            maxItemCount: page.top - documents.length,
-            continuationToken: continuation,
-          })
-          .fetchNext();
+        const response = await measured("query", () =>
+          this.#container.items
+            .query<Record<string, unknown>>(spec, {
+              partitionKey: teamId,
+              maxItemCount: page.top - documents.length,
+              continuationToken: continuation,
+            })
+            .fetchNext(),
+        );
         documents.push(...response.resources.map(strip));
         continuation = response.hasMoreResults ? response.continuationToken : undefined;
         if (!continuation || documents.length > 0) break;
@@ -217,15 +268,17 @@ export class CosmosOperationStore implements OperationStore {
   async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {
     const { where, parameters } = this.#scoped(condition);
     try {
-      const { resources } = await this.#container.items
-        .query<number>(
-          {
-            query: `SELECT VALUE COUNT(1) FROM c WHERE ${where}`,
-            parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
-          },
-          { partitionKey: teamId },
-        )
-        .fetchAll();
+      const { resources } = await measured("count", () =>
+        this.#container.items
+          .query<number>(
+            {
+              query: `SELECT VALUE COUNT(1) FROM c WHERE ${where}`,
+              parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
+            },
+            { partitionKey: teamId },
+          )
+          .fetchAll(),
+      );
       return resources[0] ?? 0;
     } catch (error) {
       throw storeFault(error);
@@ -235,7 +288,7 @@ export class CosmosOperationStore implements OperationStore {
   async ping(timeoutMs: number): Promise<boolean> {
     const abort = AbortSignal.timeout(timeoutMs);
     try {
-      await this.#container.read({ abortSignal: abort });
+      await measured("ping", () => this.#container.read({ abortSignal: abort }));
       return true;
     } catch {
       return false;
