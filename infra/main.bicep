@@ -1,0 +1,324 @@
+metadata name = 'Team Operations API'
+metadata description = 'Everything the Team Operations API runs on: a resource group with a Flex Consumption function app, its host storage and queues, Cosmos DB for NoSQL, Log Analytics and Application Insights, a user-assigned managed identity and its least-privilege role assignments. No keys: every connection uses Microsoft Entra ID.'
+
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Required. Name of the environment (azd: AZURE_ENV_NAME). Names the resource group and seeds the unique suffix of every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Required. Azure region of every resource; pick one that offers Flex Consumption (az functionapp list-flexconsumption-locations).')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Optional. Name of the resource group; default rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Optional. Object id of the person (or service principal) deploying, who gets the same data-plane roles as the app for local development against Azure. Empty: none.')
+param principalId string = ''
+
+@description('Optional. Kind of principal principalId names.')
+param principalType ('User' | 'ServicePrincipal') = 'User'
+
+@minLength(1)
+@description('Required. AUTH_AUDIENCES: comma-separated token audiences the API accepts: the client id and/or Application ID URI of its Entra ID app registration (docs/deploy.md).')
+param authAudiences string
+
+@description('Optional. AUTH_TENANTS: comma-separated tenant ids whose tokens are accepted, or * for any tenant. Empty: the tenant of this deployment.')
+param authTenants string = ''
+
+@description('Optional. PUBLIC_BASE_URL: scheme and host clients use when a proxy or custom domain fronts the app (https://api.contoso.com). Empty: the request\'s own.')
+param publicBaseUrl string = ''
+
+@description('Optional. OPERATION_TTL_DAYS: days a finished operation is kept before Cosmos DB expires it.')
+@minValue(1)
+param operationTtlDays int = 30
+
+@description('Optional. RETRY_AFTER_SECONDS: the Retry-After sent while an operation has not finished.')
+@minValue(1)
+param retryAfterSeconds int = 5
+
+@description('Optional. Cosmos DB capacity: Serverless (pay per request, nothing while idle) or Autoscale (provisioned throughput shared by the database).')
+param cosmosCapacityMode ('Serverless' | 'Autoscale') = 'Serverless'
+
+@description('Optional. Maximum RU/s when cosmosCapacityMode is Autoscale (a multiple of 1000; it scales down to 10% of it).')
+@minValue(1000)
+param cosmosAutoscaleMaxThroughput int = 1000
+
+@description('Optional. Always-ready instances for the HTTP functions. 0 scales to zero when idle (no cost, a cold start on the first request); each always-ready instance is billed all the time.')
+@minValue(0)
+param alwaysReadyInstances int = 0
+
+@description('Optional. The most instances the function app scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Optional. Memory of each function app instance in MB.')
+param instanceMemoryMB (512 | 2048 | 4096) = 2048
+
+@description('Optional. Daily ingestion cap of the Log Analytics workspace in GB; -1 for none. Telemetry past the cap is dropped until the next day.')
+@minValue(-1)
+param logDailyQuotaGb int = -1
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+
+// The azd service name of the function app (azure.yaml: services.api).
+var serviceName = 'api'
+
+var names = {
+  resourceGroup: empty(resourceGroupName) ? '${abbrs.resourcesResourceGroups}${environmentName}' : resourceGroupName
+  identity: '${abbrs.managedIdentityUserAssignedIdentities}${serviceName}-${resourceToken}'
+  logAnalytics: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+  applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
+  storage: '${abbrs.storageStorageAccounts}${resourceToken}'
+  cosmos: '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
+  plan: '${abbrs.webServerFarms}${resourceToken}'
+  functionApp: '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
+  deploymentContainer: 'app-package'
+}
+
+// What the app's configuration expects (shared/config.ts): database and container names.
+var cosmosDatabaseName = 'teamops'
+var cosmosContainerName = 'operations'
+var cosmosLeasesContainerName = 'leases'
+
+// Settings deployed at the app's own default (shared/config.ts), written out so that the
+// deployed configuration is complete and visible in the portal; the tests check that each
+// equals the app's default. Change them here (a change made in the portal lasts until the
+// next deployment).
+var appDefaults = {
+  jwksCacheSeconds: '3600'
+  jwksCooldownSeconds: '30'
+}
+
+// The queues of the event-driven functions; the host moves a message it cannot process
+// to <queue>-poison.
+var queues = {
+  inbox: 'operations-inbox'
+  inboxPoison: 'operations-inbox-poison'
+  events: 'operation-events'
+}
+
+// Known before deployment (unlike the identity's principal id), so it can name role assignments.
+var identityResourceId = resourceId(
+  subscription().subscriptionId,
+  names.resourceGroup,
+  'Microsoft.ManagedIdentity/userAssignedIdentities',
+  names.identity
+)
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: names.resourceGroup
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: tags
+    dailyQuotaGb: logDailyQuotaGb
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    deploymentContainerName: names.deploymentContainer
+    queueNames: [
+      queues.inbox
+      queues.inboxPoison
+      queues.events
+    ]
+  }
+}
+
+module cosmos 'modules/cosmos.bicep' = {
+  name: 'cosmos'
+  scope: rg
+  params: {
+    name: names.cosmos
+    location: location
+    tags: tags
+    databaseName: cosmosDatabaseName
+    containerName: cosmosContainerName
+    leasesContainerName: cosmosLeasesContainerName
+    capacity: cosmosCapacityMode == 'Autoscale'
+      ? { mode: 'Autoscale', maxThroughput: cosmosAutoscaleMaxThroughput }
+      : { mode: 'Serverless' }
+  }
+}
+
+// The app's identity: the roles it needs and nothing more.
+module apiRoleAssignments 'modules/role-assignments.bicep' = {
+  name: 'api-role-assignments'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    principalKey: identityResourceId
+    principalType: 'ServicePrincipal'
+    storageAccountName: names.storage
+    applicationInsightsName: names.applicationInsights
+    cosmosAccountName: names.cosmos
+  }
+  dependsOn: [
+    storage
+    monitoring
+    cosmos
+  ]
+}
+
+// The deploying principal, for running the app locally against these resources.
+// After the app's assignments: Cosmos DB takes one SQL role assignment write at a time.
+module developerRoleAssignments 'modules/role-assignments.bicep' = if (!empty(principalId)) {
+  name: 'developer-role-assignments'
+  scope: rg
+  params: {
+    principalId: principalId
+    principalKey: principalId
+    principalType: principalType
+    storageAccountName: names.storage
+    applicationInsightsName: names.applicationInsights
+    cosmosAccountName: names.cosmos
+  }
+  dependsOn: [
+    apiRoleAssignments
+  ]
+}
+
+// Read at deployment time and handed straight to the app setting, so the connection string
+// never appears in a deployment output. (It identifies the component; with local auth off,
+// ingestion also needs an Entra ID token: APPLICATIONINSIGHTS_AUTHENTICATION_STRING.)
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: names.applicationInsights
+  scope: rg
+  dependsOn: [
+    monitoring
+  ]
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: tags
+    serviceName: serviceName
+    identityResourceId: identity.outputs.resourceId
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${storage.outputs.deploymentContainerName}'
+    nodeVersion: '20'
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    alwaysReadyInstances: alwaysReadyInstances
+    // Exactly the settings shared/config.ts lists (SETTINGS, less the local-only ones);
+    // test/infra/template.test.ts holds the two together. Identity-based only: no keys.
+    appSettings: {
+      // Functions host storage, through the managed identity.
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identity.outputs.clientId
+      AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
+      AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
+      // The "COSMOS" connection of the change-feed trigger (leases container: leases).
+      COSMOS__accountEndpoint: cosmos.outputs.endpoint
+      COSMOS__credential: 'managedidentity'
+      COSMOS__clientId: identity.outputs.clientId
+      // The app's own Cosmos DB client (DefaultAzureCredential with AZURE_CLIENT_ID).
+      COSMOS_ENDPOINT: cosmos.outputs.endpoint
+      COSMOS_DATABASE: cosmos.outputs.databaseName
+      COSMOS_CONTAINER: cosmos.outputs.containerName
+      AZURE_CLIENT_ID: identity.outputs.clientId
+      // Telemetry, authenticated with Entra ID (the component refuses its key).
+      APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+      // Token validation.
+      AUTH_AUDIENCES: authAudiences
+      AUTH_TENANTS: empty(authTenants) ? tenant().tenantId : authTenants
+      AUTH_JWKS_URI: '${environment().authentication.loginEndpoint}common/discovery/v2.0/keys'
+      AUTH_JWKS_CACHE_SECONDS: appDefaults.jwksCacheSeconds
+      AUTH_JWKS_COOLDOWN_SECONDS: appDefaults.jwksCooldownSeconds
+      // Behaviour.
+      PUBLIC_BASE_URL: publicBaseUrl
+      OPERATION_TTL_DAYS: string(operationTtlDays)
+      RETRY_AFTER_SECONDS: string(retryAfterSeconds)
+    }
+  }
+  dependsOn: [
+    // The app starts as soon as it exists: let its roles be in place first, and the
+    // Application Insights component whose connection string it is given.
+    apiRoleAssignments
+    monitoring
+  ]
+}
+
+@description('The region of the deployment.')
+output AZURE_LOCATION string = location
+
+@description('The tenant of the deployment.')
+output AZURE_TENANT_ID string = tenant().tenantId
+
+@description('The resource group everything is in.')
+output AZURE_RESOURCE_GROUP string = rg.name
+
+@description('The name of the function app (azd: the api service).')
+output SERVICE_API_NAME string = functionApp.outputs.name
+
+@description('The base URL of the function app.')
+output SERVICE_API_URI string = functionApp.outputs.uri
+
+@description('The Graph-style API root: the function app URL with the v1.0 route prefix.')
+output SERVICE_API_BASE_URL string = '${functionApp.outputs.uri}/v1.0'
+
+@description('The client id of the app\'s managed identity.')
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+
+@description('The name of the function host storage account.')
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+
+@description('The queue endpoint of the function host storage account.')
+output AZURE_STORAGE_QUEUE_ENDPOINT string = storage.outputs.queueEndpoint
+
+@description('The name of the Cosmos DB account.')
+output AZURE_COSMOS_ACCOUNT_NAME string = cosmos.outputs.name
+
+@description('The Cosmos DB endpoint (COSMOS_ENDPOINT for running the app locally against Azure).')
+output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
+
+@description('The Cosmos DB database.')
+output COSMOS_DATABASE string = cosmos.outputs.databaseName
+
+@description('The Cosmos DB container of operations.')
+output COSMOS_CONTAINER string = cosmos.outputs.containerName
+
+@description('The name of the Application Insights component.')
+output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

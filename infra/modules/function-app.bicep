@@ -1,0 +1,146 @@
+metadata name = 'Function app on Flex Consumption'
+metadata description = 'A Linux Flex Consumption (FC1) plan and a Node.js function app on it that runs as a user-assigned managed identity. HTTPS only, TLS 1.2 minimum, FTP(S) and basic publishing credentials off.'
+
+@description('Required. Name of the function app (its host name is <name>.azurewebsites.net).')
+param name string
+
+@description('Required. Name of the Flex Consumption plan.')
+param planName string
+
+@description('Required. Azure region of the plan and the app (a region that offers Flex Consumption).')
+param location string
+
+@description('Optional. Tags applied to the plan and the app.')
+param tags tagsType = {}
+
+@description('Required. The azd service name the app is tagged with (azd-service-name), as in azure.yaml.')
+param serviceName string
+
+@description('Required. Resource id of the user-assigned managed identity the app runs as.')
+param identityResourceId string
+
+@description('Required. URL of the blob container that holds the deployment package (https://<account>.blob.core.windows.net/<container>).')
+param deploymentContainerUrl string
+
+@description('Optional. Node.js major version of the runtime.')
+param nodeVersion ('20' | '22') = '20'
+
+@description('Optional. Memory of each instance in MB.')
+param instanceMemoryMB (512 | 2048 | 4096) = 2048
+
+@description('Optional. The most instances the app scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Optional. Always-ready instances for the HTTP functions (0: scale to zero when idle, which costs nothing; each always-ready instance is billed while idle).')
+@minValue(0)
+@maxValue(1000)
+param alwaysReadyInstances int = 0
+
+@description('Required. Application settings, name to value. Identity-based connections only: no keys, no connection strings with secrets.')
+param appSettings appSettingsType
+
+@description('Tags: string keys and values.')
+type tagsType = {
+  *: string
+}
+
+@description('Application settings: string names and values.')
+type appSettingsType = {
+  *: string
+}
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2025-03-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': serviceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityResourceId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    publicNetworkAccess: 'Enabled'
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityResourceId
+          }
+        }
+      }
+      runtime: {
+        name: 'node'
+        version: nodeVersion
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+        alwaysReady: alwaysReadyInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyInstances }] : []
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: [for setting in items(appSettings): { name: setting.key, value: setting.value }]
+    }
+  }
+}
+
+// Publishing goes through Microsoft Entra ID (azd, az, func all use a bearer token);
+// the legacy user name/password credentials of FTP and the SCM site are switched off.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+@description('The name of the function app.')
+output name string = site.name
+
+@description('The resource id of the function app.')
+output resourceId string = site.id
+
+@description('The resource id of the plan.')
+output planResourceId string = plan.id
+
+@description('The default host name of the function app.')
+output defaultHostName string = site.properties.defaultHostName
+
+@description('The base URL of the function app.')
+output uri string = 'https://${site.properties.defaultHostName}'
