@@ -1,3 +1,4 @@
+import "../index.js";
 import { app } from "@azure/functions";
 import { deleteOperation } from "../shared/api/operations.js";
 import { graphRoute } from "../shared/http/pipeline.js";

@@ -1,3 +1,4 @@
+import "../index.js";
 import { app } from "@azure/functions";
 import { health } from "../shared/api/health.js";
 

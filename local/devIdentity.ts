@@ -4,7 +4,7 @@
  * and tokens shaped like Entra ID v2.0 access tokens. Nothing deployed trusts
  * this key: the deployment reads keys from Entra ID (AUTH_JWKS_URI).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,8 +75,19 @@ export interface TokenOptions {
   expiresIn?: number;
   /** Seconds from now before which the token is not valid. */
   notBefore?: number;
-  /** Extra claims, for tests (e.g. `_claim_names` for group overage). */
+  /**
+   * Extra claims, for tests (e.g. `_claim_names` for group overage). Applied
+   * last, so they override the claims above; `undefined` removes a claim.
+   */
   extraClaims?: Record<string, unknown>;
+}
+
+/**
+ * A user's `sub` as Entra ID issues it: pairwise, different for each client
+ * application and never equal to `oid` (only app-only tokens have sub = oid).
+ */
+export function pairwiseSubject(objectId: string, clientAppId: string): string {
+  return createHash("sha256").update(`${objectId}:${clientAppId}`).digest("base64url").slice(0, 43);
 }
 
 /** Signs a token shaped like an Entra ID v2.0 access token with the development key. */
@@ -84,25 +95,32 @@ export async function mintDevToken(options: TokenOptions = {}, keys?: DevKeys): 
   const { privateJwk } = keys ?? (await ensureDevKeys());
   const tenant = options.tenant ?? DEV_TENANT_ID;
   const now = Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = { tid: tenant, ver: "2.0", azp: DEV_CLIENT_APP_ID, ...options.extraClaims };
+  const claims: Record<string, unknown> = {
+    aud: options.audience ?? DEV_AUDIENCE,
+    iss: options.issuer ?? `https://login.microsoftonline.com/${tenant}/v2.0`,
+    iat: now,
+    nbf: now + (options.notBefore ?? 0),
+    exp: now + (options.expiresIn ?? 3600),
+    tid: tenant,
+    ver: "2.0",
+    azp: DEV_CLIENT_APP_ID,
+  };
   if (options.app) {
+    // An app-only token: roles, no scp, sub = oid = the client's service principal.
     claims.roles = (options.roles ?? DEFAULT_APP_ROLES).split(" ").filter(Boolean);
     claims.idtyp = "app";
     claims.oid = DEV_CLIENT_APP_ID;
+    claims.sub = DEV_CLIENT_APP_ID;
   } else {
     claims.scp = options.scopes ?? DEFAULT_SCOPES;
     claims.oid = options.user ?? DEV_USER_ID;
+    claims.sub = pairwiseSubject(String(claims.oid), DEV_CLIENT_APP_ID);
     if (options.groups) claims.groups = [...options.groups];
     if (options.roles) claims.roles = options.roles.split(" ").filter(Boolean);
   }
+  Object.assign(claims, options.extraClaims);
   const key = await importJWK(privateJwk, "RS256");
-  return new SignJWT(claims)
+  return new SignJWT(JSON.parse(JSON.stringify(claims)) as Record<string, unknown>)
     .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: privateJwk.kid })
-    .setIssuer(options.issuer ?? `https://login.microsoftonline.com/${tenant}/v2.0`)
-    .setAudience(options.audience ?? DEV_AUDIENCE)
-    .setSubject(String(claims.oid))
-    .setIssuedAt(now)
-    .setNotBefore(now + (options.notBefore ?? 0))
-    .setExpirationTime(now + (options.expiresIn ?? 3600))
     .sign(key);
 }

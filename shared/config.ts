@@ -3,6 +3,7 @@
  * sample settings file and the README are checked against this list by tests,
  * so none of them can drift from what the code actually reads.
  */
+import { readFileSync } from "node:fs";
 
 export interface SettingSpec {
   readonly name: string;
@@ -53,6 +54,18 @@ export const SETTINGS: readonly SettingSpec[] = [
     localOnly: true,
   },
   {
+    name: "AUTH_JWKS_CACHE_SECONDS",
+    description:
+      "Seconds the signing keys from AUTH_JWKS_URI are cached before they are fetched again; a key withdrawn from the key set stops being accepted within this time (or at the next refetch an unknown key id triggers).",
+    default: "3600",
+  },
+  {
+    name: "AUTH_JWKS_COOLDOWN_SECONDS",
+    description:
+      "Seconds to wait after a fetch of the signing keys before a token with an unknown key id may trigger another fetch.",
+    default: "30",
+  },
+  {
     name: "PUBLIC_BASE_URL",
     description:
       "Public base URL (scheme and host) used in Location and @odata.context behind a proxy; default: the request's own.",
@@ -101,6 +114,10 @@ export interface AppConfig {
     readonly tenants: readonly string[] | "*";
     readonly jwksUri: string;
     readonly jwksFile: string | undefined;
+    /** How long fetched signing keys are trusted before they are fetched again. */
+    readonly jwksCacheSeconds: number;
+    /** Minimum time between two fetches that unknown key ids trigger. */
+    readonly jwksCooldownSeconds: number;
   };
   readonly publicBaseUrl: string | undefined;
   readonly operationTtlSeconds: number;
@@ -146,6 +163,19 @@ function list(raw: string): string[] {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A JWKS file that cannot be read would fail every request; refuse it at start-up instead. */
+function checkJwksFile(file: string): void {
+  let keys: unknown;
+  try {
+    keys = (JSON.parse(readFileSync(file, "utf8")) as { keys?: unknown }).keys;
+  } catch {
+    throw new ConfigurationError(`AUTH_JWKS_FILE (${file}) cannot be read as a JSON Web Key Set.`);
+  }
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new ConfigurationError(`AUTH_JWKS_FILE (${file}) holds no keys.`);
+  }
+}
+
 /** Reads and checks the configuration; refuses an incomplete or contradictory one rather than run open. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const tenantsRaw = required(env, "AUTH_TENANTS");
@@ -161,6 +191,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const audiences = list(required(env, "AUTH_AUDIENCES"));
   if (audiences.length === 0) throw new ConfigurationError("AUTH_AUDIENCES must name at least one audience.");
+  if (audiences.some((a) => a === "*" || /\s/.test(a))) {
+    throw new ConfigurationError(
+      "AUTH_AUDIENCES must list the API's own client id and/or App ID URI; wildcards and spaces are refused.",
+    );
+  }
 
   const jwksFile = setting(env, "AUTH_JWKS_FILE");
   const jwksUri = required(env, "AUTH_JWKS_URI");
@@ -169,6 +204,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   if (jwksFile && env.WEBSITE_SITE_NAME) {
     throw new ConfigurationError("AUTH_JWKS_FILE is for local development only and is refused in Azure.");
+  }
+  if (jwksFile) checkJwksFile(jwksFile);
+  const jwksCacheSeconds = positiveInteger(env, "AUTH_JWKS_CACHE_SECONDS");
+  const jwksCooldownSeconds = positiveInteger(env, "AUTH_JWKS_COOLDOWN_SECONDS");
+  if (jwksCooldownSeconds > jwksCacheSeconds) {
+    throw new ConfigurationError("AUTH_JWKS_COOLDOWN_SECONDS must not be longer than AUTH_JWKS_CACHE_SECONDS.");
   }
 
   const publicBaseUrl = setting(env, "PUBLIC_BASE_URL");
@@ -184,7 +225,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       key: setting(env, "COSMOS_KEY"),
       managedIdentityClientId: setting(env, "AZURE_CLIENT_ID"),
     },
-    auth: { audiences, tenants, jwksUri, jwksFile },
+    auth: { audiences, tenants, jwksUri, jwksFile, jwksCacheSeconds, jwksCooldownSeconds },
     publicBaseUrl: publicBaseUrl?.replace(/\/$/, ""),
     operationTtlSeconds: positiveInteger(env, "OPERATION_TTL_DAYS") * 86_400,
     retryAfterSeconds: positiveInteger(env, "RETRY_AFTER_SECONDS"),

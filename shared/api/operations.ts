@@ -22,6 +22,7 @@ import {
 import { ENTITY_TYPE, isFinished, toRepresentation, type StoredOperation } from "../operations/model.js";
 import { applyUpdate, bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import { OPERATION_ID, parseCreateBody, parseUpdateBody } from "../operations/schema.js";
+import { telemetryScope, trackOperationCreated, trackStatusChanged } from "../telemetry.js";
 import {
   InvalidContinuationError,
   operationStore,
@@ -45,6 +46,8 @@ function operationPath(teamId: string, operationId: string): string {
 
 function operationIdFrom(api: ApiRequest): string {
   const id = api.request.params.operationId ?? "";
+  const scope = telemetryScope();
+  if (scope) scope.operationId = id.slice(0, 128);
   if (!OPERATION_ID.test(id)) {
     throw badRequest("The operationId in the path is not a valid operation id.", {
       target: "operationId",
@@ -120,6 +123,8 @@ export async function createOperation(api: ApiRequest): Promise<HttpResponseInit
     ttlSeconds: api.config.operationTtlSeconds,
     defaultOperationId: repeatability && repeatableOperationId(caller.tenantId, teamId, repeatability.requestId),
   });
+  const scope = telemetryScope();
+  if (scope) scope.operationId = document.operationId;
   const fingerprint = repeatability && bodyFingerprint(body);
   if (repeatability && fingerprint) document.repeatability = { requestId: repeatability.requestId, fingerprint };
 
@@ -127,6 +132,7 @@ export async function createOperation(api: ApiRequest): Promise<HttpResponseInit
   let stored: StoredOperation;
   try {
     stored = await operations.create(document);
+    trackOperationCreated(stored.document.operationType, stored.document.status);
   } catch (error) {
     if (!(repeatability && error instanceof GraphError && error.status === 409)) throw error;
     // A retry of a repeatable request: answer with what the first one created, if it was the same request.
@@ -259,7 +265,9 @@ export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit
     const result = applyUpdate(stored.document, changes, { ttlSeconds: api.config.operationTtlSeconds });
     if (!result.changed) return entityResponse(200, stored, api);
     try {
-      return entityResponse(200, await operations.replace(result.document, stored.etag), api);
+      const replaced = await operations.replace(result.document, stored.etag);
+      trackStatusChanged(stored.document.status, replaced.document.status);
+      return entityResponse(200, replaced, api);
     } catch (error) {
       // Someone else wrote first. With a specific If-Match that is the client's 412; otherwise read again and retry.
       const lostRace = error instanceof GraphError && error.status === 412;

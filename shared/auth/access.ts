@@ -48,11 +48,27 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+const { delegated: D, application: A } = PERMISSIONS;
+
+/**
+ * Delegated or application? Entra ID puts delegated permissions in `scp` and
+ * application permissions in `roles`, but `roles` alone does not make an
+ * application token: app roles assigned to a user appear in the user's
+ * tokens too, with or without `scp`. So:
+ * - `scp` present: delegated, whatever else the token says; `roles` are ignored,
+ *   so a user never gains tenant-wide reach from app roles;
+ * - no `scp`: an application token only when it says so, with `idtyp: "app"`
+ *   (an optional claim) or, when `idtyp` is absent, with `oid` equal to `sub`
+ *   (true of app-only tokens only: a user's `sub` is pairwise per application);
+ * - anything else has no usable permission: 403 naming what it needs.
+ */
 export function callerFromClaims(claims: JWTPayload & { tid: string }): Caller {
   const appId = optionalString(claims.azp) ?? optionalString(claims.appid);
   if (claims.scp !== undefined) {
-    const claimNames = claims._claim_names as Record<string, unknown> | undefined;
-    const overage = claims.groups === undefined && claimNames !== undefined && "groups" in claimNames;
+    const claimNames = claims._claim_names;
+    const overage =
+      claims.groups === undefined &&
+      ((typeof claimNames === "object" && claimNames !== null && "groups" in claimNames) || claims.hasgroups === true);
     return {
       kind: "delegated",
       tenantId: claims.tid,
@@ -62,13 +78,19 @@ export function callerFromClaims(claims: JWTPayload & { tid: string }): Caller {
       groups: overage ? "overage" : new Set([...strings(claims.groups)].map((g) => g.toLowerCase())),
     };
   }
-  return {
-    kind: "application",
-    tenantId: claims.tid,
-    appId,
-    servicePrincipalId: optionalString(claims.oid),
-    roles: strings(claims.roles),
-  };
+  const oid = optionalString(claims.oid);
+  const appOnly = claims.idtyp === "app" || (claims.idtyp === undefined && oid !== undefined && oid === claims.sub);
+  if (appOnly) {
+    return { kind: "application", tenantId: claims.tid, appId, servicePrincipalId: oid, roles: strings(claims.roles) };
+  }
+  if (claims.roles !== undefined || claims.idtyp === "user") {
+    throw forbidden(
+      `The token is a user token without delegated permissions (scp); app roles assigned to a user give no access. It needs ${D.read} or ${D.write} (scp).`,
+    );
+  }
+  throw forbidden(
+    `The token has no permission for this API: a user token needs ${D.read} or ${D.write} (scp), an application token ${A.read} or ${A.write} (roles).`,
+  );
 }
 
 /** Refuses a caller without the permission an access level needs, naming what is missing. */

@@ -1,9 +1,14 @@
 /**
  * Bearer token verification with `jose`: signature with pinned algorithms,
  * audience, expiry and not-before with a small clock tolerance, and an issuer
- * that must be Entra ID's v1.0 or v2.0 issuer for the token's own tenant.
- * The same code verifies real Entra ID tokens and local development tokens;
- * only where the signing keys come from differs.
+ * that must be Entra ID's v1.0 or v2.0 issuer for the token's own tenant,
+ * itself allowed by AUTH_TENANTS. The same code verifies real Entra ID tokens
+ * and local development tokens; only where the signing keys come from differs.
+ *
+ * Only the `Authorization: Bearer` header is read. Tokens in the query string
+ * or the body, function keys and App Service's `X-MS-CLIENT-PRINCIPAL*`
+ * headers are never looked at. No token or claim value is ever echoed back
+ * or logged: every message below is a fixed text.
  */
 import { readFileSync } from "node:fs";
 import {
@@ -18,62 +23,140 @@ import {
 import type { AppConfig } from "../config.js";
 import { ErrorCode, GraphError } from "../http/graphError.js";
 
+/** Entra ID signs access tokens with RS256; nothing else is accepted (no `none`, no HMAC). */
 export const ALGORITHMS = ["RS256"];
 export const CLOCK_TOLERANCE_SECONDS = 60;
-export const AUTHORIZATION_URI = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize";
+/** How long one fetch of the key set may take before the request gets a 503. */
+export const JWKS_TIMEOUT_MS = 5_000;
 /** Entra ID access tokens are a few KB; anything far larger is refused before parsing. */
-const MAX_TOKEN_LENGTH = 16 * 1024;
+export const MAX_TOKEN_LENGTH = 16 * 1024;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function issuersFor(tenantId: string): string[] {
   return [`https://login.microsoftonline.com/${tenantId}/v2.0`, `https://sts.windows.net/${tenantId}/`];
 }
 
-/** A 401 with RFC 6750's challenge. No token or claim value is ever echoed. */
-export function unauthenticated(description?: string): GraphError {
-  const challenge = [`Bearer realm=""`, `authorization_uri="${AUTHORIZATION_URI}"`];
+/** Where a client gets a token: the one tenant's authority when only one is allowed, else `common`. */
+export function authorizationUri(tenants: AppConfig["auth"]["tenants"]): string {
+  const authority = tenants !== "*" && tenants.length === 1 ? tenants[0] : "common";
+  return `https://login.microsoftonline.com/${authority}/oauth2/v2.0/authorize`;
+}
+
+/**
+ * A 401 with RFC 6750's challenge. Without a description (no credentials, or
+ * another scheme than Bearer) the challenge carries no error code, as section
+ * 3.1 asks; otherwise `error="invalid_token"` and the description, which is
+ * always one of the fixed texts of this module (no quotes or backslashes).
+ */
+export function unauthenticated(
+  description?: string,
+  uri = authorizationUri("*"),
+  message = description ?? "Access token is empty.",
+): GraphError {
+  const challenge = [`Bearer realm=""`, `authorization_uri="${uri}"`];
   if (description) challenge.push(`error="invalid_token"`, `error_description="${description}"`);
-  return new GraphError(401, ErrorCode.unauthenticated, description ?? "Access token is empty.", {
+  return new GraphError(401, ErrorCode.unauthenticated, message, {
     headers: { "WWW-Authenticate": challenge.join(", ") },
   });
 }
 
-/** Takes the one bearer token out of an Authorization header, or refuses the header. */
-export function bearerToken(header: string | null): string {
-  if (header === null || header.trim() === "") throw unauthenticated();
-  const match = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/i.exec(header.trim());
-  if (!match?.[1]) throw unauthenticated("The Authorization header must be 'Bearer' followed by one token.");
-  if (match[1].length > MAX_TOKEN_LENGTH) throw unauthenticated("The access token is too large.");
-  return match[1];
+/** Why an Authorization header holds no usable bearer token; undefined when it does. */
+export type HeaderProblem = "missing" | "otherScheme" | "malformed" | "tooLarge";
+
+/** Takes the one bearer token out of an Authorization header. */
+export function parseAuthorization(header: string | null): { token: string } | { problem: HeaderProblem } {
+  const value = header?.trim() ?? "";
+  if (value === "") return { problem: "missing" };
+  const scheme = /^(\S+)/.exec(value)?.[1] ?? "";
+  if (scheme.toLowerCase() !== "bearer") return { problem: "otherScheme" };
+  // RFC 6750's b64token, exactly one, after exactly "Bearer ". A JWT uses a subset of it.
+  const match = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/i.exec(value);
+  if (!match?.[1]) return { problem: "malformed" };
+  if (match[1].length > MAX_TOKEN_LENGTH) return { problem: "tooLarge" };
+  return { token: match[1] };
 }
 
+const HEADER_PROBLEMS: Record<HeaderProblem, { description?: string; message: string }> = {
+  missing: { message: "Access token is empty." },
+  otherScheme: { message: "The Authorization header must use the Bearer scheme." },
+  malformed: {
+    description: "The Authorization header must be 'Bearer' followed by exactly one token.",
+    message: "The Authorization header must be 'Bearer' followed by exactly one token.",
+  },
+  tooLarge: { description: "The access token is too large.", message: "The access token is too large." },
+};
+
+/** Kept for callers that only need the token: throws the 401 a bad header deserves. */
+export function bearerToken(header: string | null, uri?: string): string {
+  const parsed = parseAuthorization(header);
+  if ("token" in parsed) return parsed.token;
+  const { description, message } = HEADER_PROBLEMS[parsed.problem];
+  throw unauthenticated(description, uri, message);
+}
+
+/** The key set could not be fetched or read: not the caller's fault, so a 503 rather than a 401. */
+class KeysUnavailable extends Error {
+  constructor(cause: unknown) {
+    super("Token signing keys are unavailable.", { cause });
+    this.name = "KeysUnavailable";
+  }
+}
+
+/**
+ * Where signing keys come from. The remote set is cached for AUTH_JWKS_CACHE_SECONDS
+ * and fetched again on a key id it does not know, at most once per
+ * AUTH_JWKS_COOLDOWN_SECONDS (jose's remote key set), so a new key is picked up at
+ * once and a withdrawn key stops working at the next fetch.
+ */
 function keySource(auth: AppConfig["auth"]): JWTVerifyGetKey {
-  if (auth.jwksFile) return createLocalJWKSet(JSON.parse(readFileSync(auth.jwksFile, "utf8")) as JSONWebKeySet);
-  return createRemoteJWKSet(new URL(auth.jwksUri), {
-    timeoutDuration: 5_000,
-    cooldownDuration: 30_000,
-    cacheMaxAge: 6 * 60 * 60 * 1000,
-  });
+  const keys = auth.jwksFile
+    ? createLocalJWKSet(JSON.parse(readFileSync(auth.jwksFile, "utf8")) as JSONWebKeySet)
+    : createRemoteJWKSet(new URL(auth.jwksUri), {
+        timeoutDuration: JWKS_TIMEOUT_MS,
+        cooldownDuration: auth.jwksCooldownSeconds * 1000,
+        cacheMaxAge: auth.jwksCacheSeconds * 1000,
+      });
+  return async (header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      // No key, or several keys (jose then tries each), for this token: the token's problem.
+      if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) {
+        throw error;
+      }
+      // Anything else (timeout, network, a non-200 answer, a malformed set) is the key service's.
+      throw new KeysUnavailable(error);
+    }
+  };
 }
-
-export type TokenVerifier = (token: string) => Promise<JWTPayload & { tid: string }>;
 
 function describeFailure(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return "The access token has expired.";
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === "nbf") return "The access token is not yet valid.";
     if (error.claim === "aud") return "The access token is not for this API (audience).";
-    return `The access token's '${error.claim}' claim is invalid.`;
+    if (["exp", "iss", "tid"].includes(error.claim)) return `The access token has no valid '${error.claim}' claim.`;
+    return "The access token's claims are invalid.";
   }
   if (error instanceof joseErrors.JWKSNoMatchingKey) return "The access token was signed by an unknown key.";
-  if (!(error instanceof joseErrors.JOSEError)) return "The access token could not be verified.";
-  return "The access token's signature or format is invalid.";
+  if (error instanceof joseErrors.JWKSMultipleMatchingKeys) return "The access token does not name its signing key.";
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return "The access token's signing algorithm is not allowed.";
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "The access token's signature is invalid.";
+  return "The access token is malformed.";
 }
 
-export function createTokenVerifier(auth: AppConfig["auth"]): TokenVerifier {
+export type VerifiedClaims = JWTPayload & { tid: string };
+
+/** Reads the Authorization header and returns the verified claims, or throws a Graph 401/503. */
+export type Authenticator = (authorization: string | null) => Promise<VerifiedClaims>;
+
+export function createAuthenticator(auth: AppConfig["auth"]): Authenticator {
   const keys = keySource(auth);
   const audience = [...auth.audiences];
-  return async (token) => {
+  const uri = authorizationUri(auth.tenants);
+  const refuse = (description: string) => unauthenticated(description, uri);
+  return async (authorization) => {
+    const token = bearerToken(authorization, uri);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -83,21 +166,20 @@ export function createTokenVerifier(auth: AppConfig["auth"]): TokenVerifier {
         requiredClaims: ["exp", "iss", "aud", "tid"],
       }));
     } catch (error) {
-      if (error instanceof joseErrors.JWKSTimeout || error instanceof TypeError) {
-        // The key service could not be reached: not the caller's fault.
+      if (error instanceof KeysUnavailable) {
         throw new GraphError(503, ErrorCode.serviceUnavailable, "Token signing keys are unavailable; retry later.", {
           headers: { "Retry-After": "5" },
         });
       }
-      throw unauthenticated(describeFailure(error));
+      throw refuse(describeFailure(error));
     }
     const tid = payload.tid;
-    if (typeof tid !== "string" || !GUID.test(tid)) throw unauthenticated("The access token has no valid tenant.");
-    if (!issuersFor(tid).includes(String(payload.iss))) {
-      throw unauthenticated("The access token's issuer does not match its tenant.");
+    if (typeof tid !== "string" || !GUID.test(tid)) throw refuse("The access token has no valid 'tid' claim.");
+    if (typeof payload.iss !== "string" || !issuersFor(tid).includes(payload.iss)) {
+      throw refuse("The access token's issuer does not match its tenant.");
     }
     if (auth.tenants !== "*" && !auth.tenants.includes(tid.toLowerCase())) {
-      throw unauthenticated("The access token's tenant is not allowed to use this API.");
+      throw refuse("The access token's tenant is not allowed to use this API.");
     }
     return { ...payload, tid: tid.toLowerCase() };
   };

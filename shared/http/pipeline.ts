@@ -11,8 +11,9 @@ import {
   type AccessLevel,
   type Caller,
 } from "../auth/access.js";
-import { bearerToken, createTokenVerifier, type TokenVerifier } from "../auth/tokens.js";
+import { createAuthenticator, type Authenticator } from "../auth/tokens.js";
 import { config, type AppConfig } from "../config.js";
+import { telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
 import { ErrorCode, GraphError, badRequest } from "./graphError.js";
 import { errorResponse, wireContext, type WireContext } from "./wire.js";
 
@@ -36,31 +37,49 @@ export interface ApiRequest {
   readonly config: AppConfig;
 }
 
-let verifier: TokenVerifier | undefined;
+let authenticator: Authenticator | undefined;
 
-function verifyToken(cfg: AppConfig): TokenVerifier {
-  verifier ??= createTokenVerifier(cfg.auth);
-  return verifier;
+/** One authenticator (and so one cached key set) per process. */
+function authenticate(cfg: AppConfig): Authenticator {
+  authenticator ??= createAuthenticator(cfg.auth);
+  return authenticator;
 }
 
-/** Runs a handler, turning every failure into a Graph error response. */
+/** Records and logs a rejection: its status, code and the names it concerns, never the request's content. */
+function reportRejection(error: GraphError, context: InvocationContext): void {
+  const targets = [...new Set([error.target, ...error.details.map((d) => d.target)].filter((t): t is string => !!t))];
+  const line = `${error.status} ${error.code}${targets.length ? ` (${targets.join(", ")})` : ""}: ${error.message}`;
+  if (error.status >= 500) {
+    context.warn(line);
+    trackException(error);
+  } else {
+    context.info(line);
+  }
+  trackRejected(error.status, error.code, targets);
+}
+
+/** Runs a handler with its telemetry scope, turning every failure into a Graph error response. */
 export async function withGraphErrors(
   request: HttpRequest,
   context: InvocationContext,
   run: (wire: WireContext) => Promise<HttpResponseInit>,
 ): Promise<HttpResponseInit> {
   let wire: WireContext = wireContext(request, context.invocationId, undefined);
-  try {
-    wire = wireContext(request, context.invocationId, config().publicBaseUrl);
-    return await run(wire);
-  } catch (error) {
-    if (error instanceof GraphError) {
-      if (error.status >= 500) context.warn(`${error.status} ${error.code}: ${error.message}`);
-      return errorResponse(error, wire);
+  const scope = { requestId: wire.requestId, clientRequestId: wire.clientRequestId, trigger: "HTTP" as const };
+  return withTelemetryScope(scope, async () => {
+    try {
+      wire = wireContext(request, context.invocationId, config().publicBaseUrl);
+      return await run(wire);
+    } catch (error) {
+      if (error instanceof GraphError) {
+        reportRejection(error, context);
+        return errorResponse(error, wire);
+      }
+      context.error("Unhandled error", error);
+      trackException(error);
+      return errorResponse(new GraphError(500, ErrorCode.internal, "An unexpected error occurred."), wire);
     }
-    context.error("Unhandled error", error);
-    return errorResponse(new GraphError(500, ErrorCode.internal, "An unexpected error occurred."), wire);
-  }
+  });
 }
 
 function teamIdFrom(request: HttpRequest, viaMe: boolean): string {
@@ -83,9 +102,12 @@ export function graphRoute(
   return (request, context) =>
     withGraphErrors(request, context, async (wire) => {
       const cfg = config();
-      const claims = await verifyToken(cfg)(bearerToken(request.headers.get("authorization")));
+      // Only the Authorization header: never query-string tokens, function keys or X-MS-CLIENT-PRINCIPAL*.
+      const claims = await authenticate(cfg)(request.headers.get("authorization"));
       const caller = callerFromClaims(claims);
       const teamId = teamIdFrom(request, options.viaMe);
+      const scope = telemetryScope();
+      if (scope) scope.teamId = teamId;
       requirePermission(caller, options.access);
       requireTeamAccess(caller, teamId, options.viaMe);
       return handler({ request, context, wire, caller, teamId, viaMe: options.viaMe, config: cfg });

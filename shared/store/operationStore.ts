@@ -7,6 +7,7 @@
 import { CosmosClient, type Container, type CosmosClientOptions, type ErrorResponse } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
 import { ErrorCode, GraphError, conflict, notFound } from "../http/graphError.js";
+import { trackStoreCall, type StoreCall } from "../telemetry.js";
 import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
 
 export interface QueryCondition {
@@ -44,21 +45,6 @@ export interface OperationStore {
   ping(timeoutMs: number): Promise<boolean>;
 }
 
-/** What one store call cost: reported to telemetry, never to the caller. */
-export interface StoreCall {
-  readonly operation: "create" | "read" | "replace" | "delete" | "query" | "count" | "ping";
-  readonly requestCharge: number;
-  readonly durationMs: number;
-  readonly statusCode: number | undefined;
-}
-
-let storeObserver: ((call: StoreCall) => void) | undefined;
-
-/** Registers the one listener for store calls (telemetry). */
-export function observeStoreCalls(observer: ((call: StoreCall) => void) | undefined): void {
-  storeObserver = observer;
-}
-
 function requestChargeOf(value: unknown): number {
   const direct = (value as { requestCharge?: unknown } | undefined)?.requestCharge;
   if (typeof direct === "number") return direct;
@@ -71,7 +57,7 @@ async function measured<T>(operation: StoreCall["operation"], call: () => Promis
   const started = performance.now();
   try {
     const result = await call();
-    storeObserver?.({
+    trackStoreCall({
       operation,
       requestCharge: requestChargeOf(result),
       durationMs: performance.now() - started,
@@ -79,7 +65,7 @@ async function measured<T>(operation: StoreCall["operation"], call: () => Promis
     });
     return result;
   } catch (error) {
-    storeObserver?.({
+    trackStoreCall({
       operation,
       requestCharge: requestChargeOf(error),
       durationMs: performance.now() - started,

@@ -386,7 +386,7 @@ describe("role assignments (least privilege)", () => {
       expect(sql.resource.properties.scope).toBe(
         "[resourceId('Microsoft.DocumentDB/databaseAccounts', parameters('cosmosAccountName'))]",
       );
-      expect(sql.resource.copy, "one Cosmos SQL role assignment per module, no parallel loop").toBeUndefined();
+      expect((sql.resource as { copy?: unknown }).copy, "one Cosmos SQL role assignment per module, no parallel loop").toBeUndefined();
       expect(deployment.resource.type).toBe("Microsoft.Resources/deployments");
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GraphError } from "../../shared/http/graphError.js";
+import type { GraphError } from "../../shared/http/graphError.js";
 import type { OperationStatus } from "../../shared/operations/model.js";
 import {
   applyUpdate,

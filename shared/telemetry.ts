@@ -1,0 +1,118 @@
+/**
+ * Application Insights telemetry (this module imports nothing it would
+ * instrument, so the entry file can start it before the rest loads): custom events, store metrics and
+ * exceptions, each carrying the request's correlation properties. Started
+ * once from the entry file, before anything it instruments is loaded, and
+ * only when APPLICATIONINSIGHTS_CONNECTION_STRING is set: otherwise every
+ * call here is a no-op and nothing is sent. In Azure, ingestion authenticates
+ * with the managed identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+ *
+ * What is recorded is ids, codes and property names: never a payload, a
+ * token, a user name or an email address.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createRequire } from "node:module";
+import type * as AppInsights from "applicationinsights";
+import type { TelemetryClient } from "applicationinsights";
+
+export type Trigger = "HTTP" | "queue" | "timer";
+
+/** What one store call cost: reported to telemetry, never to the caller. */
+export interface StoreCall {
+  readonly operation: "create" | "read" | "replace" | "delete" | "query" | "count" | "ping";
+  readonly requestCharge: number;
+  readonly durationMs: number;
+  readonly statusCode: number | undefined;
+}
+
+/** The correlation properties of one invocation; handlers fill in what they learn (team, operation). */
+export interface TelemetryScope {
+  readonly requestId: string;
+  readonly clientRequestId?: string;
+  readonly trigger: Trigger;
+  teamId?: string;
+  operationId?: string;
+}
+
+const scopes = new AsyncLocalStorage<TelemetryScope>();
+let client: TelemetryClient | undefined;
+
+/** Starts the SDK when a connection string is configured; returns whether it did. */
+export function startTelemetry(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  if (client || !env.APPLICATIONINSIGHTS_CONNECTION_STRING) return client !== undefined;
+  // Loaded only when configured: it is large, and a local run without it should not pay for it.
+  const appInsights = createRequire(import.meta.url)("applicationinsights") as typeof AppInsights;
+  appInsights
+    .setup(env.APPLICATIONINSIGHTS_CONNECTION_STRING)
+    // The Functions host already records requests; ours would be duplicates.
+    .setAutoCollectRequests(false)
+    .setAutoCollectConsole(false)
+    .setAutoCollectPerformance(false, false)
+    .setAutoCollectExceptions(true)
+    .setAutoCollectDependencies(true)
+    .setSendLiveMetrics(false)
+    .setUseDiskRetryCaching(false)
+    .start();
+  client = appInsights.defaultClient;
+  client.context.tags[client.context.keys.cloudRole] = "team-operations-api";
+  return true;
+}
+
+/** Sends what is buffered; called on shutdown. */
+export async function flushTelemetry(): Promise<void> {
+  await client?.flush();
+}
+
+/** Runs an invocation with its correlation properties in scope. */
+export function withTelemetryScope<T>(scope: TelemetryScope, run: () => Promise<T>): Promise<T> {
+  return scopes.run(scope, run);
+}
+
+/** The scope of the running invocation, to record what it learns (team, operation id). */
+export function telemetryScope(): TelemetryScope | undefined {
+  return scopes.getStore();
+}
+
+function properties(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const scope = scopes.getStore();
+  const all: Record<string, string | undefined> = {
+    "request-id": scope?.requestId,
+    "client-request-id": scope?.clientRequestId,
+    trigger: scope?.trigger,
+    teamId: scope?.teamId,
+    operationId: scope?.operationId,
+    ...extra,
+  };
+  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+export function trackOperationCreated(operationType: string, status: string): void {
+  client?.trackEvent({ name: "OperationCreated", properties: properties({ operationType, status }) });
+}
+
+export function trackStatusChanged(from: string, to: string): void {
+  if (from === to) return;
+  client?.trackEvent({ name: "OperationStatusChanged", properties: properties({ from, to }) });
+}
+
+/** A rejected request: the reason code and the offending property names, never the payload. */
+export function trackRejected(status: number, reasonCode: string, targets: readonly string[]): void {
+  client?.trackEvent({
+    name: "OperationRejected",
+    properties: properties({ status: String(status), reasonCode, targets: targets.join(",") }),
+  });
+}
+
+export function trackException(error: unknown): void {
+  client?.trackException({
+    exception: error instanceof Error ? error : new Error(String(error)),
+    properties: properties(),
+  });
+}
+
+/** Request charge (RU) and latency of one Cosmos DB call. */
+export function trackStoreCall(call: StoreCall): void {
+  const extra = { storeOperation: call.operation, statusCode: String(call.statusCode ?? "") };
+  client?.trackMetric({ name: "StoreRequestCharge", value: call.requestCharge, properties: properties(extra) });
+  client?.trackMetric({ name: "StoreLatencyMs", value: call.durationMs, properties: properties(extra) });
+}

@@ -1,0 +1,225 @@
+/**
+ * The access layer without HTTP: the Authorization header, RFC 6750's
+ * challenge, delegated versus application callers, and the permission and
+ * team checks with the messages that name what is missing.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  callerFromClaims,
+  requirePermission,
+  requireTeamAccess,
+  type AccessLevel,
+  type Caller,
+} from "../../shared/auth/access.js";
+import {
+  authorizationUri,
+  bearerToken,
+  issuersFor,
+  MAX_TOKEN_LENGTH,
+  parseAuthorization,
+  unauthenticated,
+} from "../../shared/auth/tokens.js";
+import { GraphError } from "../../shared/http/graphError.js";
+
+const TID = "aaaaaaaa-0000-4000-8000-00000000000a";
+const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
+const OTHER_TEAM = "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ4In0.c2lnbmF0dXJl";
+
+function thrown(fn: () => unknown): GraphError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(GraphError);
+    return error as GraphError;
+  }
+  throw new Error("expected a GraphError");
+}
+
+describe("the Authorization header", () => {
+  it.each([
+    [`Bearer ${JWT}`, { token: JWT }],
+    [`bearer ${JWT}`, { token: JWT }],
+    [`BEARER ${JWT}  `, { token: JWT }],
+    [null, { problem: "missing" }],
+    ["", { problem: "missing" }],
+    ["   ", { problem: "missing" }],
+    ["Basic dXNlcjpwYXNz", { problem: "otherScheme" }],
+    [`PoP ${JWT}`, { problem: "otherScheme" }],
+    [JWT, { problem: "otherScheme" }],
+    ["Bearer", { problem: "malformed" }],
+    [`Bearer  ${JWT}`, { problem: "malformed" }],
+    [`Bearer ${JWT}, Bearer ${JWT}`, { problem: "malformed" }],
+    [`Bearer ${JWT} ${JWT}`, { problem: "malformed" }],
+    [`Bearer ${JWT},`, { problem: "malformed" }],
+    [`Bearer "${JWT}"`, { problem: "malformed" }],
+    ["Bearer a\u00e9b", { problem: "malformed" }],
+    [`Bearer ${"a".repeat(MAX_TOKEN_LENGTH + 1)}`, { problem: "tooLarge" }],
+  ])("%j", (header, expected) => {
+    expect(parseAuthorization(header)).toEqual(expected);
+  });
+
+  it("throws a 401 that carries an error code only when a bearer token was offered (RFC 6750 3.1)", () => {
+    expect(thrown(() => bearerToken(null)).headers["WWW-Authenticate"]).not.toMatch(/error=/);
+    expect(thrown(() => bearerToken("Basic x")).headers["WWW-Authenticate"]).not.toMatch(/error=/);
+    const malformed = thrown(() => bearerToken("Bearer"));
+    expect(malformed.status).toBe(401);
+    expect(malformed.code).toBe("InvalidAuthenticationToken");
+    expect(malformed.headers["WWW-Authenticate"]).toMatch(/error="invalid_token", error_description="[^"]+"$/);
+  });
+});
+
+describe("the 401 challenge", () => {
+  it("follows RFC 6750 and names where to get a token", () => {
+    const error = unauthenticated("The access token has expired.");
+    expect(error.headers["WWW-Authenticate"]).toBe(
+      'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/v2.0/authorize", error="invalid_token", error_description="The access token has expired."',
+    );
+    expect(error.message).toBe("The access token has expired.");
+    expect(unauthenticated().message).toBe("Access token is empty.");
+  });
+
+  it("points at the one tenant's authority when only one is allowed", () => {
+    expect(authorizationUri([TID])).toBe(`https://login.microsoftonline.com/${TID}/oauth2/v2.0/authorize`);
+    expect(authorizationUri([TID, TID.replace("a", "b")])).toContain("/common/");
+    expect(authorizationUri("*")).toContain("/common/");
+  });
+
+  it("accepts Entra ID's v1.0 and v2.0 issuers of the token's own tenant only", () => {
+    expect(issuersFor(TID)).toEqual([
+      `https://login.microsoftonline.com/${TID}/v2.0`,
+      `https://sts.windows.net/${TID}/`,
+    ]);
+  });
+});
+
+const user = (claims: Record<string, unknown> = {}) =>
+  callerFromClaims({
+    tid: TID,
+    oid: "u1",
+    sub: "pairwise",
+    scp: "TeamsAsyncOperation.ReadWrite",
+    groups: [TEAM],
+    ...claims,
+  });
+const app = (claims: Record<string, unknown> = {}) =>
+  callerFromClaims({ tid: TID, oid: "sp1", sub: "sp1", roles: ["TeamsAsyncOperation.ReadWrite.All"], ...claims });
+
+describe("delegated or application", () => {
+  it("scp makes a delegated caller, whatever else the token carries", () => {
+    const caller = user({ roles: ["TeamsAsyncOperation.ReadWrite.All"], idtyp: "app", sub: "u1" });
+    expect(caller.kind).toBe("delegated");
+    expect(() => requireTeamAccess(caller, OTHER_TEAM, false)).toThrow(/not a member of this team/);
+  });
+
+  it("no scp and sub = oid (no idtyp) is an application", () => {
+    expect(app()).toMatchObject({ kind: "application", servicePrincipalId: "sp1", tenantId: TID });
+  });
+
+  it("no scp and idtyp: app is an application, even if sub differs", () => {
+    expect(app({ sub: "other", idtyp: "app" }).kind).toBe("application");
+  });
+
+  it("roles without scp on a user token (sub differs from oid) do not make an application: 403", () => {
+    expect(() => app({ sub: "pairwise" })).toThrow(/user token without delegated permissions/);
+  });
+
+  it("idtyp: user without scp is refused even when sub = oid", () => {
+    expect(() => app({ idtyp: "user" })).toThrow(/user token without delegated permissions/);
+  });
+
+  it("neither scp nor roles nor an application marker: 403 naming both kinds of permission", () => {
+    const error = thrown(() => callerFromClaims({ tid: TID, oid: "u1", sub: "pairwise" }));
+    expect(error.status).toBe(403);
+    expect(error.code).toBe("accessDenied");
+    expect(error.message).toMatch(
+      /TeamsAsyncOperation\.ReadWrite \(scp\).*TeamsAsyncOperation\.ReadWrite\.All \(roles\)/,
+    );
+  });
+
+  it("group overage: _claim_names.groups or hasgroups, without groups", () => {
+    expect(user({ groups: undefined, _claim_names: { groups: "src1" } })).toMatchObject({ groups: "overage" });
+    expect(user({ groups: undefined, hasgroups: true })).toMatchObject({ groups: "overage" });
+    expect(user({ _claim_names: { groups: "src1" } })).toMatchObject({ groups: new Set([TEAM]) });
+  });
+
+  it("groups are compared without regard to case; non-strings are ignored", () => {
+    const caller = user({ groups: [TEAM.toUpperCase(), 42, null] });
+    expect(() => requireTeamAccess(caller, TEAM, false)).not.toThrow();
+  });
+});
+
+describe("permissions", () => {
+  const cases: Array<[string, () => Caller, AccessLevel, RegExp | null]> = [
+    ["delegated ReadWrite writes", () => user(), "write", null],
+    ["delegated ReadWrite reads", () => user(), "read", null],
+    ["delegated Read reads", () => user({ scp: "TeamsAsyncOperation.Read" }), "read", null],
+    [
+      "delegated Read cannot write",
+      () => user({ scp: "TeamsAsyncOperation.Read" }),
+      "write",
+      /delegated permission TeamsAsyncOperation\.ReadWrite \(scp\)/,
+    ],
+    [
+      "delegated without our scopes cannot read",
+      () => user({ scp: "User.Read" }),
+      "read",
+      /TeamsAsyncOperation\.Read or TeamsAsyncOperation\.ReadWrite \(scp\)/,
+    ],
+    ["delegated scp must be whole words", () => user({ scp: "TeamsAsyncOperation.ReadWriteX" }), "read", /scp/],
+    [
+      "delegated app roles count for nothing",
+      () => user({ scp: "User.Read", roles: ["TeamsAsyncOperation.ReadWrite.All"] }),
+      "write",
+      /scp/,
+    ],
+    ["application ReadWrite.All writes", () => app(), "write", null],
+    ["application Read.All reads", () => app({ roles: ["TeamsAsyncOperation.Read.All"] }), "read", null],
+    [
+      "application Read.All cannot write",
+      () => app({ roles: ["TeamsAsyncOperation.Read.All"] }),
+      "write",
+      /application permission TeamsAsyncOperation\.ReadWrite\.All \(roles\)/,
+    ],
+    [
+      "application delegated-style names count for nothing",
+      () => app({ roles: ["TeamsAsyncOperation.ReadWrite"] }),
+      "read",
+      /roles/,
+    ],
+    [
+      "application roles as a string are not a list",
+      () => app({ roles: "TeamsAsyncOperation.ReadWrite.All" }),
+      "write",
+      /roles/,
+    ],
+  ];
+  it.each(cases)("%s", (_name, caller, level, refusal) => {
+    if (refusal === null) expect(() => requirePermission(caller(), level)).not.toThrow();
+    else {
+      const error = thrown(() => requirePermission(caller(), level));
+      expect(error.status).toBe(403);
+      expect(error.message).toMatch(refusal);
+    }
+  });
+});
+
+describe("teams", () => {
+  it("an application acts on any team of its tenant, but not through /me", () => {
+    expect(() => requireTeamAccess(app(), OTHER_TEAM, false)).not.toThrow();
+    expect(thrown(() => requireTeamAccess(app(), TEAM, true)).message).toMatch(/\/me routes need a delegated/);
+  });
+
+  it("a delegated caller acts only on its groups", () => {
+    expect(() => requireTeamAccess(user(), TEAM, true)).not.toThrow();
+    expect(thrown(() => requireTeamAccess(user(), OTHER_TEAM, true)).message).toMatch(/not a member of this group/);
+  });
+
+  it("group overage is a 403 that says so", () => {
+    const error = thrown(() =>
+      requireTeamAccess(user({ groups: undefined, _claim_names: { groups: "s" } }), TEAM, false),
+    );
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(/group overage/);
+  });
+});
