@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import functions, { type HttpResponseInit } from "@azure/functions";
+import { flushTelemetry } from "../shared/telemetry.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { loadFunctionApp, routePrefix, type RegisteredFunction } from "./functionsHost.js";
@@ -146,7 +147,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const log = options.log ?? (() => undefined);
   const host = options.host ?? "127.0.0.1";
 
-  const server = createServer((req, res) => {
+  // The Functions host accepts 32 KB of request headers; Node's default is 16 KB.
+  const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? "/", `http://${req.headers.host ?? `${host}`}`);
       const method = (req.method ?? "GET").toUpperCase();
@@ -252,10 +254,17 @@ async function main(): Promise<void> {
   console.log(`  health: curl ${local.baseUrl}/health`);
   console.log(`  token:  TOKEN=$(npm run --silent token)   # add -- --help for options`);
 
+  // Graceful: stop accepting, let in-flight requests finish, send buffered telemetry, then stop the store.
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     console.log(`${signal}: stopping`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
     void local
       .close()
+      .then(() => flushTelemetry().catch(() => undefined))
       .then(() => embedded?.close())
       .then(() => process.exit(0));
   };

@@ -1,7 +1,8 @@
 /**
- * A TLS-terminating reverse proxy on loopback, as a deployment puts in front
- * of the app (Front Door, API Management): https outside, the local runner's
- * plain http inside. Its certificate is self-signed, made with openssl.
+ * TLS on loopback for tests: self-signed certificates made with openssl, and
+ * a TLS-terminating reverse proxy as a deployment puts in front of the app
+ * (Front Door, API Management): https outside, the local runner's plain http
+ * inside.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,6 +12,33 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+export interface Certificate {
+  readonly key: Buffer;
+  readonly cert: Buffer;
+  /** The certificate's file, for NODE_EXTRA_CA_CERTS in a child process that must trust it. */
+  readonly certFile: string;
+  remove(): void;
+}
+
+/** A self-signed certificate for 127.0.0.1, valid for a day. */
+export function selfSignedCertificate(): Certificate {
+  const dir = mkdtempSync(join(tmpdir(), "teamops-tls-"));
+  const keyFile = join(dir, "key.pem");
+  const certFile = join(dir, "cert.pem");
+  const subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"];
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", ...subject, "-keyout", keyFile, "-out", certFile],
+    { stdio: "ignore" },
+  );
+  return {
+    key: readFileSync(keyFile),
+    cert: readFileSync(certFile),
+    certFile,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 export interface TlsProxy {
   readonly origin: string;
   /** Where requests go: the runner's http origin, set once it has started. */
@@ -19,45 +47,17 @@ export interface TlsProxy {
 }
 
 export async function startTlsProxy(): Promise<TlsProxy> {
-  const dir = mkdtempSync(join(tmpdir(), "teamops-tls-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
-  const proxy: TlsProxy = {
-    origin: "",
-    target: undefined,
-    close: async () => undefined,
-  };
-  const server = createServer(
-    { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
-    (req, res) => {
-      const target = new URL(req.url ?? "/", proxy.target);
-      const upstream = httpRequest(target, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on("error", () => res.writeHead(502).end());
-      req.pipe(upstream);
-    },
-  );
+  const certificate = selfSignedCertificate();
+  const proxy: TlsProxy = { origin: "", target: undefined, close: async () => undefined };
+  const server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
+    const target = new URL(req.url ?? "/", proxy.target);
+    const upstream = httpRequest(target, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return Object.assign(proxy, {
@@ -66,7 +66,7 @@ export async function startTlsProxy(): Promise<TlsProxy> {
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-        rmSync(dir, { recursive: true, force: true });
+        certificate.remove();
       }),
   });
 }
