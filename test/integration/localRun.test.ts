@@ -31,7 +31,8 @@ describe("npm start and the token command", () => {
     baseUrl = await new Promise<string>((resolve, reject) => {
       runner.stdout!.on("data", (c: Buffer) => {
         printed += c.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(printed);
+        // The banner's last line is the token hint: wait for all of it.
+        const match = /listening on (http:\/\/\S+)[\s\S]*token:/.exec(printed);
         if (match?.[1]) resolve(match[1]);
       });
       runner.once("exit", (code) => reject(new Error(`runner exited ${code}: ${printed}`)));
