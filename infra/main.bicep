@@ -100,6 +100,9 @@ var cosmosLeasesContainerName = 'leases'
 var appDefaults = {
   jwksCacheSeconds: '3600'
   jwksCooldownSeconds: '30'
+  sweeperSchedule: '0 */5 * * * *'
+  sweeperDeadlineMinutes: '60'
+  sweeperBatchSize: '100'
 }
 
 // The queues of the event-driven functions; the host moves a message it cannot process
@@ -271,6 +274,12 @@ module functionApp 'modules/function-app.bicep' = {
       PUBLIC_BASE_URL: publicBaseUrl
       OPERATION_TTL_DAYS: string(operationTtlDays)
       RETRY_AFTER_SECONDS: string(retryAfterSeconds)
+      // Event-driven callers: the inbox (its poison queue is <inbox>-poison), completion events, the sweeper.
+      OPERATIONS_INBOX_QUEUE: queues.inbox
+      OPERATION_EVENTS_QUEUE: queues.events
+      SWEEPER_SCHEDULE: appDefaults.sweeperSchedule
+      SWEEPER_DEADLINE_MINUTES: appDefaults.sweeperDeadlineMinutes
+      SWEEPER_BATCH_SIZE: appDefaults.sweeperBatchSize
     }
   }
   dependsOn: [

@@ -15,7 +15,9 @@ import functions, { type HttpResponseInit } from "@azure/functions";
 import { flushTelemetry } from "../shared/telemetry.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
+import { startAzuriteQueue, type Azurite } from "./azurite.js";
 import { loadFunctionApp, routePrefix, type RegisteredFunction } from "./functionsHost.js";
+import { resolveSetting, startTriggers } from "./triggers.js";
 
 // A webpack bundle: Node's ESM loader cannot see every named export.
 const { HttpRequest, InvocationContext } = functions;
@@ -240,21 +242,42 @@ async function main(): Promise<void> {
     await ensureLocalContainer(process.env.COSMOS_ENDPOINT, process.env.COSMOS_KEY, database, container);
   }
 
-  const local = await startLocalServer({
-    port,
-    log: (level, message) => {
-      if (level === "error" || level === "warning") console.error(`[${level}] ${message}`);
-      else if (verbose) console.log(`[${level}] ${message}`);
-    },
+  // Storage for queue triggers and outputs: Azurite on its default port unless AzureWebJobsStorage names an
+  // account; LOCAL_QUEUES=off runs without queues (tests that do not need them).
+  let azurite: Azurite | undefined;
+  const queuesOn = process.env.LOCAL_QUEUES !== "off";
+  const storageSetting = process.env.AzureWebJobsStorage;
+  if (queuesOn && (!storageSetting || storageSetting === "UseDevelopmentStorage=true")) {
+    azurite = await startAzuriteQueue(Number(process.env.AZURITE_QUEUE_PORT ?? 10001));
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+  }
+
+  const log = (level: string, message: string) => {
+    if (level === "error" || level === "warning") console.error(`[${level}] ${message}`);
+    else if (verbose) console.log(`[${level}] ${message}`);
+  };
+  const local = await startLocalServer({ port, log });
+  const triggers = await startTriggers({
+    projectRoot: PROJECT_ROOT,
+    functions: await loadFunctionApp(PROJECT_ROOT),
+    storageConnection: queuesOn ? process.env.AzureWebJobsStorage : undefined,
+    cosmos: process.env.COSMOS_KEY
+      ? { endpoint: process.env.COSMOS_ENDPOINT, key: process.env.COSMOS_KEY, database, container }
+      : undefined,
+    log,
   });
   console.log(`Team Operations API listening on ${local.baseUrl}`);
   console.log(
     `  store: ${embedded ? `embedded Cosmos DB server at ${embedded.endpoint}` : process.env.COSMOS_ENDPOINT}`,
   );
+  console.log(
+    `  queues: ${queuesOn ? `${resolveSetting("%OPERATIONS_INBOX_QUEUE%")} -> ${resolveSetting("%OPERATION_EVENTS_QUEUE%")} on ${azurite ? `Azurite at 127.0.0.1:${process.env.AZURITE_QUEUE_PORT ?? 10001}` : "AzureWebJobsStorage"}` : "off"}`,
+  );
   console.log(`  health: curl ${local.baseUrl}/health`);
   console.log(`  token:  TOKEN=$(npm run --silent token)   # add -- --help for options`);
 
-  // Graceful: stop accepting, let in-flight requests finish, send buffered telemetry, then stop the store.
+  // Graceful: stop accepting, let in-flight requests and triggers finish, send buffered telemetry, then stop
+  // Azurite and the store.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -264,7 +287,9 @@ async function main(): Promise<void> {
     force.unref();
     void local
       .close()
+      .then(() => triggers.close())
       .then(() => flushTelemetry().catch(() => undefined))
+      .then(() => azurite?.close())
       .then(() => embedded?.close())
       .then(() => process.exit(0));
   };

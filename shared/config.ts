@@ -83,6 +83,39 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Entra ID authentication for telemetry ingestion: ClientId=<managed identity client id>;Authorization=AAD.",
   },
   {
+    name: "OPERATIONS_INBOX_QUEUE",
+    description: "Queue of create/update messages from event-driven callers; its poison queue is <name>-poison.",
+    default: "operations-inbox",
+  },
+  {
+    name: "OPERATION_EVENTS_QUEUE",
+    description: "Queue that receives one CloudEvents 1.0 message when an operation succeeds or fails.",
+    default: "operation-events",
+  },
+  {
+    name: "SWEEPER_SCHEDULE",
+    description: "NCRONTAB schedule of the stuck-operation sweeper (six fields, seconds first).",
+    default: "0 */5 * * * *",
+  },
+  {
+    name: "SWEEPER_DEADLINE_MINUTES",
+    description:
+      "Minutes without action after which a notStarted or inProgress operation is failed (operationTimedOut).",
+    default: "60",
+  },
+  {
+    name: "SWEEPER_BATCH_SIZE",
+    description: "Operations the sweeper reads per page; it stops after 10 pages a run and continues on the next.",
+    default: "100",
+  },
+  {
+    name: "COSMOS__accountEndpoint",
+    description: "Cosmos DB endpoint for the change-feed trigger's connection (COSMOS).",
+    host: true,
+  },
+  { name: "COSMOS__credential", description: "managedidentity: the change-feed trigger uses Entra ID.", host: true },
+  { name: "COSMOS__clientId", description: "Client id of the identity for the change-feed trigger.", host: true },
+  {
     name: "AzureWebJobsStorage__credential",
     description: "managedidentity: the host storage connection uses Entra ID.",
     host: true,
@@ -122,6 +155,7 @@ export interface AppConfig {
   readonly publicBaseUrl: string | undefined;
   readonly operationTtlSeconds: number;
   readonly retryAfterSeconds: number;
+  readonly sweeper: { readonly deadlineMinutes: number; readonly batchSize: number };
 }
 
 export class ConfigurationError extends Error {
@@ -229,6 +263,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     publicBaseUrl: publicBaseUrl?.replace(/\/$/, ""),
     operationTtlSeconds: positiveInteger(env, "OPERATION_TTL_DAYS") * 86_400,
     retryAfterSeconds: positiveInteger(env, "RETRY_AFTER_SECONDS"),
+    sweeper: {
+      deadlineMinutes: positiveInteger(env, "SWEEPER_DEADLINE_MINUTES"),
+      batchSize: positiveInteger(env, "SWEEPER_BATCH_SIZE"),
+    },
   };
 }
 

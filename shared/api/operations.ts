@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { createdBy } from "../auth/access.js";
-import { badRequest, conflict, GraphError, notFound } from "../http/graphError.js";
+import { badRequest, notFound } from "../http/graphError.js";
 import { filterToSql, parseCollectionQuery, type CollectionQuery } from "../http/odata.js";
 import type { ApiRequest } from "../http/pipeline.js";
 import {
@@ -20,9 +20,13 @@ import {
   type WireContext,
 } from "../http/wire.js";
 import { ENTITY_TYPE, isFinished, toRepresentation, type StoredOperation } from "../operations/model.js";
-import { applyUpdate, bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
+import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
+import {
+  createOperation as createStoredOperation,
+  updateOperation as updateStoredOperation,
+} from "../operations/service.js";
 import { OPERATION_ID, parseCreateBody, parseUpdateBody } from "../operations/schema.js";
-import { telemetryScope, trackOperationCreated, trackStatusChanged } from "../telemetry.js";
+import { telemetryScope } from "../telemetry.js";
 import {
   InvalidContinuationError,
   operationStore,
@@ -30,8 +34,6 @@ import {
   type OperationStore,
 } from "../store/operationStore.js";
 
-/** How often a PATCH without If-Match re-reads and retries when a concurrent write got in first. */
-const UPDATE_ATTEMPTS = 5;
 const REPEATABILITY_ID = /^[\x21-\x7e]{1,128}$/;
 const IMF_FIXDATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
@@ -128,24 +130,7 @@ export async function createOperation(api: ApiRequest): Promise<HttpResponseInit
   const fingerprint = repeatability && bodyFingerprint(body);
   if (repeatability && fingerprint) document.repeatability = { requestId: repeatability.requestId, fingerprint };
 
-  const operations = await store(api);
-  let stored: StoredOperation;
-  try {
-    stored = await operations.create(document);
-    trackOperationCreated(stored.document.operationType, stored.document.status);
-  } catch (error) {
-    if (!(repeatability && error instanceof GraphError && error.status === 409)) throw error;
-    // A retry of a repeatable request: answer with what the first one created, if it was the same request.
-    const existing = await operations.read(caller.tenantId, teamId, document.operationId);
-    const first = existing?.document.repeatability;
-    if (!existing || first?.requestId !== repeatability.requestId) throw error;
-    if (first.fingerprint !== fingerprint) {
-      throw conflict("This Repeatability-Request-ID was already used for a different request.", {
-        target: "Repeatability-Request-ID",
-      });
-    }
-    stored = existing;
-  }
+  const { stored } = await createStoredOperation(await store(api), document);
   const headers: Record<string, string> = {
     Location: absoluteUrl(wire, operationPath(teamId, stored.document.operationId)),
   };
@@ -257,24 +242,13 @@ export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit
   const operationId = operationIdFrom(api);
   const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
   const changes = parseUpdateBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
-  const operations = await store(api);
-  for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-    const stored = await operations.read(api.caller.tenantId, api.teamId, operationId);
-    if (!stored) throw notFound("The operation does not exist.");
-    if (ifMatch && !preconditionMatches(ifMatch, stored.etag, true)) throw preconditionFailed();
-    const result = applyUpdate(stored.document, changes, { ttlSeconds: api.config.operationTtlSeconds });
-    if (!result.changed) return entityResponse(200, stored, api);
-    try {
-      const replaced = await operations.replace(result.document, stored.etag);
-      trackStatusChanged(stored.document.status, replaced.document.status);
-      return entityResponse(200, replaced, api);
-    } catch (error) {
-      // Someone else wrote first. With a specific If-Match that is the client's 412; otherwise read again and retry.
-      const lostRace = error instanceof GraphError && error.status === 412;
-      if (!lostRace || (ifMatch && ifMatch !== "*")) throw error;
-    }
-  }
-  throw conflict("The operation is being changed concurrently; retry the request.");
+  const key = { tenantId: api.caller.tenantId, teamId: api.teamId, operationId };
+  const { stored } = await updateStoredOperation(await store(api), key, changes, {
+    ttlSeconds: api.config.operationTtlSeconds,
+    // `*` matches any existing operation: the same as no If-Match (a missing one is a 404 either way).
+    ifMatch: ifMatch && ifMatch !== "*" ? (etag) => preconditionMatches(ifMatch, etag, true) : undefined,
+  });
+  return entityResponse(200, stored, api);
 }
 
 // ---------------------------------------------------------------- delete

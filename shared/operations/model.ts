@@ -49,7 +49,7 @@ export interface OperationError {
 
 /** Who created an operation: recorded for audit, never returned. */
 export interface CreatedBy {
-  readonly kind: "user" | "application";
+  readonly kind: "user" | "application" | "queue";
   readonly objectId: string | undefined;
   readonly appId: string | undefined;
 }

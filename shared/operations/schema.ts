@@ -115,6 +115,11 @@ const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefa
 addFormats(ajv, ["date-time"]);
 ajv.addFormat("graph-date-time", { type: "string", validate: (value: string) => toCanonicalUtc(value) !== undefined });
 const validateCreate: ValidateFunction<CreateOperationBody> = ajv.compile(createOperationSchema);
+
+/** Compiles another schema with the same AJV instance and formats (queue messages use it). */
+export function compileSchema<T>(schema: object): ValidateFunction<T> {
+  return ajv.compile<T>(schema);
+}
 const validateUpdate: ValidateFunction<UpdateOperationBody> = ajv.compile(updateOperationSchema);
 
 function pointerToTarget(pointer: string): string {

@@ -24,7 +24,6 @@ const ROLE = {
  * connection of the planned change-feed trigger. Once SETTINGS lists a name, it is
  * checked like any other and can be dropped from here.
  */
-const AHEAD_OF_CODE = ["COSMOS__accountEndpoint", "COSMOS__credential", "COSMOS__clientId"];
 
 /** What no output or app setting may contain: keys, key-bearing connection strings, SAS. */
 const SECRET =
@@ -386,7 +385,10 @@ describe("role assignments (least privilege)", () => {
       expect(sql.resource.properties.scope).toBe(
         "[resourceId('Microsoft.DocumentDB/databaseAccounts', parameters('cosmosAccountName'))]",
       );
-      expect((sql.resource as { copy?: unknown }).copy, "one Cosmos SQL role assignment per module, no parallel loop").toBeUndefined();
+      expect(
+        (sql.resource as { copy?: unknown }).copy,
+        "one Cosmos SQL role assignment per module, no parallel loop",
+      ).toBeUndefined();
       expect(deployment.resource.type).toBe("Microsoft.Resources/deployments");
     });
   }
@@ -439,8 +441,7 @@ describe("app settings", () => {
   it("are exactly the settings shared/config.ts reads (SETTINGS less localOnly)", () => {
     const expected = SETTINGS.filter((s) => !s.localOnly).map((s) => s.name);
     const provided = Object.keys(appSettings());
-    const aheadOfCode = AHEAD_OF_CODE.filter((name) => !expected.includes(name));
-    expect([...provided].sort()).toEqual([...expected, ...aheadOfCode].sort());
+    expect([...provided].sort()).toEqual([...expected].sort());
   });
 
   it("never set a local-only setting (keys, local signing keys)", () => {

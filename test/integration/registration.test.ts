@@ -41,8 +41,59 @@ describe("function registrations", () => {
       ["updateOperation", "teams/{teamId}/operations/{operationId}", "PATCH"],
     ].map(([name, route, method]) => ({ name, route, methods: [method], authLevel: "anonymous" }));
     expect(http).toEqual(expected);
-    for (const fn of functions) {
+    for (const fn of functions.filter((f) => f.trigger.type === "httpTrigger")) {
       expect(fn.bindings.$return?.type, fn.name).toBe("http");
     }
+  });
+
+  it("registers the queue, timer and change-feed functions with their bindings", async () => {
+    const functions = await loadFunctionApp(PROJECT_ROOT);
+    const others = functions
+      .filter((f) => f.trigger.type !== "httpTrigger")
+      .map((f) => ({
+        name: f.name,
+        bindings: Object.values(f.bindings)
+          .map(({ name: _name, properties: _properties, ...binding }) => binding)
+          .sort((a, b) => a.direction.localeCompare(b.direction)),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    expect(others).toEqual([
+      {
+        name: "processOperationsInbox",
+        bindings: [
+          {
+            type: "queueTrigger",
+            direction: "in",
+            queueName: "%OPERATIONS_INBOX_QUEUE%",
+            connection: "AzureWebJobsStorage",
+          },
+          {
+            type: "queue",
+            direction: "out",
+            queueName: "%OPERATIONS_INBOX_QUEUE%-poison",
+            connection: "AzureWebJobsStorage",
+          },
+        ],
+      },
+      {
+        name: "publishCompletionEvents",
+        bindings: [
+          {
+            type: "cosmosDBTrigger",
+            direction: "in",
+            connection: "COSMOS",
+            databaseName: "%COSMOS_DATABASE%",
+            containerName: "%COSMOS_CONTAINER%",
+            leaseContainerName: "leases",
+            createLeaseContainerIfNotExists: false,
+          },
+          { type: "queue", direction: "out", queueName: "%OPERATION_EVENTS_QUEUE%", connection: "AzureWebJobsStorage" },
+        ],
+      },
+      {
+        name: "sweepStuckOperations",
+        bindings: [{ type: "timerTrigger", direction: "in", schedule: "%SWEEPER_SCHEDULE%" }],
+      },
+    ]);
   });
 });

@@ -30,6 +30,8 @@ export interface Stack {
 
 export interface StackOptions {
   readonly env?: Record<string, string>;
+  /** Where the runner reaches the store, given the embedded server's endpoint (e.g. a fault proxy in front of it). */
+  readonly cosmosEndpointFor?: (embeddedEndpoint: string) => string | Promise<string>;
 }
 
 function waitForListening(child: ChildProcess, output: () => string): Promise<string> {
@@ -63,17 +65,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const container = client.database(database).container(containerName);
 
+  const runnerEndpoint = options.cosmosEndpointFor ? await options.cosmosEndpointFor(cosmos.endpoint) : cosmos.endpoint;
   let printed = "";
   const child = spawn(process.execPath, [join(PROJECT_ROOT, "dist/local/runner.js")], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH ?? "",
       PORT: "0",
-      COSMOS_ENDPOINT: cosmos.endpoint,
+      COSMOS_ENDPOINT: runnerEndpoint,
       COSMOS_KEY: cosmos.key,
       COSMOS_DATABASE: database,
       COSMOS_CONTAINER: containerName,
       TEAMOPS_DEV_DIR: devDir,
+      LOCAL_QUEUES: "off",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,5 @@
+import "../index.js";
+import { app } from "@azure/functions";
+import { sweeperHandler } from "../shared/events/handlers.js";
+
+app.timer("sweepStuckOperations", { schedule: "%SWEEPER_SCHEDULE%", handler: sweeperHandler });

@@ -1,0 +1,68 @@
+/**
+ * Azurite's queue service for local runs and tests: the storage account the
+ * Functions host would use, on loopback, in memory.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { connect } from "node:net";
+
+/** Azurite's published development account (the same as `UseDevelopmentStorage=true`). */
+export const DEV_ACCOUNT = "devstoreaccount1";
+export const DEV_ACCOUNT_KEY =
+  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export function devStorageConnectionString(queuePort: number): string {
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};` +
+    `QueueEndpoint=http://127.0.0.1:${queuePort}/${DEV_ACCOUNT};`
+  );
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+export interface Azurite {
+  readonly connectionString: string;
+  /** False when an Azurite (or anything) already listened on the port and was reused. */
+  readonly started: boolean;
+  close(): Promise<void>;
+}
+
+/** Starts Azurite's queue service on 127.0.0.1:<port>, or reuses one already listening there. */
+export async function startAzuriteQueue(port = 10001): Promise<Azurite> {
+  const connectionString = devStorageConnectionString(port);
+  if (await portOpen(port)) return { connectionString, started: false, close: () => Promise.resolve() };
+  const main = createRequire(import.meta.url).resolve("azurite/dist/src/queue/main.js");
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [main, "--queueHost", "127.0.0.1", "--queuePort", String(port)].concat([
+      "--inMemoryPersistence",
+      "--skipApiVersionCheck",
+      "--disableTelemetry",
+      "--silent",
+      "--loose",
+    ]),
+    { stdio: "ignore" },
+  );
+  for (let i = 0; i < 100 && !(await portOpen(port)); i++) {
+    if (child.exitCode !== null) throw new Error(`Azurite exited with ${child.exitCode}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    connectionString,
+    started: true,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}

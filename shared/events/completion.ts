@@ -1,0 +1,57 @@
+/**
+ * Completion events: one CloudEvents 1.0 message per operation that reached
+ * `succeeded` or `failed`, by any path (HTTP, queue, sweeper). They come from
+ * the store's change feed rather than from the code that wrote the change,
+ * so a write and its event can never disagree (no dual write). The event id
+ * is derived from the operation, so consumers can drop the duplicates an
+ * at-least-once feed may deliver.
+ */
+import { isFinished, toRepresentation, type OperationDocument } from "../operations/model.js";
+
+export interface CompletionEvent {
+  readonly specversion: "1.0";
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly subject: string;
+  readonly time: string;
+  readonly datacontenttype: "application/json";
+  readonly data: Record<string, unknown>;
+}
+
+function isOperationDocument(value: unknown): value is OperationDocument {
+  const doc = value as Partial<OperationDocument> | null;
+  return (
+    typeof doc === "object" &&
+    doc !== null &&
+    typeof doc.id === "string" &&
+    typeof doc.operationId === "string" &&
+    typeof doc.teamId === "string" &&
+    typeof doc.tenantId === "string" &&
+    typeof doc.status === "string"
+  );
+}
+
+/** The events for a batch of changed documents: finished operations only, each once. */
+export function completionEvents(documents: readonly unknown[]): CompletionEvent[] {
+  const events = new Map<string, CompletionEvent>();
+  for (const doc of documents) {
+    if (!isOperationDocument(doc) || !isFinished(doc.status)) continue;
+    const id = `${doc.id}:${doc.status}`;
+    events.set(id, {
+      specversion: "1.0",
+      id,
+      source: `/teams/${doc.teamId}/operations`,
+      type: `microsoft.graph.teamsAsyncOperation.${doc.status}`,
+      subject: doc.operationId,
+      time: doc.lastActionDateTime,
+      datacontenttype: "application/json",
+      data: {
+        tenantId: doc.tenantId,
+        teamId: doc.teamId,
+        ...toRepresentation(doc, { includeUnknownEnumMembers: true }),
+      },
+    });
+  }
+  return [...events.values()];
+}

@@ -1,0 +1,64 @@
+/**
+ * The stuck-operation sweeper: operations still `notStarted` or `inProgress`
+ * with no action for longer than the deadline are marked `failed` with
+ * `error.code` `operationTimedOut`, through the same rules and ETags as any
+ * update. A worker's concurrent update wins: the change is applied only if
+ * the operation is still stale when it is written.
+ */
+import { GraphError } from "../http/graphError.js";
+import { isFinished, type OperationDocument } from "../operations/model.js";
+import { updateOperation } from "../operations/service.js";
+import { compareUtc, utcNow } from "../operations/timestamps.js";
+import type { OperationStore } from "../store/operationStore.js";
+
+export const TIMED_OUT = "operationTimedOut";
+/** Pages one run reads at most; the rest waits for the next run. */
+export const MAX_PAGES_PER_RUN = 10;
+
+export interface SweepOptions {
+  readonly deadlineMinutes: number;
+  readonly batchSize: number;
+  readonly ttlSeconds: number;
+  readonly now?: Date;
+}
+
+export interface SweepResult {
+  readonly examined: number;
+  readonly failed: string[];
+  /** Stale when found, but changed by someone else (or gone) before the sweeper could write. */
+  readonly skipped: number;
+}
+
+export async function sweepStaleOperations(store: OperationStore, options: SweepOptions): Promise<SweepResult> {
+  const now = options.now ?? new Date();
+  const cutoff = utcNow(new Date(now.getTime() - options.deadlineMinutes * 60_000));
+  const stale = (doc: OperationDocument) => !isFinished(doc.status) && compareUtc(doc.lastActionDateTime, cutoff) < 0;
+  const changes = {
+    status: "failed" as const,
+    error: {
+      code: TIMED_OUT,
+      message: `No action for ${options.deadlineMinutes} minutes; the operation was marked failed.`,
+    },
+  };
+  const result = { examined: 0, failed: [] as string[], skipped: 0 };
+  let continuation: string | undefined;
+  for (let page = 0; page < MAX_PAGES_PER_RUN; page++) {
+    const batch = await store.findStale(cutoff, options.batchSize, continuation);
+    for (const doc of batch.documents) {
+      result.examined++;
+      try {
+        const key = { tenantId: doc.tenantId, teamId: doc.teamId, operationId: doc.operationId };
+        const outcome = await updateOperation(store, key, changes, { ttlSeconds: options.ttlSeconds, onlyIf: stale });
+        if (outcome.changed) result.failed.push(doc.id);
+        else result.skipped++;
+      } catch (error) {
+        // Deleted, or finished by its worker meanwhile: the worker wins. Store faults end this run.
+        if (error instanceof GraphError && (error.status === 404 || error.status === 409)) result.skipped++;
+        else throw error;
+      }
+    }
+    continuation = batch.continuation;
+    if (!continuation) break;
+  }
+  return result;
+}
