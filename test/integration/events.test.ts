@@ -1,0 +1,380 @@
+/**
+ * Event-driven callers against Azurite and the embedded Cosmos DB server:
+ * the queue inbox (through the local runner, with the host's Base64, dequeue
+ * count and poison semantics), the sweeper and completion events.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { QueueClient } from "@azure/storage-queue";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEV_TENANT_ID } from "../../local/devIdentity.js";
+import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
+import { completionEvents } from "../../shared/events/completion.js";
+import { processInboxMessage } from "../../shared/events/inbox.js";
+import { sweepStaleOperations } from "../../shared/events/sweeper.js";
+import { CosmosOperationStore, type OperationStore } from "../../shared/store/operationStore.js";
+import { call } from "../support/http.js";
+import { startStack, type Stack } from "../support/stack.js";
+
+const TENANT = DEV_TENANT_ID;
+
+async function freePort(): Promise<number> {
+  const server = createHttpServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Forwards to the store, or answers 503 while `down` (a store outage the runner cannot tell from the real thing). */
+async function startSwitchableProxy(target: () => string) {
+  let down = false;
+  const server: Server = createHttpServer((req, res) => {
+    if (down) {
+      req.resume();
+      res.writeHead(503, { "content-type": "application/json" }).end('{"code":"ServiceUnavailable","message":"down"}');
+      return;
+    }
+    const upstream = httpRequest(
+      new URL(req.url ?? "/", target()),
+      { method: req.method, headers: req.headers },
+      (a) => {
+        res.writeHead(a.statusCode ?? 502, a.headers);
+        a.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    setDown: (value: boolean) => (down = value),
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value), "utf8").toString("base64");
+
+describe("the queue inbox, the completion events and a store outage, through the local runner", () => {
+  let azurite: Azurite;
+  let stack: Stack;
+  let proxy: Awaited<ReturnType<typeof startSwitchableProxy>>;
+  let embeddedEndpoint = "";
+  let inbox: QueueClient;
+  let poison: QueueClient;
+  let events: QueueClient;
+  const team = randomUUID();
+
+  beforeAll(async () => {
+    azurite = await startAzuriteQueue(await freePort());
+    proxy = await startSwitchableProxy(() => embeddedEndpoint);
+    stack = await startStack({
+      cosmosEndpointFor: (endpoint) => {
+        embeddedEndpoint = endpoint;
+        return proxy.endpoint;
+      },
+      env: {
+        LOCAL_QUEUES: "on",
+        AzureWebJobsStorage: azurite.connectionString,
+        AzureFunctionsJobHost__extensions__queues__visibilityTimeout: "00:00:00",
+        AzureFunctionsJobHost__extensions__queues__maxDequeueCount: "3",
+      },
+    });
+    inbox = new QueueClient(azurite.connectionString, "operations-inbox");
+    poison = new QueueClient(azurite.connectionString, "operations-inbox-poison");
+    events = new QueueClient(azurite.connectionString, "operation-events");
+    await Promise.all([inbox.createIfNotExists(), poison.createIfNotExists(), events.createIfNotExists()]);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await proxy?.close();
+    await azurite?.close();
+  });
+
+  const stored = async (id: string) =>
+    (await stack.container.item(`${TENANT}:${id}`, team).read<Record<string, any>>()).resource;
+  const drain = async (queue: QueueClient) => {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 1 });
+    for (const m of receivedMessageItems) await queue.deleteMessage(m.messageId, m.popReceipt);
+    return receivedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, "base64").toString("utf8")));
+  };
+  const inboxEmpty = async () => ((await inbox.getProperties()).approximateMessagesCount === 0 ? true : undefined);
+
+  it("applies a create message and then an update message", async () => {
+    await inbox.sendMessage(
+      b64({ action: "create", tenantId: TENANT, teamId: team, operation: { id: "q-1", operationType: "cloneTeam" } }),
+    );
+    const created = await waitFor(async () => await stored("q-1"), "the created operation");
+    expect(created).toMatchObject({ operationType: "cloneTeam", status: "notStarted", createdBy: { kind: "queue" } });
+    await inbox.sendMessage(
+      b64({
+        action: "update",
+        tenantId: TENANT,
+        teamId: team,
+        operationId: "q-1",
+        changes: { status: "inProgress", attemptsCount: 1 },
+      }),
+    );
+    const updated = await waitFor(
+      async () => ((await stored("q-1"))?.status === "inProgress" ? await stored("q-1") : undefined),
+      "the update",
+    );
+    expect(updated.attemptsCount).toBe(1);
+  });
+
+  it("stores one document for a duplicate delivery, and treats a repeated update as applied", async () => {
+    const create = b64({
+      action: "create",
+      tenantId: TENANT,
+      teamId: team,
+      operation: { id: "q-dup", operationType: "archiveTeam" },
+    });
+    const update = b64({
+      action: "update",
+      tenantId: TENANT,
+      teamId: team,
+      operationId: "q-dup",
+      changes: { attemptsCount: 2 },
+    });
+    await inbox.sendMessage(create);
+    await waitFor(async () => await stored("q-dup"), "the first delivery");
+    await inbox.sendMessage(create);
+    await inbox.sendMessage(update);
+    await inbox.sendMessage(update);
+    await waitFor(inboxEmpty, "the inbox to drain");
+    const docs = (await stack.documents()).filter((d) => d.operationId === "q-dup");
+    expect(docs).toHaveLength(1);
+    expect(docs[0]!.attemptsCount).toBe(2);
+    expect(await drain(poison)).toEqual([]);
+  });
+
+  it("poisons a non-JSON and an invalid message at once, with reasons, storing nothing", async () => {
+    const before = await stack.documents();
+    await inbox.sendMessage(b64("this is not json"));
+    await inbox.sendMessage(
+      b64({
+        action: "create",
+        tenantId: TENANT,
+        teamId: team,
+        operation: { operationType: "unknownFutureValue", colour: "red" },
+      }),
+    );
+    await inbox.sendMessage(
+      b64({
+        action: "update",
+        tenantId: TENANT,
+        teamId: team,
+        operationId: "never-created",
+        changes: { status: "inProgress" },
+      }),
+    );
+    await inbox.sendMessage(b64({ action: "delete", tenantId: TENANT, teamId: team }));
+    const poisoned = await waitFor(async () => {
+      const got = await drain(poison);
+      return got.length > 0 ? got : undefined;
+    }, "poisoned messages");
+    while (poisoned.length < 4) poisoned.push(...(await drain(poison)));
+    const byCode = Object.fromEntries(poisoned.map((p) => [p.reason.code, p]));
+    expect(Object.keys(byCode).sort()).toEqual(["badRequest", "invalidMessage", "itemNotFound", "notJson"]);
+    expect(byCode.notJson.message).toBe("this is not json");
+    expect(byCode.notJson.dequeueCount).toBe(1);
+    expect(byCode.badRequest.reason.details.map((d: { target: string }) => d.target).sort()).toEqual([
+      "colour",
+      "operationType",
+    ]);
+    expect(byCode.itemNotFound.message.operationId).toBe("never-created");
+    expect(byCode.invalidMessage.reason.details[0].target).toBe("action");
+    expect(await stack.documents()).toEqual(before);
+  });
+
+  it("emits exactly one CloudEvents completion event per finished operation, by any path", async () => {
+    await drain(events);
+    const token = await stack.token({ app: true });
+    const http = (path: string, method: string, body: unknown) =>
+      call(`${stack.baseUrl}/teams/${team}/operations${path}`, { method, token, body });
+    expect((await http("", "POST", { id: "ev-http", operationType: "createTeam", status: "succeeded" })).status).toBe(
+      201,
+    );
+    expect((await http("", "POST", { id: "ev-patch", operationType: "cloneTeam" })).status).toBe(201);
+    expect((await http("/ev-patch", "PATCH", { status: "failed", error: { code: "x", message: "y" } })).status).toBe(
+      200,
+    );
+    await inbox.sendMessage(
+      b64({ action: "update", tenantId: TENANT, teamId: team, operationId: "q-1", changes: { status: "succeeded" } }),
+    );
+    const seen: any[] = [];
+    await waitFor(async () => {
+      seen.push(...(await drain(events)));
+      return seen.length >= 3 ? true : undefined;
+    }, "three completion events");
+    await new Promise((r) => setTimeout(r, 2_000)); // more polls of the feed: no duplicates may follow
+    seen.push(...(await drain(events)));
+    const subjects = seen.map((e) => `${e.subject}:${e.data.status}`).sort();
+    expect(subjects).toEqual(["ev-http:succeeded", "ev-patch:failed", "q-1:succeeded"]);
+    for (const event of seen) {
+      expect(event).toMatchObject({
+        specversion: "1.0",
+        source: `/teams/${team}/operations`,
+        type: `microsoft.graph.teamsAsyncOperation.${event.data.status}`,
+        datacontenttype: "application/json",
+        data: { tenantId: TENANT, teamId: team, id: event.subject },
+      });
+      expect(event.id).toBe(`${TENANT}:${event.subject}:${event.data.status}`);
+    }
+  });
+
+  it("retries a message while the store is down, then the host poisons it; the store is unchanged", async () => {
+    await drain(poison);
+    const message = {
+      action: "create",
+      tenantId: TENANT,
+      teamId: team,
+      operation: { id: "q-outage", operationType: "cloneTeam" },
+    };
+    proxy.setDown(true);
+    try {
+      await inbox.sendMessage(b64(message));
+      const poisoned = await waitFor(
+        async () => {
+          const got = await drain(poison);
+          return got.length > 0 ? got : undefined;
+        },
+        "the message to be poisoned after maxDequeueCount",
+        60_000,
+      );
+      // The host's own poisoning keeps the original message as it was.
+      expect(poisoned).toEqual([message]);
+      expect(stack.output()).toMatch(/will be retried/);
+    } finally {
+      proxy.setDown(false);
+    }
+    expect(await stored("q-outage")).toBeUndefined();
+  }, 90_000);
+});
+
+describe("inbox, sweeper and completion logic against the real store", () => {
+  let stack: Stack;
+  let store: OperationStore;
+  const team = randomUUID();
+  const ttlSeconds = 86_400;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    store = new CosmosOperationStore(stack.container);
+  });
+  afterAll(() => stack?.stop());
+
+  it("stores a create without an id once per queue message, however often it is delivered", async () => {
+    const message = {
+      action: "create" as const,
+      tenantId: TENANT,
+      teamId: team,
+      operation: { operationType: "cloneTeam" },
+    };
+    const first = await processInboxMessage(message, { store, ttlSeconds, messageId: "message-1" });
+    const again = await processInboxMessage(message, { store, ttlSeconds, messageId: "message-1" });
+    const other = await processInboxMessage(message, { store, ttlSeconds, messageId: "message-2" });
+    expect(first.changed).toBe(true);
+    expect(again).toEqual({ ...first, changed: false });
+    expect(other.operationId).not.toBe(first.operationId);
+  });
+
+  it("fails only stale running operations, and loses a race to a worker's update", async () => {
+    // Run "in 2030": only this test's operations, which are dated then, can be stale or fresh.
+    await Promise.all(
+      (await stack.documents()).map((d) => stack.container.item(String(d.id), String(d.teamId)).delete()),
+    );
+    const now = new Date("2030-01-01T12:00:00Z");
+    const token = await stack.token({ app: true });
+    const create = async (id: string, status: string, lastActionDateTime: string) => {
+      const res = await call(`${stack.baseUrl}/teams/${team}/operations`, {
+        method: "POST",
+        token,
+        body: {
+          id,
+          operationType: "cloneTeam",
+          status,
+          lastActionDateTime,
+          ...(status === "failed" ? { error: { code: "x" } } : {}),
+        },
+      });
+      expect(res.status, res.text).toBe(201);
+    };
+    await create("stale-running", "inProgress", "2030-01-01T10:00:00Z");
+    await create("stale-waiting", "notStarted", "2030-01-01T09:00:00Z");
+    await create("fresh", "inProgress", "2030-01-01T11:30:00Z");
+    await create("stale-but-done", "failed", "2030-01-01T08:00:00Z");
+    await create("raced", "inProgress", "2030-01-01T10:00:00Z");
+
+    // A worker reports progress on "raced" just as the sweeper is about to write.
+    let raced = false;
+    const racedReplace: OperationStore["replace"] = async (document, etag) => {
+      if (document.operationId === "raced" && !raced) {
+        raced = true;
+        const res = await call(`${stack.baseUrl}/teams/${team}/operations/raced`, {
+          method: "PATCH",
+          token,
+          body: { attemptsCount: 2, lastActionDateTime: "2030-01-01T11:59:00Z" },
+        });
+        expect(res.status).toBe(200);
+      }
+      return store.replace(document, etag);
+    };
+    const racing = new Proxy(store, {
+      get: (target, property) => {
+        if (property === "replace") return racedReplace;
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+
+    const result = await sweepStaleOperations(racing, { deadlineMinutes: 60, batchSize: 2, ttlSeconds, now });
+    const read = async (id: string) => (await store.read(TENANT, team, id))!.document;
+    expect(result.failed.map((id) => id.split(":")[1]).sort()).toEqual(["stale-running", "stale-waiting"]);
+    for (const id of ["stale-running", "stale-waiting"]) {
+      expect(await read(id)).toMatchObject({ status: "failed", error: { code: "operationTimedOut" }, ttl: ttlSeconds });
+    }
+    expect((await read("fresh")).status).toBe("inProgress");
+    expect((await read("stale-but-done")).error).toEqual({ code: "x", message: null });
+    expect(await read("raced")).toMatchObject({ status: "inProgress", attemptsCount: 2, error: null });
+    expect(raced).toBe(true);
+  });
+
+  it("makes one event per finished document in a batch, ignoring running ones and duplicates", () => {
+    const doc = (operationId: string, status: string) => ({
+      id: `${TENANT}:${operationId}`,
+      operationId,
+      teamId: team,
+      tenantId: TENANT,
+      operationType: "cloneTeam",
+      status,
+      createdDateTime: "2030-01-01T00:00:00.0000000Z",
+      lastActionDateTime: "2030-01-01T00:00:01.0000000Z",
+      attemptsCount: 0,
+      targetResourceId: null,
+      targetResourceLocation: null,
+      error: null,
+    });
+    const batch = [
+      doc("a", "succeeded"),
+      doc("b", "inProgress"),
+      doc("a", "succeeded"),
+      doc("c", "failed"),
+      { id: "junk" },
+    ];
+    expect(completionEvents(batch).map((e) => e.id)).toEqual([`${TENANT}:a:succeeded`, `${TENANT}:c:failed`]);
+  });
+});
