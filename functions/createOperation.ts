@@ -1,34 +1,30 @@
 import "../index.js";
-import { app } from "@azure/functions";
 import { createOperation } from "../shared/api/operations.js";
 import { graphRoute } from "../shared/http/pipeline.js";
+import { httpRoute } from "../shared/http/routes.js";
 
 // One handler behind the four create routes. The `$ref` forms are the seed
 // document's routes, kept as documented aliases of the collection POST.
 const teams = graphRoute({ access: "write", viaMe: false }, createOperation);
 const me = graphRoute({ access: "write", viaMe: true }, createOperation);
 
-app.http("createOperation", {
+httpRoute("createOperation", {
   methods: ["POST"],
-  authLevel: "anonymous",
   route: "teams/{teamId}/operations",
   handler: teams,
 });
-app.http("createOperationRef", {
+httpRoute("createOperationRef", {
   methods: ["POST"],
-  authLevel: "anonymous",
   route: "teams/{teamId}/operations/$ref",
   handler: teams,
 });
-app.http("createMyOperation", {
+httpRoute("createMyOperation", {
   methods: ["POST"],
-  authLevel: "anonymous",
   route: "me/joinedGroups/{groupId}/team/operations",
   handler: me,
 });
-app.http("createMyOperationRef", {
+httpRoute("createMyOperationRef", {
   methods: ["POST"],
-  authLevel: "anonymous",
   route: "me/joinedGroups/{groupId}/team/operations/$ref",
   handler: me,
 });

@@ -1,17 +1,15 @@
 import "../index.js";
-import { app } from "@azure/functions";
 import { getOperation } from "../shared/api/operations.js";
 import { graphRoute } from "../shared/http/pipeline.js";
+import { httpRoute } from "../shared/http/routes.js";
 
-app.http("getOperation", {
+httpRoute("getOperation", {
   methods: ["GET"],
-  authLevel: "anonymous",
   route: "teams/{teamId}/operations/{operationId}",
   handler: graphRoute({ access: "read", viaMe: false }, getOperation),
 });
-app.http("getMyOperation", {
+httpRoute("getMyOperation", {
   methods: ["GET"],
-  authLevel: "anonymous",
   route: "me/joinedGroups/{groupId}/team/operations/{operationId}",
   handler: graphRoute({ access: "read", viaMe: true }, getOperation),
 });

@@ -1,5 +1,5 @@
 import "../index.js";
-import { app } from "@azure/functions";
 import { health } from "../shared/api/health.js";
+import { httpRoute } from "../shared/http/routes.js";
 
-app.http("health", { methods: ["GET"], authLevel: "anonymous", route: "health", handler: health });
+httpRoute("health", { methods: ["GET"], route: "health", handler: health });

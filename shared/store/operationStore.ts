@@ -43,6 +43,11 @@ export interface OperationStore {
   count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number>;
   /** Answers whether the store is reachable, within the given time. */
   ping(timeoutMs: number): Promise<boolean>;
+  /**
+   * Running operations (notStarted, inProgress) of every tenant and team whose last action is older than the
+   * cutoff: the sweeper's one cross-partition query, one page at a time.
+   */
+  findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page>;
 }
 
 function requestChargeOf(value: unknown): number {
@@ -113,14 +118,20 @@ export function storeFault(error: unknown): GraphError {
   return new GraphError(500, ErrorCode.internal, "The store rejected the request.");
 }
 
-/** The Cosmos client options: an explicit, bounded retry budget well inside the Functions timeout. */
+/**
+ * The Cosmos client options: an explicit, bounded retry budget well inside the Functions timeout.
+ * Throttled requests are retried 3 times, 1 s apart. A fixed interval, because the SDK sleeps for
+ * whatever x-ms-retry-after-ms the service sends (it checks maxWaitTimeInSeconds only before adding
+ * the next wait), so honouring the hint would let one 429 hold a request past the function timeout;
+ * past the budget the caller gets the service's hint as Retry-After. See docs/reliability.md.
+ */
 export function cosmosClientOptions(endpoint: string): Pick<CosmosClientOptions, "connectionPolicy"> {
   return {
     connectionPolicy: {
       // A local store (embedded server or emulator) has no regions to discover.
       enableEndpointDiscovery: !/^http:\/\//.test(endpoint),
       requestTimeout: 5_000,
-      retryOptions: { maxRetryAttemptCount: 3, fixedRetryIntervalInMilliseconds: 0, maxWaitTimeInSeconds: 10 },
+      retryOptions: { maxRetryAttemptCount: 3, fixedRetryIntervalInMilliseconds: 1_000, maxWaitTimeInSeconds: 10 },
     },
   };
 }
@@ -266,6 +277,33 @@ export class CosmosOperationStore implements OperationStore {
           .fetchAll(),
       );
       return resources[0] ?? 0;
+    } catch (error) {
+      throw storeFault(error);
+    }
+  }
+
+  async findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page> {
+    try {
+      const response = await measured("query", () =>
+        this.#container.items
+          .query<Record<string, unknown>>(
+            {
+              query:
+                "SELECT * FROM c WHERE (c.status = @notStarted OR c.status = @inProgress) AND c.lastActionDateTime < @cutoff",
+              parameters: [
+                { name: "@notStarted", value: "notStarted" },
+                { name: "@inProgress", value: "inProgress" },
+                { name: "@cutoff", value: cutoff },
+              ],
+            },
+            { maxItemCount: pageSize, continuationToken: continuation },
+          )
+          .fetchNext(),
+      );
+      return {
+        documents: response.resources.map(strip),
+        continuation: response.hasMoreResults ? response.continuationToken : undefined,
+      };
     } catch (error) {
       throw storeFault(error);
     }

@@ -534,3 +534,20 @@ describe("repeatable create (Repeatability-Request-ID)", () => {
     );
   });
 });
+
+describe("routes and methods that do not exist", () => {
+  it("answers 405 with Allow for a known path and another method", async () => {
+    const created = await create();
+    const put = await call(one(created.json.id), { method: "PUT", token: app, body: { status: "inProgress" } });
+    expectGraphError(put, 405, "methodNotAllowed");
+    expect(put.headers.get("allow")).toBe("DELETE, GET, PATCH");
+    const del = await call(collection(), { method: "DELETE", token: app });
+    expectGraphError(del, 405, "methodNotAllowed");
+    expect(del.headers.get("allow")).toBe("GET, POST");
+  });
+
+  it("answers a Graph 404 for an unknown path", async () => {
+    expectGraphError(await call(`${stack.baseUrl}/teams/${TEAM}/channels`, { token: app }), 404, "itemNotFound");
+    expectGraphError(await call(`${stack.baseUrl}/nothing/here`, { method: "POST" }), 404, "itemNotFound");
+  });
+});

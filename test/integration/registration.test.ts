@@ -32,6 +32,7 @@ describe("function registrations", () => {
       ["createOperationRef", "teams/{teamId}/operations/$ref", "POST"],
       ["deleteMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "DELETE"],
       ["deleteOperation", "teams/{teamId}/operations/{operationId}", "DELETE"],
+      ["fallback", "{*path}", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"],
       ["getMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "GET"],
       ["getOperation", "teams/{teamId}/operations/{operationId}", "GET"],
       ["health", "health", "GET"],
@@ -39,7 +40,7 @@ describe("function registrations", () => {
       ["listOperations", "teams/{teamId}/operations", "GET"],
       ["updateMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "PATCH"],
       ["updateOperation", "teams/{teamId}/operations/{operationId}", "PATCH"],
-    ].map(([name, route, method]) => ({ name, route, methods: [method], authLevel: "anonymous" }));
+    ].map(([name, route, methods]) => ({ name, route, methods: methods!.split(","), authLevel: "anonymous" }));
     expect(http).toEqual(expected);
     for (const fn of functions.filter((f) => f.trigger.type === "httpTrigger")) {
       expect(fn.bindings.$return?.type, fn.name).toBe("http");
