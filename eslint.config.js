@@ -4,7 +4,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", "node_modules/", ".tools/", ".dev/", "infra/**/*.json"] },
+  { ignores: ["dist/", "dist-bundle/", "coverage/", "node_modules/", ".tools/", ".dev/", "infra/**/*.json"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

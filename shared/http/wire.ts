@@ -150,8 +150,9 @@ async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint
 
 /**
  * Reads a JSON body within bounds: 415 unless it is JSON in UTF-8, 413 past
- * the size limit (checked before parsing), 400 when it is not well-formed or
- * uses keys that could pollute prototypes.
+ * the size limit (checked before parsing), 400 when it is not well-formed,
+ * nests too deeply, repeats a property name, holds a lone surrogate or uses
+ * keys that could pollute prototypes.
  */
 export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   if (!isJsonMediaType(request.headers.get("content-type"))) {
@@ -169,26 +170,75 @@ export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYT
     throw badRequest("The request body is not valid UTF-8.");
   }
   if (text.trim() === "") throw badRequest("The request body is empty; a JSON object is required.");
-  const pollutingKeys: string[] = [];
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text, function (this: unknown, key: string, value: unknown) {
-      if (FORBIDDEN_KEYS.has(key)) pollutingKeys.push(key);
-      return value;
-    });
+    // No reviver: V8 parses iteratively, while a reviver recurses and overflows the stack on deep nesting.
+    parsed = JSON.parse(text);
   } catch {
     throw badRequest("The request body is not well-formed JSON.");
   }
-  if (pollutingKeys.length > 0) {
-    throw badRequest(`The request body uses a forbidden property name: ${[...new Set(pollutingKeys)].join(", ")}.`, {
-      details: [...new Set(pollutingKeys)].map((k) => ({
-        code: "forbiddenProperty",
-        target: k,
-        message: `'${k}' is not allowed.`,
-      })),
+  checkJsonStructure(text);
+  return parsed;
+}
+
+/** How deeply objects and arrays may nest in a request body; a valid operation needs 2. */
+export const MAX_BODY_DEPTH = 32;
+/** In a `u` regex a surrogate pair is one code point, so only a lone surrogate matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Walks the tokens of a body JSON.parse has already accepted (so no grammar
+ * checks are needed) and refuses what JSON.parse lets through silently:
+ * duplicate property names (JSON.parse keeps the last; OData readers refuse
+ * them, and so do we), property names that could pollute prototypes, strings
+ * that are not well-formed UTF-16 (lone surrogates), and nesting deeper than
+ * MAX_BODY_DEPTH. Iterative, so nesting cannot overflow the stack.
+ */
+export function checkJsonStructure(text: string): void {
+  const objects: Array<Set<string> | undefined> = [];
+  const path: string[] = [];
+  const polluting = new Set<string>();
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "{" || ch === "[") {
+      objects.push(ch === "{" ? new Set() : undefined);
+      path.push("");
+      if (objects.length > MAX_BODY_DEPTH) {
+        throw badRequest(`The request body nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
+      }
+    } else if (ch === "}" || ch === "]") {
+      objects.pop();
+      path.pop();
+    } else if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      const value = JSON.parse(text.slice(i, end + 1)) as string;
+      if (LONE_SURROGATE.test(value)) {
+        throw badRequest("The request body contains a string that is not valid Unicode (a lone surrogate).");
+      }
+      let next = end + 1;
+      while (text[next] === " " || text[next] === "\t" || text[next] === "\n" || text[next] === "\r") next++;
+      const keys = objects[objects.length - 1];
+      if (keys && text[next] === ":") {
+        path[path.length - 1] = value;
+        const target = path.filter((p) => p !== "").join(".");
+        if (keys.has(value)) {
+          throw badRequest(`The request body names the property '${target}' more than once.`, {
+            target,
+            details: [{ code: "duplicateProperty", target, message: `'${target}' appears more than once.` }],
+          });
+        }
+        keys.add(value);
+        if (FORBIDDEN_KEYS.has(value)) polluting.add(value);
+      }
+      i = end;
+    }
+  }
+  if (polluting.size > 0) {
+    throw badRequest(`The request body uses a forbidden property name: ${[...polluting].join(", ")}.`, {
+      details: [...polluting].map((k) => ({ code: "forbiddenProperty", target: k, message: `'${k}' is not allowed.` })),
     });
   }
-  return parsed;
 }
 
 /** The absolute URL of a path under the API, e.g. `/v1.0/teams/...`. */

@@ -1,3 +1,0 @@
-// Baseline: a process that loads only the two SDKs every function app here needs.
-await import("@azure/functions");
-await import("@azure/cosmos");

@@ -1,0 +1,116 @@
+// Section 2: end to end over loopback. autocannon against the local runner (the
+// real app on the embedded store) and against bench/baseline-server.js (the same
+// single Cosmos call, nothing else), POST create and GET by id, rounds in ABBA
+// order so drift on this shared machine hits both sides alike. Prints JSON.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { startNode } from "./processes.js";
+
+const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_E2E_CONNECTIONS ?? 10);
+const ROUNDS = 2;
+const root = new URL("..", import.meta.url).pathname;
+// argv[2]: another copy of the app (a prototype) to serve beside the real one.
+const proposalRoot = process.argv[2];
+const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
+const BODY = JSON.stringify({
+  operationType: "archiveTeam",
+  status: "inProgress",
+  lastActionDateTime: "2016-12-31T23:56:44.8542569+03:00",
+  attemptsCount: 1,
+  targetResourceId: "fa4aa5a2-a75b-4769-86f4-9e2742a18fda",
+  targetResourceLocation: "https://graph.microsoft.com/v1.0/groups('fa4aa5a2-a75b-4769-86f4-9e2742a18fda')/team",
+});
+
+function cannon(url, options) {
+  return autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options }).then((r) => ({
+    rps: r.requests.average,
+    p99: r.latency.p99,
+    p50: r.latency.p50,
+    ok: r["2xx"],
+    bad: r.non2xx + r.errors + r.timeouts,
+  }));
+}
+
+function mean(results) {
+  const avg = (k) => results.reduce((s, r) => s + r[k], 0) / results.length;
+  return { rps: avg("rps"), p99: avg("p99"), p50: avg("p50"), ok: avg("ok"), bad: avg("bad"), rounds: results };
+}
+
+const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-e2e-"));
+const started = [];
+try {
+  const store = await startNode([join(root, "dist/local/store.js")], {
+    env: { COSMOS_PORT: "0" },
+    ready: /Embedded Cosmos DB server at (\S+)/,
+  });
+  started.push(store);
+  const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
+  const cosmosEnv = {
+    COSMOS_ENDPOINT: store.match[1],
+    COSMOS_KEY: LOCAL_COSMOS_KEY,
+    COSMOS_DATABASE: "teamops",
+    COSMOS_CONTAINER: "operations",
+  };
+  const runner = (appRoot) =>
+    startNode([join(appRoot, "dist/local/runner.js")], {
+      env: { ...cosmosEnv, PORT: "0", TEAMOPS_DEV_DIR: devDir, AUTH_JWKS_URI: "", LOG_LEVEL: "info" },
+      ready: /listening on (http:\/\/\S+)/,
+    });
+  const app = await runner(root);
+  started.push(app);
+  const proposal = proposalRoot && (await runner(proposalRoot));
+  if (proposal) started.push(proposal);
+  const baseline = await startNode([join(root, "bench/baseline-server.js")], {
+    env: { ...cosmosEnv, PORT: "0" },
+    ready: /baseline listening on (http:\/\/\S+)/,
+  });
+  started.push(baseline);
+
+  const { ensureDevKeys, mintDevToken, DEV_TENANT_ID } = await import("../dist/local/devIdentity.js");
+  const token = await mintDevToken({ app: true }, await ensureDevKeys(devDir));
+  const appBase = app.match[1]; // http://127.0.0.1:port/v1.0
+  const sides = { baseline: undefined, app: appBase, ...(proposal ? { proposal: proposal.match[1] } : {}) };
+  const baseBase = `${baseline.match[1]}/v1.0`;
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+
+  // One operation to read back, the same document for both sides.
+  const created = await fetch(`${appBase}/teams/${TEAM}/operations`, { method: "POST", headers, body: BODY });
+  if (created.status !== 201) throw new Error(`create answered ${created.status}: ${await created.text()}`);
+  const { id } = await created.json();
+  const probe = await fetch(`${baseBase}/teams/${TEAM}/operations/${encodeURIComponent(`${DEV_TENANT_ID}:${id}`)}`);
+  if (probe.status !== 200) throw new Error(`baseline read answered ${probe.status}`);
+
+  const baselineCase = {
+    create: () =>
+      cannon(`${baseBase}/teams/${TEAM}/operations`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: BODY,
+      }),
+    read: () => cannon(`${baseBase}/teams/${TEAM}/operations/${encodeURIComponent(`${DEV_TENANT_ID}:${id}`)}`, {}),
+  };
+  const appCase = (base) => ({
+    create: () => cannon(`${base}/teams/${TEAM}/operations`, { method: "POST", headers, body: BODY }),
+    read: () => cannon(`${base}/teams/${TEAM}/operations/${id}`, { headers }),
+  });
+  const runners = Object.fromEntries(
+    Object.entries(sides).map(([side, base]) => [side, base ? appCase(base) : baselineCase]),
+  );
+  const out = {};
+  for (const name of ["create", "read"]) {
+    const runs = Object.fromEntries(Object.keys(runners).map((side) => [side, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = Object.keys(runners);
+      if (round % 2 === 1) order.reverse();
+      for (const side of order) runs[side].push(await runners[side][name]());
+    }
+    out[name] = Object.fromEntries(Object.entries(runs).map(([side, results]) => [side, mean(results)]));
+  }
+  process.stdout.write(JSON.stringify({ duration: DURATION, connections: CONNECTIONS, rounds: ROUNDS, ...out }) + "\n");
+} finally {
+  for (const p of started.reverse()) await p.stop();
+  rmSync(devDir, { recursive: true, force: true });
+}

@@ -1,0 +1,138 @@
+// Section 1: the request pipeline in process. Drives the real createOperation
+// handler (loaded from dist/ exactly as the Functions host loads it) with the
+// store replaced by an in-memory one, against a baseline handler that only
+// parses and re-serialises the same body; then times each stage by calling the
+// exported functions directly. Prints one JSON object on stdout.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import functions from "@azure/functions";
+import { MemoryOperationStore } from "./memory-store.js";
+import { timeEach, timeEachSync } from "./stats.js";
+
+const { HttpRequest, InvocationContext } = functions;
+// BENCH_APP_ROOT: another copy of the app (a folder with package.json and dist/), to measure a prototype.
+const root = process.env.BENCH_APP_ROOT ?? new URL("..", import.meta.url).pathname;
+const dist = (path) => pathToFileURL(join(root, "dist", path)).href;
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20000);
+const WARMUP = Math.min(5000, ITERATIONS);
+
+const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
+const BODY = JSON.stringify({
+  operationType: "archiveTeam",
+  status: "inProgress",
+  lastActionDateTime: "2016-12-31T23:56:44.8542569+03:00",
+  attemptsCount: 1,
+  targetResourceId: "fa4aa5a2-a75b-4769-86f4-9e2742a18fda",
+  targetResourceLocation: "https://graph.microsoft.com/v1.0/groups('fa4aa5a2-a75b-4769-86f4-9e2742a18fda')/team",
+});
+
+const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-"));
+try {
+  const { ensureDevKeys, mintDevToken } = await import(dist("local/devIdentity.js"));
+  const keys = await ensureDevKeys(devDir);
+  Object.assign(process.env, {
+    AUTH_JWKS_FILE: keys.jwksFile,
+    AUTH_AUDIENCES: "api://team-operations-local",
+    AUTH_TENANTS: "*",
+    COSMOS_ENDPOINT: "http://127.0.0.1:1/",
+  });
+  const token = await mintDevToken({ app: true }, keys);
+  const authorization = `Bearer ${token}`;
+
+  const { loadFunctionApp } = await import(dist("local/functionsHost.js"));
+  const registered = await loadFunctionApp(root);
+  const { useOperationStore } = await import(dist("shared/store/operationStore.js"));
+  const store = new MemoryOperationStore();
+  useOperationStore(store);
+  const create = registered.find((f) => f.name === "createOperation");
+  if (!create) throw new Error("createOperation is not registered");
+
+  let n = 0;
+  const invocation = () => {
+    n++;
+    const request = new HttpRequest({
+      method: "POST",
+      url: `http://127.0.0.1:7071/v1.0/teams/${TEAM}/operations`,
+      headers: { authorization, "content-type": "application/json" },
+      params: { teamId: TEAM },
+      body: { string: BODY },
+    });
+    const context = new InvocationContext({
+      invocationId: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+      functionName: "createOperation",
+      logHandler: () => undefined,
+    });
+    if (n % 10000 === 0) store.clear();
+    return { request, context };
+  };
+
+  // Sanity: the real handler answers 201 with our body.
+  const first = await create.handler(...Object.values(invocation()));
+  if (first.status !== 201) throw new Error(`createOperation answered ${first.status}: ${first.body}`);
+
+  const baselineHandler = async (request) => {
+    const body = await request.json();
+    return { status: 201, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  };
+
+  const opts = { warmup: WARMUP, iterations: ITERATIONS, setup: invocation };
+  // Interleave the two so that noise from other processes hits both alike.
+  const pipelineRuns = [];
+  const baselineRuns = [];
+  for (let round = 0; round < 3; round++) {
+    baselineRuns.push(await timeEach(({ request, context }) => baselineHandler(request, context), opts));
+    pipelineRuns.push(await timeEach(({ request, context }) => create.handler(request, context), opts));
+  }
+  const best = (runs) => runs.reduce((a, b) => (b.median < a.median ? b : a));
+
+  // Stages, each called directly from dist/ with the same inputs.
+  const { config } = await import(dist("shared/config.js"));
+  const tokens = await import(dist("shared/auth/tokens.js"));
+  const { callerFromClaims, createdBy } = await import(dist("shared/auth/access.js"));
+  const { readJsonBody } = await import(dist("shared/http/wire.js"));
+  const { parseCreateBody } = await import(dist("shared/operations/schema.js"));
+  const { newOperationDocument } = await import(dist("shared/operations/rules.js"));
+  const { toRepresentation } = await import(dist("shared/operations/model.js"));
+
+  const cfg = config();
+  // The identity work in progress renames this API; accept either shape.
+  const authenticate = tokens.createAuthenticator
+    ? tokens.createAuthenticator(cfg.auth)
+    : (
+        (verify) => (header) =>
+          verify(tokens.bearerToken(header))
+      )(tokens.createTokenVerifier(cfg.auth));
+  const claims = await authenticate(authorization);
+  const caller = callerFromClaims(claims);
+  const parsed = JSON.parse(BODY);
+  const body = parseCreateBody(parsed, false);
+  const ctx = { tenantId: caller.tenantId, teamId: TEAM, createdBy: createdBy(caller), ttlSeconds: 86400 };
+  const representation = toRepresentation(newOperationDocument(body, ctx), { includeUnknownEnumMembers: false });
+
+  const sync = { warmup: WARMUP, iterations: ITERATIONS };
+  const stages = {
+    auth: await timeEach(() => authenticate(authorization), { warmup: WARMUP, iterations: ITERATIONS }),
+    parsing: await timeEach(({ request }) => readJsonBody(request), opts),
+    validation: timeEachSync(() => parseCreateBody(JSON.parse(BODY), false), sync),
+    validationOnly: timeEachSync(() => parseCreateBody(parsed, false), sync),
+    mapping: timeEachSync(
+      () => toRepresentation(newOperationDocument(body, ctx), { includeUnknownEnumMembers: false }),
+      sync,
+    ),
+    serialisation: timeEachSync(() => JSON.stringify(representation), sync),
+    jsonParse: timeEachSync(() => JSON.parse(BODY), sync),
+  };
+  process.stdout.write(
+    JSON.stringify({
+      iterations: ITERATIONS,
+      pipeline: best(pipelineRuns),
+      baseline: best(baselineRuns),
+      rounds: { pipeline: pipelineRuns.map((r) => r.median), baseline: baselineRuns.map((r) => r.median) },
+      stages,
+    }) + "\n",
+  );
+} finally {
+  rmSync(devDir, { recursive: true, force: true });
+}

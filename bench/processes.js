@@ -1,0 +1,40 @@
+// Starting and stopping the servers the end-to-end bench drives.
+import { spawn } from "node:child_process";
+
+/** Spawns `node args...` and resolves once a line of its stdout matches `ready`. */
+export function startNode(args, { env = {}, ready, timeoutMs = 30_000 } = {}) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${args[0]} did not start in time`)), timeoutMs);
+    const fail = (error) => {
+      clearTimeout(timer);
+      child.kill();
+      reject(new Error(`${error.message}\n${stderr}`));
+    };
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = ready.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match, stop: () => stop(child) });
+      }
+    });
+    child.once("exit", (code) => fail(new Error(`${args[0]} exited with ${code}`)));
+  });
+}
+
+function stop(child) {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.removeAllListeners("exit");
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+  });
+}

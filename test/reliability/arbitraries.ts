@@ -1,0 +1,173 @@
+/**
+ * fast-check arbitraries for the operations API: valid create and update
+ * bodies, RFC 3339 date-times with offsets (and the instant they denote),
+ * and $filter expressions with the AST they should parse to.
+ */
+import { fc } from "@fast-check/vitest";
+import type { FilterNode } from "../../shared/http/odata.js";
+import { acceptedMembers, OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
+import { LIMITS } from "../../shared/operations/schema.js";
+
+const pad = (n: number, width: number) => String(n).padStart(width, "0");
+
+/** An RFC 3339 date-time with an offset, the instant it denotes (ms) and its canonical UTC form. */
+export interface GeneratedDateTime {
+  readonly text: string;
+  readonly instantMs: number;
+  readonly canonical: string;
+}
+
+// Away from the edges of 0001 and 9999, so any offset keeps both the local and the UTC year in range.
+const MIN_MS = Date.parse("0001-01-02T00:00:00Z");
+const MAX_MS = Date.parse("9999-12-30T23:59:59.999Z");
+
+export const dateTime = (): fc.Arbitrary<GeneratedDateTime> =>
+  fc
+    .record({
+      instantMs: fc.integer({ min: MIN_MS, max: MAX_MS }),
+      offsetMinutes: fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }),
+      extraDigits: fc.stringMatching(/^\d{0,4}$/),
+      zulu: fc.constantFrom("Z", "z", "+00:00", "-00:00"),
+      useZulu: fc.boolean(),
+      t: fc.constantFrom("T", "t"),
+    })
+    .map(({ instantMs, offsetMinutes, extraDigits, zulu, useZulu, t }) => {
+      const offset = useZulu ? 0 : offsetMinutes;
+      const local = new Date(instantMs + offset * 60_000);
+      const ms = pad(local.getUTCMilliseconds(), 3);
+      const fraction = `${ms}${extraDigits}`.replace(/0+$/, "");
+      const sign = offset < 0 ? "-" : "+";
+      const abs = Math.abs(offset);
+      const suffix = useZulu ? zulu : `${sign}${pad(Math.floor(abs / 60), 2)}:${pad(abs % 60, 2)}`;
+      const text =
+        `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1, 2)}-${pad(local.getUTCDate(), 2)}` +
+        `${t}${pad(local.getUTCHours(), 2)}:${pad(local.getUTCMinutes(), 2)}:${pad(local.getUTCSeconds(), 2)}` +
+        `${fraction ? `.${fraction}` : ""}${suffix}`;
+      const utc = new Date(instantMs);
+      const canonical =
+        `${pad(utc.getUTCFullYear(), 4)}-${pad(utc.getUTCMonth() + 1, 2)}-${pad(utc.getUTCDate(), 2)}` +
+        `T${pad(utc.getUTCHours(), 2)}:${pad(utc.getUTCMinutes(), 2)}:${pad(utc.getUTCSeconds(), 2)}` +
+        `.${`${ms}${extraDigits}`.padEnd(7, "0")}Z`;
+      return { text, instantMs, canonical };
+    });
+
+/** Any Unicode text (well-formed: astral characters as surrogate pairs), up to a length in code points. */
+export const text = (maxLength: number, minLength = 0) => fc.string({ unit: "binary", minLength, maxLength });
+
+export const operationId = () => fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
+
+const operationError = () =>
+  fc.record(
+    { code: text(LIMITS.errorCode, 1), message: fc.option(text(200), { nil: null }) },
+    { requiredKeys: ["code"] },
+  );
+
+/** A valid create body, with every optional property optional, consistent with the error rules. */
+export const createBody = (includeUnknownEnumMembers = false) =>
+  fc
+    .record(
+      {
+        id: operationId(),
+        operationType: fc.constantFrom(...acceptedMembers(OPERATION_TYPES, includeUnknownEnumMembers)),
+        status: fc.constantFrom(...acceptedMembers(OPERATION_STATUSES, includeUnknownEnumMembers)),
+        lastActionDateTime: dateTime().map((d) => d.text),
+        attemptsCount: fc.integer({ min: 0, max: LIMITS.attemptsCount }),
+        targetResourceId: fc.option(text(60), { nil: null }),
+        targetResourceLocation: fc.option(text(120), { nil: null }),
+        error: fc.option(operationError(), { nil: null }),
+        "@odata.type": fc.constant("#microsoft.graph.teamsAsyncOperation"),
+      },
+      { requiredKeys: ["operationType"] },
+    )
+    .map((body) => {
+      const out: Record<string, unknown> = { ...body };
+      if (out.status === "failed" && !out.error) out.error = { code: "failed" };
+      if (out.status === "succeeded") delete out.error;
+      return out;
+    });
+
+/** A valid PATCH body (the schema's view; the state rules are not considered). */
+export const updateBody = () =>
+  fc.record(
+    {
+      status: fc.constantFrom(...acceptedMembers(OPERATION_STATUSES, false)),
+      lastActionDateTime: dateTime().map((d) => d.text),
+      attemptsCount: fc.integer({ min: 0, max: LIMITS.attemptsCount }),
+      targetResourceId: fc.option(text(60), { nil: null }),
+      targetResourceLocation: fc.option(text(120), { nil: null }),
+      error: fc.option(operationError(), { nil: null }),
+    },
+    { requiredKeys: [] },
+  );
+
+// ---------------------------------------------------------------- $filter
+
+export interface GeneratedFilter {
+  readonly text: string;
+  readonly ast: FilterNode;
+  readonly comparisons: number;
+}
+
+const enumComparison = fc
+  .record({
+    property: fc.constantFrom("status" as const, "operationType" as const),
+    operator: fc.constantFrom("eq" as const, "ne" as const),
+    index: fc.nat(),
+  })
+  .map(({ property, operator, index }): GeneratedFilter => {
+    const members = acceptedMembers(property === "status" ? OPERATION_STATUSES : OPERATION_TYPES, false);
+    const value = members[index % members.length]!;
+    return {
+      text: `${property} ${operator} '${value}'`,
+      ast: { kind: "compare", property, operator, value },
+      comparisons: 1,
+    };
+  });
+
+const dateComparison = fc
+  .record({
+    property: fc.constantFrom("createdDateTime" as const, "lastActionDateTime" as const),
+    operator: fc.constantFrom("eq" as const, "ne" as const, "gt" as const, "ge" as const, "lt" as const, "le" as const),
+    when: dateTime(),
+  })
+  .map(({ property, operator, when }): GeneratedFilter => ({
+    text: `${property} ${operator} ${when.text}`,
+    ast: { kind: "compare", property, operator, value: when.canonical },
+    comparisons: 1,
+  }));
+
+/** Filters within the parser's limits, written with every binary node in parentheses. */
+export const filter = (): fc.Arbitrary<GeneratedFilter> =>
+  fc
+    .letrec<{ node: GeneratedFilter }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        enumComparison,
+        dateComparison,
+        fc.record({ operand: tie("node") }).map(({ operand }): GeneratedFilter => ({
+          text: `not (${operand.text})`,
+          ast: { kind: "not", operand: operand.ast },
+          comparisons: operand.comparisons,
+        })),
+        fc
+          .record({ kind: fc.constantFrom("and" as const, "or" as const), left: tie("node"), right: tie("node") })
+          .map(({ kind, left, right }): GeneratedFilter => ({
+            text: `(${left.text}) ${kind} (${right.text})`,
+            ast: { kind, left: left.ast, right: right.ast },
+            comparisons: left.comparisons + right.comparisons,
+          })),
+      ),
+    }))
+    .node.filter((f) => f.comparisons <= 16 && f.text.length <= 1024 && parserDepth(f.ast) <= 8);
+
+/** The nesting the parser counts for the text above: `not` and `(` one level each. */
+export function parserDepth(node: FilterNode): number {
+  switch (node.kind) {
+    case "compare":
+      return 0;
+    case "not":
+      return 2 + parserDepth(node.operand);
+    default:
+      return 1 + Math.max(parserDepth(node.left), parserDepth(node.right));
+  }
+}
