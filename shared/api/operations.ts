@@ -105,7 +105,8 @@ function repeatabilityFrom(api: ApiRequest): Repeatability | undefined {
       target: "Repeatability-Request-ID",
     });
   }
-  if (firstSent !== null && (!IMF_FIXDATE.test(firstSent) || Number.isNaN(Date.parse(firstSent)))) {
+  // Date.parse is lenient (31 Feb becomes 3 Mar): a real date formats back to exactly what was sent.
+  if (firstSent !== null && (!IMF_FIXDATE.test(firstSent) || new Date(firstSent).toUTCString() !== firstSent)) {
     throw badRequest("Repeatability-First-Sent must be an HTTP date, like Sun, 06 Nov 1994 08:49:37 GMT.", {
       target: "Repeatability-First-Sent",
     });
@@ -178,7 +179,7 @@ function decodeSkipToken(scope: string, token: string | undefined): string | und
   if (token === undefined) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { s?: unknown; c?: unknown };
-    if (parsed.s === scope && typeof parsed.c === "string") return parsed.c;
+    if (parsed.s === scope && typeof parsed.c === "string" && parsed.c.length > 0) return parsed.c;
   } catch {
     // fall through to the 400
   }

@@ -80,6 +80,13 @@ async function measured<T>(operation: StoreCall["operation"], call: () => Promis
   }
 }
 
+/**
+ * Every store call ends within this time, whatever the SDK's own retries would do (with endpoint discovery a
+ * timed-out read can be retried for minutes): well inside the 60 s function timeout, and a 503 to the caller.
+ */
+export const STORE_CALL_DEADLINE_MS = 20_000;
+const deadline = () => ({ abortSignal: AbortSignal.timeout(STORE_CALL_DEADLINE_MS) });
+
 /** A continuation token the store refused: the client's $skiptoken was tampered with. */
 export class InvalidContinuationError extends Error {}
 
@@ -161,7 +168,7 @@ export class CosmosOperationStore implements OperationStore {
 
   async create(document: OperationDocument): Promise<StoredOperation> {
     try {
-      const { resource, etag } = await measured("create", () => this.#container.items.create(document));
+      const { resource, etag } = await measured("create", () => this.#container.items.create(document, deadline()));
       return { document: strip(resource as unknown as Record<string, unknown>), etag };
     } catch (error) {
       if (cosmosStatus(error) === 409) {
@@ -174,7 +181,7 @@ export class CosmosOperationStore implements OperationStore {
   async read(tenantId: string, teamId: string, operationId: string): Promise<StoredOperation | undefined> {
     try {
       const { resource, etag, statusCode } = await measured("read", () =>
-        this.#container.item(documentId(tenantId, operationId), teamId).read<Record<string, unknown>>(),
+        this.#container.item(documentId(tenantId, operationId), teamId).read<Record<string, unknown>>(deadline()),
       );
       if (statusCode === 404 || !resource) return undefined;
       const document = strip(resource);
@@ -193,6 +200,7 @@ export class CosmosOperationStore implements OperationStore {
           .item(document.id, document.teamId)
           .replace<Record<string, unknown>>(document as unknown as Record<string, unknown>, {
             accessCondition: { type: "IfMatch", condition: etag },
+            ...deadline(),
           }),
       );
       return { document: strip(resource as Record<string, unknown>), etag: newEtag };
@@ -209,7 +217,7 @@ export class CosmosOperationStore implements OperationStore {
       await measured("delete", () =>
         this.#container
           .item(documentId(tenantId, operationId), teamId)
-          .delete(etag ? { accessCondition: { type: "IfMatch", condition: etag } } : {}),
+          .delete({ ...(etag ? { accessCondition: { type: "IfMatch", condition: etag } } : {}), ...deadline() }),
       );
       return true;
     } catch (error) {
@@ -248,6 +256,7 @@ export class CosmosOperationStore implements OperationStore {
               partitionKey: teamId,
               maxItemCount: page.top - documents.length,
               continuationToken: continuation,
+              ...deadline(),
             })
             .fetchNext(),
         );
@@ -272,7 +281,7 @@ export class CosmosOperationStore implements OperationStore {
               query: `SELECT VALUE COUNT(1) FROM c WHERE ${where}`,
               parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
             },
-            { partitionKey: teamId },
+            { partitionKey: teamId, ...deadline() },
           )
           .fetchAll(),
       );
@@ -296,7 +305,7 @@ export class CosmosOperationStore implements OperationStore {
                 { name: "@cutoff", value: cutoff },
               ],
             },
-            { maxItemCount: pageSize, continuationToken: continuation },
+            { maxItemCount: pageSize, continuationToken: continuation, ...deadline() },
           )
           .fetchNext(),
       );

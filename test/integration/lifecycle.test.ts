@@ -532,6 +532,16 @@ describe("repeatable create (Repeatability-Request-ID)", () => {
       400,
       "badRequest",
     );
+    // Well-formed, but no such day: not silently read as 3 March.
+    expectGraphError(
+      await post(
+        randomUUID(),
+        { operationType: "cloneTeam" },
+        { "repeatability-first-sent": "Tue, 31 Feb 2026 10:00:00 GMT" },
+      ),
+      400,
+      "badRequest",
+    );
   });
 });
 
