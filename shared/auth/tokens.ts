@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import {
   createLocalJWKSet,
+  customFetch,
   createRemoteJWKSet,
   errors as joseErrors,
   jwtVerify,
@@ -108,15 +109,27 @@ class KeysUnavailable extends Error {
  * AUTH_JWKS_COOLDOWN_SECONDS (jose's remote key set), so a new key is picked up at
  * once and a withdrawn key stops working at the next fetch.
  */
-function keySource(auth: AppConfig["auth"]): JWTVerifyGetKey {
+interface KeySource {
+  readonly getKey: JWTVerifyGetKey;
+  /** Which key set is in use: it changes with every fetch, and is undefined while the set is stale. */
+  readonly current: () => number | undefined;
+}
+
+function keySource(auth: AppConfig["auth"]): KeySource {
+  // Counts fetches of the remote set, so a verification remembered under one set is not trusted under the next.
+  let generation = 0;
   const keys = auth.jwksFile
     ? createLocalJWKSet(JSON.parse(readFileSync(auth.jwksFile, "utf8")) as JSONWebKeySet)
     : createRemoteJWKSet(new URL(auth.jwksUri), {
         timeoutDuration: JWKS_TIMEOUT_MS,
         cooldownDuration: auth.jwksCooldownSeconds * 1000,
         cacheMaxAge: auth.jwksCacheSeconds * 1000,
+        [customFetch]: (url: string, options: RequestInit) => {
+          generation++;
+          return fetch(url, options);
+        },
       });
-  return async (header, token) => {
+  const getKey: JWTVerifyGetKey = async (header, token) => {
     try {
       return await keys(header, token);
     } catch (error) {
@@ -128,7 +141,14 @@ function keySource(auth: AppConfig["auth"]): JWTVerifyGetKey {
       throw new KeysUnavailable(error);
     }
   };
+  // A stale remote set counts as changed: the next verification goes through jose, which refetches it.
+  const remote = keys as { fresh?: boolean };
+  return { getKey, current: () => (remote.fresh === false ? undefined : generation) };
 }
+
+/** How long a verified token is remembered at most (never past its `exp`, never across a key-set refresh). */
+export const VERIFIED_TOKEN_CACHE_MS = 5 * 60_000;
+const VERIFIED_TOKEN_CACHE_ENTRIES = 1000;
 
 function describeFailure(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return "The access token has expired.";
@@ -155,11 +175,18 @@ export function createAuthenticator(auth: AppConfig["auth"]): Authenticator {
   const audience = [...auth.audiences];
   const uri = authorizationUri(auth.tenants);
   const refuse = (description: string) => unauthenticated(description, uri);
+  // A client that polls sends the same token for up to an hour: its signature is checked once, not every time
+  // (the check is most of a request's own cost; see docs/benchmarks.md). Only successes are remembered.
+  const verified = new Map<string, { claims: VerifiedClaims; until: number; keySet: number | undefined }>();
   return async (authorization) => {
     const token = bearerToken(authorization, uri);
+    const hit = verified.get(token);
+    const keySet = keys.current();
+    if (hit && hit.until > Date.now() && keySet !== undefined && hit.keySet === keySet) return hit.claims;
+    if (hit) verified.delete(token);
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
+      ({ payload } = await jwtVerify(token, keys.getKey, {
         algorithms: ALGORITHMS,
         audience,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -181,6 +208,10 @@ export function createAuthenticator(auth: AppConfig["auth"]): Authenticator {
     if (auth.tenants !== "*" && !auth.tenants.includes(tid.toLowerCase())) {
       throw refuse("The access token's tenant is not allowed to use this API.");
     }
-    return { ...payload, tid: tid.toLowerCase() };
+    const claims: VerifiedClaims = Object.freeze({ ...payload, tid: tid.toLowerCase() });
+    if (verified.size >= VERIFIED_TOKEN_CACHE_ENTRIES) verified.delete(verified.keys().next().value!);
+    const until = Math.min(Number(payload.exp) * 1000, Date.now() + VERIFIED_TOKEN_CACHE_MS);
+    verified.set(token, { claims, until, keySet: keys.current() });
+    return claims;
   };
 }
