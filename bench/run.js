@@ -8,7 +8,6 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { applyAjvStandalone } from "./prototypes/ajv-standalone.js";
 import { copyApp } from "./prototypes/copy-app.js";
-import { applyTokenCache } from "./prototypes/token-cache.js";
 import { fmt } from "./stats.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -33,7 +32,6 @@ if (PROTOTYPES) {
     proto = copyApp(root, "proposal");
     temp.push(proto);
     await applyAjvStandalone(proto);
-    applyTokenCache(proto);
     execFileSync(process.execPath, [join(root, "scripts/bundle.js"), join(proto, "bundle"), proto], {
       stdio: "ignore",
     });
@@ -91,7 +89,7 @@ try {
     ratio(p.pipeline.p99, p.baseline.p99),
   );
   const st = p.stages;
-  row("1", "  stage auth (jose verify, key cached), median µs", fmt(st.auth.median), "", "");
+  row("1", "  stage auth (repeated token, remembered), median µs", fmt(st.auth.median), "", "");
   row(
     "1",
     "  stage parsing (readJsonBody), median µs",
@@ -106,7 +104,7 @@ try {
     const q = pipelineProto;
     row(
       "1",
-      "proposal (token cache + AJV standalone), median µs",
+      "proposal (AJV standalone), median µs",
       fmt(q.pipeline.median),
       fmt(q.baseline.median),
       ratio(q.pipeline.median, q.baseline.median),
@@ -114,7 +112,7 @@ try {
       q.pipeline.median < 100,
     );
     row("1", "proposal, p99 µs", fmt(q.pipeline.p99), fmt(q.baseline.p99), ratio(q.pipeline.p99, q.baseline.p99));
-    row("1", "  proposal stage auth (cached token), median µs", fmt(q.stages.auth.median), "", "");
+    row("1", "  proposal stage auth, median µs", fmt(q.stages.auth.median), "", "");
     row("1", "  proposal stage validation (standalone), median µs", fmt(q.stages.validationOnly.median), "", "");
   }
   for (const [name, label] of [
