@@ -56,7 +56,15 @@ try {
   };
   const runner = (appRoot) =>
     startNode([join(appRoot, "dist/local/runner.js")], {
-      env: { ...cosmosEnv, PORT: "0", TEAMOPS_DEV_DIR: devDir, AUTH_JWKS_URI: "", LOG_LEVEL: "info" },
+      env: {
+        ...cosmosEnv,
+        PORT: "0",
+        TEAMOPS_DEV_DIR: devDir,
+        AUTH_JWKS_URI: "",
+        LOG_LEVEL: "info",
+        // HTTP only: the runner's local change-feed emulation polls the store, which the deployed app never does.
+        LOCAL_TRIGGERS: "off",
+      },
       ready: /listening on (http:\/\/\S+)/,
     });
   const app = await runner(root);

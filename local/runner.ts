@@ -245,7 +245,9 @@ async function main(): Promise<void> {
   // Storage for queue triggers and outputs: Azurite on its default port unless AzureWebJobsStorage names an
   // account; LOCAL_QUEUES=off runs without queues (tests that do not need them).
   let azurite: Azurite | undefined;
-  const queuesOn = process.env.LOCAL_QUEUES !== "off";
+  // LOCAL_TRIGGERS=off serves HTTP only (benchmarks: the local change-feed emulation polls the store).
+  const triggersOn = process.env.LOCAL_TRIGGERS !== "off";
+  const queuesOn = triggersOn && process.env.LOCAL_QUEUES !== "off";
   const storageSetting = process.env.AzureWebJobsStorage;
   if (queuesOn && (!storageSetting || storageSetting === "UseDevelopmentStorage=true")) {
     azurite = await startAzuriteQueue(Number(process.env.AZURITE_QUEUE_PORT ?? 10001));
@@ -259,7 +261,7 @@ async function main(): Promise<void> {
   const local = await startLocalServer({ port, log });
   const triggers = await startTriggers({
     projectRoot: PROJECT_ROOT,
-    functions: await loadFunctionApp(PROJECT_ROOT),
+    functions: triggersOn ? await loadFunctionApp(PROJECT_ROOT) : [],
     storageConnection: queuesOn ? process.env.AzureWebJobsStorage : undefined,
     cosmos: process.env.COSMOS_KEY
       ? { endpoint: process.env.COSMOS_ENDPOINT, key: process.env.COSMOS_KEY, database, container }
