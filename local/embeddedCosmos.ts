@@ -20,7 +20,8 @@ export interface EmbeddedCosmos {
 }
 
 export async function startEmbeddedCosmos(port = 0, host = "127.0.0.1"): Promise<EmbeddedCosmos> {
-  const server = createHttpServer();
+  // Keep-alive: by default the server closes every connection, so each store call would pay a TCP connect.
+  const server = createHttpServer({ keepAlive: true });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());
