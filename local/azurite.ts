@@ -51,6 +51,9 @@ export async function startAzuriteQueue(port = 10001): Promise<Azurite> {
     ]),
     { stdio: "ignore" },
   );
+  // Never outlive the runner, even when it exits without a graceful shutdown.
+  const stop = () => child.kill();
+  process.once("exit", stop);
   for (let i = 0; i < 100 && !(await portOpen(port)); i++) {
     if (child.exitCode !== null) throw new Error(`Azurite exited with ${child.exitCode}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -60,6 +63,7 @@ export async function startAzuriteQueue(port = 10001): Promise<Azurite> {
     started: true,
     close: () =>
       new Promise<void>((resolve) => {
+        process.removeListener("exit", stop);
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
