@@ -149,8 +149,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const log = options.log ?? (() => undefined);
   const host = options.host ?? "127.0.0.1";
 
+  // Requests being handled, so a shutdown can let them finish before it closes the connections.
+  let active = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
   // The Functions host accepts 32 KB of request headers; Node's default is 16 KB.
   const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
+    active++;
+    // While shutting down, answer and then close the connection rather than keep it for another request.
+    if (closing) res.setHeader("Connection", "close");
+    res.once("close", () => {
+      active--;
+      if (closing && active === 0) drained?.();
+    });
     void (async () => {
       const url = new URL(req.url ?? "/", `http://${req.headers.host ?? `${host}`}`);
       const method = (req.method ?? "GET").toUpperCase();
@@ -205,11 +216,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   return {
     server,
     baseUrl: `http://${host}:${address.port}/${prefix}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    // Stop accepting, let the requests being handled finish (at most 8 s), then close every connection left.
+    close: async () => {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (active > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, 8_000).unref();
+        });
+      }
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
 

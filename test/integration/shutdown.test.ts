@@ -1,7 +1,8 @@
 /**
  * Graceful shutdown of the local runner: on SIGTERM it stops accepting,
- * finishes the requests in flight, and stops Azurite and the embedded store
- * before exiting 0.
+ * finishes the requests it is handling, and stops Azurite and the store
+ * before exiting 0. The store answers through a proxy that holds each create
+ * for a second, so requests are certainly in flight when the signal arrives.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +11,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { mintDevToken, ensureDevKeys } from "../../local/devIdentity.js";
+import { ensureDevKeys, mintDevToken } from "../../local/devIdentity.js";
+import { ensureLocalContainer, startEmbeddedCosmos } from "../../local/embeddedCosmos.js";
+import { startFaultProxy } from "../support/faultProxy.js";
 import { call, TEAM } from "../support/http.js";
 import { PROJECT_ROOT } from "../support/stack.js";
 
@@ -22,65 +25,76 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function portOpen(port: number): Promise<boolean> {
+function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createServer().listen(port, "127.0.0.1");
-    socket.once("listening", () => socket.close(() => resolve(false)));
-    socket.once("error", () => resolve(true));
+    const probe = createServer().listen(port, "127.0.0.1");
+    probe.once("listening", () => probe.close(() => resolve(false)));
+    probe.once("error", () => resolve(true));
   });
 }
 
-it("finishes in-flight requests, then stops Azurite and the store, on SIGTERM", async () => {
-  const devDir = mkdtempSync(join(tmpdir(), "teamops-shutdown-"));
-  const [azuritePort, cosmosPort] = [await freePort(), await freePort()];
-  const runner = spawn(process.execPath, ["dist/local/runner.js"], {
-    cwd: PROJECT_ROOT,
-    env: {
-      PATH: process.env.PATH,
-      PORT: "0",
-      TEAMOPS_DEV_DIR: devDir,
-      AZURITE_QUEUE_PORT: String(azuritePort),
-      COSMOS_PORT: String(cosmosPort),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let printed = "";
-  runner.stderr.on("data", (c: Buffer) => (printed += c.toString()));
-  try {
-    const baseUrl = await new Promise<string>((resolve, reject) => {
-      runner.stdout.on("data", (c: Buffer) => {
-        printed += c.toString();
-        const match = /listening on (http:\/\/\S+)[\s\S]*token:/.exec(printed);
-        if (match?.[1]) resolve(match[1]);
-      });
-      runner.once("exit", (code) => reject(new Error(`runner exited ${code}: ${printed}`)));
+it(
+  "finishes the requests in flight, refuses new ones, then stops Azurite and exits 0",
+  { timeout: 60_000 },
+  async () => {
+    const devDir = mkdtempSync(join(tmpdir(), "teamops-shutdown-"));
+    const cosmos = await startEmbeddedCosmos();
+    await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "operations");
+    const proxy = await startFaultProxy(cosmos.endpoint);
+    const azuritePort = await freePort();
+    const runner = spawn(process.execPath, ["dist/local/runner.js"], {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        PORT: "0",
+        TEAMOPS_DEV_DIR: devDir,
+        AZURITE_QUEUE_PORT: String(azuritePort),
+        COSMOS_ENDPOINT: proxy.endpoint,
+        COSMOS_KEY: cosmos.key,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    expect(printed).toContain(`Azurite at 127.0.0.1:${azuritePort}`);
-    expect(await portOpen(azuritePort)).toBe(true);
-    expect(await portOpen(cosmosPort)).toBe(true);
+    let printed = "";
+    runner.stderr.on("data", (c: Buffer) => (printed += c.toString()));
+    try {
+      const baseUrl = await new Promise<string>((resolve, reject) => {
+        runner.stdout.on("data", (c: Buffer) => {
+          printed += c.toString();
+          const match = /listening on (http:\/\/\S+)[\s\S]*token:/.exec(printed);
+          if (match?.[1]) resolve(match[1]);
+        });
+        runner.once("exit", (code) => reject(new Error(`runner exited ${code}: ${printed}`)));
+      });
+      expect(await portInUse(azuritePort)).toBe(true);
+      const token = await mintDevToken({ app: true }, await ensureDevKeys(devDir));
+      const exited = new Promise<number | null>((resolve) => runner.once("exit", (code) => resolve(code)));
+      const post = (id: string) =>
+        call(`${baseUrl}/teams/${TEAM}/operations`, {
+          method: "POST",
+          token,
+          body: { id, operationType: "cloneTeam" },
+        });
 
-    const token = await mintDevToken({ app: true }, await ensureDevKeys(devDir));
-    const exited = new Promise<number | null>((resolve) => runner.once("exit", (code) => resolve(code)));
-    const inFlight = Array.from({ length: 20 }, (_, i) =>
-      call(`${baseUrl}/teams/${TEAM}/operations`, {
-        method: "POST",
-        token,
-        body: { id: `drain-${i}`, operationType: "cloneTeam" },
-      }),
-    );
-    await new Promise((r) => setTimeout(r, 5));
-    runner.kill("SIGTERM");
-    const results = await Promise.allSettled(inFlight);
-    expect(await exited).toBe(0);
-    // Every request the runner had accepted was answered; none got a server error.
-    const answered = results.filter((r) => r.status === "fulfilled").map((r) => r.value.status);
-    expect(answered.every((status) => status === 201)).toBe(true);
-    expect(answered.length).toBeGreaterThan(0);
-    expect(printed).toContain("SIGTERM: stopping");
-    expect(await portOpen(azuritePort)).toBe(false);
-    expect(await portOpen(cosmosPort)).toBe(false);
-  } finally {
-    if (runner.exitCode === null) runner.kill("SIGKILL");
-    rmSync(devDir, { recursive: true, force: true });
-  }
-});
+      proxy.inject("create", { kind: "delay", ms: 1_000 }, 5);
+      const inFlight = ["drain-1", "drain-2", "drain-3", "drain-4", "drain-5"].map(post);
+      await new Promise((r) => setTimeout(r, 300)); // all five are now waiting on the store
+      runner.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 100));
+      // No longer accepting: a new request is refused at the door.
+      await expect(post("too-late")).rejects.toThrow();
+
+      const answered = await Promise.all(inFlight);
+      expect(answered.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+      expect(await exited).toBe(0);
+      expect(printed).toContain("SIGTERM: stopping");
+      expect(await portInUse(azuritePort)).toBe(false);
+      const stored = proxy.log.filter((r) => r.kind === "create").length;
+      expect(stored).toBe(5);
+    } finally {
+      if (runner.exitCode === null) runner.kill("SIGKILL");
+      await proxy.close();
+      await cosmos.close();
+      rmSync(devDir, { recursive: true, force: true });
+    }
+  },
+);
