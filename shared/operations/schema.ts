@@ -97,16 +97,10 @@ export interface UpdateOperationBody {
   error?: { code: string; message?: string | null } | null;
 }
 
-export interface CreateOperationBody {
-  "@odata.type"?: string;
+/** A create body: what an update may carry, plus the id and the type, which are fixed once created. */
+export interface CreateOperationBody extends UpdateOperationBody {
   id?: string;
   operationType: OperationType;
-  status?: OperationStatus;
-  lastActionDateTime?: string;
-  attemptsCount?: number;
-  targetResourceId?: string | null;
-  targetResourceLocation?: string | null;
-  error?: { code: string; message?: string | null } | null;
 }
 
 // ajv-formats is published as CommonJS with a default export.

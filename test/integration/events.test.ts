@@ -15,17 +15,9 @@ import { processInboxMessage } from "../../shared/events/inbox.js";
 import { sweepStaleOperations } from "../../shared/events/sweeper.js";
 import { CosmosOperationStore, type OperationStore } from "../../shared/store/operationStore.js";
 import { call } from "../support/http.js";
-import { startStack, type Stack } from "../support/stack.js";
+import { freePort, startStack, type Stack } from "../support/stack.js";
 
 const TENANT = DEV_TENANT_ID;
-
-async function freePort(): Promise<number> {
-  const server = createHttpServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Forwards to the store, or answers 503 while `down` (a store outage the runner cannot tell from the real thing). */
 async function startSwitchableProxy(target: () => string) {

@@ -2,41 +2,26 @@
  * GET /health tells the truth about the store: 200 while it answers, 503
  * (with Retry-After) once it does not, and never more than what is down.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { ensureLocalContainer, startEmbeddedCosmos } from "../../local/embeddedCosmos.js";
 import { call } from "../support/http.js";
-import { PROJECT_ROOT } from "../support/stack.js";
+import { spawnRunner } from "../support/stack.js";
 
 it("answers 200 while the store answers and 503 when it is down, naming only what is down", async () => {
   const cosmos = await startEmbeddedCosmos();
   await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "operations");
   const devDir = mkdtempSync(join(tmpdir(), "teamops-health-"));
-  const runner = spawn(process.execPath, ["dist/local/runner.js"], {
-    cwd: PROJECT_ROOT,
-    env: {
-      PATH: process.env.PATH,
-      PORT: "0",
-      COSMOS_ENDPOINT: cosmos.endpoint,
-      COSMOS_KEY: cosmos.key,
-      TEAMOPS_DEV_DIR: devDir,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const runner = await spawnRunner({
+    LOCAL_QUEUES: "off",
+    COSMOS_ENDPOINT: cosmos.endpoint,
+    COSMOS_KEY: cosmos.key,
+    TEAMOPS_DEV_DIR: devDir,
   });
   try {
-    let printed = "";
-    const baseUrl = await new Promise<string>((resolve, reject) => {
-      runner.stdout.on("data", (c: Buffer) => {
-        printed += c.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(printed);
-        if (match?.[1]) resolve(match[1]);
-      });
-      runner.once("exit", (code) => reject(new Error(`runner exited ${code}`)));
-    });
-
+    const { baseUrl } = runner;
     const up = await call(`${baseUrl}/health`);
     expect(up.status).toBe(200);
     expect(up.json).toEqual({ status: "healthy", checks: { store: "up" } });
@@ -49,9 +34,7 @@ it("answers 200 while the store answers and 503 when it is down, naming only wha
     expect(down.headers.get("retry-after")).toBe("5");
     expect(down.text).not.toContain("127.0.0.1");
   } finally {
-    const exited = new Promise((resolve) => runner.once("exit", resolve));
-    runner.kill("SIGTERM");
-    await exited;
+    await runner.stop();
     rmSync(devDir, { recursive: true, force: true });
   }
 });

@@ -3,52 +3,37 @@
  * embedded store, and a token from `npm run --silent token` creates an
  * operation. Also: a configured public base URL shapes Location and @odata.context.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, TEAM } from "../support/http.js";
-import { PROJECT_ROOT, startStack, type Stack } from "../support/stack.js";
+import { PROJECT_ROOT, spawnRunner, startStack, type Runner, type Stack } from "../support/stack.js";
 
 const run = promisify(execFile);
 
 describe("npm start and the token command", () => {
-  let runner: ChildProcess;
+  let runner: Runner;
   let baseUrl: string;
-  let printed = "";
   const devDir = mkdtempSync(join(tmpdir(), "teamops-start-"));
+  // What `npm start` sees on a fresh machine: no settings at all (the runner starts its own store and Azurite).
   const env = { PATH: process.env.PATH ?? "", PORT: "0", TEAMOPS_DEV_DIR: devDir };
 
   beforeAll(async () => {
-    runner = spawn(process.execPath, ["dist/local/runner.js"], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    runner.stderr!.on("data", (c: Buffer) => (printed += c.toString()));
-    baseUrl = await new Promise<string>((resolve, reject) => {
-      runner.stdout!.on("data", (c: Buffer) => {
-        printed += c.toString();
-        // The banner's last line is the token hint: wait for all of it.
-        const match = /listening on (http:\/\/\S+)[\s\S]*token:/.exec(printed);
-        if (match?.[1]) resolve(match[1]);
-      });
-      runner.once("exit", (code) => reject(new Error(`runner exited ${code}: ${printed}`)));
-    });
+    runner = await spawnRunner(env);
+    baseUrl = runner.baseUrl;
   });
   afterAll(async () => {
-    const exited = new Promise((r) => runner.once("exit", r));
-    runner.kill("SIGTERM");
-    await exited;
+    await runner?.stop();
     rmSync(devDir, { recursive: true, force: true });
   });
 
   it("prints where it listens, its store and how to get a token", () => {
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\.0$/);
-    expect(printed).toContain("embedded Cosmos DB server at http://127.0.0.1:");
-    expect(printed).toContain("npm run --silent token");
+    expect(runner.output()).toContain("embedded Cosmos DB server at http://127.0.0.1:");
+    expect(runner.output()).toContain("npm run --silent token");
   });
 
   it("answers health without a token", async () => {

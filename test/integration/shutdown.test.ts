@@ -4,10 +4,8 @@
  * before exiting 0. The store answers through a proxy that holds each create
  * for a second, so requests are certainly in flight when the signal arrives.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
@@ -15,15 +13,7 @@ import { ensureDevKeys, mintDevToken } from "../../local/devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos } from "../../local/embeddedCosmos.js";
 import { startFaultProxy } from "../support/faultProxy.js";
 import { call, TEAM } from "../support/http.js";
-import { PROJECT_ROOT } from "../support/stack.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort, spawnRunner } from "../support/stack.js";
 
 function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -42,32 +32,17 @@ it(
     await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "operations");
     const proxy = await startFaultProxy(cosmos.endpoint);
     const azuritePort = await freePort();
-    const runner = spawn(process.execPath, ["dist/local/runner.js"], {
-      cwd: PROJECT_ROOT,
-      env: {
-        PATH: process.env.PATH,
-        PORT: "0",
-        TEAMOPS_DEV_DIR: devDir,
-        AZURITE_QUEUE_PORT: String(azuritePort),
-        COSMOS_ENDPOINT: proxy.endpoint,
-        COSMOS_KEY: cosmos.key,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const runner = await spawnRunner({
+      TEAMOPS_DEV_DIR: devDir,
+      AZURITE_QUEUE_PORT: String(azuritePort),
+      COSMOS_ENDPOINT: proxy.endpoint,
+      COSMOS_KEY: cosmos.key,
     });
-    let printed = "";
-    runner.stderr.on("data", (c: Buffer) => (printed += c.toString()));
     try {
-      const baseUrl = await new Promise<string>((resolve, reject) => {
-        runner.stdout.on("data", (c: Buffer) => {
-          printed += c.toString();
-          const match = /listening on (http:\/\/\S+)[\s\S]*token:/.exec(printed);
-          if (match?.[1]) resolve(match[1]);
-        });
-        runner.once("exit", (code) => reject(new Error(`runner exited ${code}: ${printed}`)));
-      });
+      const { baseUrl } = runner;
       expect(await portInUse(azuritePort)).toBe(true);
       const token = await mintDevToken({ app: true }, await ensureDevKeys(devDir));
-      const exited = new Promise<number | null>((resolve) => runner.once("exit", (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) => runner.child.once("exit", (code) => resolve(code)));
       const post = (id: string) =>
         call(`${baseUrl}/teams/${TEAM}/operations`, {
           method: "POST",
@@ -78,7 +53,7 @@ it(
       proxy.inject("create", { kind: "delay", ms: 1_000 }, 5);
       const inFlight = ["drain-1", "drain-2", "drain-3", "drain-4", "drain-5"].map(post);
       await new Promise((r) => setTimeout(r, 300)); // all five are now waiting on the store
-      runner.kill("SIGTERM");
+      runner.child.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 100));
       // No longer accepting: a new request is refused at the door.
       await expect(post("too-late")).rejects.toThrow();
@@ -86,12 +61,12 @@ it(
       const answered = await Promise.all(inFlight);
       expect(answered.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
       expect(await exited).toBe(0);
-      expect(printed).toContain("SIGTERM: stopping");
+      expect(runner.output()).toContain("SIGTERM: stopping");
       expect(await portInUse(azuritePort)).toBe(false);
       const stored = proxy.log.filter((r) => r.kind === "create").length;
       expect(stored).toBe(5);
     } finally {
-      if (runner.exitCode === null) runner.kill("SIGKILL");
+      await runner.stop();
       await proxy.close();
       await cosmos.close();
       rmSync(devDir, { recursive: true, force: true });

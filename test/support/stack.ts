@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CosmosClient, type Container } from "@azure/cosmos";
@@ -34,21 +35,55 @@ export interface StackOptions {
   readonly cosmosEndpointFor?: (embeddedEndpoint: string) => string | Promise<string>;
 }
 
-function waitForListening(child: ChildProcess, output: () => string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runner did not start:\n${output()}`)), 60_000);
-    child.stdout!.on("data", () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output());
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolvePromise(match[1]);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`runner exited with ${code}:\n${output()}`));
-    });
+/** A local runner child process, as `npm start` runs it, with everything it printed. */
+export interface Runner {
+  readonly child: ChildProcess;
+  readonly baseUrl: string;
+  /** Everything the runner printed on stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/local/runner.js` with exactly this environment (plus PATH) and waits for its whole banner. */
+export async function spawnRunner(env: Record<string, string | undefined>): Promise<Runner> {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, "dist/local/runner.js")], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  let printed = "";
+  child.stdout.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+  const output = () => printed;
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  };
+  try {
+    const baseUrl = await new Promise<string>((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`runner did not start:\n${output()}`)), 60_000);
+      child.stdout.on("data", () => {
+        // The banner's last line is the token hint: wait for all of it.
+        const match = /listening on (http:\/\/\S+)[\s\S]*token:/.exec(output());
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolvePromise(match[1]);
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`runner exited with ${code}:\n${output()}`));
+      });
+    });
+    return { child, baseUrl, output, stop };
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -66,12 +101,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const container = client.database(database).container(containerName);
 
   const runnerEndpoint = options.cosmosEndpointFor ? await options.cosmosEndpointFor(cosmos.endpoint) : cosmos.endpoint;
-  let printed = "";
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, "dist/local/runner.js")], {
-    cwd: PROJECT_ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      PORT: "0",
+  let runner: Runner;
+  try {
+    runner = await spawnRunner({
       COSMOS_ENDPOINT: runnerEndpoint,
       COSMOS_KEY: cosmos.key,
       COSMOS_DATABASE: database,
@@ -79,36 +111,33 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       TEAMOPS_DEV_DIR: devDir,
       LOCAL_QUEUES: "off",
       ...options.env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout.on("data", (chunk: Buffer) => (printed += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (printed += chunk.toString()));
-  const output = () => printed;
-  let baseUrl: string;
-  try {
-    baseUrl = await waitForListening(child, output);
+    });
   } catch (error) {
-    child.kill("SIGKILL");
     await cosmos.close();
     throw error;
   }
 
   return {
-    baseUrl,
+    baseUrl: runner.baseUrl,
     container,
     devDir,
     token: (tokenOptions) => mintDevToken(tokenOptions, keys),
     documents: async () => (await container.items.readAll<Record<string, unknown>>().fetchAll()).resources,
-    output,
+    output: () => runner.output(),
     stop: async () => {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      if (child.exitCode === null) child.kill("SIGKILL");
+      await runner.stop();
       client.dispose();
       await cosmos.close();
       rmSync(devDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
