@@ -30,6 +30,8 @@ export interface RegisteredFunction {
 const CORE_MODULE = "@azure/functions-core";
 const SHIM_ID = "\0team-operations:functions-core-shim";
 const registrations: RegisteredFunction[] = [];
+type HookCallback = (context: { hookData: Record<string, unknown> }) => unknown;
+const hooks = new Map<string, HookCallback[]>();
 let installed = false;
 
 function installCoreShim(): void {
@@ -40,7 +42,12 @@ function installCoreShim(): void {
     hostVersion: "local-runner",
     setProgrammingModel: () => undefined,
     getProgrammingModel: () => undefined,
-    registerHook: () => ({ dispose: () => undefined }),
+    registerHook(name: string, callback: HookCallback) {
+      const list = hooks.get(name) ?? [];
+      list.push(callback);
+      hooks.set(name, list);
+      return { dispose: () => list.splice(list.indexOf(callback), 1) };
+    },
     log: () => undefined,
     registerFunction(
       metadata: { name: string; bindings: Record<string, BindingMetadata> },
@@ -99,6 +106,11 @@ export async function loadFunctionApp(projectRoot: string): Promise<readonly Reg
   for (const file of files) await import(pathToFileURL(file).href);
   if (registrations.length === 0) throw new Error("No job functions found.");
   return registrations;
+}
+
+/** Runs the app's `app.hook.appTerminate` handlers, as the host does on a graceful shutdown. */
+export async function runAppTerminateHooks(): Promise<void> {
+  for (const hook of hooks.get("appTerminate") ?? []) await hook({ hookData: {} });
 }
 
 /** The host's route prefix, from host.json. */

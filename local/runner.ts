@@ -12,11 +12,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import functions, { type HttpResponseInit } from "@azure/functions";
-import { flushTelemetry } from "../shared/telemetry.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { startAzuriteQueue, type Azurite } from "./azurite.js";
-import { loadFunctionApp, routePrefix, type RegisteredFunction } from "./functionsHost.js";
+import { loadFunctionApp, routePrefix, runAppTerminateHooks, type RegisteredFunction } from "./functionsHost.js";
 import { resolveSetting, startTriggers } from "./triggers.js";
 
 // A webpack bundle: Node's ESM loader cannot see every named export.
@@ -297,8 +296,8 @@ async function main(): Promise<void> {
   console.log(`  health: curl ${local.baseUrl}/health`);
   console.log(`  token:  TOKEN=$(npm run --silent token)   # add -- --help for options`);
 
-  // Graceful: stop accepting, let in-flight requests and triggers finish, send buffered telemetry, then stop
-  // Azurite and the store.
+  // Graceful: stop accepting, let in-flight requests and triggers finish, run the app's appTerminate hooks
+  // (which send buffered telemetry), then stop Azurite and the store.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -309,7 +308,7 @@ async function main(): Promise<void> {
     void local
       .close()
       .then(() => triggers.close())
-      .then(() => flushTelemetry().catch(() => undefined))
+      .then(() => runAppTerminateHooks().catch(() => undefined))
       .then(() => azurite?.close())
       .then(() => embedded?.close())
       .then(() => process.exit(0));

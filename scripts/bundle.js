@@ -1,24 +1,28 @@
-// Bundles the built app (dist/, from `npm run build`) into one deployable folder,
-// dist-bundle/: the entry file and every function file in the order the host's
-// `main` glob loads them, with every dependency inlined, so the deployment needs no
+// Bundles the built app (dist/, from tsc) into the folder that is deployed and run,
+// dist-bundle/: the entry file and every function file, in the order the host's glob
+// would load them, with every dependency inlined, so the deployment needs no
 // node_modules. Only `@azure/functions-core` stays external: the Functions worker
-// provides it. Dynamic imports (e.g. @azure/identity, used only with managed
-// identity) become separate chunks, loaded when first needed.
+// provides it. Dynamic imports (`applicationinsights`, loaded only when a connection
+// string is set; `@azure/identity`, only with managed identity) become chunks loaded
+// when first needed. `npm run build` runs this after tsc; package.json `main` names the
+// bundle, so `npm start`, the tests, `func start` and the deployment all run it.
 //
-//   npm run build && node scripts/bundle.js [outdir] [appRoot]
+//   node scripts/bundle.js [outdir]
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
-const repo = resolve(import.meta.dirname, "..");
-const root = resolve(process.argv[3] ?? repo);
-const outdir = resolve(repo, process.argv[2] ?? "dist-bundle");
+/** The app's modules in dist/, as a Functions `main` glob: the entry first, then every function file. */
+const APP_MODULES = "dist/{index.js,functions/*.js}";
+
+const root = resolve(import.meta.dirname, "..");
+const outdir = resolve(root, process.argv[2] ?? "dist-bundle");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const { expandMainGlob } = await import(pathToFileURL(join(root, "dist/local/functionsHost.js")).href);
 
-const files = expandMainGlob(root, pkg.main);
-if (files.length === 0) throw new Error(`package.json main (${pkg.main}) matched no files: run npm run build.`);
+const files = expandMainGlob(root, APP_MODULES);
+if (files.length === 0) throw new Error(`${APP_MODULES} matched no files: run tsc -p tsconfig.build.json first.`);
 
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
@@ -28,6 +32,7 @@ const result = await build({
     resolveDir: root,
     sourcefile: "main.js",
   },
+  absWorkingDir: root,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -38,12 +43,21 @@ const result = await build({
   chunkNames: "chunks/[name]-[hash]",
   external: ["@azure/functions-core"],
   minify: true,
+  // Readable names in stack traces (exceptions reach Application Insights as they are thrown).
+  keepNames: true,
   legalComments: "linked",
   sourcemap: "linked",
   metafile: true,
   logLevel: "warning",
-  // CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: `import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);` },
+  // CommonJS dependencies call require() and read __dirname / __filename; give every output file them.
+  banner: {
+    js: [
+      `import { createRequire as __cr } from "node:module";`,
+      `import { fileURLToPath as __fu } from "node:url";`,
+      `import { dirname as __dn } from "node:path";`,
+      `const require = __cr(import.meta.url), __filename = __fu(import.meta.url), __dirname = __dn(__filename);`,
+    ].join(" "),
+  },
 });
 
 writeFileSync(
@@ -55,5 +69,12 @@ writeFileSync(
   ) + "\n",
 );
 copyFileSync(join(root, "host.json"), join(outdir, "host.json"));
+// What went into which output, for tests that check what a cold start loads (dist/ is not deployed).
+writeFileSync(join(root, "dist/bundle-meta.json"), JSON.stringify(result.metafile));
 const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith(".js"));
-for (const [name, output] of outputs) console.log(`${relative(repo, name)}  ${(output.bytes / 1024).toFixed(0)} KiB`);
+const total = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
+const entry = outputs.find(([name]) => name.endsWith("index.js"));
+console.log(
+  `${relative(root, outdir)}: ${outputs.length} modules, ${(total / 1024).toFixed(0)} KiB ` +
+    `(entry ${((entry?.[1].bytes ?? 0) / 1024).toFixed(0)} KiB, the rest loaded on demand)`,
+);

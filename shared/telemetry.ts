@@ -1,18 +1,20 @@
 /**
- * Application Insights telemetry (this module imports nothing it would
- * instrument, so the entry file can start it before the rest loads): custom events, store metrics and
+ * Application Insights telemetry: custom events, store metrics and
  * exceptions, each carrying the request's correlation properties. Started
- * once from the entry file, before anything it instruments is loaded, and
- * only when APPLICATIONINSIGHTS_CONNECTION_STRING is set: otherwise every
- * call here is a no-op and nothing is sent. In Azure, ingestion authenticates
- * with the managed identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+ * once from the entry file, and only when APPLICATIONINSIGHTS_CONNECTION_STRING
+ * is set: otherwise the SDK is not even loaded, every call here is a no-op and
+ * nothing is sent. In Azure, ingestion authenticates with the managed
+ * identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+ *
+ * What we report is explicit (`track*` below) rather than left to the SDK's
+ * automatic instrumentation: that patches modules loaded through `require`,
+ * and the app is ESM and ships as one bundle, so it would see little of it.
+ * The Functions host records the requests themselves.
  *
  * What is recorded is ids, codes and property names: never a payload, a
  * token, a user name or an email address.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createRequire } from "node:module";
-import type * as AppInsights from "applicationinsights";
 import type { TelemetryClient } from "applicationinsights";
 
 export type Trigger = "HTTP" | "queue" | "timer";
@@ -37,11 +39,14 @@ export interface TelemetryScope {
 const scopes = new AsyncLocalStorage<TelemetryScope>();
 let client: TelemetryClient | undefined;
 
-/** Starts the SDK when a connection string is configured; returns whether it did. */
-export function startTelemetry(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+/** Starts the SDK when a connection string is configured; resolves to whether it did. */
+export async function startTelemetry(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<boolean> {
   if (client || !env.APPLICATIONINSIGHTS_CONNECTION_STRING) return client !== undefined;
-  // Loaded only when configured: it is large, and a local run without it should not pay for it.
-  const appInsights = createRequire(import.meta.url)("applicationinsights") as typeof AppInsights;
+  // Loaded only when configured (the bundle keeps it in a chunk of its own): it is large, and a run
+  // without it should not pay for it.
+  const { default: appInsights } = await import("applicationinsights");
   appInsights
     .setup(env.APPLICATIONINSIGHTS_CONNECTION_STRING)
     // The Functions host already records requests; ours would be duplicates.

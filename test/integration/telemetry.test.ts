@@ -5,9 +5,12 @@
  * never appear (tokens).
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -162,17 +165,71 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
   });
 });
 
-describe("without a connection string", () => {
-  it("does not even load the SDK, so nothing can be sent", async () => {
-    const script = `
-      import { createRequire } from "node:module";
-      const { startTelemetry, trackOperationCreated, flushTelemetry } = await import("./dist/shared/telemetry.js");
-      const started = startTelemetry({});
-      trackOperationCreated("cloneTeam", "notStarted");
-      await flushTelemetry();
-      const loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("applicationinsights"));
-      console.log(JSON.stringify({ started, loaded }));`;
-    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: PROJECT_ROOT });
-    expect(JSON.parse(stdout)).toEqual({ started: false, loaded: false });
+/**
+ * Loads the shipped bundle as the host does, in a fresh process, and lists the
+ * bundle's files that were loaded, through a module loader hook.
+ */
+async function bundleFilesLoaded(env: Record<string, string>): Promise<string[]> {
+  const hook = [
+    "let port;",
+    "export function initialize(data) { port = data.port; }",
+    "export async function load(url, context, next) { port.postMessage(url); return next(url, context); }",
+  ].join(" ");
+  const script = `
+    import { register } from "node:module";
+    import { MessageChannel } from "node:worker_threads";
+    const { port1, port2 } = new MessageChannel();
+    const loaded = [];
+    port1.on("message", (url) => loaded.push(url));
+    register("data:text/javascript,${encodeURIComponent(hook)}", { data: { port: port2 }, transferList: [port2] });
+    const { loadFunctionApp } = await import("./dist/local/functionsHost.js");
+    await loadFunctionApp(process.cwd());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    port1.close();
+    console.log(JSON.stringify(loaded));
+    process.exit(0);`;
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: PROJECT_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      AUTH_AUDIENCES: "api://test",
+      AUTH_TENANTS: "*",
+      COSMOS_ENDPOINT: "https://127.0.0.1:1/",
+      ...env,
+    },
+  });
+  return (JSON.parse(stdout) as string[])
+    .filter((url) => url.startsWith("file:"))
+    .map((url) => relative(PROJECT_ROOT, fileURLToPath(url)));
+}
+
+describe("the SDK in the bundle", () => {
+  // The bundle's files that hold the SDK, from esbuild's metafile written by `npm run build`.
+  const meta = JSON.parse(readFileSync(join(PROJECT_ROOT, "dist/bundle-meta.json"), "utf8")) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  const sdkFiles = Object.entries(meta.outputs)
+    .filter(([, output]) =>
+      Object.keys(output.inputs).some((input) => input.includes("node_modules/applicationinsights/")),
+    )
+    .map(([file]) => file);
+
+  it("is in a chunk of its own, not in the entry", () => {
+    expect(sdkFiles.length).toBeGreaterThan(0);
+    expect(sdkFiles).not.toContain("dist-bundle/index.js");
+  });
+
+  it("is not even loaded without a connection string, so nothing can be sent", async () => {
+    const loaded = await bundleFilesLoaded({});
+    expect(loaded).toContain("dist-bundle/index.js");
+    expect(loaded.filter((file) => sdkFiles.includes(file))).toEqual([]);
+  });
+
+  it("is loaded when a connection string is set", async () => {
+    const loaded = await bundleFilesLoaded({
+      APPLICATIONINSIGHTS_CONNECTION_STRING:
+        "InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+    });
+    expect(loaded.filter((file) => sdkFiles.includes(file))).not.toEqual([]);
   });
 });
