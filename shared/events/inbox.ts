@@ -15,44 +15,14 @@
 import type { ErrorDetail } from "../http/graphError.js";
 import { GraphError } from "../http/graphError.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
-import {
-  compileSchema,
-  OPERATION_ID_PATTERN,
-  parseCreateBody,
-  parseUpdateBody,
-  toDetails,
-} from "../operations/schema.js";
+import { parseCreateBody, parseUpdateBody, toDetails } from "../operations/schema.js";
 import { createOperation, updateOperation } from "../operations/service.js";
+import { validateCreateMessage, validateUpdateMessage } from "../operations/validators.generated.js";
 import type { OperationStore } from "../store/operationStore.js";
-
-const GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
 export type InboxMessage =
   | { action: "create"; tenantId: string; teamId: string; operation: Record<string, unknown> }
   | { action: "update"; tenantId: string; teamId: string; operationId: string; changes: Record<string, unknown> };
-
-/** The envelopes; `operation` and `changes` are then checked by the HTTP schemas themselves. */
-const envelope = {
-  tenantId: { type: "string", pattern: GUID_PATTERN },
-  teamId: { type: "string", pattern: GUID_PATTERN },
-} as const;
-const validateCreateMessage = compileSchema<InboxMessage>({
-  type: "object",
-  additionalProperties: false,
-  required: ["action", "tenantId", "teamId", "operation"],
-  properties: { action: { const: "create" }, ...envelope, operation: { type: "object" } },
-});
-const validateUpdateMessage = compileSchema<InboxMessage>({
-  type: "object",
-  additionalProperties: false,
-  required: ["action", "tenantId", "teamId", "operationId", "changes"],
-  properties: {
-    action: { const: "update" },
-    ...envelope,
-    operationId: { type: "string", pattern: OPERATION_ID_PATTERN },
-    changes: { type: "object" },
-  },
-});
 
 /** A message that can never succeed: it goes to the poison queue with this reason. */
 export class PoisonMessage extends Error {
@@ -105,7 +75,8 @@ export function parseInboxMessage(payload: unknown): InboxMessage {
     const details = toDetails(validate.errors, new Set());
     throw new PoisonMessage("invalidMessage", "The message does not match the inbox format.", details);
   }
-  return value;
+  // The envelope schemas (envelopeSchemas.ts) describe InboxMessage.
+  return value as InboxMessage;
 }
 
 function tryJson(text: string): unknown {

@@ -1,91 +1,28 @@
 /**
- * JSON Schemas of what clients may send, compiled once with AJV, and the
- * translation of AJV's findings into Graph error details that name each
- * offending property. Nothing is coerced, defaulted or dropped here.
+ * Validation of what clients may send, with the schemas of `schemas.ts`
+ * compiled ahead of time (`validators.generated.ts`), and the translation of
+ * AJV's findings into Graph error details that name each offending property.
+ * Nothing is coerced, defaulted or dropped here.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
+import type { ErrorObject } from "ajv";
 import { badRequest, DetailCode, type ErrorDetail } from "../http/graphError.js";
 import {
-  acceptedMembers,
-  ENTITY_TYPE,
   isEvolvableMember,
   OPERATION_STATUSES,
   OPERATION_TYPES,
   type OperationStatus,
   type OperationType,
 } from "./model.js";
-import { toCanonicalUtc } from "./timestamps.js";
+import { OPERATION_ID_PATTERN } from "./schemas.js";
+import { type CompiledValidator, validateCreateOperation, validateUpdateOperation } from "./validators.generated.js";
 
-/** A client-supplied id: letters, digits, `-`, `_`, `.`; starts with a letter or digit; at most 128 characters. */
-export const OPERATION_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+export { createOperationSchema, LIMITS, OPERATION_ID_PATTERN, updateOperationSchema } from "./schemas.js";
+
 export const OPERATION_ID = new RegExp(OPERATION_ID_PATTERN);
-
-export const LIMITS = {
-  targetResourceId: 1024,
-  targetResourceLocation: 2048,
-  errorCode: 256,
-  errorMessage: 4096,
-  attemptsCount: 2_147_483_647,
-} as const;
 
 /** Properties that exist on the resource but that clients may not set. */
 const READ_ONLY_ON_CREATE = new Set(["createdDateTime"]);
 const READ_ONLY_ON_UPDATE = new Set(["id", "operationType", "createdDateTime"]);
-
-/**
- * RFC 3339 (ajv-formats) and, on top, a real instant that Graph's
- * DateTimeOffset can hold: at most seven fractional digits, no leap second,
- * years 0001-9999 once converted to UTC.
- */
-const dateTime = { type: "string", allOf: [{ format: "date-time" }, { format: "graph-date-time" }] } as const;
-
-const nullableString = (maxLength: number) => ({ type: ["string", "null"], maxLength }) as const;
-
-const operationError = {
-  type: ["object", "null"],
-  additionalProperties: false,
-  required: ["code"],
-  properties: {
-    "@odata.type": { enum: ["microsoft.graph.operationError", "#microsoft.graph.operationError"] },
-    code: { type: "string", minLength: 1, maxLength: LIMITS.errorCode },
-    message: nullableString(LIMITS.errorMessage),
-  },
-} as const;
-
-export const createOperationSchema = {
-  $id: "createOperation",
-  type: "object",
-  additionalProperties: false,
-  required: ["operationType"],
-  properties: {
-    "@odata.type": { const: ENTITY_TYPE },
-    id: { type: "string", pattern: OPERATION_ID_PATTERN },
-    operationType: { type: "string", enum: acceptedMembers(OPERATION_TYPES, true) },
-    status: { type: "string", enum: acceptedMembers(OPERATION_STATUSES, true) },
-    lastActionDateTime: dateTime,
-    attemptsCount: { type: "integer", minimum: 0, maximum: LIMITS.attemptsCount },
-    targetResourceId: nullableString(LIMITS.targetResourceId),
-    targetResourceLocation: nullableString(LIMITS.targetResourceLocation),
-    error: operationError,
-  },
-} as const;
-
-/** What PATCH may change. `id`, `operationType` and `createdDateTime` are read-only once created. */
-export const updateOperationSchema = {
-  $id: "updateOperation",
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    "@odata.type": { const: ENTITY_TYPE },
-    status: createOperationSchema.properties.status,
-    lastActionDateTime: dateTime,
-    attemptsCount: createOperationSchema.properties.attemptsCount,
-    targetResourceId: createOperationSchema.properties.targetResourceId,
-    targetResourceLocation: createOperationSchema.properties.targetResourceLocation,
-    error: operationError,
-  },
-} as const;
 
 export interface UpdateOperationBody {
   "@odata.type"?: string;
@@ -102,19 +39,6 @@ export interface CreateOperationBody extends UpdateOperationBody {
   id?: string;
   operationType: OperationType;
 }
-
-// ajv-formats is published as CommonJS with a default export.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: false, useDefaults: false });
-addFormats(ajv, ["date-time"]);
-ajv.addFormat("graph-date-time", { type: "string", validate: (value: string) => toCanonicalUtc(value) !== undefined });
-const validateCreate: ValidateFunction<CreateOperationBody> = ajv.compile(createOperationSchema);
-
-/** Compiles another schema with the same AJV instance and formats (queue messages use it). */
-export function compileSchema<T>(schema: object): ValidateFunction<T> {
-  return ajv.compile<T>(schema);
-}
-const validateUpdate: ValidateFunction<UpdateOperationBody> = ajv.compile(updateOperationSchema);
 
 function pointerToTarget(pointer: string): string {
   return pointer
@@ -164,15 +88,20 @@ function describe(error: ErrorObject, readOnly: ReadonlySet<string>): ErrorDetai
         target: at,
         message: `The property '${at}' must be '${error.params.allowedValue}'.`,
       };
-    case "format":
     case "pattern":
       return {
         code: DetailCode.invalidValue,
         target: at,
         message:
-          at === "id"
-            ? `The property 'id' must be 1-128 letters, digits, '-', '_' or '.', starting with a letter or digit.`
-            : `The property '${at}' must be an RFC 3339 date-time with an offset and at most seven fractional digits.`,
+          error.params.pattern === OPERATION_ID_PATTERN
+            ? `The property '${at}' must be 1-128 letters, digits, '-', '_' or '.', starting with a letter or digit.`
+            : `The property '${at}' must be a GUID.`,
+      };
+    case "format":
+      return {
+        code: DetailCode.invalidValue,
+        target: at,
+        message: `The property '${at}' must be an RFC 3339 date-time with an offset and at most seven fractional digits.`,
       };
     default:
       return {
@@ -225,7 +154,7 @@ export function evolvableMemberDetails(
 
 function parseBody<T>(
   body: unknown,
-  validate: ValidateFunction<T>,
+  validate: CompiledValidator,
   readOnly: ReadonlySet<string>,
   includeUnknownEnumMembers: boolean,
 ): T {
@@ -243,10 +172,10 @@ function parseBody<T>(
 
 /** Validates a create body; throws a 400 Graph error naming every offending property. */
 export function parseCreateBody(body: unknown, includeUnknownEnumMembers: boolean): CreateOperationBody {
-  return parseBody(body, validateCreate, READ_ONLY_ON_CREATE, includeUnknownEnumMembers);
+  return parseBody<CreateOperationBody>(body, validateCreateOperation, READ_ONLY_ON_CREATE, includeUnknownEnumMembers);
 }
 
 /** Validates a PATCH body; throws a 400 Graph error naming every offending property. */
 export function parseUpdateBody(body: unknown, includeUnknownEnumMembers: boolean): UpdateOperationBody {
-  return parseBody(body, validateUpdate, READ_ONLY_ON_UPDATE, includeUnknownEnumMembers);
+  return parseBody<UpdateOperationBody>(body, validateUpdateOperation, READ_ONLY_ON_UPDATE, includeUnknownEnumMembers);
 }
