@@ -1,7 +1,7 @@
 // Section 3: cold start. Spawns fresh processes in turn (baseline, then each app
 // variant, round after round, so noise hits all alike) against one embedded store,
 // and reports the median wall time from spawn to exit of each.
-//   variants: [{ name, appRoot }] as JSON in argv[2]; prints JSON.
+//   variants: [{ name, appRoot, env? }] as JSON in argv[2]; prints JSON.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,11 +66,16 @@ try {
   const jobs = [
     { name: "baseline", args: [join(root, "bench/cold-start/load-baseline.js")] },
     { name: "baseline-bundled", args: [join(devDir, "baseline-bundle/load-baseline.js")] },
-    ...variants.map((v) => ({ name: v.name, args: [join(root, "bench/cold-start/load-app.js"), v.appRoot] })),
+    ...variants.map((v) => ({
+      name: v.name,
+      args: [join(root, "bench/cold-start/load-app.js"), v.appRoot],
+      env: v.env,
+    })),
   ];
-  for (const job of jobs) await once(job.args, env); // warm the file system cache
+  for (const job of jobs) await once(job.args, { ...env, ...job.env }); // warm the file system cache
   const samples = Object.fromEntries(jobs.map((j) => [j.name, []]));
-  for (let run = 0; run < RUNS; run++) for (const job of jobs) samples[job.name].push(await once(job.args, env));
+  for (let run = 0; run < RUNS; run++)
+    for (const job of jobs) samples[job.name].push(await once(job.args, { ...env, ...job.env }));
   const out = {};
   for (const [name, runs] of Object.entries(samples)) {
     out[name] = {

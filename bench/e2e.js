@@ -12,8 +12,6 @@ const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_E2E_CONNECTIONS ?? 10);
 const ROUNDS = 2;
 const root = new URL("..", import.meta.url).pathname;
-// argv[2]: another copy of the app (a prototype) to serve beside the real one.
-const proposalRoot = process.argv[2];
 const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 const BODY = JSON.stringify({
   operationType: "archiveTeam",
@@ -54,8 +52,9 @@ try {
     COSMOS_DATABASE: "teamops",
     COSMOS_CONTAINER: "operations",
   };
-  const runner = (appRoot) =>
-    startNode([join(appRoot, "dist/local/runner.js")], {
+  // The runner serves the app package.json `main` names: the bundle, as deployed.
+  const runner = () =>
+    startNode([join(root, "dist/local/runner.js")], {
       env: {
         ...cosmosEnv,
         PORT: "0",
@@ -67,10 +66,8 @@ try {
       },
       ready: /listening on (http:\/\/\S+)/,
     });
-  const app = await runner(root);
+  const app = await runner();
   started.push(app);
-  const proposal = proposalRoot && (await runner(proposalRoot));
-  if (proposal) started.push(proposal);
   const baseline = await startNode([join(root, "bench/baseline-server.js")], {
     env: { ...cosmosEnv, PORT: "0" },
     ready: /baseline listening on (http:\/\/\S+)/,
@@ -80,7 +77,7 @@ try {
   const { ensureDevKeys, mintDevToken, DEV_TENANT_ID } = await import("../dist/local/devIdentity.js");
   const token = await mintDevToken({ app: true }, await ensureDevKeys(devDir));
   const appBase = app.match[1]; // http://127.0.0.1:port/v1.0
-  const sides = { baseline: undefined, app: appBase, ...(proposal ? { proposal: proposal.match[1] } : {}) };
+  const sides = { baseline: undefined, app: appBase };
   const baseBase = `${baseline.match[1]}/v1.0`;
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 

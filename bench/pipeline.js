@@ -1,5 +1,7 @@
 // Section 1: the request pipeline in process. Drives the real createOperation
-// handler (loaded from dist/ exactly as the Functions host loads it) with the
+// handler (tsc's dist/, loaded exactly as the Functions host loads an app; the
+// bundle is the same code, but the in-memory store is installed through dist/'s
+// store module, which the bundle has its own copy of) with the
 // store replaced by an in-memory one, against a baseline handler that only
 // parses and re-serialises the same body; then times each stage by calling the
 // exported functions directly. Prints one JSON object on stdout.
@@ -8,13 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import functions from "@azure/functions";
+import { repoRoot, unbundledApp } from "./app-roots.js";
 import { MemoryOperationStore } from "./memory-store.js";
 import { timeEach, timeEachSync } from "./stats.js";
 
 const { HttpRequest, InvocationContext } = functions;
-// BENCH_APP_ROOT: another copy of the app (a folder with package.json and dist/), to measure a prototype.
-const root = process.env.BENCH_APP_ROOT ?? new URL("..", import.meta.url).pathname;
-const dist = (path) => pathToFileURL(join(root, "dist", path)).href;
+const app = unbundledApp();
+const dist = (path) => pathToFileURL(join(repoRoot, "dist", path)).href;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20000);
 const WARMUP = Math.min(5000, ITERATIONS);
 
@@ -42,7 +44,7 @@ try {
   const authorization = `Bearer ${token}`;
 
   const { loadFunctionApp } = await import(dist("local/functionsHost.js"));
-  const registered = await loadFunctionApp(root);
+  const registered = await loadFunctionApp(app.root);
   const { useOperationStore } = await import(dist("shared/store/operationStore.js"));
   const store = new MemoryOperationStore();
   useOperationStore(store);
@@ -97,13 +99,7 @@ try {
   const { toRepresentation } = await import(dist("shared/operations/model.js"));
 
   const cfg = config();
-  // The identity work in progress renames this API; accept either shape.
-  const authenticate = tokens.createAuthenticator
-    ? tokens.createAuthenticator(cfg.auth)
-    : (
-        (verify) => (header) =>
-          verify(tokens.bearerToken(header))
-      )(tokens.createTokenVerifier(cfg.auth));
+  const authenticate = tokens.createAuthenticator(cfg.auth);
   const claims = await authenticate(authorization);
   const caller = callerFromClaims(claims);
   const parsed = JSON.parse(BODY);
@@ -135,4 +131,5 @@ try {
   );
 } finally {
   rmSync(devDir, { recursive: true, force: true });
+  app.remove();
 }

@@ -1,7 +1,7 @@
-// Section 4: the size of what is deployed, zipped with `zip -q -r -9` into a temp
-// folder. Unbundled: what .funcignore lets through (dist/ without dist/local and
-// dist/test, host.json, package.json, the production node_modules, no *.ts);
-// bundled: the dist-bundle/ folder as it is. Prints JSON.
+// Section 4: the size of the deployment package, zipped with `zip -q -r -9` into a
+// temp folder. Bundled (what ships): the dist-bundle/ folder as it is. Unbundled
+// (what shipping tsc's output would take): dist/ without dist/local and dist/test,
+// host.json, package.json and the production node_modules, no *.ts. Prints JSON.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
