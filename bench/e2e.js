@@ -53,6 +53,7 @@ try {
     COSMOS_CONTAINER: "operations",
   };
   // The runner serves the app package.json `main` names: the bundle, as deployed.
+  const { ensureDevKeys, mintDevToken, DEV_AUDIENCE, DEV_TENANT_ID } = await import("../dist/local/devIdentity.js");
   const runner = () =>
     startNode([join(root, "dist/local/runner.js")], {
       env: {
@@ -68,16 +69,28 @@ try {
     });
   const app = await runner();
   started.push(app);
+  // Diagnostic: our handlers without the Functions request objects (bench/bare-host.js).
+  const bare = await startNode([join(root, "bench/bare-host.js")], {
+    env: {
+      ...cosmosEnv,
+      PORT: "0",
+      AUTH_AUDIENCES: DEV_AUDIENCE,
+      AUTH_TENANTS: "*",
+      AUTH_JWKS_FILE: (await ensureDevKeys(devDir)).jwksFile,
+      AUTH_JWKS_URI: "",
+    },
+    ready: /bare host listening on (http:\/\/\S+)/,
+  });
+  started.push(bare);
   const baseline = await startNode([join(root, "bench/baseline-server.js")], {
     env: { ...cosmosEnv, PORT: "0" },
     ready: /baseline listening on (http:\/\/\S+)/,
   });
   started.push(baseline);
 
-  const { ensureDevKeys, mintDevToken, DEV_TENANT_ID } = await import("../dist/local/devIdentity.js");
   const token = await mintDevToken({ app: true }, await ensureDevKeys(devDir));
   const appBase = app.match[1]; // http://127.0.0.1:port/v1.0
-  const sides = { baseline: undefined, app: appBase };
+  const sides = { baseline: undefined, app: appBase, bare: bare.match[1] };
   const baseBase = `${baseline.match[1]}/v1.0`;
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 

@@ -87,6 +87,14 @@ try {
     const b = e2e[name].baseline;
     row("2", `${label}, req/s`, fmt(r.rps, 0), fmt(b.rps, 0), ratio(r.rps, b.rps), "≥ 0.85", r.rps / b.rps >= 0.85);
     row("2", `${label}, p99 ms`, fmt(r.p99, 0), fmt(b.p99, 0), ratio(r.p99, b.p99));
+    const d = e2e[name].bare;
+    row(
+      "2",
+      `  ${label}, our handlers in a bare node:http host (diagnostic), req/s`,
+      fmt(d.rps, 0),
+      fmt(b.rps, 0),
+      ratio(d.rps, b.rps),
+    );
   }
   const share = (name, base) => cold[name].wall - cold[base].wall;
   for (const [name, base, label, goal] of [

@@ -1,5 +1,6 @@
 // Section 4: the size of the deployment package, zipped with `zip -q -r -9` into a
-// temp folder. Bundled (what ships): the dist-bundle/ folder as it is. Unbundled
+// temp folder. Bundled (what ships): the dist-bundle/ folder as its .funcignore
+// says (no source maps). Unbundled
 // (what shipping tsc's output would take): dist/ without dist/local and dist/test,
 // host.json, package.json and the production node_modules, no *.ts. Prints JSON.
 import { execFileSync } from "node:child_process";
@@ -29,7 +30,8 @@ try {
     ["dist", "host.json", "package.json", ...production],
     ["dist/local/*", "dist/test/*", "*.ts", "*.tsbuildinfo"],
   );
-  const bundled = zip(join(root, "dist-bundle"), join(work, "bundled.zip"), ["."], ["*.ts"]);
+  // dist-bundle/.funcignore leaves the source maps out of the deployment.
+  const bundled = zip(join(root, "dist-bundle"), join(work, "bundled.zip"), ["."], ["*.map", ".funcignore"]);
   process.stdout.write(JSON.stringify({ unbundled: { ...unbundled, packages: production.length }, bundled }) + "\n");
 } finally {
   rmSync(work, { recursive: true, force: true });

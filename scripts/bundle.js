@@ -69,6 +69,8 @@ writeFileSync(
   ) + "\n",
 );
 copyFileSync(join(root, "host.json"), join(outdir, "host.json"));
+// The source maps (15 MB) help locally; the deployment (azd and Core Tools honour .funcignore) leaves them out.
+writeFileSync(join(outdir, ".funcignore"), "*.map\n");
 // What went into which output, for tests that check what a cold start loads (dist/ is not deployed).
 writeFileSync(join(root, "dist/bundle-meta.json"), JSON.stringify(result.metafile));
 const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith(".js"));

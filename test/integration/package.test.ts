@@ -43,6 +43,8 @@ describe("the deployment package (dist-bundle/)", () => {
       JSON.parse(readFileSync(join(PROJECT_ROOT, "host.json"), "utf8")),
     );
     expect(existsSync(join(copy, "node_modules"))).toBe(false);
+    // Source maps stay local: azd and Core Tools honour the package's .funcignore.
+    expect(readFileSync(join(copy, ".funcignore"), "utf8").split("\n")).toContain("*.map");
   });
 
   /** Loads the app at `root` as the host does, in a fresh process, then imports every module under `root`. */
