@@ -6,7 +6,6 @@
  */
 import type { AddressInfo } from "node:net";
 import { CosmosClient } from "@azure/cosmos";
-import { createHttpServer } from "@vercel/cosmosdb-server";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
 
 /** The embedded server accepts any key; this is the emulator's published key, so both work the same. */
@@ -20,6 +19,8 @@ export interface EmbeddedCosmos {
 }
 
 export async function startEmbeddedCosmos(port = 0, host = "127.0.0.1"): Promise<EmbeddedCosmos> {
+  // Loaded only here: the server and its dependencies are large, and a runner pointed at another store never needs them.
+  const { createHttpServer } = await import("@vercel/cosmosdb-server");
   // Keep-alive: by default the server closes every connection, so each store call would pay a TCP connect.
   const server = createHttpServer({ keepAlive: true });
   await new Promise<void>((resolve, reject) => {
