@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_TENANT_ID, DEV_USER_ID } from "../../local/devIdentity.js";
 import { call, detailTargets, expectGraphError, OTHER_TEAM, TEAM } from "../support/http.js";
 import { startStack, type Stack } from "../support/stack.js";
+import { SEED_BODY } from "../support/seed.js";
 
 const SEVEN_DIGIT_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/;
 const REPRESENTATION_KEYS = [
@@ -37,17 +38,7 @@ afterAll(() => stack?.stop());
 const teamsUrl = (team = TEAM, suffix = "") => `${stack.baseUrl}/teams/${team}/operations${suffix}`;
 const meUrl = (group = TEAM, suffix = "") => `${stack.baseUrl}/me/joinedGroups/${group}/team/operations${suffix}`;
 
-/** The seed document's example body. */
-const seedBody = {
-  "@odata.type": "#microsoft.graph.teamsAsyncOperation",
-  operationType: "archiveTeam",
-  status: "inProgress",
-  lastActionDateTime: "2016-12-31T23:56:44.8542569+03:00",
-  attemptsCount: 13,
-  targetResourceId: "Target Resource Id value",
-  targetResourceLocation: "Target Resource Location value",
-  error: { "@odata.type": "microsoft.graph.operationError", code: "Code value", message: "Message value" },
-};
+const seedBody = SEED_BODY;
 
 describe("POST creates an operation on each seed route", () => {
   const routes = [

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GraphError } from "../../shared/http/graphError.js";
 import { parseCreateBody } from "../../shared/operations/schema.js";
+import { SEED_BODY } from "../support/seed.js";
 
 function details(body: unknown, include = false): Array<{ code: string; target?: string }> {
   try {
@@ -16,16 +17,7 @@ function details(body: unknown, include = false): Array<{ code: string; target?:
 
 describe("create body schema", () => {
   it("accepts the seed's example body", () => {
-    const body = {
-      "@odata.type": "#microsoft.graph.teamsAsyncOperation",
-      operationType: "archiveTeam",
-      status: "inProgress",
-      lastActionDateTime: "2016-12-31T23:56:44.8542569+03:00",
-      attemptsCount: 13,
-      targetResourceId: "Target Resource Id value",
-      targetResourceLocation: "Target Resource Location value",
-      error: { "@odata.type": "microsoft.graph.operationError", code: "Code value", message: "Message value" },
-    };
+    const body = structuredClone(SEED_BODY);
     expect(parseCreateBody(body, false)).toBe(body);
   });
 

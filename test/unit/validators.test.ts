@@ -19,6 +19,7 @@ import { toCanonicalUtc } from "../../shared/operations/timestamps.js";
 import * as generated from "../../shared/operations/validators.generated.js";
 import { createBody, dateTime, updateBody } from "../reliability/arbitraries.js";
 import { PROJECT_ROOT } from "../support/stack.js";
+import { SEED_BODY } from "../support/seed.js";
 
 /** What scripts/compile-validators.js compiles, in its order. */
 const SCHEMAS = [createOperationSchema, updateOperationSchema, createMessageSchema, updateMessageSchema];
@@ -62,16 +63,7 @@ function expectSameVerdicts(data: unknown): void {
 
 const GUID = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 const astral = (n: number) => "\u{1F600}".repeat(n);
-const seed = {
-  "@odata.type": "#microsoft.graph.teamsAsyncOperation",
-  operationType: "archiveTeam",
-  status: "inProgress",
-  lastActionDateTime: "2016-12-31T23:56:44.8542569+03:00",
-  attemptsCount: 13,
-  targetResourceId: "Target Resource Id value",
-  targetResourceLocation: "Target Resource Location value",
-  error: { "@odata.type": "microsoft.graph.operationError", code: "Code value", message: "Message value" },
-};
+const seed = SEED_BODY;
 const at = (lastActionDateTime: unknown) => ({ operationType: "cloneTeam", lastActionDateTime });
 const createMessage = { action: "create", tenantId: GUID, teamId: GUID, operation: {} };
 const updateMessage = { action: "update", tenantId: GUID, teamId: GUID, operationId: "op-1", changes: {} };
