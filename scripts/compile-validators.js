@@ -14,7 +14,7 @@ import standaloneCodeModule from "ajv/dist/standalone/index.js";
 const standaloneCode = standaloneCodeModule.default;
 
 export const GENERATED_FILE = "shared/operations/validators.generated.ts";
-export const COMMAND = "npm run validators (tsc -p tsconfig.build.json && node scripts/compile-validators.js)";
+export const COMMAND = "npm run validators";
 
 /**
  * The formats of shared/operations/formats.ts, by shape only: the generated code calls the
