@@ -3,7 +3,7 @@
 // built into dist/ and writes shared/operations/validators.generated.ts, which is committed;
 // test/unit/validators.test.ts fails when that file is not what the schemas generate.
 //
-//   npm run validators    (tsc -p tsconfig.build.json && node scripts/compile-validators.js)
+//   npm run validators    (tsc, this script, then npm run build)
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
