@@ -110,20 +110,31 @@ function headersOf(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/**
+ * The response's headers as the plain record node:http writes. A record (what our handlers return) is used as it
+ * is: building a `Headers` for every response showed up under load.
+ */
+function headerRecord(init: HttpResponseInit["headers"]): Record<string, string> {
+  if (init === undefined) return {};
+  if (init instanceof Headers || Array.isArray(init)) return Object.fromEntries(new Headers(init).entries());
+  return { ...init };
+}
+
 function writeResponse(res: ServerResponse, response: HttpResponseInit | undefined): void {
   const init = response ?? { status: 204 };
-  const headers = new Headers(init.headers);
+  const headers = headerRecord(init.headers);
+  const hasContentType = () => Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
   let body: string | Buffer | undefined;
   if (init.jsonBody !== undefined) {
     body = JSON.stringify(init.jsonBody);
-    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    if (!hasContentType()) headers["content-type"] = "application/json";
   } else if (typeof init.body === "string" || Buffer.isBuffer(init.body)) {
     body = init.body;
   } else if (init.body instanceof Uint8Array) {
     body = Buffer.from(init.body);
   }
-  if (body !== undefined && !headers.has("content-type")) headers.set("content-type", "text/plain;charset=utf-8");
-  res.writeHead(init.status ?? 200, Object.fromEntries(headers.entries()));
+  if (body !== undefined && !hasContentType()) headers["content-type"] = "text/plain;charset=utf-8";
+  res.writeHead(init.status ?? 200, headers);
   res.end(body);
 }
 
