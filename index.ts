@@ -1,10 +1,10 @@
 /**
  * The entry file: package.json `main` names it, and every function file
  * imports it first, so it runs before anything else of ours loads, whatever
- * order the host loads files in. It starts telemetry, registers its flush for
- * the host's graceful shutdown, and reads the configuration eagerly so that an incomplete or
- * contradictory one stops the app at start-up, with a clear message, instead
- * of running open.
+ * order the host loads files in. It starts telemetry, registers its flush
+ * for the host's graceful shutdown, and reads the configuration eagerly so
+ * that an incomplete or contradictory one stops the app at start-up, with a
+ * clear message, instead of running open.
  */
 import { app } from "@azure/functions";
 import { config } from "./shared/config.js";

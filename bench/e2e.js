@@ -8,20 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { startNode } from "./processes.js";
+import { BODY, TEAM } from "./request.js";
 
 const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_E2E_CONNECTIONS ?? 10);
 const ROUNDS = 4;
 const root = new URL("..", import.meta.url).pathname;
-const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
-const BODY = JSON.stringify({
-  operationType: "archiveTeam",
-  status: "inProgress",
-  lastActionDateTime: "2016-12-31T23:56:44.8542569+03:00",
-  attemptsCount: 1,
-  targetResourceId: "fa4aa5a2-a75b-4769-86f4-9e2742a18fda",
-  targetResourceLocation: "https://graph.microsoft.com/v1.0/groups('fa4aa5a2-a75b-4769-86f4-9e2742a18fda')/team",
-});
 
 function cannon(url, options) {
   return autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options }).then((r) => ({

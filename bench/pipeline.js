@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import functions from "@azure/functions";
 import { repoRoot, unbundledApp } from "./app-roots.js";
 import { MemoryOperationStore } from "./memory-store.js";
+import { BODY, TEAM } from "./request.js";
 import { timeEach, timeEachSync } from "./stats.js";
 
 const { HttpRequest, InvocationContext } = functions;
@@ -19,16 +20,6 @@ const app = unbundledApp();
 const dist = (path) => pathToFileURL(join(repoRoot, "dist", path)).href;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20000);
 const WARMUP = Math.min(5000, ITERATIONS);
-
-const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
-const BODY = JSON.stringify({
-  operationType: "archiveTeam",
-  status: "inProgress",
-  lastActionDateTime: "2016-12-31T23:56:44.8542569+03:00",
-  attemptsCount: 1,
-  targetResourceId: "fa4aa5a2-a75b-4769-86f4-9e2742a18fda",
-  targetResourceLocation: "https://graph.microsoft.com/v1.0/groups('fa4aa5a2-a75b-4769-86f4-9e2742a18fda')/team",
-});
 
 const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-"));
 try {

@@ -1,6 +1,7 @@
 // `npm run bench`: every section in one run, each beside its baseline, printed as
 // one table. Sections run in child processes so they do not disturb each other.
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -9,8 +10,7 @@ import { fmt } from "./stats.js";
 
 // Application Insights as configured in Azure; nothing listens there, and a cold start sends nothing.
 const TELEMETRY = {
-  APPLICATIONINSIGHTS_CONNECTION_STRING:
-    "InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+  APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://127.0.0.1:9/`,
 };
 
 function section(script, args = [], env = {}) {

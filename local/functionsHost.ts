@@ -46,7 +46,12 @@ function installCoreShim(): void {
       const list = hooks.get(name) ?? [];
       list.push(callback);
       hooks.set(name, list);
-      return { dispose: () => list.splice(list.indexOf(callback), 1) };
+      return {
+        dispose: () => {
+          const at = list.indexOf(callback);
+          if (at >= 0) list.splice(at, 1);
+        },
+      };
     },
     log: () => undefined,
     registerFunction(

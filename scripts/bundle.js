@@ -7,7 +7,7 @@
 // when first needed. `npm run build` runs this after tsc; package.json `main` names the
 // bundle, so `npm start`, the tests, `func start` and the deployment all run it.
 //
-//   node scripts/bundle.js [outdir]
+//   node scripts/bundle.js    (after tsc -p tsconfig.build.json)
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,7 +17,7 @@ import { build } from "esbuild";
 const APP_MODULES = "dist/{index.js,functions/*.js}";
 
 const root = resolve(import.meta.dirname, "..");
-const outdir = resolve(root, process.argv[2] ?? "dist-bundle");
+const outdir = join(root, "dist-bundle");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const { expandMainGlob } = await import(pathToFileURL(join(root, "dist/local/functionsHost.js")).href);
 

@@ -6,6 +6,7 @@
  * (Application Insights, managed identity).
  */
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,8 +68,7 @@ describe("the deployment package (dist-bundle/)", () => {
         COSMOS_ENDPOINT: "https://127.0.0.1:1/",
         AUTH_AUDIENCES: "api://test",
         AUTH_TENANTS: "*",
-        APPLICATIONINSIGHTS_CONNECTION_STRING:
-          "InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://127.0.0.1:9/`,
       },
     });
     return JSON.parse(stdout) as { functions: string[]; modules: number };

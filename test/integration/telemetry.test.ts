@@ -5,6 +5,7 @@
  * never appear (tokens).
  */
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createServer } from "node:https";
@@ -79,7 +80,7 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
     ingestion = await startIngestion();
     stack = await startStack({
       env: {
-        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=${ingestion.url}`,
+        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
         NODE_EXTRA_CA_CERTS: ingestion.certificate.certFile,
       },
     });
@@ -227,8 +228,7 @@ describe("the SDK in the bundle", () => {
 
   it("is loaded when a connection string is set", async () => {
     const loaded = await bundleFilesLoaded({
-      APPLICATIONINSIGHTS_CONNECTION_STRING:
-        "InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://127.0.0.1:9/`,
     });
     expect(loaded.filter((file) => sdkFiles.includes(file))).not.toEqual([]);
   });
