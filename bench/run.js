@@ -50,32 +50,24 @@ try {
       goal === undefined ? "" : met === undefined ? goal : `${goal} ${met ? "✔" : "✘"}`,
     ]);
 
+  // A measure beside its baseline: both formatted alike, and their ratio.
+  const versus = (sec, what, ours, base, digits = 1, goal, met) =>
+    row(sec, what, fmt(ours, digits), fmt(base, digits), ratio(ours, base), goal, met);
+
   const p = pipeline;
-  row(
+  const st = p.stages;
+  versus(
     "1",
     "create in process, median µs",
-    fmt(p.pipeline.median),
-    fmt(p.baseline.median),
-    ratio(p.pipeline.median, p.baseline.median),
+    p.pipeline.median,
+    p.baseline.median,
+    1,
     "< 100 µs",
     p.pipeline.median < 100,
   );
-  row(
-    "1",
-    "create in process, p99 µs",
-    fmt(p.pipeline.p99),
-    fmt(p.baseline.p99),
-    ratio(p.pipeline.p99, p.baseline.p99),
-  );
-  const st = p.stages;
+  versus("1", "create in process, p99 µs", p.pipeline.p99, p.baseline.p99);
   row("1", "  stage auth (repeated token, remembered), median µs", fmt(st.auth.median), "", "");
-  row(
-    "1",
-    "  stage parsing (readJsonBody), median µs",
-    fmt(st.parsing.median),
-    fmt(st.jsonParse.median),
-    ratio(st.parsing.median, st.jsonParse.median),
-  );
+  versus("1", "  stage parsing (readJsonBody), median µs", st.parsing.median, st.jsonParse.median);
   row("1", "  stage validation (parseCreateBody), median µs", fmt(st.validationOnly.median), "", "");
   row("1", "  stage mapping (document + representation), median µs", fmt(st.mapping.median), "", "");
   row("1", "  stage serialisation (JSON.stringify), median µs", fmt(st.serialisation.median), "", "");
@@ -83,43 +75,28 @@ try {
     ["create", "POST create"],
     ["read", "GET by id"],
   ]) {
-    const r = e2e[name].app;
-    const b = e2e[name].baseline;
-    row("2", `${label}, req/s`, fmt(r.rps, 0), fmt(b.rps, 0), ratio(r.rps, b.rps), "≥ 0.85", r.rps / b.rps >= 0.85);
-    row("2", `${label}, p99 ms`, fmt(r.p99, 0), fmt(b.p99, 0), ratio(r.p99, b.p99));
-    const d = e2e[name].bare;
-    row(
-      "2",
-      `  ${label}, our handlers in a bare node:http host (diagnostic), req/s`,
-      fmt(d.rps, 0),
-      fmt(b.rps, 0),
-      ratio(d.rps, b.rps),
-    );
+    const { app, bare, baseline } = e2e[name];
+    versus("2", `${label}, req/s`, app.rps, baseline.rps, 0, "≥ 0.85", app.rps / baseline.rps >= 0.85);
+    versus("2", `${label}, p99 ms`, app.p99, baseline.p99, 0);
+    versus("2", `  ${label}, our handlers in a bare node:http host (diagnostic), req/s`, bare.rps, baseline.rps, 0);
   }
-  const share = (name, base) => cold[name].wall - cold[base].wall;
   for (const [name, base, label, goal] of [
     ["bundled", "baseline-bundled", "cold start, bundled (shipped)", true],
     ["unbundled", "baseline", "cold start, unbundled (tsc output)", true],
     ["bundled-telemetry", "baseline-bundled", "cold start, bundled, Application Insights configured", false],
   ]) {
-    const s = share(name, base);
-    row(
+    const share = cold[name].wall - cold[base].wall;
+    versus(
       "3",
-      `${label}, median ms (share ${fmt(s, 0)} ms)`,
-      fmt(cold[name].wall, 0),
-      fmt(cold[base].wall, 0),
-      ratio(cold[name].wall, cold[base].wall),
+      `${label}, median ms (share ${fmt(share, 0)} ms)`,
+      cold[name].wall,
+      cold[base].wall,
+      0,
       goal ? "share < 100 ms" : undefined,
-      goal ? s < 100 : undefined,
+      goal ? share < 100 : undefined,
     );
   }
-  row(
-    "3",
-    "cold start, bundled vs the unbundled SDK baseline, ms",
-    fmt(cold.bundled.wall, 0),
-    fmt(cold.baseline.wall, 0),
-    ratio(cold.bundled.wall, cold.baseline.wall),
-  );
+  versus("3", "cold start, bundled vs the unbundled SDK baseline, ms", cold.bundled.wall, cold.baseline.wall, 0);
   const mb = (n) => fmt(n / 1048576, 1);
   row(
     "4",
