@@ -37,7 +37,7 @@ const result = await build({
   splitting: true,
   format: "esm",
   platform: "node",
-  target: "node20",
+  target: "node22",
   outdir,
   entryNames: "index",
   chunkNames: "chunks/[name]-[hash]",

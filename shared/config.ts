@@ -30,8 +30,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     localOnly: true,
   },
   {
+    name: "COSMOS_CREDENTIAL",
+    description:
+      "How the app authenticates to Cosmos DB when COSMOS_KEY is unset: managedidentity (ManagedIdentityCredential with AZURE_CLIENT_ID), or developer (DefaultAzureCredential: your Azure CLI, azd or editor sign-in, for a local run against a real account; refused in Azure).",
+    default: "managedidentity",
+    localOnly: true,
+  },
+  {
     name: "AZURE_CLIENT_ID",
-    description: "Client id of the user-assigned managed identity used for Cosmos DB and Storage.",
+    description:
+      "Client id of the user-assigned managed identity used for Cosmos DB, Storage and Application Insights ingestion.",
   },
   {
     name: "AUTH_AUDIENCES",
@@ -140,6 +148,8 @@ export interface AppConfig {
     readonly container: string;
     readonly key: string | undefined;
     readonly managedIdentityClientId: string | undefined;
+    /** Without a key: the app's managed identity, or (opt-in, local only) a developer's own sign-in. */
+    readonly credential: "managedidentity" | "developer";
   };
   readonly auth: {
     readonly audiences: readonly string[];
@@ -251,6 +261,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigurationError("PUBLIC_BASE_URL must be a scheme and host, like https://api.contoso.com.");
   }
 
+  const credential = required(env, "COSMOS_CREDENTIAL").toLowerCase();
+  if (credential !== "managedidentity" && credential !== "developer") {
+    throw new ConfigurationError(`COSMOS_CREDENTIAL must be managedidentity or developer, not "${credential}".`);
+  }
+  if (credential === "developer" && env.WEBSITE_SITE_NAME) {
+    throw new ConfigurationError("COSMOS_CREDENTIAL=developer is for local runs only and is refused in Azure.");
+  }
+
   return {
     cosmos: {
       endpoint: required(env, "COSMOS_ENDPOINT"),
@@ -258,6 +276,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       container: required(env, "COSMOS_CONTAINER"),
       key: setting(env, "COSMOS_KEY"),
       managedIdentityClientId: setting(env, "AZURE_CLIENT_ID"),
+      credential,
     },
     auth: { audiences, tenants, jwksUri, jwksFile, jwksCacheSeconds, jwksCooldownSeconds },
     publicBaseUrl: publicBaseUrl?.replace(/\/$/, ""),

@@ -4,7 +4,7 @@
  * once from the entry file, and only when APPLICATIONINSIGHTS_CONNECTION_STRING
  * is set: otherwise the SDK is not even loaded, every call here is a no-op and
  * nothing is sent. In Azure, ingestion authenticates with the managed
- * identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+ * identity that APPLICATIONINSIGHTS_AUTHENTICATION_STRING names.
  *
  * What we report is explicit (`track*` below) rather than left to the SDK's
  * automatic instrumentation: that patches modules loaded through `require`,
@@ -16,6 +16,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { TelemetryClient } from "applicationinsights";
+import { managedIdentityCredential, parseIngestionAuthentication } from "./identity.js";
 
 export type Trigger = "HTTP" | "queue" | "timer";
 
@@ -44,8 +45,10 @@ export async function startTelemetry(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<boolean> {
   if (client || !env.APPLICATIONINSIGHTS_CONNECTION_STRING) return client !== undefined;
-  // Loaded only when configured (the bundle keeps it in a chunk of its own): it is large, and a run
-  // without it should not pay for it.
+  // Refused before anything loads: a malformed authentication string would otherwise lose every envelope.
+  const authentication = parseIngestionAuthentication(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING);
+  // Loaded only when configured (the bundle keeps it in a chunk of its own): it is large, and a run without it
+  // should not pay for it.
   const { default: appInsights } = await import("applicationinsights");
   appInsights
     .setup(env.APPLICATIONINSIGHTS_CONNECTION_STRING)
@@ -56,10 +59,17 @@ export async function startTelemetry(
     .setAutoCollectExceptions(true)
     .setAutoCollectDependencies(true)
     .setSendLiveMetrics(false)
-    .setUseDiskRetryCaching(false)
-    .start();
+    .setUseDiskRetryCaching(false);
+  // The SDK reads its credential only when it starts, and only from its configuration (the
+  // APPLICATIONINSIGHTS_AUTHENTICATION_STRING variable is honoured by its auto-attach agent alone): without this,
+  // ingestion with local auth off refuses every envelope.
+  if (authentication.aad) {
+    appInsights.defaultClient.config.aadTokenCredential = await managedIdentityCredential(
+      authentication.clientId ?? env.AZURE_CLIENT_ID,
+    );
+  }
+  appInsights.start();
   client = appInsights.defaultClient;
-  client.context.tags[client.context.keys.cloudRole] = "team-operations-api";
   return true;
 }
 

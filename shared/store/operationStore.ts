@@ -7,6 +7,7 @@
 import { CosmosClient, type Container, type CosmosClientOptions, type ErrorResponse } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
 import { ErrorCode, GraphError, conflict, notFound } from "../http/graphError.js";
+import { developerCredential, managedIdentityCredential } from "../identity.js";
 import { trackStoreCall, type StoreCall } from "../telemetry.js";
 import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
 
@@ -165,11 +166,10 @@ export function cosmosClientOptions(endpoint: string): Pick<CosmosClientOptions,
 async function createClient(cosmos: AppConfig["cosmos"]): Promise<CosmosClient> {
   const base = { endpoint: cosmos.endpoint, ...cosmosClientOptions(cosmos.endpoint) };
   if (cosmos.key) return new CosmosClient({ ...base, key: cosmos.key });
-  // Loaded only when needed: the identity library is large and local runs never use it.
-  const { DefaultAzureCredential } = await import("@azure/identity");
-  const aadCredentials = new DefaultAzureCredential(
-    cosmos.managedIdentityClientId ? { managedIdentityClientId: cosmos.managedIdentityClientId } : {},
-  );
+  const aadCredentials =
+    cosmos.credential === "developer"
+      ? await developerCredential()
+      : await managedIdentityCredential(cosmos.managedIdentityClientId);
   return new CosmosClient({ ...base, aadCredentials });
 }
 

@@ -31,6 +31,7 @@ it("gives up on a store that never answers at the call's deadline, not the SDK's
     database: "teamops",
     container: "operations",
     managedIdentityClientId: undefined,
+    credential: "managedidentity",
   });
   const started = performance.now();
   expect(await store.ping(300)).toBe(false);

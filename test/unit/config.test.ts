@@ -16,12 +16,17 @@ describe("configuration", () => {
       container: "operations",
       key: undefined,
       managedIdentityClientId: undefined,
+      credential: "managedidentity",
     });
     expect(config.auth.audiences).toEqual(["api://team-operations", "6a0e4c9d-1111-4222-8333-944455556666"]);
     expect(config.auth.tenants).toEqual(["d0d0d0d0-0000-4000-8000-000000000001"]);
     expect(config.auth.jwksUri).toBe("https://login.microsoftonline.com/common/discovery/v2.0/keys");
     expect(config.operationTtlSeconds).toBe(30 * 86_400);
     expect(config.retryAfterSeconds).toBe(5);
+  });
+
+  it("uses a developer's own sign-in for Cosmos DB only when asked to", () => {
+    expect(loadConfig({ ...complete, COSMOS_CREDENTIAL: "Developer" }).cosmos.credential).toBe("developer");
   });
 
   it.each([
@@ -33,6 +38,8 @@ describe("configuration", () => {
     [{ ...complete, AUTH_JWKS_FILE: "/tmp/jwks.json", WEBSITE_SITE_NAME: "app" }, /local development only/],
     [{ ...complete, OPERATION_TTL_DAYS: "0" }, /OPERATION_TTL_DAYS must be a positive whole number/],
     [{ ...complete, PUBLIC_BASE_URL: "https://api.contoso.com/v1.0" }, /PUBLIC_BASE_URL must be a scheme and host/],
+    [{ ...complete, COSMOS_CREDENTIAL: "key" }, /COSMOS_CREDENTIAL must be managedidentity or developer, not "key"/],
+    [{ ...complete, COSMOS_CREDENTIAL: "developer", WEBSITE_SITE_NAME: "app" }, /local runs only/],
   ])("refuses an incomplete or contradictory configuration (%#)", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
