@@ -4,11 +4,41 @@
  * Nothing else goes to stdout, so `TOKEN=$(npm run --silent token)` works.
  */
 import { parseArgs } from "node:util";
-import { mintDevToken, type TokenOptions } from "./devIdentity.js";
+import {
+  DEFAULT_APP_ROLES,
+  DEFAULT_SCOPES,
+  DEV_AUDIENCE,
+  DEV_TENANT_ID,
+  DEV_USER_ID,
+  mintDevToken,
+  type TokenOptions,
+} from "./devIdentity.js";
 
-const USAGE = `Usage: npm run --silent token -- [--tenant <guid>] [--user <guid>] [--scopes "<scope> <scope>"]
-       [--groups <guid>,<guid>] [--app] [--roles "<role> <role>"]
-       [--audience <aud>] [--issuer <iss>] [--expires-in <seconds>] [--not-before <seconds>]`;
+const USAGE = `Usage: npm run --silent token -- [options]
+
+Prints one bearer token, signed with the development key in .dev/, that the server \`npm start\` runs accepts.
+Delegated (a user) by default; --app for an application.
+
+Options (default in brackets):
+  --tenant <guid>           the tenant, tid [${DEV_TENANT_ID}]
+  --groups <guid>,<guid>    delegated: the user's groups, the teams it may act on [none]
+  --scopes "<s> <s>"        delegated: scopes, scp [${DEFAULT_SCOPES}]
+  --user <guid>             delegated: the user's object id, oid [${DEV_USER_ID}]
+  --app                     an application token: roles, no scp, no user [off]
+  --roles "<r> <r>"         with --app: application roles [${DEFAULT_APP_ROLES}]
+  --audience <aud>          aud [${DEV_AUDIENCE}]
+  --issuer <iss>            iss [https://login.microsoftonline.com/<tenant>/v2.0]
+  --expires-in <seconds>    lifetime; negative: already expired [3600]
+  --not-before <seconds>    not valid until this many seconds from now [0]
+  -h, --help                this text
+
+Examples:
+  TOKEN=$(npm run --silent token -- --groups 3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f)   # a member of that team
+  TOKEN=$(npm run --silent token -- --app)                                          # any team of the tenant
+  TOKEN=$(npm run --silent token -- --scopes TeamsAsyncOperation.Read)               # read-only`;
+
+/** Options that only one kind of token has: naming one for the other kind is a mistake, not a no-op. */
+const DELEGATED_ONLY = ["groups", "scopes", "user"] as const;
 
 function seconds(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -52,8 +82,16 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    process.stderr.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n`);
     return;
+  }
+  if (values.app) {
+    const wrong = DELEGATED_ONLY.filter((name) => values[name] !== undefined);
+    if (wrong.length > 0) {
+      throw new Error(`${wrong.map((n) => `--${n}`).join(", ")} describe a user; an --app token has none.`);
+    }
+  } else if (values.roles !== undefined) {
+    throw new Error("--roles applies only with --app (a delegated token carries --scopes instead).");
   }
   const options: TokenOptions = {
     tenant: values.tenant,
@@ -74,6 +112,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+  process.stderr.write(
+    `${error instanceof Error ? error.message : String(error)}\nUsage: npm run --silent token -- [options]   (--help lists them)\n`,
+  );
   process.exitCode = 2;
 });

@@ -135,4 +135,44 @@ describe("the token command", () => {
       ).rejects.toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("Usage:") });
     }
   });
+
+  it("--help lists every option with its default, and examples, on stdout", async () => {
+    const { stdout, stderr } = await run(process.execPath, ["dist/local/token.js", "--help"], {
+      cwd: PROJECT_ROOT,
+      env: { TEAMOPS_DEV_DIR: devDir },
+    });
+    expect(stderr).toBe("");
+    for (const option of [
+      "tenant",
+      "groups",
+      "scopes",
+      "user",
+      "app",
+      "roles",
+      "audience",
+      "issuer",
+      "expires-in",
+      "not-before",
+    ]) {
+      expect(stdout).toMatch(new RegExp(`^  --${option}\\b.*\\[.+\\]$`, "m"));
+    }
+    expect(stdout).toContain(DEV_TENANT_ID);
+    expect(stdout).toContain(DEV_AUDIENCE);
+    expect(stdout).toMatch(/^Examples:$/m);
+  });
+
+  it("refuses options that do not apply to the kind of token asked for", async () => {
+    for (const [args, message] of [
+      [["--roles", "TeamsAsyncOperation.Read.All"], "--roles applies only with --app"],
+      [["--app", "--scopes", "TeamsAsyncOperation.Read"], "--scopes describe a user"],
+      [["--app", "--groups", TEAM, "--user", OTHER_TENANT], "--groups, --user describe a user"],
+    ] as const) {
+      await expect(
+        run(process.execPath, ["dist/local/token.js", ...args], {
+          cwd: PROJECT_ROOT,
+          env: { TEAMOPS_DEV_DIR: devDir },
+        }),
+      ).rejects.toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining(message) });
+    }
+  });
 });

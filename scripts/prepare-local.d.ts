@@ -1,0 +1,10 @@
+// Types of prepare-local.js, for the tests that call it.
+
+/** What the build reads (files and folders below the project root). */
+export const BUILD_INPUTS: readonly string[];
+/** What the build writes that the local commands run. */
+export const BUILD_OUTPUTS: readonly string[];
+/** Whether the build is missing or older than any of its sources. */
+export function buildIsStale(projectRoot?: string): boolean;
+/** PORT (default 7071), refused unless it is a port number. */
+export function apiPort(env?: Readonly<Record<string, string | undefined>>): number;

@@ -1,0 +1,94 @@
+/**
+ * What runs before `npm start`, `npm run token` and `npm run start:func`
+ * (scripts/prepare-local.js): it builds only what is stale, refuses a taken
+ * port before touching the build, and says what `start:func` needs. The
+ * build-from-nothing case runs in a copy of the project, so the tree the
+ * other tests use is never without its build.
+ */
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUILD_INPUTS, BUILD_OUTPUTS, buildIsStale } from "../../scripts/prepare-local.js";
+import { PROJECT_ROOT } from "../support/stack.js";
+
+const run = promisify(execFile);
+const prepare = join(PROJECT_ROOT, "scripts/prepare-local.js");
+
+describe("scripts/prepare-local.js", () => {
+  let taken: Server;
+  let takenPort: number;
+  beforeAll(async () => {
+    taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    takenPort = (taken.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+
+  it("refuses a taken PORT at once, naming the setting, without touching the build", async () => {
+    const before = statSync(join(PROJECT_ROOT, "dist-bundle/index.js")).mtimeMs;
+    const refused = run(process.execPath, [prepare, "--port"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, PORT: String(takenPort) },
+    });
+    await expect(refused).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`Port ${takenPort} on 127.0.0.1 is taken`),
+    });
+    await expect(refused).rejects.toMatchObject({ stderr: expect.stringContaining("set PORT") });
+    expect(statSync(join(PROJECT_ROOT, "dist-bundle/index.js")).mtimeMs).toBe(before);
+  });
+
+  it("refuses a PORT that is not a port number, naming it and the value", async () => {
+    await expect(
+      run(process.execPath, [prepare, "--port"], { cwd: PROJECT_ROOT, env: { ...process.env, PORT: "abc" } }),
+    ).rejects.toMatchObject({ code: 1, stderr: 'PORT must be a port number from 0 to 65535, not "abc".\n' });
+  });
+
+  it("says how to get Core Tools for start:func when func is not on PATH, before building", async () => {
+    await expect(
+      run(process.execPath, [prepare, "--func"], { cwd: PROJECT_ROOT, env: { PATH: "/nonexistent" } }),
+    ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("Azure Functions Core Tools (func)") });
+  });
+
+  it("sees an up-to-date build as such, and one older than a source as stale", () => {
+    const copy = mkdtempSync(join(tmpdir(), "teamops-stale-"));
+    try {
+      for (const path of [...BUILD_INPUTS, ...BUILD_OUTPUTS]) {
+        cpSync(join(PROJECT_ROOT, path), join(copy, path), { recursive: true, preserveTimestamps: true });
+      }
+      const now = Date.now() / 1000;
+      for (const output of BUILD_OUTPUTS) utimesSync(join(copy, output), now, now);
+      expect(buildIsStale(copy)).toBe(false);
+      utimesSync(join(copy, "shared/config.ts"), now + 10, now + 10);
+      expect(buildIsStale(copy)).toBe(true);
+      rmSync(join(copy, "dist/local/token.js"));
+      expect(buildIsStale(copy)).toBe(true);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("makes `npm run token` work before any build: it builds (on stderr), then prints only the token", async () => {
+    const copy = mkdtempSync(join(tmpdir(), "teamops-fresh-"));
+    try {
+      for (const path of [...BUILD_INPUTS, "scripts"]) {
+        cpSync(join(PROJECT_ROOT, path), join(copy, path), { recursive: true });
+      }
+      symlinkSync(join(PROJECT_ROOT, "node_modules"), join(copy, "node_modules"), "dir");
+      const { stdout, stderr } = await run("npm", ["run", "--silent", "token"], {
+        cwd: copy,
+        env: { ...process.env, TEAMOPS_DEV_DIR: join(copy, ".dev") },
+        timeout: 240_000,
+      });
+      expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+      expect(stderr).toContain("Building");
+      expect(buildIsStale(copy)).toBe(false);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
