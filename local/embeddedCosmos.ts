@@ -4,9 +4,11 @@
  * exactly as it talks to Azure. It starts empty, so the database and the
  * container are created here; in Azure the infrastructure creates them.
  */
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CosmosClient } from "@azure/cosmos";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
+import { isWrite, keepSnapshots, type SnapshotKeeper } from "./storeSnapshot.js";
 
 /** The embedded server accepts any key; this is the emulator's published key, so both work the same. */
 export const LOCAL_COSMOS_KEY =
@@ -15,10 +17,23 @@ export const LOCAL_COSMOS_KEY =
 export interface EmbeddedCosmos {
   readonly endpoint: string;
   readonly key: string;
+  /** With a data file: the documents restored from it at start. */
+  readonly restored: number;
+  /** Saves the data (with a data file) and stops the server. */
   close(): Promise<void>;
 }
 
-export async function startEmbeddedCosmos(port = 0, host = "127.0.0.1"): Promise<EmbeddedCosmos> {
+export interface EmbeddedCosmosOptions {
+  /** Where the data is kept across restarts (see storeSnapshot.ts); none: in memory only. */
+  readonly dataFile?: string;
+  readonly log?: (message: string) => void;
+}
+
+export async function startEmbeddedCosmos(
+  port = 0,
+  host = "127.0.0.1",
+  options: EmbeddedCosmosOptions = {},
+): Promise<EmbeddedCosmos> {
   // Loaded only here: the server and its dependencies are large, and a runner pointed at another store never needs them.
   const { createHttpServer } = await import("@vercel/cosmosdb-server");
   // Keep-alive: by default the server closes every connection, so each store call would pay a TCP connect.
@@ -28,14 +43,33 @@ export async function startEmbeddedCosmos(port = 0, host = "127.0.0.1"): Promise
     server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  const endpoint = `http://${host}:${address.port}/`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  let keeper: SnapshotKeeper | undefined;
+  if (options.dataFile) {
+    try {
+      keeper = await keepSnapshots({ endpoint, key: LOCAL_COSMOS_KEY, file: options.dataFile, log: options.log });
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    const changed = keeper.changed;
+    server.prependListener("request", (req: IncomingMessage) => {
+      if (isWrite(req)) changed();
+    });
+  }
   return {
-    endpoint: `http://${host}:${address.port}/`,
+    endpoint,
     key: LOCAL_COSMOS_KEY,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    restored: keeper?.restored ?? 0,
+    close: async () => {
+      await keeper?.close();
+      await stop();
+    },
   };
 }
 
