@@ -57,9 +57,9 @@ export async function startEmbeddedCosmos(
       await stop();
       throw error;
     }
-    const changed = keeper.changed;
+    const snapshots = keeper;
     server.prependListener("request", (req: IncomingMessage) => {
-      if (isWrite(req)) changed();
+      if (isWrite(req)) snapshots.changed();
     });
   }
   return {
