@@ -35,15 +35,18 @@ export interface Azurite {
   close(): Promise<void>;
 }
 
-/** Starts Azurite's queue service on 127.0.0.1:<port>, or reuses one already listening there. */
-export async function startAzuriteQueue(port = 10001): Promise<Azurite> {
+/**
+ * Starts Azurite's queue service on 127.0.0.1:<port>, or reuses one already listening there. With `location`, its
+ * queues and messages are kept in that folder across restarts (Azurite's own persistence); without, in memory.
+ */
+export async function startAzuriteQueue(port = 10001, location?: string): Promise<Azurite> {
   const connectionString = devStorageConnectionString(port);
   if (await portOpen(port)) return { connectionString, started: false, close: () => Promise.resolve() };
   const main = createRequire(import.meta.url).resolve("azurite/dist/src/queue/main.js");
   const child: ChildProcess = spawn(
     process.execPath,
     [main, "--queueHost", "127.0.0.1", "--queuePort", String(port)].concat([
-      "--inMemoryPersistence",
+      ...(location ? ["--location", location] : ["--inMemoryPersistence"]),
       "--skipApiVersionCheck",
       "--disableTelemetry",
       "--silent",
