@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { CosmosClient } from "@azure/cosmos";
+import { embeddedStoreIndexingPolicy } from "../shared/store/indexingPolicy.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
 
 /** The embedded server accepts any key; this is the emulator's published key, so both work the same. */
@@ -39,7 +40,10 @@ export async function startEmbeddedCosmos(port = 0, host = "127.0.0.1"): Promise
   };
 }
 
-/** Creates the database and the operations container (partition key /teamId) if they do not exist. */
+/**
+ * Creates the database and the operations container (partition key /teamId) if they do not exist, with the
+ * indexing policy Azure gets: the embedded server refuses a multi-property ORDER BY that no composite index serves.
+ */
 export async function ensureLocalContainer(
   endpoint: string,
   key: string,
@@ -49,7 +53,12 @@ export async function ensureLocalContainer(
   const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
   try {
     const { database: db } = await client.databases.createIfNotExists({ id: database });
-    await db.containers.createIfNotExists({ id: container, partitionKey: { paths: ["/teamId"] }, defaultTtl: -1 });
+    await db.containers.createIfNotExists({
+      id: container,
+      partitionKey: { paths: ["/teamId"] },
+      defaultTtl: -1,
+      indexingPolicy: embeddedStoreIndexingPolicy(),
+    });
   } finally {
     client.dispose();
   }
