@@ -1,7 +1,9 @@
 metadata name = 'Team Operations API'
-metadata description = 'Everything the Team Operations API runs on: a resource group with a Flex Consumption function app, its host storage and queues, Cosmos DB for NoSQL, Log Analytics and Application Insights, a user-assigned managed identity and its least-privilege role assignments. No keys: every connection uses Microsoft Entra ID.'
+metadata description = 'Everything the Team Operations API runs on: a resource group with a Flex Consumption function app, its host storage and queues, Cosmos DB for NoSQL, Log Analytics and Application Insights, a user-assigned managed identity and its least-privilege role assignments, and optionally a private network (virtual network integration, private endpoints, public access off). No keys: every connection uses Microsoft Entra ID.'
 
 targetScope = 'subscription'
+
+import { nodeVersionType } from 'modules/function-app.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -20,11 +22,20 @@ param location string
 @description('Optional. Name of the resource group; default rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Optional. Object id of the person (or service principal) deploying, who gets the same data-plane roles as the app for local development against Azure. Empty: none.')
+@description('Optional. Object id of the person (or service principal) deploying (azd: AZURE_PRINCIPAL_ID, which azd always fills). It is given data-plane roles only when grantDeployerDataAccess is true.')
 param principalId string = ''
 
 @description('Optional. Kind of principal principalId names.')
 param principalType ('User' | 'ServicePrincipal') = 'User'
+
+@description('Optional. For development environments only: give principalId the app\'s data-plane roles (Storage Blob Data Owner and Queue Data Contributor on the host storage, Monitoring Metrics Publisher, Cosmos DB Built-in Data Contributor on the database), to run the app locally against these resources. Off by default: in production nobody but the app\'s identity reads or writes its data, or the package it runs.')
+param grantDeployerDataAccess bool = false
+
+@description('Optional. Private-network mode: a virtual network, the function app integrated with it, private endpoints and private DNS zones for blob, queue and Cosmos DB, and public network access off on storage and Cosmos DB. The API itself stays reachable from the internet. Needs the Microsoft.App resource provider registered on the subscription (docs/deploy.md).')
+param vnetEnabled bool = false
+
+@description('Optional. Node.js major version of the function app: 22 (LTS) or 24.')
+param nodeVersion nodeVersionType = '22'
 
 @minLength(1)
 @description('Required. AUTH_AUDIENCES: comma-separated token audiences the API accepts: the client id and/or Application ID URI of its Entra ID app registration (docs/deploy.md).')
@@ -86,6 +97,21 @@ var names = {
   plan: '${abbrs.webServerFarms}${resourceToken}'
   functionApp: '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
   deploymentContainer: 'app-package'
+  virtualNetwork: '${abbrs.networkVirtualNetworks}${resourceToken}'
+  natGateway: '${abbrs.networkNatGateways}${resourceToken}'
+  publicIp: '${abbrs.networkPublicIPAddresses}${resourceToken}'
+  privateEndpointPrefix: '${abbrs.networkPrivateEndpoints}${resourceToken}'
+}
+
+// The private-network mode turns public network access off on the data stores; the function
+// app reaches them through the virtual network.
+var dataPublicNetworkAccess = vnetEnabled ? 'Disabled' : 'Enabled'
+
+// Cosmos DB's privatelink zone per cloud (storage's comes from environment().suffixes).
+var cosmosPrivateDnsZones = {
+  AzureCloud: 'privatelink.documents.azure.com'
+  AzureUSGovernment: 'privatelink.documents.azure.us'
+  AzureChinaCloud: 'privatelink.documents.azure.cn'
 }
 
 // What the app's configuration expects (shared/config.ts): database and container names.
@@ -112,14 +138,6 @@ var queues = {
   inboxPoison: 'operations-inbox-poison'
   events: 'operation-events'
 }
-
-// Known before deployment (unlike the identity's principal id), so it can name role assignments.
-var identityResourceId = resourceId(
-  subscription().subscriptionId,
-  names.resourceGroup,
-  'Microsoft.ManagedIdentity/userAssignedIdentities',
-  names.identity
-)
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: names.resourceGroup
@@ -157,6 +175,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: names.deploymentContainer
+    publicNetworkAccess: dataPublicNetworkAccess
     queueNames: [
       queues.inbox
       queues.inboxPoison
@@ -175,9 +194,70 @@ module cosmos 'modules/cosmos.bicep' = {
     databaseName: cosmosDatabaseName
     containerName: cosmosContainerName
     leasesContainerName: cosmosLeasesContainerName
+    publicNetworkAccess: dataPublicNetworkAccess
     capacity: cosmosCapacityMode == 'Autoscale'
       ? { mode: 'Autoscale', maxThroughput: cosmosAutoscaleMaxThroughput }
       : { mode: 'Serverless' }
+  }
+}
+
+// The private-network mode: the virtual network, and a private endpoint with its DNS zone for
+// each data-plane endpoint the app uses. Application Insights stays on public ingestion,
+// authenticated with Entra ID (local auth off): docs/deploy.md says why.
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: names.virtualNetwork
+    natGatewayName: names.natGateway
+    publicIpName: names.publicIp
+    location: location
+    tags: tags
+  }
+}
+
+module blobPrivateEndpoint 'modules/private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'blob-private-endpoint'
+  scope: rg
+  params: {
+    name: '${names.privateEndpointPrefix}-blob'
+    location: location
+    tags: tags
+    targetResourceId: storage.outputs.resourceId
+    groupId: 'blob'
+    privateDnsZoneName: 'privatelink.blob.${environment().suffixes.storage}'
+    subnetResourceId: network.?outputs.privateEndpointSubnetResourceId ?? ''
+    virtualNetworkResourceId: network.?outputs.resourceId ?? ''
+  }
+}
+
+module queuePrivateEndpoint 'modules/private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'queue-private-endpoint'
+  scope: rg
+  params: {
+    name: '${names.privateEndpointPrefix}-queue'
+    location: location
+    tags: tags
+    targetResourceId: storage.outputs.resourceId
+    groupId: 'queue'
+    privateDnsZoneName: 'privatelink.queue.${environment().suffixes.storage}'
+    subnetResourceId: network.?outputs.privateEndpointSubnetResourceId ?? ''
+    virtualNetworkResourceId: network.?outputs.resourceId ?? ''
+  }
+}
+
+module cosmosPrivateEndpoint 'modules/private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'cosmos-private-endpoint'
+  scope: rg
+  params: {
+    name: '${names.privateEndpointPrefix}-cosmos'
+    location: location
+    tags: tags
+    targetResourceId: cosmos.outputs.resourceId
+    groupId: 'Sql'
+    privateDnsZoneName: cosmosPrivateDnsZones[environment().name]
+    subnetResourceId: network.?outputs.privateEndpointSubnetResourceId ?? ''
+    virtualNetworkResourceId: network.?outputs.resourceId ?? ''
   }
 }
 
@@ -186,12 +266,15 @@ module apiRoleAssignments 'modules/role-assignments.bicep' = {
   name: 'api-role-assignments'
   scope: rg
   params: {
+    // Assignment names are guid(scope, principal id, role), as Azure Verified Modules name them, so
+    // What-If cannot predict the names of assignments to an identity this deployment creates.
+    #disable-next-line what-if-short-circuiting
     principalId: identity.outputs.principalId
-    principalKey: identityResourceId
     principalType: 'ServicePrincipal'
     storageAccountName: names.storage
     applicationInsightsName: names.applicationInsights
     cosmosAccountName: names.cosmos
+    cosmosDatabaseName: cosmosDatabaseName
   }
   dependsOn: [
     storage
@@ -200,18 +283,19 @@ module apiRoleAssignments 'modules/role-assignments.bicep' = {
   ]
 }
 
-// The deploying principal, for running the app locally against these resources.
-// After the app's assignments: Cosmos DB takes one SQL role assignment write at a time.
-module developerRoleAssignments 'modules/role-assignments.bicep' = if (!empty(principalId)) {
+// The deploying principal, for running the app locally against these resources: opt-in, for
+// development environments (grantDeployerDataAccess). After the app's assignments: Cosmos DB
+// takes one SQL role assignment write at a time.
+module developerRoleAssignments 'modules/role-assignments.bicep' = if (grantDeployerDataAccess && !empty(principalId)) {
   name: 'developer-role-assignments'
   scope: rg
   params: {
     principalId: principalId
-    principalKey: principalId
     principalType: principalType
     storageAccountName: names.storage
     applicationInsightsName: names.applicationInsights
     cosmosAccountName: names.cosmos
+    cosmosDatabaseName: cosmosDatabaseName
   }
   dependsOn: [
     apiRoleAssignments
@@ -240,7 +324,8 @@ module functionApp 'modules/function-app.bicep' = {
     serviceName: serviceName
     identityResourceId: identity.outputs.resourceId
     deploymentContainerUrl: '${storage.outputs.blobEndpoint}${storage.outputs.deploymentContainerName}'
-    nodeVersion: '20'
+    nodeVersion: nodeVersion
+    virtualNetworkSubnetId: network.?outputs.appSubnetResourceId ?? ''
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstances: alwaysReadyInstances
@@ -283,10 +368,14 @@ module functionApp 'modules/function-app.bicep' = {
     }
   }
   dependsOn: [
-    // The app starts as soon as it exists: let its roles be in place first, and the
-    // Application Insights component whose connection string it is given.
+    // The app starts as soon as it exists: let its roles be in place first, the Application
+    // Insights component whose connection string it is given, and in the private-network mode
+    // the endpoints it reaches its storage and store through.
     apiRoleAssignments
     monitoring
+    blobPrivateEndpoint
+    queuePrivateEndpoint
+    cosmosPrivateEndpoint
   ]
 }
 
@@ -331,3 +420,9 @@ output COSMOS_CONTAINER string = cosmos.outputs.containerName
 
 @description('The name of the Application Insights component.')
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+
+@description('The virtual network of the private-network mode; empty when vnetEnabled is false.')
+output AZURE_VIRTUAL_NETWORK_NAME string = network.?outputs.name ?? ''
+
+@description('The static public IP address the app\'s internet-bound traffic leaves from in the private-network mode; empty otherwise.')
+output AZURE_OUTBOUND_IP_ADDRESS string = network.?outputs.outboundIpAddress ?? ''

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CosmosClient } from "@azure/cosmos";
+import { embeddedStoreIndexingPolicy } from "../shared/store/indexingPolicy.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
 import { isWrite, keepSnapshots, type SnapshotKeeper } from "./storeSnapshot.js";
 
@@ -73,7 +74,10 @@ export async function startEmbeddedCosmos(
   };
 }
 
-/** Creates the database and the operations container (partition key /teamId) if they do not exist. */
+/**
+ * Creates the database and the operations container (partition key /teamId) if they do not exist, with the
+ * indexing policy Azure gets: the embedded server refuses a multi-property ORDER BY that no composite index serves.
+ */
 export async function ensureLocalContainer(
   endpoint: string,
   key: string,
@@ -83,7 +87,12 @@ export async function ensureLocalContainer(
   const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
   try {
     const { database: db } = await client.databases.createIfNotExists({ id: database });
-    await db.containers.createIfNotExists({ id: container, partitionKey: { paths: ["/teamId"] }, defaultTtl: -1 });
+    await db.containers.createIfNotExists({
+      id: container,
+      partitionKey: { paths: ["/teamId"] },
+      defaultTtl: -1,
+      indexingPolicy: embeddedStoreIndexingPolicy(),
+    });
   } finally {
     client.dispose();
   }

@@ -21,6 +21,9 @@ param containerName string
 @description('Required. Name of the lease container of the change-feed trigger (partition key /id).')
 param leasesContainerName string
 
+@description('Optional. Disabled: reachable only through private endpoints (the private-network mode).')
+param publicNetworkAccess publicNetworkAccessType = 'Enabled'
+
 @description('Optional. Capacity: serverless (pay per request, the default) or provisioned autoscale throughput shared by the database.')
 param capacity capacityType = {
   mode: 'Serverless'
@@ -30,6 +33,9 @@ param capacity capacityType = {
 type tagsType = {
   *: string
 }
+
+@description('Whether the account accepts traffic from public networks.')
+type publicNetworkAccessType = 'Enabled' | 'Disabled'
 
 @export()
 @description('Pay per request units consumed; nothing is billed for throughput while idle.')
@@ -54,28 +60,16 @@ type autoscaleCapacityType = {
 @description('Capacity mode of the account.')
 type capacityType = serverlessCapacityType | autoscaleCapacityType
 
-// Index only the paths the API filters or sorts on (see includedPaths below); everything
-// else (error, targetResourceId, targetResourceLocation, createdBy, attemptsCount, ttl, ...)
-// is excluded: each indexed path costs request units on every write and index storage, and
-// nothing ever queries those. Point reads by (id, teamId) need no index at all.
-//
-// A composite index serves "WHERE tenantId = @t ORDER BY tenantId, <time>" (both directions:
-// Cosmos reads an ascending composite index backwards for DESC, DESC) and "status = @s AND
-// lastActionDateTime < @deadline" far more cheaply than the single-path indexes do.
-var compositeIndexes = [
-  [
-    { path: '/tenantId', order: 'ascending' }
-    { path: '/createdDateTime', order: 'ascending' }
-  ]
-  [
-    { path: '/tenantId', order: 'ascending' }
-    { path: '/lastActionDateTime', order: 'ascending' }
-  ]
-  [
-    { path: '/status', order: 'ascending' }
-    { path: '/lastActionDateTime', order: 'ascending' }
-  ]
-]
+// The indexing policy of the operations container: shared/store/operationsIndexingPolicy.json,
+// the file the local embedded store is created with too. It indexes exactly what the store's
+// queries use (shared/store/operationStore.ts; test/infra/indexing.test.ts checks every query
+// shape against it): range indexes on the team scope (tenantId, and teamId, the partition key,
+// which an opt-in policy does not index by itself), on every $filter property, and composite
+// indexes for the scope with each $orderby property, the scope alone ($count) and the
+// sweeper's status with lastActionDateTime. Everything else (error, targetResource*,
+// createdBy, attemptsCount, ttl, ...) is excluded: each indexed path costs request units on
+// every write. Point reads by (id, teamId) need no index at all.
+var operationsIndexingPolicy = loadJsonContent('../../shared/store/operationsIndexingPolicy.json')
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' = {
   name: name
@@ -98,7 +92,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' = {
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     enableAutomaticFailover: false
     enableMultipleWriteLocations: false
     backupPolicy: {
@@ -139,21 +133,7 @@ resource operationsContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases
       // -1: TTL is on but nothing expires unless a document carries its own "ttl"
       // (the app sets one when an operation finishes).
       defaultTtl: -1
-      indexingPolicy: {
-        indexingMode: 'consistent'
-        automatic: true
-        includedPaths: [
-          { path: '/tenantId/?' } // every query is scoped to the caller's tenant
-          { path: '/status/?' } // $filter on status; the sweep of stuck notStarted/inProgress operations
-          { path: '/operationType/?' } // $filter on operationType
-          { path: '/createdDateTime/?' } // $orderby and range filters (fixed-width UTC text sorts as time)
-          { path: '/lastActionDateTime/?' } // $orderby, range filters, the stuck-operation deadline
-        ]
-        excludedPaths: [
-          { path: '/*' }
-        ]
-        compositeIndexes: compositeIndexes
-      }
+      indexingPolicy: operationsIndexingPolicy
     }
   }
 }
@@ -181,6 +161,9 @@ output name string = account.name
 
 @description('The resource id of the account.')
 output resourceId string = account.id
+
+@description('Whether the account accepts traffic from public networks.')
+output publicNetworkAccess string = account.properties.publicNetworkAccess
 
 @description('The document endpoint of the account (https://<account>.documents.azure.com:443/).')
 output endpoint string = account.properties.documentEndpoint

@@ -1,5 +1,5 @@
 metadata name = 'Function app on Flex Consumption'
-metadata description = 'A Linux Flex Consumption (FC1) plan and a Node.js function app on it that runs as a user-assigned managed identity. HTTPS only, TLS 1.2 minimum, FTP(S) and basic publishing credentials off.'
+metadata description = 'A Linux Flex Consumption (FC1) plan and a Node.js function app on it that runs as a user-assigned managed identity, optionally integrated with a virtual network. HTTPS only, TLS 1.2 minimum, basic publishing credentials off (Flex Consumption has no FTP at all).'
 
 @description('Required. Name of the function app (its host name is <name>.azurewebsites.net).')
 param name string
@@ -22,8 +22,8 @@ param identityResourceId string
 @description('Required. URL of the blob container that holds the deployment package (https://<account>.blob.core.windows.net/<container>).')
 param deploymentContainerUrl string
 
-@description('Optional. Node.js major version of the runtime.')
-param nodeVersion ('20' | '22') = '20'
+@description('Optional. Node.js major version of the runtime: 22 (LTS, the default) or 24. Node.js 20 reached end of life on 2026-04-30.')
+param nodeVersion nodeVersionType = '22'
 
 @description('Optional. Memory of each instance in MB.')
 param instanceMemoryMB (512 | 2048 | 4096) = 2048
@@ -40,6 +40,13 @@ param alwaysReadyInstances int = 0
 
 @description('Required. Application settings, name to value. Identity-based connections only: no keys, no connection strings with secrets.')
 param appSettings appSettingsType
+
+@description('Optional. Resource id of the subnet (delegated to Microsoft.App/environments) the app\'s outbound traffic goes through. Empty: no virtual network integration.')
+param virtualNetworkSubnetId string = ''
+
+@export()
+@description('The Node.js versions Flex Consumption runs that are not end of life.')
+type nodeVersionType = '22' | '24'
 
 @description('Tags: string keys and values.')
 type tagsType = {
@@ -81,6 +88,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
     httpsOnly: true
     clientCertEnabled: false
     publicNetworkAccess: 'Enabled'
+    // Flex Consumption: all outbound traffic goes through the integrated subnet (there is no vnetRouteAllEnabled).
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     functionAppConfig: {
       deployment: {
         storage: {
@@ -105,23 +114,15 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: [for setting in items(appSettings): { name: setting.key, value: setting.value }]
     }
   }
 }
 
-// Publishing goes through Microsoft Entra ID (azd, az, func all use a bearer token);
-// the legacy user name/password credentials of FTP and the SCM site are switched off.
-resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
-  parent: site
-  name: 'ftp'
-  properties: {
-    allow: false
-  }
-}
-
+// Publishing goes through Microsoft Entra ID (azd, az, func all use a bearer token); the user
+// name/password credentials of the SCM (Kudu) site are switched off. Flex Consumption has no FTP
+// endpoint, so there is no FTP or FTPS setting to make (ftpsState is one it does not support).
 resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
   parent: site
   name: 'scm'

@@ -1,14 +1,11 @@
 metadata name = 'Data-plane role assignments'
-metadata description = 'The least-privilege roles one principal needs to run the Team Operations API: host storage (blobs, queues), telemetry ingestion and the Cosmos DB data plane, each scoped to the one resource it is for.'
+metadata description = 'The least-privilege roles one principal needs to run the Team Operations API: host storage (blobs, queues), telemetry ingestion and the Cosmos DB data plane of its database, each scoped to the one resource it is for.'
 
 @description('Required. Object (principal) id that receives the roles.')
 param principalId string
 
-@description('Required. A value known before deployment that identifies the principal, used to name the assignments: the resource id of a managed identity, the object id of a person. (Names from principalId itself would be unknown until the identity exists, which blinds What-If.)')
-param principalKey string
-
 @description('Required. Kind of principal: ServicePrincipal for a managed identity, User for a person.')
-param principalType ('ServicePrincipal' | 'User' | 'Group')
+param principalType principalTypeType
 
 @description('Required. Name of the function host storage account.')
 param storageAccountName string
@@ -19,21 +16,33 @@ param applicationInsightsName string
 @description('Required. Name of the Cosmos DB account.')
 param cosmosAccountName string
 
-// Built-in Azure RBAC role definition ids (the same in every tenant).
-var roles = {
-  // Read, write, delete blobs and containers, and set their ACLs: the Functions host keeps
-  // locks and timer state in blobs, and Flex Consumption reads (and azd writes) the package.
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  // Read, write, delete queue messages: the queue trigger, its poison queue and the events queue.
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  // Send telemetry to an Application Insights component whose local auth is off.
-  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+@description('Required. Name of the Cosmos DB database the data role is scoped to (its containers: operations and leases).')
+param cosmosDatabaseName string
+
+@export()
+@description('Kinds of principal a role can be assigned to.')
+type principalTypeType = 'ServicePrincipal' | 'User' | 'Group'
+
+// Built-in Azure RBAC role definitions (the same ids in every tenant).
+
+// Read, write, delete blobs and containers, and set their ACLs: the Functions host keeps
+// locks and timer state in blobs, and Flex Consumption reads (and azd writes) the package.
+resource storageBlobDataOwnerRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' existing = {
+  scope: subscription()
+  name: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 }
 
-// Cosmos DB built-in data-plane role (not an Azure RBAC role): "Cosmos DB Built-in Data
-// Contributor": read, write, query items and read the change feed; no account or database
-// management, which stays with the template.
-var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
+// Read, write, delete queue messages: the queue trigger, its poison queue and the events queue.
+resource storageQueueDataContributorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' existing = {
+  scope: subscription()
+  name: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+}
+
+// Send telemetry to an Application Insights component whose local auth is off.
+resource monitoringMetricsPublisherRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' existing = {
+  scope: subscription()
+  name: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2026-06-01' existing = {
   name: storageAccountName
@@ -47,37 +56,42 @@ resource cosmosAccount 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' existi
   name: cosmosAccountName
 }
 
+// Cosmos DB built-in data-plane role (not an Azure RBAC role), "Cosmos DB Built-in Data
+// Contributor": read, write, query items and read the change feed; no account or database
+// management, which stays with the template. Scoped to the app's database, not the account.
+var cosmosDataContributorId = '${cosmosAccount.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002'
+var cosmosDatabaseScope = '${cosmosAccount.id}/dbs/${cosmosDatabaseName}'
+
+// Every assignment is named guid(scope, principal id, role definition id), as Azure Verified
+// Modules name theirs: the same principal, role and scope always give the same name, so a
+// redeployment finds its assignments again, and a re-created identity (a new principal id) gets
+// new ones instead of colliding with its predecessor's.
+
 resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storageAccount.id, principalKey, roles.storageBlobDataOwner)
+  name: guid(storageAccount.id, principalId, storageBlobDataOwnerRole.id)
   scope: storageAccount
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    roleDefinitionId: storageBlobDataOwnerRole.id
     principalId: principalId
     principalType: principalType
   }
 }
 
 resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storageAccount.id, principalKey, roles.storageQueueDataContributor)
+  name: guid(storageAccount.id, principalId, storageQueueDataContributorRole.id)
   scope: storageAccount
   properties: {
-    roleDefinitionId: subscriptionResourceId(
-      'Microsoft.Authorization/roleDefinitions',
-      roles.storageQueueDataContributor
-    )
+    roleDefinitionId: storageQueueDataContributorRole.id
     principalId: principalId
     principalType: principalType
   }
 }
 
 resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(applicationInsights.id, principalKey, roles.monitoringMetricsPublisher)
+  name: guid(applicationInsights.id, principalId, monitoringMetricsPublisherRole.id)
   scope: applicationInsights
   properties: {
-    roleDefinitionId: subscriptionResourceId(
-      'Microsoft.Authorization/roleDefinitions',
-      roles.monitoringMetricsPublisher
-    )
+    roleDefinitionId: monitoringMetricsPublisherRole.id
     principalId: principalId
     principalType: principalType
   }
@@ -85,13 +99,13 @@ resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@202
 
 // Cosmos DB accepts one SQL role assignment write at a time per account: main.bicep
 // serialises the modules that reach this resource (dependsOn), and this module has only one.
-resource cosmosDataContributorAssignment 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2026-03-15' = {
+resource cosmosDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2026-03-15' = {
   parent: cosmosAccount
-  name: guid(cosmosAccount.id, principalKey, cosmosDataContributor)
+  name: guid(cosmosDatabaseScope, principalId, cosmosDataContributorId)
   properties: {
-    roleDefinitionId: '${cosmosAccount.id}/sqlRoleDefinitions/${cosmosDataContributor}'
+    roleDefinitionId: cosmosDataContributorId
     principalId: principalId
-    scope: cosmosAccount.id
+    scope: cosmosDatabaseScope
   }
 }
 
@@ -103,4 +117,7 @@ output roleAssignmentIds string[] = [
 ]
 
 @description('The resource id of the Cosmos DB SQL role assignment made.')
-output cosmosRoleAssignmentId string = cosmosDataContributorAssignment.id
+output cosmosRoleAssignmentId string = cosmosDataContributor.id
+
+@description('The scope of the Cosmos DB SQL role assignment: the database.')
+output cosmosRoleAssignmentScope string = cosmosDatabaseScope

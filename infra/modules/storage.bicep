@@ -1,5 +1,5 @@
 metadata name = 'Function host storage'
-metadata description = 'The storage account of the Functions host: its blob container for Flex Consumption deployment packages and the queues of the event-driven functions. Shared-key access is off, so every caller authenticates with Microsoft Entra ID.'
+metadata description = 'The storage account of the Functions host: its blob container for Flex Consumption deployment packages and the queues of the event-driven functions. Shared-key access is off, so every caller authenticates with Microsoft Entra ID; public network access can be turned off for the private-network mode.'
 
 @description('Required. Name of the storage account (3-24 lowercase letters and digits).')
 @minLength(3)
@@ -20,6 +20,12 @@ param queueNames string[] = []
 
 @description('Optional. Redundancy of the account.')
 param skuName ('Standard_LRS' | 'Standard_ZRS') = 'Standard_LRS'
+
+@description('Optional. Disabled: reachable only through private endpoints (the private-network mode); the network rules then deny everything else, trusted Azure services included.')
+param publicNetworkAccess publicNetworkAccessType = 'Enabled'
+
+@description('Whether the account accepts traffic from public networks.')
+type publicNetworkAccessType = 'Enabled' | 'Disabled'
 
 @description('Tags: string keys and values.')
 type tagsType = {
@@ -42,11 +48,10 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2026-06-01' = {
     allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
-    }
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: publicNetworkAccess == 'Enabled'
+      ? { bypass: 'AzureServices', defaultAction: 'Allow' }
+      : { bypass: 'None', defaultAction: 'Deny' }
   }
 }
 
@@ -80,6 +85,9 @@ output name string = storageAccount.name
 
 @description('The resource id of the storage account.')
 output resourceId string = storageAccount.id
+
+@description('Whether the account accepts traffic from public networks.')
+output publicNetworkAccess string = storageAccount.properties.publicNetworkAccess
 
 @description('The blob endpoint, for AzureWebJobsStorage__blobServiceUri.')
 output blobEndpoint string = storageAccount.properties.primaryEndpoints.blob

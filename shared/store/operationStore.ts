@@ -4,7 +4,13 @@
  * knows about HTTP. Store faults are translated to Graph errors in one place
  * (`storeFault`), so callers get a 429/503 with Retry-After, never a 500.
  */
-import { CosmosClient, type Container, type CosmosClientOptions, type ErrorResponse } from "@azure/cosmos";
+import {
+  CosmosClient,
+  type Container,
+  type CosmosClientOptions,
+  type ErrorResponse,
+  type SqlQuerySpec,
+} from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
 import { ErrorCode, GraphError, conflict, notFound } from "../http/graphError.js";
 import { developerCredential, managedIdentityCredential } from "../identity.js";
@@ -173,6 +179,77 @@ async function createClient(cosmos: AppConfig["cosmos"]): Promise<CosmosClient> 
   return new CosmosClient({ ...base, aadCredentials });
 }
 
+// ---------------------------------------------------------------- the queries
+//
+// Every query the store sends, built here so that test/infra/indexing.test.ts can check each shape against
+// the container's indexing policy (indexingPolicy.ts): a new filter or sort cannot ship without its index.
+
+/**
+ * The equality filters that scope every query to one tenant's operations in one team, in the order of the
+ * composite indexes that begin with them. An ordered query sorts by them first (they are constant within the
+ * result, so the order is the same): Cosmos DB serves `WHERE a = @a ORDER BY b` from the composite index
+ * (a, b) only when the query says `ORDER BY a, b`.
+ */
+export const TEAM_SCOPE = ["tenantId", "teamId"] as const;
+
+/** The statuses of an operation that has not finished, which the sweeper looks for. */
+export const RUNNING_STATUSES = ["notStarted", "inProgress"] as const;
+
+function teamScope(tenantId: string, teamId: string, condition: QueryCondition | undefined): SqlQuerySpec {
+  const values: Record<(typeof TEAM_SCOPE)[number], string> = { tenantId, teamId };
+  const where = TEAM_SCOPE.map((p) => `c.${p} = @${p}`).join(" AND ");
+  return {
+    query: `WHERE ${where}${condition ? ` AND ${condition.text}` : ""}`,
+    parameters: [...TEAM_SCOPE.map((p) => ({ name: `@${p}`, value: values[p] })), ...(condition?.parameters ?? [])],
+  };
+}
+
+/** One page of a team's operations: the scope, the caller's $filter, and its $orderby after the scope. */
+export function teamPageQuery(
+  tenantId: string,
+  teamId: string,
+  page: Pick<PageRequest, "condition" | "orderBy">,
+): SqlQuerySpec {
+  const scope = teamScope(tenantId, teamId, page.condition);
+  const direction = page.orderBy?.direction.toUpperCase();
+  const order = page.orderBy
+    ? ` ORDER BY ${[...TEAM_SCOPE, page.orderBy.property].map((p) => `c.${p} ${direction}`).join(", ")}`
+    : "";
+  return { query: `SELECT * FROM c ${scope.query}${order}`, parameters: scope.parameters };
+}
+
+/** How many of a team's operations match the caller's $filter. */
+export function teamCountQuery(tenantId: string, teamId: string, condition: QueryCondition | undefined): SqlQuerySpec {
+  const scope = teamScope(tenantId, teamId, condition);
+  return { query: `SELECT VALUE COUNT(1) FROM c ${scope.query}`, parameters: scope.parameters };
+}
+
+/**
+ * Operations of one running status, of every tenant and team, with no action since the cutoff: an equality
+ * and a range, the shape the composite index (status, lastActionDateTime) serves. (An OR of both statuses
+ * in one query is not a shape a composite index is documented to serve.)
+ */
+export function staleQuery(status: (typeof RUNNING_STATUSES)[number], cutoff: string): SqlQuerySpec {
+  return {
+    query: "SELECT * FROM c WHERE c.status = @status AND c.lastActionDateTime < @cutoff",
+    parameters: [
+      { name: "@status", value: status },
+      { name: "@cutoff", value: cutoff },
+    ],
+  };
+}
+
+/** The sweeper's continuation: which running status it is at, and the store's token within that query. */
+function encodeStaleContinuation(status: number, token?: string): string {
+  return JSON.stringify({ status, token });
+}
+
+function decodeStaleContinuation(continuation: string | undefined): { status: number; token: string | undefined } {
+  if (continuation === undefined) return { status: 0, token: undefined };
+  const parsed = JSON.parse(continuation) as { status: number; token?: string };
+  return { status: parsed.status, token: parsed.token };
+}
+
 export class CosmosOperationStore implements OperationStore {
   readonly #container: Container;
 
@@ -249,23 +326,8 @@ export class CosmosOperationStore implements OperationStore {
     }
   }
 
-  #scoped(condition: QueryCondition | undefined): {
-    where: string;
-    parameters: Array<{ name: string; value: string }>;
-  } {
-    return {
-      where: `c.tenantId = @tenantId AND c.teamId = @teamId${condition ? ` AND ${condition.text}` : ""}`,
-      parameters: [...(condition?.parameters ?? [])],
-    };
-  }
-
   async query(tenantId: string, teamId: string, page: PageRequest): Promise<Page> {
-    const { where, parameters } = this.#scoped(page.condition);
-    const order = page.orderBy ? ` ORDER BY c.${page.orderBy.property} ${page.orderBy.direction.toUpperCase()}` : "";
-    const spec = {
-      query: `SELECT * FROM c WHERE ${where}${order}`,
-      parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
-    };
+    const spec = teamPageQuery(tenantId, teamId, page);
     const documents: OperationDocument[] = [];
     let continuation = page.continuation;
     try {
@@ -293,17 +355,10 @@ export class CosmosOperationStore implements OperationStore {
   }
 
   async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {
-    const { where, parameters } = this.#scoped(condition);
     try {
       const { resources } = await measured("count", (deadline) =>
         this.#container.items
-          .query<number>(
-            {
-              query: `SELECT VALUE COUNT(1) FROM c WHERE ${where}`,
-              parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
-            },
-            { partitionKey: teamId, ...deadline },
-          )
+          .query<number>(teamCountQuery(tenantId, teamId, condition), { partitionKey: teamId, ...deadline })
           .fetchAll(),
       );
       return resources[0] ?? 0;
@@ -313,27 +368,29 @@ export class CosmosOperationStore implements OperationStore {
   }
 
   async findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page> {
+    // One query per running status, in turn: the continuation says which status and where in it.
+    let { status, token } = decodeStaleContinuation(continuation);
     try {
-      const response = await measured("query", (deadline) =>
-        this.#container.items
-          .query<Record<string, unknown>>(
-            {
-              query:
-                "SELECT * FROM c WHERE (c.status = @notStarted OR c.status = @inProgress) AND c.lastActionDateTime < @cutoff",
-              parameters: [
-                { name: "@notStarted", value: "notStarted" },
-                { name: "@inProgress", value: "inProgress" },
-                { name: "@cutoff", value: cutoff },
-              ],
-            },
-            { maxItemCount: pageSize, continuationToken: continuation, ...deadline },
-          )
-          .fetchNext(),
-      );
-      return {
-        documents: response.resources.map(strip),
-        continuation: response.hasMoreResults ? response.continuationToken : undefined,
-      };
+      for (; status < RUNNING_STATUSES.length; status++, token = undefined) {
+        const response = await measured("query", (deadline) =>
+          this.#container.items
+            .query<Record<string, unknown>>(staleQuery(RUNNING_STATUSES[status]!, cutoff), {
+              maxItemCount: pageSize,
+              continuationToken: token,
+              ...deadline,
+            })
+            .fetchNext(),
+        );
+        const documents = response.resources.map(strip);
+        if (response.hasMoreResults && response.continuationToken) {
+          return { documents, continuation: encodeStaleContinuation(status, response.continuationToken) };
+        }
+        if (documents.length > 0) {
+          const next = status + 1 < RUNNING_STATUSES.length ? encodeStaleContinuation(status + 1) : undefined;
+          return { documents, continuation: next };
+        }
+      }
+      return { documents: [], continuation: undefined };
     } catch (error) {
       throw storeFault(error);
     }

@@ -3,8 +3,8 @@
  * ARM JSON it compiles (modules become nested Microsoft.Resources/deployments).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -229,4 +229,17 @@ export function resolve(
     return current === undefined ? value : resolve(current, where);
   }
   return value;
+}
+
+/** Compiles infra/main.bicep to ARM JSON in a temporary folder; the CLI's output comes back too. */
+export function buildMain(cli: BicepCli): { template: ArmTemplate; output: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), "teamops-infra-"));
+  try {
+    const outFile = path.join(dir, "main.json");
+    const result = bicep(cli, ["build", path.join(INFRA, "main.bicep"), "--outfile", outFile]);
+    if (result.status !== 0) throw new Error(`bicep build failed:\n${result.output}`);
+    return { template: JSON.parse(readFileSync(outFile, "utf8")) as ArmTemplate, output: result.output };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

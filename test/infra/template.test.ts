@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SETTINGS } from "../../shared/config.js";
+import { OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
 import type { ArmTemplate, BicepCli, Json, Placed } from "./bicep.js";
 import { INFRA, bicep, diagnostics, findBicep, passedParameter, resolve, templates, walk } from "./bicep.js";
 
@@ -110,7 +111,7 @@ describe("bicep build and lint", () => {
 
   it("lints every .bicep file under infra/ with no warning or error (warnings fail CI)", () => {
     const files = bicepFiles(INFRA);
-    expect(files.length).toBeGreaterThanOrEqual(7);
+    expect(files.length).toBeGreaterThanOrEqual(9);
     const result = bicep(cli, ["lint", "--pattern", "infra/**/*.bicep"]);
     expect(diagnostics(result.output), result.output).toEqual([]);
     expect(result.status, result.output).toBe(0);
@@ -206,18 +207,68 @@ describe("security properties", () => {
     }
   });
 
-  it("function app: HTTPS only, TLS 1.2, FTPS and basic publishing credentials off", () => {
+  it("function app: HTTPS only, TLS 1.2, SCM basic publishing credentials off", () => {
     const site = one("Microsoft.Web/sites");
     const p = site.resource.properties;
     expect(p.httpsOnly).toBe(true);
     expect(p.siteConfig.minTlsVersion).toBe("1.2");
     expect(p.siteConfig.scmMinTlsVersion).toBe("1.2");
-    expect(p.siteConfig.ftpsState).toBe("Disabled");
     const policies = ofType("Microsoft.Web/sites/basicPublishingCredentialsPolicies");
-    expect(policies.map((x) => x.resource.name).sort()).toEqual(
-      ["[format('{0}/{1}', parameters('name'), 'ftp')]", "[format('{0}/{1}', parameters('name'), 'scm')]"].sort(),
-    );
+    expect(policies.map((x) => x.resource.name)).toEqual(["[format('{0}/{1}', parameters('name'), 'scm')]"]);
     for (const policy of policies) expect(policy.resource.properties.allow).toBe(false);
+  });
+
+  it("function app: nothing Flex Consumption deprecates or refuses, FTP and FTPS settings included", () => {
+    // "Flex Consumption plan deprecations" (Azure Functions app settings reference): site properties and app
+    // settings that Flex Consumption does not support or that functionAppConfig replaces.
+    const deprecatedSiteProperties = [
+      "alwaysOn",
+      "containerSize",
+      "ftpsState",
+      "isReserved",
+      "isXenon",
+      "javaVersion",
+      "linuxFxVersion",
+      "netFrameworkVersion",
+      "powerShellVersion",
+      "functionAppScaleLimit",
+      "preWarmedInstanceCount",
+      "use32BitWorkerProcess",
+      "vnetBackupRestoreEnabled",
+      "vnetContentShareEnabled",
+      "vnetImagePullEnabled",
+      "vnetRouteAllEnabled",
+      "windowsFxVersion",
+    ].map((n) => n.toLowerCase());
+    const site = one("Microsoft.Web/sites").resource.properties;
+    const keys = (o: Json): string[] =>
+      o && typeof o === "object" && !Array.isArray(o) ? Object.keys(o).flatMap((k) => [k, ...keys(o[k])]) : [];
+    for (const key of [...keys(site), ...keys(site.siteConfig)]) {
+      expect(deprecatedSiteProperties, `site property ${key}`).not.toContain(key.toLowerCase());
+    }
+    const deprecatedSettings = [
+      "ENABLE_ORYX_BUILD",
+      "FUNCTIONS_EXTENSION_VERSION",
+      "FUNCTIONS_WORKER_RUNTIME",
+      "FUNCTIONS_WORKER_RUNTIME_VERSION",
+      "FUNCTIONS_MAX_HTTP_CONCURRENCY",
+      "FUNCTIONS_WORKER_PROCESS_COUNT",
+      "FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED",
+      "SCM_DO_BUILD_DURING_DEPLOYMENT",
+      "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+      "WEBSITE_CONTENTOVERVNET",
+      "WEBSITE_CONTENTSHARE",
+      "WEBSITE_DNS_SERVER",
+      "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT",
+      "WEBSITE_NODE_DEFAULT_VERSION",
+      "WEBSITE_RUN_FROM_PACKAGE",
+      "WEBSITE_SKIP_CONTENTSHARE_VALIDATION",
+      "WEBSITE_VNET_ROUTE_ALL",
+    ];
+    const settings = Object.keys(params(module("function-app")).appSettings as Record<string, unknown>);
+    for (const name of deprecatedSettings) expect(settings).not.toContain(name);
+    // No FTP anywhere: no FTP publishing policy, no FTPS state.
+    expect(JSON.stringify(main)).not.toMatch(/ftps|'ftp'/i);
   });
 
   it("no output of any template carries a secret", () => {
@@ -263,20 +314,11 @@ describe("Cosmos DB data layout", () => {
     expect(container.defaultTtl).toBe(-1);
   });
 
-  it("indexes only what the API filters and sorts on", () => {
+  it("has the indexing policy of shared/store/operationsIndexingPolicy.json, which the embedded store also uses", () => {
     const placed = operationsContainer();
-    const policy = placed.resource.properties.resource.indexingPolicy;
-    expect(policy.excludedPaths).toEqual([{ path: "/*" }]);
-    const indexed = (policy.includedPaths as { path: string }[]).map((p) => p.path);
-    expect([...indexed].sort()).toEqual(
-      ["/createdDateTime/?", "/lastActionDateTime/?", "/operationType/?", "/status/?", "/tenantId/?"].sort(),
-    );
-    // Composite indexes may only use indexed paths.
-    const composite = resolve(policy.compositeIndexes, placed) as { path: string }[][];
-    expect(composite.length).toBeGreaterThan(0);
-    for (const index of composite) {
-      for (const { path: p } of index) expect(indexed).toContain(`${p}/?`);
-    }
+    const policy = resolve(placed.resource.properties.resource.indexingPolicy, placed);
+    expect(policy).toEqual(OPERATIONS_INDEXING_POLICY);
+    // What the policy must serve is checked query by query in test/infra/indexing.test.ts.
   });
 
   it("a lease container (partition key /id) is there for the change-feed trigger", () => {
@@ -296,13 +338,14 @@ describe("storage queues and function app", () => {
     expect(ofType("Microsoft.Storage/storageAccounts/blobServices/containers")).toHaveLength(1);
   });
 
-  it("runs Node.js 20 on Flex Consumption (FC1) as the user-assigned identity, tagged for azd", () => {
+  it("runs Node.js 22 on Flex Consumption (FC1) as the user-assigned identity, tagged for azd", () => {
     const plan = one("Microsoft.Web/serverfarms");
     expect(plan.resource.sku).toMatchObject({ name: "FC1", tier: "FlexConsumption" });
     const site = one("Microsoft.Web/sites");
     const config = site.resource.properties.functionAppConfig;
     expect(config.runtime.name).toBe("node");
-    expect(resolve(config.runtime.version, site)).toBe("20");
+    expect(resolve(config.runtime.version, site)).toBe("22");
+    expect(main.parameters?.nodeVersion?.defaultValue).toBe("22");
     expect(config.deployment.storage.authentication.type).toBe("UserAssignedIdentity");
     expect(site.resource.identity.type).toBe("UserAssigned");
     expect(passedParameter(site, "alwaysReadyInstances")).toBe("[parameters('alwaysReadyInstances')]");
@@ -321,11 +364,9 @@ describe("role assignments (least privilege)", () => {
     return { deployment, inner, passed: params(deployment) };
   }
 
-  /** The role definition GUID an assignment names (through the module's `roles` variable). */
+  /** The built-in role definition GUID an assignment names. */
   function roleIdOf(p: Placed): string | undefined {
-    const key = /variables\('roles'\)\.(\w+)/.exec(String(p.resource.properties.roleDefinitionId))?.[1];
-    const roles = p.template.variables?.roles as Record<string, string> | undefined;
-    return key ? roles?.[key] : undefined;
+    return /roleDefinitions', '([0-9a-f-]{36})'\)/.exec(String(p.resource.properties.roleDefinitionId))?.[1];
   }
 
   function azureRole(inner: Placed[], roleId: string): Placed {
@@ -337,7 +378,7 @@ describe("role assignments (least privilege)", () => {
   }
 
   for (const name of ["api-role-assignments", "developer-role-assignments"]) {
-    it(`${name}: storage blob + queue, metrics publisher, Cosmos data contributor, each on its resource`, () => {
+    it(`${name}: storage blob + queue, metrics publisher, Cosmos data contributor on the database, each on its resource`, () => {
       const { deployment, inner, passed } = roleModule(name);
       const storageName = params(module("storage")).name;
       const appInsightsName = params(module("monitoring")).applicationInsightsName;
@@ -346,6 +387,7 @@ describe("role assignments (least privilege)", () => {
       expect(passed.storageAccountName).toBe(storageName);
       expect(passed.applicationInsightsName).toBe(appInsightsName);
       expect(passed.cosmosAccountName).toBe(cosmosName);
+      expect(passed.cosmosDatabaseName).toBe(params(module("cosmos")).databaseName);
 
       const expectations: [string, string][] = [
         [
@@ -363,11 +405,15 @@ describe("role assignments (least privilege)", () => {
       ];
       for (const [roleId, scope] of expectations) {
         const assignment = azureRole(inner, roleId);
-        expect(assignment.resource.properties.roleDefinitionId).toMatch(
-          /^\[subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions'/,
+        expect(assignment.resource.properties.roleDefinitionId).toBe(
+          `[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '${roleId}')]`,
         );
         expect(assignment.resource.properties.principalId).toBe("[parameters('principalId')]");
         expect(assignment.resource.scope).toBe(scope);
+        // guid(scope, principal id, role definition id): stable for the same three, new for a new principal.
+        expect(assignment.resource.name).toBe(
+          `[guid(${scope.slice(1, -1)}, parameters('principalId'), subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '${roleId}'))]`,
+        );
       }
       const azureAssignments = inner.filter((p) => p.resource.type === "Microsoft.Authorization/roleAssignments");
       expect(azureAssignments).toHaveLength(3);
@@ -377,13 +423,18 @@ describe("role assignments (least privilege)", () => {
       );
       expect(cosmos).toHaveLength(1);
       const sql = cosmos[0]!;
-      expect(resolve(sql.template.variables?.cosmosDataContributor, sql)).toBe(ROLE.cosmosDataContributor);
-      expect(sql.resource.properties.roleDefinitionId).toBe(
-        "[format('{0}/sqlRoleDefinitions/{1}', resourceId('Microsoft.DocumentDB/databaseAccounts', parameters('cosmosAccountName')), variables('cosmosDataContributor'))]",
+      const variables = sql.template.variables ?? {};
+      expect(variables.cosmosDataContributorId).toBe(
+        `[format('{0}/sqlRoleDefinitions/${ROLE.cosmosDataContributor}', resourceId('Microsoft.DocumentDB/databaseAccounts', parameters('cosmosAccountName')))]`,
       );
+      expect(variables.cosmosDatabaseScope).toBe(
+        "[format('{0}/dbs/{1}', resourceId('Microsoft.DocumentDB/databaseAccounts', parameters('cosmosAccountName')), parameters('cosmosDatabaseName'))]",
+      );
+      expect(sql.resource.properties.roleDefinitionId).toBe("[variables('cosmosDataContributorId')]");
       expect(sql.resource.properties.principalId).toBe("[parameters('principalId')]");
-      expect(sql.resource.properties.scope).toBe(
-        "[resourceId('Microsoft.DocumentDB/databaseAccounts', parameters('cosmosAccountName'))]",
+      expect(sql.resource.properties.scope).toBe("[variables('cosmosDatabaseScope')]");
+      expect(sql.resource.name).toBe(
+        "[format('{0}/{1}', parameters('cosmosAccountName'), guid(variables('cosmosDatabaseScope'), parameters('principalId'), variables('cosmosDataContributorId')))]",
       );
       expect(
         (sql.resource as { copy?: unknown }).copy,
@@ -399,11 +450,14 @@ describe("role assignments (least privilege)", () => {
     expect(passed.principalType).toBe("ServicePrincipal");
   });
 
-  it("the deploying principal's roles are optional (empty principalId: none) and come after the app's", () => {
+  it("the deploying principal's roles are opt-in (grantDeployerDataAccess, default false) and come after the app's", () => {
     const { deployment, passed } = roleModule("developer-role-assignments");
     expect(passed.principalId).toBe("[parameters('principalId')]");
     expect(main.parameters?.principalId?.defaultValue).toBe("");
-    expect(deployment.resource.condition).toBe("[not(empty(parameters('principalId')))]");
+    expect(main.parameters?.grantDeployerDataAccess?.defaultValue).toBe(false);
+    expect(deployment.resource.condition).toBe(
+      "[and(parameters('grantDeployerDataAccess'), not(empty(parameters('principalId'))))]",
+    );
     // Cosmos DB takes one SQL role assignment write at a time per account.
     expect(deployment.resource.dependsOn).toContain("apiRoleAssignments");
     const cosmosWriters = all.filter(

@@ -1,0 +1,177 @@
+/**
+ * The store's queries against the embedded Cosmos DB server through
+ * `@azure/cosmos`, in a container created with the indexing policy Azure gets
+ * (shared/store/operationsIndexingPolicy.json): every $orderby the OData parser
+ * accepts, in both directions, pages through one team's operations in order
+ * with the multi-property ORDER BY the composite indexes serve; counts and the
+ * sweeper's per-status queries find what they should. The embedded server, like
+ * Cosmos DB, refuses a multi-property ORDER BY that no composite index serves,
+ * which the last tests show.
+ */
+import { CosmosClient, type Container, type IndexingPolicy } from "@azure/cosmos";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
+import { filterToSql, parseFilter } from "../../shared/http/odata.js";
+import { embeddedStoreIndexingPolicy, OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
+import { CosmosOperationStore, cosmosClientOptions, teamPageQuery } from "../../shared/store/operationStore.js";
+import { acceptedSorts } from "../support/queryShapes.js";
+
+const TENANT = "0f0f0f0f-0000-0000-0000-000000000001";
+const OTHER_TENANT = "0f0f0f0f-0000-0000-0000-000000000002";
+const TEAM = "7e7e7e7e-0000-0000-0000-000000000001";
+const OTHER_TEAM = "7e7e7e7e-0000-0000-0000-000000000002";
+const STATUSES = ["notStarted", "inProgress", "succeeded", "failed"] as const;
+
+let cosmos: EmbeddedCosmos;
+let client: CosmosClient;
+
+/** A time on 2026-01-<day>, in the stored format. */
+const at = (day: number, hour: number) =>
+  `2026-01-${String(day).padStart(2, "0")}T${String(hour).padStart(2, "0")}:00:00.0000000Z`;
+
+function documents() {
+  // 12 operations of TENANT in TEAM, created and last changed in orders that differ from insertion order and
+  // from each other, and a few others that no query for TENANT's TEAM may return.
+  const mine = Array.from({ length: 12 }, (_, i) => ({
+    id: `${TENANT}:op-${i}`,
+    operationId: `op-${i}`,
+    tenantId: TENANT,
+    teamId: TEAM,
+    operationType: i % 2 === 0 ? "archiveTeam" : "cloneTeam",
+    status: STATUSES[i % 4]!,
+    createdDateTime: at(1 + ((i * 5) % 12), 8),
+    lastActionDateTime: at(1 + ((i * 7) % 12), 20),
+    attemptsCount: 0,
+  }));
+  const others = [
+    { ...mine[0]!, id: `${OTHER_TENANT}:foreign`, operationId: "foreign", tenantId: OTHER_TENANT },
+    { ...mine[1]!, id: `${TENANT}:elsewhere`, operationId: "elsewhere", teamId: OTHER_TEAM },
+  ];
+  return { mine, others };
+}
+
+async function containerWith(id: string, indexingPolicy: IndexingPolicy | undefined): Promise<Container> {
+  const { database } = await client.databases.createIfNotExists({ id: "teamops" });
+  const { container } = await database.containers.create({
+    id,
+    partitionKey: { paths: ["/teamId"] },
+    ...(indexingPolicy ? { indexingPolicy } : {}),
+  });
+  const { mine, others } = documents();
+  for (const doc of [...mine, ...others]) await container.items.create(doc);
+  return container;
+}
+
+beforeAll(async () => {
+  cosmos = await startEmbeddedCosmos();
+  client = new CosmosClient({ endpoint: cosmos.endpoint, key: cosmos.key, ...cosmosClientOptions(cosmos.endpoint) });
+});
+
+afterAll(async () => {
+  client?.dispose();
+  await cosmos?.close();
+});
+
+describe("in a container with the deployed indexing policy", () => {
+  let store: CosmosOperationStore;
+  beforeAll(async () => {
+    store = new CosmosOperationStore(await containerWith("operations", embeddedStoreIndexingPolicy()));
+  });
+
+  const sorts = acceptedSorts();
+
+  it("has sorts to check", () => {
+    expect(sorts.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(sorts.map((s) => [`${s.property} ${s.direction}`, s] as const))(
+    "pages through one team's operations by %s, in order, across pages",
+    async (_label, orderBy) => {
+      const seen: Record<string, unknown>[] = [];
+      let continuation: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.query(TENANT, TEAM, { condition: undefined, orderBy, top: 5, continuation });
+        seen.push(...(page.documents as unknown as Record<string, unknown>[]));
+        continuation = page.continuation;
+        pages++;
+      } while (continuation && pages < 10);
+      const key = (d: Record<string, unknown>) => String(d[orderBy.property]);
+      const expected = documents()
+        .mine.map((d) => d as unknown as Record<string, unknown>)
+        .sort((a, b) => key(a).localeCompare(key(b)) || String(a.id).localeCompare(String(b.id)));
+      if (orderBy.direction === "desc") expected.reverse();
+      expect(seen.map(key)).toEqual(expected.map(key));
+      expect(new Set(seen.map((d) => d.operationId)).size).toBe(12);
+      expect(pages).toBe(3);
+    },
+  );
+
+  it("filters and sorts together", async () => {
+    const condition = filterToSql(parseFilter("status eq 'inProgress' or status eq 'failed'", false));
+    const page = await store.query(TENANT, TEAM, {
+      condition,
+      orderBy: { property: "lastActionDateTime", direction: "desc" },
+      top: 20,
+      continuation: undefined,
+    });
+    const expected = documents()
+      .mine.filter((d) => d.status === "inProgress" || d.status === "failed")
+      .map((d) => d.lastActionDateTime)
+      .sort()
+      .reverse();
+    expect(page.documents.map((d) => d.lastActionDateTime)).toEqual(expected);
+  });
+
+  it("counts one tenant's operations in one team, with and without a filter", async () => {
+    expect(await store.count(TENANT, TEAM, undefined)).toBe(12);
+    const condition = filterToSql(parseFilter("operationType eq 'cloneTeam'", false));
+    expect(await store.count(TENANT, TEAM, condition)).toBe(6);
+    expect(await store.count(OTHER_TENANT, TEAM, undefined)).toBe(1);
+  });
+
+  it("finds the stale running operations of every team and tenant, one status after the other, page by page", async () => {
+    const cutoff = at(7, 0);
+    const expected = [...documents().mine, ...documents().others]
+      .filter((d) => (d.status === "notStarted" || d.status === "inProgress") && d.lastActionDateTime < cutoff)
+      .map((d) => d.id)
+      .sort();
+    expect(expected.length).toBeGreaterThanOrEqual(3);
+    const seen: string[] = [];
+    let continuation: string | undefined;
+    let calls = 0;
+    do {
+      const page = await store.findStale(cutoff, 1, continuation);
+      expect(page.documents.length).toBeLessThanOrEqual(1);
+      seen.push(...page.documents.map((d) => d.id));
+      continuation = page.continuation;
+      calls++;
+    } while (continuation && calls < 20);
+    expect(continuation).toBeUndefined();
+    expect(seen.sort()).toEqual(expected);
+  });
+});
+
+describe("the embedded server holds the store to its indexes", () => {
+  const ordered = teamPageQuery(TENANT, TEAM, {
+    condition: undefined,
+    orderBy: { property: "createdDateTime", direction: "asc" },
+  });
+  const descending = teamPageQuery(TENANT, TEAM, {
+    condition: undefined,
+    orderBy: { property: "createdDateTime", direction: "desc" },
+  });
+  const run = (container: Container, spec: typeof ordered) =>
+    container.items.query(spec, { partitionKey: TEAM }).fetchAll();
+
+  it("refuses the store's ORDER BY in a container without composite indexes, as Cosmos DB does", async () => {
+    const container = await containerWith("no-composites", { ...OPERATIONS_INDEXING_POLICY, compositeIndexes: [] });
+    await expect(run(container, ordered)).rejects.toThrow(/composite index/);
+  });
+
+  it("reads composite indexes forwards only, unlike Cosmos DB: hence the reversed copies locally", async () => {
+    const container = await containerWith("as-deployed", OPERATIONS_INDEXING_POLICY);
+    expect((await run(container, ordered)).resources).toHaveLength(12);
+    await expect(run(container, descending)).rejects.toThrow(/composite index/);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Every query the store can emit, found rather than listed: the OData parser
+ * (shared/http/odata.ts) is asked which property, operator and $orderby
+ * combinations it accepts, out of every property an operation has and every
+ * OData comparison operator, and the store's own query builders
+ * (shared/store/operationStore.ts) turn each accepted input into the SQL it
+ * sends. A property that becomes filterable or sortable therefore shows up
+ * here by itself, and test/infra/indexing.test.ts then requires its index.
+ */
+import type { SqlQuerySpec } from "@azure/cosmos";
+import { filterToSql, parseCollectionQuery, parseFilter, type OrderBy } from "../../shared/http/odata.js";
+import {
+  OPERATION_STATUSES,
+  OPERATION_TYPES,
+  REPRESENTATION_PROPERTIES,
+  type OperationDocument,
+} from "../../shared/operations/model.js";
+import {
+  RUNNING_STATUSES,
+  staleQuery,
+  teamCountQuery,
+  teamPageQuery,
+  type QueryCondition,
+} from "../../shared/store/operationStore.js";
+
+/** Every property name an operation has: its Graph representation and the stored document's own fields. */
+const DOCUMENT_FIELDS: readonly (keyof OperationDocument)[] = [
+  "id",
+  "teamId",
+  "tenantId",
+  "operationId",
+  "createdBy",
+  "repeatability",
+  "ttl",
+];
+export const CANDIDATE_PROPERTIES: readonly string[] = [...new Set([...REPRESENTATION_PROPERTIES, ...DOCUMENT_FIELDS])];
+
+/** OData's comparison and membership operators (OData v4.01 URL conventions, 5.1.1.1). */
+const ODATA_OPERATORS = ["eq", "ne", "gt", "ge", "lt", "le", "has", "in"] as const;
+
+/** Literals of every kind a comparison might take, tried in turn. */
+const CANDIDATE_VALUES: readonly string[] = [
+  ...OPERATION_STATUSES.map((s) => `'${s}'`),
+  ...OPERATION_TYPES.map((t) => `'${t}'`),
+  "'x'",
+  "2026-01-01T00:00:00Z",
+  "0",
+  "true",
+  "null",
+];
+
+export interface Comparison {
+  readonly property: string;
+  readonly operator: string;
+  /** The $filter text the parser accepted. */
+  readonly filter: string;
+}
+
+const accepts = (filter: string) => {
+  try {
+    parseFilter(filter, true);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Each (property, operator) the $filter parser accepts, with one filter text that uses it. */
+export function acceptedComparisons(): Comparison[] {
+  const found: Comparison[] = [];
+  for (const property of CANDIDATE_PROPERTIES) {
+    for (const operator of ODATA_OPERATORS) {
+      const filter = CANDIDATE_VALUES.map((v) => `${property} ${operator} ${v}`).find(accepts);
+      if (filter) found.push({ property, operator, filter });
+    }
+  }
+  return found;
+}
+
+/** Each $orderby the parser accepts (one property, either direction). */
+export function acceptedSorts(): OrderBy[] {
+  const found: OrderBy[] = [];
+  for (const property of CANDIDATE_PROPERTIES) {
+    for (const direction of ["asc", "desc"] as const) {
+      try {
+        const query = parseCollectionQuery(new URLSearchParams({ $orderby: `${property} ${direction}` }), true);
+        if (query.orderBy) found.push(query.orderBy);
+      } catch {
+        // Not sortable.
+      }
+    }
+  }
+  return found;
+}
+
+export interface QueryShape {
+  readonly label: string;
+  readonly spec: SqlQuerySpec;
+  /** The caller's $filter condition within the query, if any (the rest is the store's own). */
+  readonly condition: QueryCondition | undefined;
+}
+
+const TENANT = "00000000-0000-0000-0000-0000000000t1";
+const TEAM = "00000000-0000-0000-0000-0000000000g1";
+
+/** Every query the store can send: pages and counts under each accepted filter and sort, and the sweeper's. */
+export function storeQueryShapes(): QueryShape[] {
+  const comparisons = acceptedComparisons();
+  const conditions: { label: string; condition: QueryCondition | undefined }[] = [
+    { label: "no $filter", condition: undefined },
+    ...comparisons.map((c) => ({ label: `$filter=${c.filter}`, condition: filterToSql(parseFilter(c.filter, true)) })),
+  ];
+  if (comparisons.length > 1) {
+    for (const joiner of [" and ", " or "]) {
+      const filter = comparisons.map((c) => `(${c.filter})`).join(joiner);
+      conditions.push({ label: `$filter=${filter}`, condition: filterToSql(parseFilter(filter, true)) });
+    }
+  }
+  const sorts: (OrderBy | undefined)[] = [undefined, ...acceptedSorts()];
+  const shapes: QueryShape[] = [];
+  for (const { label, condition } of conditions) {
+    for (const orderBy of sorts) {
+      shapes.push({
+        label: `page, ${label}, ${orderBy ? `$orderby=${orderBy.property} ${orderBy.direction}` : "no $orderby"}`,
+        spec: teamPageQuery(TENANT, TEAM, { condition, orderBy }),
+        condition,
+      });
+    }
+    shapes.push({ label: `count, ${label}`, spec: teamCountQuery(TENANT, TEAM, condition), condition });
+  }
+  for (const status of RUNNING_STATUSES) {
+    shapes.push({
+      label: `sweeper, ${status}`,
+      spec: staleQuery(status, "2026-01-01T00:00:00.0000000Z"),
+      condition: undefined,
+    });
+  }
+  return shapes;
+}
