@@ -341,7 +341,7 @@ module functionApp 'modules/function-app.bicep' = {
       COSMOS__accountEndpoint: cosmos.outputs.endpoint
       COSMOS__credential: 'managedidentity'
       COSMOS__clientId: identity.outputs.clientId
-      // The app's own Cosmos DB client (DefaultAzureCredential with AZURE_CLIENT_ID).
+      // The app's own Cosmos DB client (ManagedIdentityCredential with AZURE_CLIENT_ID).
       COSMOS_ENDPOINT: cosmos.outputs.endpoint
       COSMOS_DATABASE: cosmos.outputs.databaseName
       COSMOS_CONTAINER: cosmos.outputs.containerName
