@@ -120,13 +120,17 @@ function refusal(status: number, code: string, message: string, clientRequestId?
     new GraphError(status, code, message),
     refusalWireContext(clientRequestId, randomUUID()),
   );
-  return { status, headers: response.headers as Record<string, string>, body: response.body as string };
+  const body = response.body as string;
+  const headers = {
+    ...(response.headers as Record<string, string>),
+    "Content-Length": String(Buffer.byteLength(body)),
+  };
+  return { status, headers, body };
 }
 
 /** A refusal written straight to a socket, for requests node:http could not parse. */
 function rawRefusal(socket: Socket, answer: Refusal): void {
-  const headers = { ...answer.headers, "Content-Length": String(Buffer.byteLength(answer.body)), Connection: "close" };
-  const head = Object.entries(headers)
+  const head = Object.entries({ ...answer.headers, Connection: "close" })
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join("");
   socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`);
