@@ -55,11 +55,13 @@ function raw(port: number, chunks: Array<string | Buffer>): Promise<RawAnswer> {
     });
     // The server may close while a body is still being sent: what it answered before counts.
     socket.on("error", () => undefined);
-    socket.once("connect", async () => {
-      for (const chunk of chunks) {
-        if (socket.destroyed) return;
-        await new Promise<void>((done) => socket.write(chunk, () => done()));
-      }
+    socket.once("connect", () => {
+      void (async () => {
+        for (const chunk of chunks) {
+          if (socket.destroyed) return;
+          await new Promise<void>((done) => socket.write(chunk, () => done()));
+        }
+      })();
     });
   });
 }
