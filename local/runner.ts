@@ -1,28 +1,52 @@
 /**
  * The local runner: serves the app's own HTTP functions on
  * http://127.0.0.1:7071/v1.0, as `func start` would, for machines where Azure
- * Functions Core Tools cannot be installed. It loads the app through
- * `functionsHost.ts` (the same `main` glob, the same registrations), so no
- * handler or route is written twice. With no COSMOS_ENDPOINT it starts the
- * embedded store; tokens come from `npm run --silent token`.
+ * Functions Core Tools cannot be installed. It plays the Functions host: it
+ * routes each request as the host's routing does, refuses what the host
+ * refuses before any function runs (in Graph's error shape), turns the request
+ * into the invocation request the host sends the worker, has the worker
+ * (functionsHost.ts, so the app's own programming model and hooks) run it, and
+ * writes the worker's HTTP response as the host writes it. With no
+ * COSMOS_ENDPOINT it starts the embedded store; tokens come from
+ * `npm run --silent token`.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
-import functions, { type HttpResponseInit } from "@azure/functions";
+import { ErrorCode, GraphError } from "../shared/http/graphError.js";
+import { errorResponse, refusalWireContext } from "../shared/http/wire.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { startAzuriteQueue, type Azurite } from "./azurite.js";
-import { loadFunctionApp, routePrefix, runAppTerminateHooks, type RegisteredFunction } from "./functionsHost.js";
-import { resolveSetting, startTriggers } from "./triggers.js";
+import {
+  invokeFunction,
+  loadFunctionApp,
+  routePrefix,
+  setWorkerLog,
+  terminateApp,
+  type RegisteredFunction,
+  type RpcHttpCookie,
+  type RpcHttpData,
+  type RpcInvocationRequest,
+  type RpcNullableString,
+  type RpcTypedData,
+} from "./functionsHost.js";
+import { QueueOutputs, resolveSetting, startTriggers } from "./triggers.js";
 
-// A webpack bundle: Node's ESM loader cannot see every named export.
-const { HttpRequest, InvocationContext } = functions;
+/** The Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, in bytes; unset, this runner's own limit. */
+function bodyLimit(): number {
+  const setting = Number(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
+  return Number.isSafeInteger(setting) && setting >= 0 ? setting : 4 * 1024 * 1024;
+}
 
-/** What the Functions host would refuse before the app sees a request. */
-const HOST_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** How long the request line and headers may take to arrive. */
+const HEADERS_TIMEOUT_MS = 5_000;
+/** How long a body may stop arriving before the request is cut off (Kestrel's grace period for its minimum rate). */
+const BODY_IDLE_TIMEOUT_MS = 5_000;
+/** The longest a whole request may take to arrive. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 interface Route {
   readonly fn: RegisteredFunction;
@@ -83,65 +107,216 @@ function decodePath(pathname: string): string {
     .join("/");
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > HOST_MAX_BODY_BYTES) {
-        resolve(undefined);
-        req.removeAllListeners("data");
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+// ---------------------------------------------------------------- refusals, in Graph's shape
+
+interface Refusal {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
 }
 
-function headersOf(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+function refusal(status: number, code: string, message: string, clientRequestId?: string): Refusal {
+  const response = errorResponse(
+    new GraphError(status, code, message),
+    refusalWireContext(clientRequestId, randomUUID()),
+  );
+  const body = response.body as string;
+  const headers = {
+    ...(response.headers as Record<string, string>),
+    "Content-Length": String(Buffer.byteLength(body)),
+  };
+  return { status, headers, body };
+}
+
+/** A refusal written straight to a socket, for requests node:http could not parse. */
+function rawRefusal(socket: Socket, answer: Refusal): void {
+  const head = Object.entries({ ...answer.headers, Connection: "close" })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`);
+}
+
+/** What node:http's parser errors mean, as Kestrel answers them. */
+function parserRefusal(error: NodeJS.ErrnoException): Refusal {
+  if (error.code === "HPE_HEADER_OVERFLOW") {
+    return refusal(431, ErrorCode.invalidRequest, "The request headers are larger than the host accepts (32 KB).");
   }
-  return headers;
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT") {
+    return refusal(408, ErrorCode.invalidRequest, "The request did not arrive in time.");
+  }
+  return refusal(400, ErrorCode.badRequest, "The request line or a header is malformed.");
+}
+
+/** RFC 3986 `host [ ":" port ]`, the form Kestrel accepts in a Host header, and one a URL can be built on. */
+const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=]+)(?::\d{0,5})?$/;
+
+function validHost(host: string | undefined): host is string {
+  return host !== undefined && HOST_HEADER.test(host) && URL.canParse(`http://${host}/`);
+}
+
+// ---------------------------------------------------------------- the request, as the host sends it
+
+function nullable(entries: Iterable<[string, string]>): Record<string, RpcNullableString> {
+  const result: Record<string, RpcNullableString> = {};
+  for (const [name, value] of entries) result[name] = { value };
+  return result;
+}
+
+/** ASP.NET's query collection: names compared without case, repeated values joined with ','. */
+function queryOf(search: URLSearchParams): Array<[string, string]> {
+  const byName = new Map<string, [string, string[]]>();
+  for (const [name, value] of search) {
+    const entry = byName.get(name.toLowerCase());
+    if (entry) entry[1].push(value);
+    else byName.set(name.toLowerCase(), [name, [value]]);
+  }
+  return [...byName.values()].map(([name, values]) => [name, values.join(",")]);
+}
+
+/** An incoming W3C trace parent is continued (a new span of its trace), as the host's activity does. */
+function traceContextFor(req: IncomingMessage): NonNullable<RpcInvocationRequest["traceContext"]> {
+  const parent = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(String(req.headers.traceparent ?? ""));
+  const traceId = parent?.[1] ?? randomBytes(16).toString("hex");
+  return {
+    traceParent: `00-${traceId}-${randomBytes(8).toString("hex")}-${parent?.[2] ?? "00"}`,
+    traceState: parent ? String(req.headers.tracestate ?? "") : "",
+  };
 }
 
 /**
- * The response's headers as the plain record node:http writes. A record (what our handlers return) is used as it
- * is: building a `Headers` for every response showed up under load.
+ * The host's `ToRpcHttp` with the worker's capabilities (nullable dictionaries, body only, raw bytes): lower-cased
+ * header names with their values joined by ',', the query, the route values, and the body's bytes only when the
+ * request gave a Content-Length (a chunked body is not forwarded, azure-functions-nodejs-library#171).
  */
-function headerRecord(init: HttpResponseInit["headers"]): Record<string, string> {
-  if (init === undefined) return {};
-  if (init instanceof Headers || Array.isArray(init)) return Object.fromEntries(new Headers(init).entries());
-  return { ...init };
+function rpcHttp(
+  req: IncomingMessage,
+  url: URL,
+  params: Record<string, string>,
+  body: Buffer | undefined,
+): RpcHttpData {
+  const headers = Object.entries(req.headersDistinct).map(([name, values]): [string, string] => [
+    name,
+    (values ?? []).join(","),
+  ]);
+  return {
+    method: req.method ?? "GET",
+    url: url.href,
+    headers: {},
+    query: {},
+    params: {},
+    nullableHeaders: nullable(headers),
+    nullableQuery: nullable(queryOf(url.searchParams)),
+    nullableParams: nullable(Object.entries(params)),
+    ...(body && body.length > 0 && req.headers["content-length"] !== undefined ? { body: { bytes: body } } : {}),
+  };
 }
 
-function writeResponse(res: ServerResponse, response: HttpResponseInit | undefined): void {
-  const init = response ?? { status: 204 };
-  const headers = headerRecord(init.headers);
-  const hasContentType = () => Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
-  let body: string | Buffer | undefined;
-  if (init.jsonBody !== undefined) {
-    body = JSON.stringify(init.jsonBody);
-    if (!hasContentType()) headers["content-type"] = "application/json";
-  } else if (typeof init.body === "string" || Buffer.isBuffer(init.body)) {
-    body = init.body;
-  } else if (init.body instanceof Uint8Array) {
-    body = Buffer.from(init.body);
-  }
-  if (body !== undefined && !hasContentType()) headers["content-type"] = "text/plain;charset=utf-8";
-  res.writeHead(init.status ?? 200, headers);
-  res.end(body);
+// ---------------------------------------------------------------- the response, as the host writes it
+
+/** .NET's Uri.EscapeDataString: everything but A-Z a-z 0-9 - _ . ~ is percent-encoded (a lone surrogate as U+FFFD). */
+function escapeDataString(value: string): string {
+  return encodeURIComponent(value.replace(/\p{Cs}/gu, "\uFFFD")).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
+
+/** An RFC 7230 token: what ASP.NET accepts as a cookie name. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]*$/;
+
+/**
+ * The Set-Cookie header the host writes for one of the worker's cookies: ASP.NET Core's `Response.Cookies.Append`
+ * with the `CookieOptions` the host builds (the path defaults to "/"), in SetCookieHeaderValue's order.
+ */
+function setCookieHeader(cookie: RpcHttpCookie): string {
+  const name = cookie.name ?? "";
+  if (!TOKEN.test(name)) throw new Error(`The cookie name '${name}' is not a valid token.`);
+  let header = `${name}=${escapeDataString(cookie.value ?? "")}`;
+  const expires = cookie.expires?.value;
+  if (expires) header += `; expires=${new Date(Number(expires.seconds ?? 0) * 1000).toUTCString()}`;
+  if (typeof cookie.maxAge?.value === "number") header += `; max-age=${Math.trunc(cookie.maxAge.value)}`;
+  if (cookie.domain) header += `; domain=${cookie.domain.value ?? ""}`;
+  header += `; path=${cookie.path ? (cookie.path.value ?? "") : "/"}`;
+  if (cookie.secure?.value) header += "; secure";
+  // The worker's "none" is ASP.NET's Unspecified (no attribute); "explicitNone" is SameSite=None.
+  const sameSite = { none: undefined, strict: "strict", lax: "lax", explicitNone: "none" }[cookie.sameSite ?? "none"];
+  if (sameSite) header += `; samesite=${sameSite}`;
+  if (cookie.httpOnly?.value) header += "; httponly";
+  return header;
+}
+
+function bytesOf(data: RpcTypedData | null | undefined): Buffer {
+  if (!data) return Buffer.alloc(0);
+  if (data.bytes ?? data.stream) return Buffer.from((data.bytes ?? data.stream)!);
+  if (typeof data.string === "string") return Buffer.from(data.string, "utf8");
+  if (typeof data.json === "string") return Buffer.from(data.json, "utf8");
+  const number = data.int ?? data.double;
+  return Buffer.from(number === undefined || number === null ? "" : String(number), "utf8");
+}
+
+/**
+ * Writes the worker's RpcHttp as the host's RawScriptResult does: the status code parsed from its string (200 if it
+ * is not a number), each header as given (content-type as the response's), the cookies after any Set-Cookie header,
+ * and the body's bytes. No RpcHttp at all is the host's empty 200.
+ */
+function writeHttp(res: ServerResponse, http: RpcHttpData | null | undefined): number {
+  const status = /^[+-]?\d+$/.test(http?.statusCode?.trim() ?? "") ? Number(http!.statusCode) : 200;
+  const setCookies: string[] = [];
+  for (const [name, value] of Object.entries(http?.headers ?? {})) {
+    if (name.toLowerCase() === "set-cookie") setCookies.push(value);
+    else res.setHeader(name, value);
+  }
+  for (const cookie of http?.cookies ?? []) setCookies.push(setCookieHeader(cookie));
+  if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
+  res.writeHead(status);
+  res.end(bytesOf(http?.body));
+  return status;
+}
+
+// ---------------------------------------------------------------- the body, read within bounds
+
+type Body = { readonly bytes: Buffer } | { readonly refused: "tooLarge" | "stalled" | "aborted" };
+
+/**
+ * Reads a request body without ever holding more than `limit` bytes, and gives up when it stops arriving for
+ * BODY_IDLE_TIMEOUT_MS. A body the host would not forward (chunked) is counted, not kept.
+ */
+function readBody(req: IncomingMessage, limit: number, keep: boolean): Promise<Body> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let idle: NodeJS.Timeout;
+    const finish = (body: Body) => {
+      clearTimeout(idle);
+      req.removeAllListeners("data");
+      if (!("bytes" in body)) req.pause();
+      resolve(body);
+    };
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => finish({ refused: "stalled" }), BODY_IDLE_TIMEOUT_MS);
+    };
+    arm();
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return finish({ refused: "tooLarge" });
+      if (keep) chunks.push(chunk);
+      arm();
+    });
+    req.once("end", () => finish({ bytes: Buffer.concat(chunks) }));
+    req.once("aborted", () => finish({ refused: "aborted" }));
+    req.once("error", () => finish({ refused: "aborted" }));
+  });
+}
+
+// ---------------------------------------------------------------- the server
 
 export interface LocalServerOptions {
   readonly port: number;
   readonly host?: string;
   readonly projectRoot?: string;
+  /** Where the queue output bindings of HTTP functions write (none: such a function fails). */
+  readonly outputs?: QueueOutputs;
   readonly log?: (level: string, message: string) => void;
 }
 
@@ -156,6 +331,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const root = options.projectRoot ?? PROJECT_ROOT;
   const prefix = routePrefix(root);
   const routes = buildRoutes(prefix, await loadFunctionApp(root));
+  const outputs = options.outputs ?? new QueueOutputs(undefined, root);
   const log = options.log ?? (() => undefined);
   const host = options.host ?? "127.0.0.1";
 
@@ -163,8 +339,96 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   let active = 0;
   let closing = false;
   let drained: (() => void) | undefined;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const clientRequestId = req.headersDistinct["client-request-id"]?.[0];
+    const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
+    const hasBody = (declared ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+    const refuse = (answer: Refusal) => {
+      // A body left unread cannot be told apart from the next request: close the connection after the answer.
+      if (hasBody && !req.complete) {
+        res.setHeader("Connection", "close");
+        res.once("finish", () => req.socket.destroySoon());
+      }
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+    };
+
+    const hosts = req.headersDistinct.host ?? [];
+    if (hosts.length !== 1 || !validHost(hosts[0])) {
+      return refuse(refusal(400, ErrorCode.badRequest, "The Host header is missing or malformed.", clientRequestId));
+    }
+    const target = req.url ?? "/";
+    if (!target.startsWith("/") && !/^https?:\/\//i.test(target)) {
+      return refuse(refusal(400, ErrorCode.badRequest, "The request target is malformed.", clientRequestId));
+    }
+    // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
+    const absolute = target.startsWith("/") ? undefined : new URL(target);
+    const url = new URL(`http://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
+    const method = (req.method ?? "GET").toUpperCase();
+    const path = decodePath(url.pathname);
+    const route = routes.find((r) => r.methods.has(method) && r.pattern.test(path));
+    if (!route) {
+      return refuse(refusal(404, ErrorCode.notFound, `No resource at ${url.pathname.slice(0, 200)}.`, clientRequestId));
+    }
+    const limit = bodyLimit();
+    const tooLarge = () =>
+      refusal(413, ErrorCode.payloadTooLarge, `The request body is larger than ${limit} bytes.`, clientRequestId);
+    if (declared !== undefined && declared > limit) return refuse(tooLarge());
+
+    let body: Buffer | undefined;
+    if (hasBody) {
+      if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
+      const read = await readBody(req, limit, declared !== undefined);
+      if ("refused" in read) {
+        if (read.refused === "aborted") return void req.socket.destroy();
+        return refuse(
+          read.refused === "tooLarge"
+            ? tooLarge()
+            : refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId),
+        );
+      }
+      body = read.bytes;
+    }
+
+    const match = route.pattern.exec(path)!;
+    const params: Record<string, string> = {};
+    route.params.forEach((name, i) => {
+      const value = match[i + 1];
+      if (value !== undefined) params[name] = value;
+    });
+    const started = performance.now();
+    const invocationId = randomUUID();
+    const response = await invokeFunction(route.fn, {
+      invocationId,
+      functionId: route.fn.functionId,
+      inputData: [{ name: route.fn.trigger.name, data: { http: rpcHttp(req, url, params, body) } }],
+      // The HTTP trigger's binding data; the request itself is left out (RpcHttpTriggerMetadataRemoved).
+      triggerMetadata: {
+        ...Object.fromEntries(Object.entries(params).map(([name, value]) => [name, { string: value }])),
+        Query: { json: JSON.stringify(Object.fromEntries(queryOf(url.searchParams))) },
+        Headers: { json: JSON.stringify(Object.fromEntries(Object.entries(req.headers))) },
+      },
+      traceContext: traceContextFor(req),
+    });
+    await outputs.write(route.fn, response);
+    const httpOutput = Object.values(route.fn.bindings).find((b) => b.direction === "out" && b.type === "http");
+    const data =
+      httpOutput?.name === "$return"
+        ? response.returnValue
+        : response.outputData?.find((output) => output.name === httpOutput?.name)?.data;
+    const status = writeHttp(res, data?.http);
+    log("debug", `${method} ${url.pathname} -> ${status} (${(performance.now() - started).toFixed(1)} ms)`);
+  }
+
   // The Functions host accepts 32 KB of request headers; Node's default is 16 KB.
-  const server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
+  const server = createServer({
+    maxHeaderSize: 32 * 1024,
+    requireHostHeader: false, // checked by the handler, to answer in Graph's shape
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: 1_000,
+  });
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     // While shutting down, answer and then close the connection rather than keep it for another request.
     if (closing) res.setHeader("Connection", "close");
@@ -172,50 +436,21 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       active--;
       if (closing && active === 0) drained?.();
     });
-    void (async () => {
-      const url = new URL(req.url ?? "/", `http://${req.headers.host ?? `${host}`}`);
-      const method = (req.method ?? "GET").toUpperCase();
-      const path = decodePath(url.pathname);
-      const route = routes.find((r) => r.methods.has(method) && r.pattern.test(path));
-      if (!route) {
-        req.resume();
-        res.writeHead(404).end();
-        return;
-      }
-      const match = route.pattern.exec(path)!;
-      const params: Record<string, string> = {};
-      route.params.forEach((name, i) => {
-        const value = match[i + 1];
-        if (value !== undefined) params[name] = value;
-      });
-      const body = await readBody(req);
-      if (body === undefined) {
-        res.writeHead(413).end();
-        return;
-      }
-      const request = new HttpRequest({
-        method,
-        url: url.href,
-        headers: headersOf(req),
-        params,
-        body: body.length > 0 ? { bytes: body } : undefined,
-      });
-      const context = new InvocationContext({
-        invocationId: randomUUID(),
-        functionName: route.fn.name,
-        logHandler: (level, ...args) => log(level, args.map(String).join(" ")),
-      });
-      const started = performance.now();
-      const response = (await route.fn.handler(request, context)) as HttpResponseInit | undefined;
-      writeResponse(res, response);
-      log(
-        "debug",
-        `${method} ${url.pathname} -> ${response?.status ?? 204} (${(performance.now() - started).toFixed(1)} ms)`,
-      );
-    })().catch((error: unknown) => {
-      log("error", `Runner failure: ${error instanceof Error ? error.stack : String(error)}`);
-      if (!res.headersSent) res.writeHead(500).end();
+    handle(req, res).catch((error: unknown) => {
+      log("error", `Invocation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      if (res.headersSent) return void res.destroy();
+      const answer = refusal(500, ErrorCode.internal, "An unexpected error occurred.");
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.writeHead(answer.status, answer.headers).end(answer.body);
     });
+  };
+  server.on("request", onRequest);
+  // Expect: 100-continue is answered when the body is about to be read, so a refusal comes before the body is sent.
+  server.on("checkContinue", onRequest);
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (error.code === "ECONNRESET" || !socket.writable || response?.headersSent) return void socket.destroy();
+    rawRefusal(socket, parserRefusal(error));
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -251,7 +486,9 @@ function applyLocalSettings(root: string): void {
 }
 
 async function main(): Promise<void> {
-  applyLocalSettings(PROJECT_ROOT);
+  // The app to serve: the script root, as the Functions host names it (this repository unless told otherwise).
+  const appRoot = process.env.AzureWebJobsScriptRoot ?? PROJECT_ROOT;
+  applyLocalSettings(appRoot);
   const port = Number(process.env.PORT ?? 7071);
   const verbose = process.env.LOG_LEVEL === "debug";
   const keys = await ensureDevKeys();
@@ -284,14 +521,16 @@ async function main(): Promise<void> {
   }
 
   const log = (level: string, message: string) => {
-    if (level === "error" || level === "warning") console.error(`[${level}] ${message}`);
+    if (level === "error" || level === "warning" || level === "critical") console.error(`[${level}] ${message}`);
     else if (verbose) console.log(`[${level}] ${message}`);
   };
-  const local = await startLocalServer({ port, log });
+  setWorkerLog(log);
+  const outputs = new QueueOutputs(queuesOn ? process.env.AzureWebJobsStorage : undefined, appRoot);
+  const local = await startLocalServer({ port, projectRoot: appRoot, outputs, log });
   const triggers = await startTriggers({
-    projectRoot: PROJECT_ROOT,
-    functions: triggersOn ? await loadFunctionApp(PROJECT_ROOT) : [],
-    storageConnection: queuesOn ? process.env.AzureWebJobsStorage : undefined,
+    projectRoot: appRoot,
+    functions: triggersOn ? await loadFunctionApp(appRoot) : [],
+    outputs,
     cosmos: process.env.COSMOS_KEY
       ? { endpoint: process.env.COSMOS_ENDPOINT, key: process.env.COSMOS_KEY, database, container }
       : undefined,
@@ -319,7 +558,7 @@ async function main(): Promise<void> {
     void local
       .close()
       .then(() => triggers.close())
-      .then(() => runAppTerminateHooks().catch(() => undefined))
+      .then(() => terminateApp().catch((error: unknown) => log("error", `appTerminate hook failed: ${String(error)}`)))
       .then(() => azurite?.close())
       .then(() => embedded?.close())
       .then(() => process.exit(0));

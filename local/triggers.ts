@@ -1,26 +1,36 @@
 /**
- * The local runner's non-HTTP triggers, with the Functions host's semantics
- * where they matter:
- * - storage queue triggers: Base64 messages, a dequeue count, a retry after
- *   `visibilityTimeout`, and the `<queue>-poison` queue after
- *   `maxDequeueCount` (host.json `extensions.queues`, overridable with
- *   `AzureFunctionsJobHost__extensions__queues__*` settings, as in Azure);
- * - timer triggers on their NCRONTAB schedule;
+ * The local host's non-HTTP triggers and its queue output bindings: what the
+ * Functions host sends the worker for each invocation, and what it does with
+ * the worker's answer.
+ * - Storage queue triggers: Base64 messages (host.json `messageEncoding`), the
+ *   message as a string and the queue extension's trigger metadata
+ *   (DequeueCount, Id, InsertionTime, ...), a retry after `visibilityTimeout`,
+ *   and the `<queue>-poison` queue after `maxDequeueCount` (host.json
+ *   `extensions.queues`, overridable with `AzureFunctionsJobHost__extensions__queues__*`).
+ * - Timer triggers on their NCRONTAB schedule, with the TimerInfo the host sends.
  * - Cosmos DB triggers, fed by polling the local store for changed documents
- *   (the embedded server has no change feed);
- * - storage queue output bindings, written Base64-encoded after a successful run.
+ *   (the embedded server has no change feed).
+ * - Storage queue output bindings, written after a successful invocation, one
+ *   message per item, as the host's queue binding writes them.
+ * Every invocation goes through the worker (functionsHost.ts) and so through
+ * the app's own programming model and hooks.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CosmosClient } from "@azure/cosmos";
-import functions from "@azure/functions";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CosmosClient, type Container } from "@azure/cosmos";
 import { QueueServiceClient, type QueueClient } from "@azure/storage-queue";
+import { Cron } from "croner";
 import { SETTINGS } from "../shared/config.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
-import type { BindingMetadata, RegisteredFunction } from "./functionsHost.js";
-
-const { InvocationContext } = functions;
+import {
+  invokeFunction,
+  type RegisteredFunction,
+  type RpcInvocationRequest,
+  type RpcInvocationResponse,
+  type RpcTypedData,
+} from "./functionsHost.js";
 
 type Log = (level: string, message: string) => void;
 
@@ -33,11 +43,82 @@ export function resolveSetting(value: string): string {
   });
 }
 
+/** A W3C trace context for an invocation the host starts itself (no incoming request to continue). */
+export function newTraceContext(): NonNullable<RpcInvocationRequest["traceContext"]> {
+  return { traceParent: `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-00`, traceState: "" };
+}
+
+// ---------------------------------------------------------------- .NET's text forms, as the host writes them
+
+/** A DateTimeOffset as Newtonsoft.Json writes it: ISO 8601, trailing zeros of the fraction dropped, `+00:00`. */
+export function newtonsoftDate(date: Date): string {
+  const iso = date.toISOString();
+  const fraction = iso.slice(20, 23).replace(/0+$/, "");
+  return `${iso.slice(0, 19)}${fraction ? `.${fraction}` : ""}+00:00`;
+}
+
+/** A double as .NET writes it: `1E+21`, `1E-07`, not JavaScript's `1e+21`, `1e-7`. */
+function dotnetNumber(value: number): string {
+  return String(value)
+    .replace(/e([+-])(\d)$/, "e$10$2")
+    .toUpperCase();
+}
+
+/** Newtonsoft's `JToken.ToString()`: indented by two spaces, and it also escapes U+0085, U+2028 and U+2029. */
+function newtonsoftIndented(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u0085\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Json.NET's `JValue`/`JToken.ToString()` for one item the queue binding writes. */
+function tokenText(token: unknown): string {
+  if (token === null) return "";
+  if (typeof token === "string") return token;
+  if (typeof token === "boolean") return token ? "True" : "False";
+  if (typeof token === "number") return Number.isInteger(token) ? String(token) : dotnetNumber(token);
+  return newtonsoftIndented(token);
+}
+
+/** The host's `Utility.IsJson`: an object or array by its first and last characters. */
+function looksLikeJson(text: string): boolean {
+  const trimmed = text.trim();
+  return (trimmed.startsWith("{") && trimmed.endsWith("}")) || (trimmed.startsWith("[") && trimmed.endsWith("]"));
+}
+
+/**
+ * The messages the host's queue output binding writes for one output value the worker returned
+ * (`IAsyncCollector<byte[]>` over `FunctionBinding.ReadAsEnumerable`): a JSON array is one message per item, any
+ * other value one message; bytes as they are, everything else as Json.NET's text of it, in UTF-8.
+ */
+export function queueMessagesOf(data: RpcTypedData): Buffer[] {
+  let items: unknown[];
+  if (data.bytes ?? data.stream) return [Buffer.from((data.bytes ?? data.stream)!)];
+  if (typeof data.json === "string") {
+    const token = JSON.parse(data.json) as unknown;
+    items = Array.isArray(token) ? token : [token];
+  } else if (typeof data.string === "string") {
+    const token = looksLikeJson(data.string) ? (JSON.parse(data.string) as unknown) : data.string;
+    items = Array.isArray(token) ? token : [token];
+  } else if (typeof data.int === "number" || typeof data.double === "number") {
+    items = [data.int ?? data.double];
+  } else if (data.collectionBytes?.bytes) {
+    return data.collectionBytes.bytes.map((b) => Buffer.from(b));
+  } else {
+    items = data.collectionString?.string ?? data.collectionDouble?.double ?? data.collectionSint64?.sint64 ?? [];
+  }
+  return items.map((item) => Buffer.from(tokenText(item), "utf8"));
+}
+
+// ---------------------------------------------------------------- queues
+
 interface QueueSettings {
   maxDequeueCount: number;
   visibilityTimeoutSeconds: number;
   batchSize: number;
   pollIntervalMs: number;
+  base64: boolean;
 }
 
 function timeSpanSeconds(value: string | undefined, fallback: number): number {
@@ -57,24 +138,8 @@ function queueSettings(projectRoot: string): QueueSettings {
     visibilityTimeoutSeconds: timeSpanSeconds(setting("visibilityTimeout"), 0),
     batchSize: Math.min(32, Number(setting("batchSize") ?? 16)),
     pollIntervalMs: Math.min(1000, timeSpanSeconds(setting("maxPollingInterval"), 1) * 1000),
+    base64: (setting("messageEncoding") ?? "base64").toLowerCase() !== "none",
   };
-}
-
-function context(fn: RegisteredFunction, log: Log, triggerMetadata?: Record<string, unknown>) {
-  return new InvocationContext({
-    invocationId: randomUUID(),
-    functionName: fn.name,
-    triggerMetadata,
-    logHandler: (level, ...args) => log(level, `[${fn.name}] ${args.map(String).join(" ")}`),
-  });
-}
-
-function outputBindings(fn: RegisteredFunction): BindingMetadata[] {
-  return Object.values(fn.bindings).filter((b) => b.direction === "out" && b.type === "queue");
-}
-
-function encode(value: unknown): string {
-  return Buffer.from(typeof value === "string" ? value : JSON.stringify(value), "utf8").toString("base64");
 }
 
 /** The host's Base64 decoding: a message that is not Base64 cannot be delivered. */
@@ -83,44 +148,66 @@ function decode(text: string): string | undefined {
   return bytes.toString("base64").replace(/=+$/, "") === text.replace(/=+$/, "") ? bytes.toString("utf8") : undefined;
 }
 
-/** What the host hands a queue-triggered function: the parsed JSON if the message is JSON, else the string. */
-function payload(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
+/** The storage queues of one account, created on first use, and the host's queue output bindings over them. */
+export class QueueOutputs {
+  readonly #service: QueueServiceClient | undefined;
+  readonly #queues = new Map<string, Promise<QueueClient>>();
+  readonly #base64: boolean;
+
+  constructor(connection: string | undefined, projectRoot: string) {
+    this.#service = connection ? QueueServiceClient.fromConnectionString(connection) : undefined;
+    this.#base64 = queueSettings(projectRoot).base64;
+  }
+
+  get connected(): boolean {
+    return this.#service !== undefined;
+  }
+
+  queue(name: string): Promise<QueueClient> {
+    let client = this.#queues.get(name);
+    if (!client) {
+      const service = this.#service;
+      if (!service) return Promise.reject(new Error("No AzureWebJobsStorage connection for queue bindings."));
+      client = (async () => {
+        const queue = service.getQueueClient(name);
+        await queue.createIfNotExists();
+        return queue;
+      })();
+      client.catch(() => this.#queues.delete(name));
+      this.#queues.set(name, client);
+    }
+    return client;
+  }
+
+  /** Writes what an invocation put in its queue output bindings (extra outputs and a `$return` queue binding). */
+  async write(fn: RegisteredFunction, response: RpcInvocationResponse): Promise<void> {
+    for (const binding of Object.values(fn.bindings)) {
+      if (binding.direction !== "out" || binding.type !== "queue") continue;
+      const data =
+        binding.name === "$return"
+          ? response.returnValue
+          : response.outputData?.find((output) => output.name === binding.name)?.data;
+      if (!data) continue;
+      const target = await this.queue(resolveSetting(String(binding.queueName)));
+      for (const message of queueMessagesOf(data)) {
+        await target.sendMessage(this.#base64 ? message.toString("base64") : message.toString("utf8"));
+      }
+    }
   }
 }
 
 // ---------------------------------------------------------------- NCRONTAB
 
-function fieldMatches(field: string, value: number): boolean {
-  return field.split(",").some((part) => {
-    const [range, stepText] = part.split("/");
-    const step = stepText ? Number(stepText) : 1;
-    let [low, high] = [0, Number.MAX_SAFE_INTEGER];
-    if (range !== "*") {
-      const [a, b] = range!.split("-").map(Number);
-      low = a!;
-      high = b ?? (stepText ? Number.MAX_SAFE_INTEGER : a!);
-    }
-    return value >= low && value <= high && (value - (range === "*" ? 0 : low)) % step === 0;
-  });
-}
-
-/** Whether a six-field NCRONTAB expression (second minute hour day month day-of-week) matches an instant, UTC. */
-export function cronMatches(expression: string, at: Date): boolean {
-  const fields = expression.trim().split(/\s+/);
-  if (fields.length !== 6) throw new Error(`"${expression}" is not a six-field NCRONTAB expression.`);
-  const values = [
-    at.getUTCSeconds(),
-    at.getUTCMinutes(),
-    at.getUTCHours(),
-    at.getUTCDate(),
-    at.getUTCMonth() + 1,
-    at.getUTCDay(),
-  ];
-  return fields.every((field, i) => fieldMatches(field, values[i]!));
+/**
+ * A timer trigger's schedule, read as the host's NCrontab does: six fields with seconds first, or five without;
+ * numbers or names for months and days; a day must match both the day-of-month and the day-of-week fields; UTC.
+ */
+export function ncrontab(expression: string): Cron {
+  const fields = expression.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) {
+    throw new Error(`"${expression}" is not an NCRONTAB expression (six fields, seconds first, or five).`);
+  }
+  return new Cron(expression.trim(), { timezone: "UTC", mode: "5-or-6-parts", domAndDow: true, paused: true });
 }
 
 // ---------------------------------------------------------------- the runner
@@ -128,8 +215,7 @@ export function cronMatches(expression: string, at: Date): boolean {
 export interface TriggerOptions {
   readonly projectRoot: string;
   readonly functions: readonly RegisteredFunction[];
-  /** The AzureWebJobsStorage connection string (Azurite locally). */
-  readonly storageConnection: string | undefined;
+  readonly outputs: QueueOutputs;
   readonly cosmos: { endpoint: string; key: string; database: string; container: string } | undefined;
   readonly log: Log;
 }
@@ -138,58 +224,81 @@ export interface Triggers {
   close(): Promise<void>;
 }
 
+function request(
+  fn: RegisteredFunction,
+  input: RpcTypedData,
+  triggerMetadata: Record<string, RpcTypedData>,
+): RpcInvocationRequest {
+  return {
+    invocationId: randomUUID(),
+    functionId: fn.functionId,
+    inputData: [{ name: fn.trigger.name, data: input }],
+    triggerMetadata,
+    traceContext: newTraceContext(),
+  };
+}
+
+/** What the queue extension puts in the binding data of a message; the host sends each as typed data. */
+function queueTriggerMetadata(
+  text: string,
+  message: {
+    messageId: string;
+    popReceipt: string;
+    dequeueCount: number;
+    insertedOn: Date;
+    expiresOn: Date;
+    nextVisibleOn: Date;
+  },
+): Record<string, RpcTypedData> {
+  const date = (value: Date) => ({ json: JSON.stringify(newtonsoftDate(value)) });
+  return {
+    QueueTrigger: { string: text },
+    DequeueCount: { json: String(message.dequeueCount) },
+    ExpirationTime: date(message.expiresOn),
+    Id: { string: message.messageId },
+    InsertionTime: date(message.insertedOn),
+    NextVisibleTime: date(message.nextVisibleOn),
+    PopReceipt: { string: message.popReceipt },
+  };
+}
+
+/** A value of the container's partition key path (e.g. `/teamId`) in a document. */
+function partitionKeyOf(document: Record<string, unknown>, path: string): unknown {
+  return path
+    .split("/")
+    .filter(Boolean)
+    .reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], document);
+}
+
 export async function startTriggers(options: TriggerOptions): Promise<Triggers> {
-  const { log } = options;
+  const { log, outputs } = options;
   const loops: Array<Promise<void>> = [];
-  let stopping = false;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const service = options.storageConnection
-    ? QueueServiceClient.fromConnectionString(options.storageConnection)
-    : undefined;
-  const queues = new Map<string, QueueClient>();
-  const queue = async (name: string) => {
-    let client = queues.get(name);
-    if (!client) {
-      if (!service) throw new Error("No AzureWebJobsStorage connection for queue bindings.");
-      client = service.getQueueClient(name);
-      await client.createIfNotExists();
-      queues.set(name, client);
-    }
-    return client;
-  };
-  const writeOutputs = async (fn: RegisteredFunction, ctx: InstanceType<typeof InvocationContext>) => {
-    for (const binding of outputBindings(fn)) {
-      const value: unknown = ctx.extraOutputs.get(binding.name);
-      if (value === undefined) continue;
-      const target = await queue(resolveSetting(String(binding.queueName)));
-      for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) await target.sendMessage(encode(item));
-    }
-  };
+  const stopping = new AbortController();
+  const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
+  const failed = (fn: RegisteredFunction, error: unknown) =>
+    log("error", `[${fn.name}] invocation failed: ${error instanceof Error ? error.message : String(error)}`);
 
   for (const fn of options.functions) {
     const trigger = fn.trigger;
-    if (trigger.type === "queueTrigger" && service) {
+    if (trigger.type === "queueTrigger" && outputs.connected) {
       const settings = queueSettings(options.projectRoot);
-      const inbox = await queue(resolveSetting(String(trigger.queueName)));
-      const poison = await queue(`${inbox.name}-poison`);
+      const inbox = await outputs.queue(resolveSetting(String(trigger.queueName)));
+      const poison = await outputs.queue(`${inbox.name}-poison`);
       loops.push(
         (async () => {
-          while (!stopping) {
+          while (!stopping.signal.aborted) {
             const { receivedMessageItems } = await inbox
               .receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: 30 })
               .catch(() => ({ receivedMessageItems: [] }));
             for (const message of receivedMessageItems) {
-              const text = decode(message.messageText);
-              const ctx = context(fn, log, {
-                id: message.messageId,
-                dequeueCount: message.dequeueCount,
-                insertionTime: message.insertedOn,
-                popReceipt: message.popReceipt,
-              });
+              const text = settings.base64 ? decode(message.messageText) : message.messageText;
               try {
                 if (text === undefined) throw new Error("The message is not Base64-encoded.");
-                await fn.handler(payload(text), ctx);
-                await writeOutputs(fn, ctx);
+                const response = await invokeFunction(
+                  fn,
+                  request(fn, { string: text }, queueTriggerMetadata(text, message)),
+                );
+                await outputs.write(fn, response);
                 await inbox.deleteMessage(message.messageId, message.popReceipt);
               } catch (error) {
                 if (text === undefined || message.dequeueCount >= settings.maxDequeueCount) {
@@ -197,6 +306,7 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
                   await poison.sendMessage(message.messageText);
                   await inbox.deleteMessage(message.messageId, message.popReceipt);
                 } else {
+                  failed(fn, error);
                   await inbox.updateMessage(
                     message.messageId,
                     message.popReceipt,
@@ -206,60 +316,72 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
                 }
               }
             }
-            if (receivedMessageItems.length === 0) await sleep(settings.pollIntervalMs);
+            if (receivedMessageItems.length === 0) await pause(settings.pollIntervalMs);
           }
         })(),
       );
     } else if (trigger.type === "timerTrigger") {
-      const schedule = resolveSetting(String(trigger.schedule));
-      cronMatches(schedule, new Date()); // refuse a malformed schedule at start, as the host does
+      const schedule = ncrontab(resolveSetting(String(trigger.schedule))); // a malformed schedule stops the start
+      const [first, second] = schedule.nextRuns(2);
+      // The host keeps a schedule status (useMonitor) for schedules of a minute or more.
+      const monitored = first && second ? second.getTime() - first.getTime() >= 60_000 : false;
+      const never = "0001-01-01T00:00:00";
+      let status = { Last: never, LastUpdated: never };
       loops.push(
         (async () => {
-          let last = Math.floor(Date.now() / 1000);
-          while (!stopping) {
-            await sleep(1000 - (Date.now() % 1000) + 5);
-            const now = Math.floor(Date.now() / 1000);
-            const due = [];
-            for (let second = last + 1; second <= now; second++) {
-              if (cronMatches(schedule, new Date(second * 1000))) due.push(second);
-            }
-            last = now;
-            if (due.length === 0 || stopping) continue;
-            const timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: undefined };
-            await Promise.resolve(fn.handler(timer, context(fn, log))).catch((error: unknown) =>
-              log("error", `[${fn.name}] ${String(error)}`),
-            );
+          let next = schedule.nextRun();
+          while (next && !stopping.signal.aborted) {
+            await pause(Math.max(0, next.getTime() - Date.now()));
+            if (stopping.signal.aborted) break;
+            const due = next;
+            const timer = {
+              Schedule: { AdjustForDST: true },
+              ScheduleStatus: monitored
+                ? { Last: status.Last, Next: newtonsoftDate(due), LastUpdated: status.LastUpdated }
+                : null,
+              IsPastDue: Date.now() - due.getTime() > 1_000,
+            };
+            const metadata = { TimerTrigger: { string: due.toISOString() } };
+            await invokeFunction(fn, request(fn, { string: JSON.stringify(timer) }, metadata))
+              .then((response) => outputs.write(fn, response))
+              .catch((error: unknown) => failed(fn, error));
+            status = { Last: newtonsoftDate(due), LastUpdated: newtonsoftDate(new Date()) };
+            next = schedule.nextRun(new Date(Math.max(Date.now(), due.getTime())));
           }
         })(),
       );
     } else if (trigger.type === "cosmosDBTrigger" && options.cosmos) {
-      const { endpoint, key, database, container } = options.cosmos;
+      const { endpoint, key, database, container: containerName } = options.cosmos;
       const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
-      const items = client.database(database).container(container).items;
-      const seen = new Map<string, string>();
+      const container: Container = client.database(database).container(containerName);
       loops.push(
         (async () => {
+          // Documents are keyed by partition key and id together, as the store keys them.
+          const seen = new Map<string, string>();
+          let partitionKeyPath: string | undefined;
           let since = 0;
-          while (!stopping) {
+          while (!stopping.signal.aborted) {
             try {
-              const { resources } = await items
-                .query<{ id: string; _etag: string; _ts: number }>({
+              partitionKeyPath ??= (await container.read()).resource?.partitionKey?.paths?.[0] ?? "/id";
+              const path = partitionKeyPath;
+              const { resources } = await container.items
+                .query<Record<string, unknown> & { id: string; _etag: string; _ts: number }>({
                   query: "SELECT * FROM c WHERE c._ts >= @since",
                   parameters: [{ name: "@since", value: since }],
                 })
                 .fetchAll();
-              const changed = resources.filter((doc) => seen.get(doc.id) !== doc._etag);
+              const keyOf = (doc: Record<string, unknown>) => JSON.stringify([partitionKeyOf(doc, path), doc.id]);
+              const changed = resources.filter((doc) => seen.get(keyOf(doc)) !== doc._etag);
               if (changed.length > 0) {
-                const ctx = context(fn, log);
-                await fn.handler(changed, ctx);
-                await writeOutputs(fn, ctx);
-                for (const doc of changed) seen.set(doc.id, doc._etag);
+                const response = await invokeFunction(fn, request(fn, { string: JSON.stringify(changed) }, {}));
+                await outputs.write(fn, response);
+                for (const doc of changed) seen.set(keyOf(doc), doc._etag);
                 since = Math.max(since, ...changed.map((d) => d._ts));
               }
             } catch (error) {
-              log("warning", `[${fn.name}] change feed poll failed: ${String(error)}`);
+              log("warning", `[${fn.name}] change feed batch failed: ${String(error)}`);
             }
-            await sleep(500);
+            await pause(500);
           }
           client.dispose();
         })(),
@@ -268,7 +390,7 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
   }
   return {
     close: async () => {
-      stopping = true;
+      stopping.abort();
       await Promise.allSettled(loops);
     },
   };

@@ -10,8 +10,8 @@
 //   node scripts/bundle.js    (after tsc -p tsconfig.build.json)
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { globSync } from "tinyglobby";
 
 /** The app's modules in dist/, as a Functions `main` glob: the entry first, then every function file. */
 const APP_MODULES = "dist/{index.js,functions/*.js}";
@@ -19,9 +19,10 @@ const APP_MODULES = "dist/{index.js,functions/*.js}";
 const root = resolve(import.meta.dirname, "..");
 const outdir = join(root, "dist-bundle");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-const { expandMainGlob } = await import(pathToFileURL(join(root, "dist/local/functionsHost.js")).href);
-
-const files = expandMainGlob(root, APP_MODULES);
+// The entry first (the glob's order is not), then every function file in name order.
+const files = globSync(APP_MODULES, { cwd: root })
+  .sort((a, b) => Number(b === "dist/index.js") - Number(a === "dist/index.js") || a.localeCompare(b))
+  .map((file) => join(root, file));
 if (files.length === 0) throw new Error(`${APP_MODULES} matched no files: run tsc -p tsconfig.build.json first.`);
 
 rmSync(outdir, { recursive: true, force: true });

@@ -34,6 +34,16 @@ export function wireContext(request: HttpRequest, requestId: string, publicBaseU
   };
 }
 
+/** The wire context of a request the host refuses before any function sees it: only its ids are known. */
+export function refusalWireContext(clientRequestId: string | undefined, requestId: string): WireContext {
+  return {
+    requestId,
+    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
+    baseUrl: "",
+    preferences: parsePrefer(null),
+  };
+}
+
 /** RFC 7240: preferences a server does not understand are ignored, not errors. */
 export function parsePrefer(header: string | null): Preferences {
   const tokens = new Set(

@@ -1,7 +1,8 @@
 /**
  * Event-driven callers against Azurite and the embedded Cosmos DB server:
  * the queue inbox (through the local runner, with the host's Base64, dequeue
- * count and poison semantics), the sweeper and completion events.
+ * count and poison semantics), the sweeper and completion events (the local
+ * change-feed emulation tells documents apart by team and id).
  */
 import { randomUUID } from "node:crypto";
 import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
@@ -155,7 +156,7 @@ describe("the queue inbox, the completion events and a store outage, through the
 
   it("poisons a non-JSON and an invalid message at once, with reasons, storing nothing", async () => {
     const before = await stack.documents();
-    await inbox.sendMessage(b64("this is not json"));
+    const notJson = await inbox.sendMessage(b64("this is not json"));
     await inbox.sendMessage(
       b64({
         action: "create",
@@ -183,6 +184,8 @@ describe("the queue inbox, the completion events and a store outage, through the
     expect(Object.keys(byCode).sort()).toEqual(["badRequest", "invalidMessage", "itemNotFound", "notJson"]);
     expect(byCode.notJson.message).toBe("this is not json");
     expect(byCode.notJson.dequeueCount).toBe(1);
+    // The message's id reaches the handler in its trigger metadata, as the host sends it.
+    expect(byCode.notJson.messageId).toBe(notJson.messageId);
     expect(byCode.badRequest.reason.details.map((d: { target: string }) => d.target).sort()).toEqual([
       "colour",
       "operationType",
@@ -226,6 +229,55 @@ describe("the queue inbox, the completion events and a store outage, through the
       });
       expect(event.id).toBe(`${TENANT}:${event.subject}:${event.data.status}`);
     }
+  });
+
+  it("publishes one event per team when two teams finish operations with the same id, and never again", async () => {
+    await drain(events);
+    const token = await stack.token({ app: true });
+    const otherTeam = randomUUID();
+    const seen: any[] = [];
+    // One after the other, so each is its own change-feed batch.
+    for (const [i, teamId] of [team, otherTeam].entries()) {
+      const res = await call(`${stack.baseUrl}/teams/${teamId}/operations`, {
+        method: "POST",
+        token,
+        body: { id: "ev-shared", operationType: "archiveTeam", status: "succeeded" },
+      });
+      expect(res.status, res.text).toBe(201);
+      await waitFor(
+        async () => {
+          seen.push(...(await drain(events)));
+          return seen.length > i ? true : undefined;
+        },
+        `completion event ${i + 1}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 2_000)); // more polls of the feed: the emulation must not republish
+    seen.push(...(await drain(events)));
+    expect(seen.map((e) => `${e.source}:${e.subject}`).sort()).toEqual(
+      [`/teams/${team}/operations:ev-shared`, `/teams/${otherTeam}/operations:ev-shared`].sort(),
+    );
+  });
+
+  it("never republishes same-id documents of two teams changed together", async () => {
+    await drain(events);
+    const token = await stack.token({ app: true });
+    // Together, so both carry the same _ts and come back in every poll of that second.
+    await Promise.all(
+      [randomUUID(), randomUUID()].map(async (teamId) => {
+        const res = await call(`${stack.baseUrl}/teams/${teamId}/operations`, {
+          method: "POST",
+          token,
+          body: { id: "ev-twin", operationType: "archiveTeam", status: "succeeded" },
+        });
+        expect(res.status, res.text).toBe(201);
+      }),
+    );
+    await waitFor(async () => ((await drain(events)).length > 0 ? true : undefined), "a completion event");
+    await new Promise((r) => setTimeout(r, 1_000));
+    await drain(events);
+    await new Promise((r) => setTimeout(r, 2_000)); // four more polls of the feed
+    expect(await drain(events)).toEqual([]);
   });
 
   it("retries a message while the store is down, then the host poisons it; the store is unchanged", async () => {
