@@ -34,15 +34,15 @@ export class MemoryOperationStore {
   }
 
   async query(tenantId, teamId, page) {
-    const documents = [...this.#items.values()]
+    const matching = [...this.#items.values()]
       .map((s) => s.document)
-      .filter((d) => d.tenantId === tenantId && d.teamId === teamId)
-      .slice(0, page.top);
-    return { documents, continuation: undefined };
+      .filter((d) => d.tenantId === tenantId && d.teamId === teamId);
+    const documents = matching.slice(0, page.top);
+    return { documents, continuation: undefined, ...(page.count ? { count: matching.length } : {}) };
   }
 
   async count(tenantId, teamId) {
-    return (await this.query(tenantId, teamId, { top: Infinity })).documents.length;
+    return (await this.query(tenantId, teamId, { top: Infinity, count: true })).count;
   }
 
   async ping() {

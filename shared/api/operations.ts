@@ -216,6 +216,7 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
       orderBy: query.orderBy,
       top: query.top,
       continuation,
+      count: query.count,
     });
   } catch (error) {
     if (error instanceof InvalidContinuationError) throw invalidSkipToken();
@@ -225,7 +226,7 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
   const body: Record<string, unknown> = {
     "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations${selected}`),
   };
-  if (query.count) body["@odata.count"] = await operations.count(caller.tenantId, teamId, condition);
+  if (page.count !== undefined) body["@odata.count"] = page.count;
   if (page.continuation) body["@odata.nextLink"] = nextLink(api, encodeSkipToken(scope, page.continuation));
   body.value = page.documents.map((document) =>
     toRepresentation(document, {

@@ -4,11 +4,13 @@
  * knows about HTTP. Store faults are translated to Graph errors in one place
  * (`storeFault`), so callers get a 429/503 with Retry-After, never a 500.
  */
+import { setMaxListeners } from "node:events";
 import {
   CosmosClient,
   type Container,
   type CosmosClientOptions,
   type ErrorResponse,
+  type QueryIterator,
   type SqlQuerySpec,
 } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
@@ -28,11 +30,15 @@ export interface PageRequest {
   readonly orderBy: { property: "createdDateTime" | "lastActionDateTime"; direction: "asc" | "desc" } | undefined;
   readonly top: number;
   readonly continuation: string | undefined;
+  /** Also count every operation the condition matches (`$count=true`). */
+  readonly count?: boolean;
 }
 
 export interface Page {
   readonly documents: OperationDocument[];
   readonly continuation: string | undefined;
+  /** How many operations match in all, when the request asked. */
+  readonly count?: number;
 }
 
 export interface OperationStore {
@@ -44,7 +50,7 @@ export interface OperationStore {
   replace(document: OperationDocument, etag: string): Promise<StoredOperation>;
   /** Deletes a document (only if it has the given ETag, when one is given); false when it does not exist. */
   delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean>;
-  /** One page of a tenant's operations in one team (a single-partition query). */
+  /** One page of a tenant's operations in one team (a single-partition query), and their count if asked. */
   query(tenantId: string, teamId: string, page: PageRequest): Promise<Page>;
   /** How many of a tenant's operations in one team match the condition. */
   count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number>;
@@ -69,24 +75,37 @@ interface Deadline {
   readonly abortSignal: AbortSignal;
 }
 
+/** Store calls that start within this long of each other, with the same deadline, share one deadline signal. */
+const DEADLINE_GRANULARITY_MS = 100;
+const sharedDeadlines = new Map<number, { readonly until: number; readonly signal: AbortSignal }>();
+
 /**
- * Runs one Cosmos call within its deadline and reports its request charge and latency, whether it succeeds or
- * fails. The timer is cleared as soon as the call ends (AbortSignal.timeout would keep a timer and a signal alive
- * for the whole deadline after every call: at a few thousand calls a second, tens of thousands of live objects).
+ * The deadline signal of a store call starting now: one signal per DEADLINE_GRANULARITY_MS of start times, so a
+ * call ends between `deadlineMs` minus the granularity and `deadlineMs` after it starts, and at any load the app
+ * keeps at most deadlineMs / granularity signals and timers per deadline, not a controller and a timer per call.
  */
+function deadlineSignal(deadlineMs: number): AbortSignal {
+  const now = performance.now();
+  let shared = sharedDeadlines.get(deadlineMs);
+  if (!shared || now >= shared.until) {
+    const signal = AbortSignal.timeout(deadlineMs);
+    // Every call in flight listens to it (the SDK's abort listener): many listeners are expected, not a leak.
+    setMaxListeners(0, signal);
+    shared = { until: now + DEADLINE_GRANULARITY_MS, signal };
+    sharedDeadlines.set(deadlineMs, shared);
+  }
+  return shared.signal;
+}
+
+/** Runs one Cosmos call within its deadline and reports its request charge and latency, whether it succeeds or fails. */
 async function measured<T>(
   operation: StoreCall["operation"],
   call: (deadline: Deadline) => Promise<T>,
   deadlineMs = STORE_CALL_DEADLINE_MS,
 ): Promise<T> {
   const started = performance.now();
-  const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException("The store call passed its deadline.", "TimeoutError")),
-    deadlineMs,
-  );
   try {
-    const result = await call({ abortSignal: controller.signal });
+    const result = await call({ abortSignal: deadlineSignal(deadlineMs) });
     trackStoreCall({
       operation,
       requestCharge: requestChargeOf(result),
@@ -102,8 +121,6 @@ async function measured<T>(
       statusCode: cosmosStatus(error),
     });
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -250,6 +267,22 @@ function decodeStaleContinuation(continuation: string | undefined): { status: nu
   return { status: parsed.status, token: parsed.token };
 }
 
+/**
+ * A query scoped to one partition key, without the query plan request @azure/cosmos sends with it. The SDK (4.9,
+ * `QueryIterator.fetchQueryPlan`) asks the gateway for a plan alongside every query unless the iterator already
+ * holds one, and uses it only when the query turns out to need a client-side pipeline (a cross-partition ORDER BY,
+ * aggregate or DISTINCT); a query within one partition key never does, since that partition runs it whole. Giving
+ * the iterator a plan that was not fetched saves that round trip on every page; should a plan ever be needed, the
+ * query fails with this error rather than go on without one. (Not `fetchAll`: it resets the iterator.)
+ * test/integration/storeQueries.test.ts counts the requests, so an SDK that changes this is noticed.
+ */
+function withoutQueryPlan<T>(iterator: QueryIterator<T>): QueryIterator<T> {
+  (iterator as unknown as { queryPlanPromise?: Promise<unknown> }).queryPlanPromise = NO_QUERY_PLAN;
+  return iterator;
+}
+
+const NO_QUERY_PLAN = Promise.resolve(new Error("This single-partition query has no query plan; it needs none."));
+
 export class CosmosOperationStore implements OperationStore {
   readonly #container: Container;
 
@@ -333,16 +366,15 @@ export class CosmosOperationStore implements OperationStore {
     try {
       // A page may come back empty with more to follow; a few round trips avoid handing the client an empty page.
       for (let round = 0; round < 5; round++) {
-        const response = await measured("query", (deadline) =>
-          this.#container.items
-            .query<Record<string, unknown>>(spec, {
-              partitionKey: teamId,
-              maxItemCount: page.top - documents.length,
-              continuationToken: continuation,
-              ...deadline,
-            })
-            .fetchNext(),
+        const iterator = withoutQueryPlan(
+          this.#container.items.query<Record<string, unknown>>(spec, {
+            partitionKey: teamId,
+            maxItemCount: page.top - documents.length,
+            continuationToken: continuation,
+            abortSignal: deadlineSignal(STORE_CALL_DEADLINE_MS),
+          }),
         );
+        const response = await measured("query", () => iterator.fetchNext());
         documents.push(...response.resources.map(strip));
         continuation = response.hasMoreResults ? response.continuationToken : undefined;
         if (!continuation || documents.length > 0) break;
@@ -351,17 +383,28 @@ export class CosmosOperationStore implements OperationStore {
       if (page.continuation && cosmosStatus(error) === 400) throw new InvalidContinuationError();
       throw storeFault(error);
     }
-    return { documents, continuation };
+    if (!page.count) return { documents, continuation };
+    // The first page with nothing after it holds every match: it is the count, and no query is needed for it.
+    const whole = page.continuation === undefined && continuation === undefined;
+    const count = whole ? documents.length : await this.count(tenantId, teamId, page.condition);
+    return { documents, continuation, count };
   }
 
   async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {
     try {
-      const { resources } = await measured("count", (deadline) =>
-        this.#container.items
-          .query<number>(teamCountQuery(tenantId, teamId, condition), { partitionKey: teamId, ...deadline })
-          .fetchAll(),
+      const iterator = withoutQueryPlan(
+        this.#container.items.query<number>(teamCountQuery(tenantId, teamId, condition), {
+          partitionKey: teamId,
+          abortSignal: deadlineSignal(STORE_CALL_DEADLINE_MS),
+        }),
       );
-      return resources[0] ?? 0;
+      // Usually one page; when the store splits the work, each page counts its share.
+      let count = 0;
+      do {
+        const { resources } = await measured("count", () => iterator.fetchNext());
+        for (const partial of resources) count += partial;
+      } while (iterator.hasMoreResults());
+      return count;
     } catch (error) {
       throw storeFault(error);
     }

@@ -14,6 +14,7 @@ import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCo
 import { filterToSql, parseFilter } from "../../shared/http/odata.js";
 import { embeddedStoreIndexingPolicy, OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
 import { CosmosOperationStore, cosmosClientOptions, teamPageQuery } from "../../shared/store/operationStore.js";
+import { startFaultProxy, type FaultProxy } from "../support/faultProxy.js";
 import { acceptedSorts } from "../support/queryShapes.js";
 
 const TENANT = "0f0f0f0f-0000-0000-0000-000000000001";
@@ -149,6 +150,83 @@ describe("in a container with the deployed indexing policy", () => {
     } while (continuation && calls < 20);
     expect(continuation).toBeUndefined();
     expect(seen.sort()).toEqual(expected);
+  });
+});
+
+describe("store round trips, counted at a proxy in front of the store", () => {
+  let proxy: FaultProxy;
+  let proxied: CosmosClient;
+  let store: CosmosOperationStore;
+  beforeAll(async () => {
+    await containerWith("round-trips", embeddedStoreIndexingPolicy());
+    proxy = await startFaultProxy(cosmos.endpoint);
+    proxied = new CosmosClient({
+      endpoint: proxy.endpoint,
+      key: cosmos.key,
+      ...cosmosClientOptions(proxy.endpoint),
+    });
+    store = new CosmosOperationStore(proxied.database("teamops").container("round-trips"));
+    // The client's first call reads the account and the container's metadata; those are not the store's calls.
+    await store.count(TENANT, TEAM, undefined);
+  });
+  afterAll(async () => {
+    proxied?.dispose();
+    await proxy?.close();
+  });
+
+  /** The requests `run` made that reached documents (queries, query plans, reads, writes), not metadata. */
+  async function requestsOf(run: () => Promise<unknown>) {
+    proxy.resetLog();
+    await run();
+    return proxy.log.filter((r) => r.kind !== "metadata");
+  }
+  const queryPlans = (requests: readonly { headers: Record<string, unknown> }[]) =>
+    requests.filter((r) => String(r.headers["x-ms-cosmos-is-query-plan-request"]).toLowerCase() === "true");
+  const page = (top: number, count: boolean, continuation?: string) => ({
+    condition: undefined,
+    orderBy: { property: "createdDateTime" as const, direction: "desc" as const },
+    top,
+    continuation,
+    count,
+  });
+
+  it("reads a list page in one round trip, with no query plan request", async () => {
+    const requests = await requestsOf(() => store.query(TENANT, TEAM, page(5, false)));
+    expect(queryPlans(requests)).toEqual([]);
+    expect(requests).toHaveLength(1);
+  });
+
+  it("answers $count from the page itself when the first page holds every match: one round trip", async () => {
+    let result: Awaited<ReturnType<typeof store.query>> | undefined;
+    const requests = await requestsOf(async () => (result = await store.query(TENANT, TEAM, page(20, true))));
+    expect(result?.documents).toHaveLength(12);
+    expect(result?.count).toBe(12);
+    expect(requests).toHaveLength(1);
+  });
+
+  it("counts with one more query when there are more pages, still without query plans", async () => {
+    let first: Awaited<ReturnType<typeof store.query>> | undefined;
+    const requests = await requestsOf(async () => (first = await store.query(TENANT, TEAM, page(5, true))));
+    expect(first?.documents).toHaveLength(5);
+    expect(first?.count).toBe(12);
+    expect(requests).toHaveLength(2);
+    expect(queryPlans(requests)).toEqual([]);
+    // A later page counts again (the matches may have changed): still one query for the page, one for the count.
+    let second: Awaited<ReturnType<typeof store.query>> | undefined;
+    const later = await requestsOf(
+      async () => (second = await store.query(TENANT, TEAM, page(5, true, first?.continuation))),
+    );
+    expect(second?.count).toBe(12);
+    expect(later).toHaveLength(2);
+  });
+
+  it("sends the query plan request the SDK would send otherwise (what the store saves)", async () => {
+    const spec = teamPageQuery(TENANT, TEAM, page(5, false));
+    const requests = await requestsOf(() =>
+      proxied.database("teamops").container("round-trips").items.query(spec, { partitionKey: TEAM }).fetchNext(),
+    );
+    expect(queryPlans(requests)).toHaveLength(1);
+    expect(requests).toHaveLength(2);
   });
 });
 
