@@ -32,18 +32,11 @@ function once(args, env) {
 const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-cold-"));
 // The baseline bundled the same way as scripts/bundle.js bundles the app, for a like-for-like bundled comparison.
 const { build } = await import("esbuild");
+const { bundleOptions } = await import("../scripts/bundle-options.js");
 await build({
+  ...bundleOptions,
   entryPoints: [join(root, "bench/cold-start/load-baseline.js")],
-  outfile: join(devDir, "baseline-bundle/load-baseline.js"),
-  bundle: true,
-  splitting: false,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  external: ["@azure/functions-core"],
-  minify: true,
-  logLevel: "warning",
-  banner: { js: `import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);` },
+  outfile: join(devDir, "baseline-bundle/load-baseline.mjs"),
 });
 const store = await startNode([join(root, "dist/local/store.js")], {
   env: { COSMOS_PORT: "0" },
@@ -65,7 +58,7 @@ try {
   };
   const jobs = [
     { name: "baseline", args: [join(root, "bench/cold-start/load-baseline.js")] },
-    { name: "baseline-bundled", args: [join(devDir, "baseline-bundle/load-baseline.js")] },
+    { name: "baseline-bundled", args: [join(devDir, "baseline-bundle/load-baseline.mjs")] },
     ...variants.map((v) => ({
       name: v.name,
       args: [join(root, "bench/cold-start/load-app.js"), v.appRoot],

@@ -20,6 +20,7 @@ const app = unbundledApp();
 const dist = (path) => pathToFileURL(join(repoRoot, "dist", path)).href;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20000);
 const WARMUP = Math.min(5000, ITERATIONS);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-"));
 try {
@@ -74,7 +75,7 @@ try {
   // Interleave the two so that noise from other processes hits both alike.
   const pipelineRuns = [];
   const baselineRuns = [];
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     baselineRuns.push(await timeEach(({ request, context }) => baselineHandler(request, context), opts));
     pipelineRuns.push(await timeEach(({ request, context }) => create.handler(request, context), opts));
   }
@@ -84,7 +85,7 @@ try {
   const { config } = await import(dist("shared/config.js"));
   const tokens = await import(dist("shared/auth/tokens.js"));
   const { callerFromClaims, createdBy } = await import(dist("shared/auth/access.js"));
-  const { readJsonBody } = await import(dist("shared/http/wire.js"));
+  const { parseJsonBody, readJsonBody } = await import(dist("shared/http/wire.js"));
   const { parseCreateBody } = await import(dist("shared/operations/schema.js"));
   const { newOperationDocument } = await import(dist("shared/operations/rules.js"));
   const { toRepresentation } = await import(dist("shared/operations/model.js"));
@@ -111,6 +112,21 @@ try {
     serialisation: timeEachSync(() => JSON.stringify(representation), sync),
     jsonParse: timeEachSync(() => JSON.parse(BODY), sync),
   };
+  // The body guard on the body's bytes, beside what the baseline server does with them (decode, JSON.parse), on
+  // the seed's body and on bodies 8 and 64 times its size (an array of such objects): the same ratio at every size
+  // is a guard linear in the size.
+  const guard = {};
+  for (const times of [1, 8, 64]) {
+    const text = times === 1 ? BODY : JSON.stringify(Array.from({ length: times }, () => JSON.parse(BODY)));
+    const bytes = Buffer.from(text, "utf8");
+    const n = Math.max(200, Math.round(ITERATIONS / times));
+    const timing = { warmup: Math.min(WARMUP, n), iterations: n };
+    guard[times] = {
+      bytes: bytes.length,
+      guard: timeEachSync(() => parseJsonBody(bytes), timing),
+      jsonParse: timeEachSync(() => JSON.parse(bytes.toString("utf8")), timing),
+    };
+  }
   process.stdout.write(
     JSON.stringify({
       iterations: ITERATIONS,
@@ -118,6 +134,7 @@ try {
       baseline: best(baselineRuns),
       rounds: { pipeline: pipelineRuns.map((r) => r.median), baseline: baselineRuns.map((r) => r.median) },
       stages,
+      guard,
     }) + "\n",
   );
 } finally {

@@ -9,13 +9,15 @@
  * autocannon for SOAK_SECONDS (default 60) over SOAK_CONNECTIONS (default 10)
  * connections, after an uncounted warm-up of SOAK_WARMUP_SECONDS (default
  * 10), and reports requests served, answers by status, errors, latency
- * percentiles and the runner's VmRSS at start (after the warm-up), every 5 s
- * and at the end.
+ * percentiles and the runner's VmRSS at start (after the warm-up), every
+ * SOAK_SAMPLE_SECONDS (default 5) and at the end, with its growth per minute
+ * (the least-squares slope of those samples). SOAK_REPORT names a file to
+ * write the report to as JSON (the bench reads it).
  * Exits non-zero on any 5xx or connection error. Needs `npm run build` first.
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +30,7 @@ const { ensureLocalContainer, startEmbeddedCosmos } = await import(join(ROOT, "d
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 10);
 const WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 10);
+const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 5);
 const SEED = 50;
 const TEAM = "5c0a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 /** Creates go to their own teams, so the seeded team's list stays the same size all along. */
@@ -39,10 +42,29 @@ function rssKiB(pid) {
 }
 const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
 
+/** MiB per minute: the least-squares slope of the samples (seconds, KiB). */
+function growthPerMinute(samples) {
+  const n = samples.length;
+  if (n < 2) return NaN;
+  const meanT = samples.reduce((s, p) => s + p.at, 0) / n;
+  const meanK = samples.reduce((s, p) => s + p.kib, 0) / n;
+  const cov = samples.reduce((s, p) => s + (p.at - meanT) * (p.kib - meanK), 0);
+  const varT = samples.reduce((s, p) => s + (p.at - meanT) ** 2, 0);
+  return varT > 0 ? ((cov / varT) * 60) / 1024 : NaN;
+}
+
 async function startRunner(env) {
   const child = spawn(process.execPath, [join(ROOT, "dist/local/runner.js")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: "0",
+      // LOCAL_QUEUES=off (the bench) runs without Azurite; LOCAL_TRIGGERS=off without the timers and change feed too.
+      ...Object.fromEntries(
+        ["LOCAL_QUEUES", "LOCAL_TRIGGERS"].flatMap((n) => (process.env[n] ? [[n, process.env[n]]] : [])),
+      ),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let printed = "";
@@ -142,7 +164,7 @@ async function main() {
     const started = Date.now();
     const sampler = setInterval(
       () => rss.push({ at: (Date.now() - started) / 1000, kib: rssKiB(runner.child.pid) }),
-      5_000,
+      SAMPLE_SECONDS * 1000,
     );
 
     console.log(
@@ -177,10 +199,12 @@ async function main() {
         end: mib(rss.at(-1).kib),
         max: mib(Math.max(...rss.map((s) => s.kib))),
         samples: rss.map((s) => `${s.at.toFixed(0)}s:${(s.kib / 1024).toFixed(0)}`).join(" "),
+        growthMiBPerMinute: growthPerMinute(rss),
       },
       node: process.version,
     };
     console.log(JSON.stringify(report, null, 2));
+    if (process.env.SOAK_REPORT) writeFileSync(process.env.SOAK_REPORT, JSON.stringify(report));
     if (serverErrors > 0 || result.errors > 0 || result.timeouts > 0) {
       console.error(
         `soak: FAILED: ${serverErrors} 5xx, ${result.errors} connection errors, ${result.timeouts} timeouts`,

@@ -15,7 +15,7 @@ import { createAuthenticator, type Authenticator } from "../auth/tokens.js";
 import { config, type AppConfig } from "../config.js";
 import { telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
 import { ErrorCode, GraphError, badRequest } from "./graphError.js";
-import { errorResponse, wireContext, type WireContext } from "./wire.js";
+import { errorResponse, wireContext, withBaseUrl, type WireContext } from "./wire.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -68,7 +68,8 @@ export async function withGraphErrors(
   const scope = { requestId: wire.requestId, clientRequestId: wire.clientRequestId, trigger: "HTTP" as const };
   return withTelemetryScope(scope, async () => {
     try {
-      wire = wireContext(request, context.invocationId, config().publicBaseUrl);
+      // Read after the first context exists, so that a configuration error still gets a Graph answer.
+      wire = withBaseUrl(wire, config().publicBaseUrl);
       return await run(wire);
     } catch (error) {
       if (error instanceof GraphError) {

@@ -30,9 +30,25 @@ export function wireContext(request: HttpRequest, requestId: string, publicBaseU
   return {
     requestId,
     clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
-    baseUrl: publicBaseUrl ?? new URL(request.url).origin,
+    baseUrl: publicBaseUrl ?? originOf(request.url),
     preferences: parsePrefer(request.headers.get("prefer")),
   };
+}
+
+/** The wire context with another base URL (the configured public one). */
+export function withBaseUrl(wire: WireContext, publicBaseUrl: string | undefined): WireContext {
+  return publicBaseUrl === undefined ? wire : { ...wire, baseUrl: publicBaseUrl };
+}
+
+/**
+ * The origin of a request's URL. The URL a request object gives is already serialised by the WHATWG parser (and
+ * never has credentials), so for http and https its origin is everything before the path.
+ */
+function originOf(url: string): string {
+  const scheme = url.startsWith("https://") ? 8 : url.startsWith("http://") ? 7 : 0;
+  if (scheme === 0) return new URL(url).origin;
+  const path = url.indexOf("/", scheme);
+  return path === -1 ? url : url.slice(0, path);
 }
 
 /** The wire context of a request the host refuses before any function sees it: only its ids are known. */
@@ -45,8 +61,11 @@ export function refusalWireContext(clientRequestId: string | undefined, requestI
   };
 }
 
+const NO_PREFERENCES: Preferences = Object.freeze({ returnMinimal: false, includeUnknownEnumMembers: false });
+
 /** RFC 7240: preferences a server does not understand are ignored, not errors. */
 export function parsePrefer(header: string | null): Preferences {
+  if (header === null || header === "") return NO_PREFERENCES;
   const tokens = new Set(
     (header ?? "").split(",").map((p) =>
       p
@@ -104,22 +123,18 @@ export function errorResponse(error: GraphError, wire: WireContext, now = new Da
   };
 }
 
+const JSON_CONTENT_TYPE =
+  "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
 export function jsonResponse(
   status: number,
   body: unknown,
   wire: WireContext,
   headers: Record<string, string> = {},
 ): HttpResponseInit {
-  return {
-    status,
-    headers: {
-      ...baseHeaders(wire),
-      ...headers,
-      "Content-Type":
-        "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
-    },
-    body: JSON.stringify(body),
-  };
+  const all = Object.assign(baseHeaders(wire), headers);
+  all["Content-Type"] = JSON_CONTENT_TYPE;
+  return { status, headers: all, body: JSON.stringify(body) };
 }
 
 export function emptyResponse(
@@ -127,7 +142,7 @@ export function emptyResponse(
   wire: WireContext,
   headers: Record<string, string> = {},
 ): HttpResponseInit {
-  return { status, headers: { ...baseHeaders(wire), ...headers } };
+  return { status, headers: Object.assign(baseHeaders(wire), headers) };
 }
 
 function isJsonMediaType(contentType: string | null): boolean {
@@ -320,8 +335,13 @@ export function absoluteUrl(wire: WireContext, path: string): string {
 
 /** The opaque part of an entity tag: `W/"x"` and `"x"` both give `x`. Cosmos's own `_etag` may or may not be quoted. */
 export function opaqueTag(etag: string): string {
-  return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+  const start = etag.startsWith("W/") ? 2 : 0;
+  const quoted = etag.length - start >= 2 && etag[start] === '"' && etag.endsWith('"') && !LINE_TERMINATOR.test(etag);
+  return quoted ? etag.slice(start + 1, -1) : start === 0 ? etag : etag.slice(start);
 }
+
+/** Where the earlier `/^"(.*)"$/` stopped matching: `.` matches no line terminator. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 /** The ETag header for a stored ETag: always a quoted strong entity tag. */
 export function etagHeader(storedEtag: string): string {

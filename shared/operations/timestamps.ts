@@ -12,6 +12,8 @@ export const RFC3339_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 const MINUTE_MS = 60_000;
+/** Days of each month in a common year. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, "0");
@@ -44,9 +46,8 @@ export function toCanonicalUtc(text: string): string | undefined {
   const minute = Number(mi);
   const second = Number(s);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate();
   const isLeap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const maxDay = month === 2 ? (isLeap ? 29 : 28) : daysInMonth;
+  const maxDay = month === 2 ? (isLeap ? 29 : 28) : DAYS_IN_MONTH[month - 1]!;
   if (day < 1 || day > maxDay) return undefined;
   let offsetMinutes = 0;
   if (!z) {
@@ -55,6 +56,8 @@ export function toCanonicalUtc(text: string): string | undefined {
     if (offH > 23 || offM > 59) return undefined;
     offsetMinutes = (sign === "-" ? -1 : 1) * (offH * 60 + offM);
   }
+  // Already UTC: the canonical form is the text's own fields (fixed width), no Date needed.
+  if (offsetMinutes === 0) return year < 1 ? undefined : `${y}-${mo}-${d}T${h}:${mi}:${s}.${frac.padEnd(7, "0")}Z`;
   const local = new Date(0);
   local.setUTCFullYear(year, month - 1, day);
   local.setUTCHours(hour, minute, second, 0);

@@ -1,0 +1,104 @@
+// Store round trips per API request: the local runner reaches the embedded store
+// through a counting proxy, and the requests that reach documents (reads, writes,
+// queries and the SDK's query plan requests; not the account and container metadata
+// a client reads once) are counted for one create, one read by id, one list page and
+// one list page with $count=true. Prints JSON.
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, createServer, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startNode } from "./processes.js";
+import { BODY, TEAM } from "./request.js";
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** A proxy that forwards everything to `target` and counts the requests to documents (`.../docs...`). */
+async function countingProxy(target) {
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true });
+  let documents = 0;
+  const server = createServer((req, res) => {
+    if (/\/colls\/[^/]+\/docs/.test(req.url ?? "")) documents++;
+    const out = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on("error", () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}/`,
+    /** The document requests `run` made. */
+    async count(run) {
+      const before = documents;
+      await run();
+      return documents - before;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        agent.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-calls-"));
+const started = [];
+let proxy;
+try {
+  const store = await startNode([join(root, "dist/local/store.js")], {
+    env: { COSMOS_PORT: "0" },
+    ready: /Embedded Cosmos DB server at (\S+)/,
+  });
+  started.push(store);
+  proxy = await countingProxy(store.match[1]);
+  const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
+  const runner = await startNode([join(root, "dist/local/runner.js")], {
+    env: {
+      COSMOS_ENDPOINT: proxy.endpoint,
+      COSMOS_KEY: LOCAL_COSMOS_KEY,
+      COSMOS_DATABASE: "teamops",
+      COSMOS_CONTAINER: "operations",
+      PORT: "0",
+      TEAMOPS_DEV_DIR: devDir,
+      AUTH_JWKS_URI: "",
+      LOCAL_TRIGGERS: "off",
+    },
+    ready: /listening on (http:\/\/\S+)/,
+  });
+  started.push(runner);
+  const { ensureDevKeys, mintDevToken } = await import("../dist/local/devIdentity.js");
+  const token = await mintDevToken({ app: true }, await ensureDevKeys(devDir));
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const base = `${runner.match[1]}/teams/${TEAM}/operations`;
+  const ok = async (response, status) => {
+    if (response.status !== status) throw new Error(`${response.url} answered ${response.status}`);
+    return response.json();
+  };
+  const create = async () => ok(await fetch(base, { method: "POST", headers, body: BODY }), 201);
+
+  // The first call of a client reads the account and the container: not counted.
+  const { id } = await create();
+  for (let i = 0; i < 24; i++) await create();
+  const out = {
+    storeCallsPerCreate: await proxy.count(create),
+    storeCallsPerRead: await proxy.count(async () => ok(await fetch(`${base}/${id}`, { headers }), 200)),
+    storeCallsPerListPage: await proxy.count(async () => ok(await fetch(`${base}?$top=10`, { headers }), 200)),
+    storeCallsPerCountedPage: await proxy.count(async () =>
+      ok(await fetch(`${base}?$top=10&$count=true`, { headers }), 200),
+    ),
+    storeCallsPerCountedWholePage: await proxy.count(async () =>
+      ok(await fetch(`${base}?$top=100&$count=true`, { headers }), 200),
+    ),
+  };
+  process.stdout.write(JSON.stringify(out) + "\n");
+} finally {
+  for (const p of started.reverse()) await p.stop();
+  await proxy?.close();
+  rmSync(devDir, { recursive: true, force: true });
+}
