@@ -397,33 +397,41 @@ export async function invokeFunction(
   const { context, inputs } = await invocationModel.getArguments();
   const shared = { hookData, appHookData: app.appHookData, invocationContext: context };
 
-  const pre = hookContext(shared, { inputs, functionCallback: fn.handler });
-  coreCtx.state = "preInvocationHooks";
-  try {
-    await executeHooks("preInvocation", pre);
-  } finally {
-    coreCtx.state = undefined;
+  // With no hooks registered (the usual case) nothing could see the hook contexts: none is built.
+  let callInputs = inputs;
+  let callback = fn.handler;
+  if (app.hooks.preInvocation.length > 0) {
+    const pre = hookContext(shared, { inputs, functionCallback: fn.handler });
+    coreCtx.state = "preInvocationHooks";
+    try {
+      await executeHooks("preInvocation", pre);
+    } finally {
+      coreCtx.state = undefined;
+    }
+    callInputs = pre.inputs;
+    callback = pre.functionCallback;
   }
 
-  const post = hookContext<{ inputs: unknown[]; result: unknown; error: unknown }>(shared, {
-    inputs: pre.inputs,
-    result: null,
-    error: null,
-  });
+  const post = { inputs: callInputs, result: null as unknown, error: null as unknown };
   coreCtx.state = "invocation";
   try {
-    post.result = await invocationModel.invokeFunction(context, pre.inputs, pre.functionCallback);
+    post.result = await invocationModel.invokeFunction(context, callInputs, callback);
   } catch (error) {
     post.error = error;
   } finally {
     coreCtx.state = undefined;
   }
 
-  coreCtx.state = "postInvocationHooks";
-  try {
-    await executeHooks("postInvocation", post);
-  } finally {
-    coreCtx.state = undefined;
+  if (app.hooks.postInvocation.length > 0) {
+    const hooked = hookContext<{ inputs: unknown[]; result: unknown; error: unknown }>(shared, post);
+    coreCtx.state = "postInvocationHooks";
+    try {
+      await executeHooks("postInvocation", hooked);
+    } finally {
+      coreCtx.state = undefined;
+    }
+    post.result = hooked.result;
+    post.error = hooked.error;
   }
   // As the worker's ensureErrorType: whatever was thrown becomes an Error.
   const error = post.error;

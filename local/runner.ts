@@ -10,7 +10,7 @@
  * COSMOS_ENDPOINT it starts the embedded store; tokens come from
  * `npm run --silent token`.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -95,6 +95,7 @@ export function buildRoutes(prefix: string, functions: readonly RegisteredFuncti
 
 /** Decodes each path segment as ASP.NET routing does, leaving an encoded '/' alone; bad escapes stay as sent. */
 function decodePath(pathname: string): string {
+  if (!pathname.includes("%")) return pathname;
   return pathname
     .split("/")
     .map((segment) => {
@@ -150,8 +151,15 @@ function parserRefusal(error: NodeJS.ErrnoException): Refusal {
 /** RFC 3986 `host [ ":" port ]`, the form Kestrel accepts in a Host header, and one a URL can be built on. */
 const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=]+)(?::\d{0,5})?$/;
 
+/** Hosts already found valid (a client sends the same one on every request): checked once each. */
+const validHosts = new Set<string>();
+
 function validHost(host: string | undefined): host is string {
-  return host !== undefined && HOST_HEADER.test(host) && URL.canParse(`http://${host}/`);
+  if (host === undefined) return false;
+  if (validHosts.has(host)) return true;
+  const valid = HOST_HEADER.test(host) && URL.canParse(`http://${host}/`);
+  if (valid && validHosts.size < 64) validHosts.add(host);
+  return valid;
 }
 
 // ---------------------------------------------------------------- the request, as the host sends it
@@ -159,6 +167,18 @@ function validHost(host: string | undefined): host is string {
 function nullable(entries: Iterable<[string, string]>): Record<string, RpcNullableString> {
   const result: Record<string, RpcNullableString> = {};
   for (const [name, value] of entries) result[name] = { value };
+  return result;
+}
+
+/** Every header once, its name lower-cased and its values joined by ',' (what `headersDistinct` joined gives). */
+function nullableHeaders(raw: readonly string[]): Record<string, RpcNullableString> {
+  const result: Record<string, RpcNullableString> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const entry = result[name];
+    if (entry) entry.value = `${entry.value ?? ""},${raw[i + 1]!}`;
+    else result[name] = { value: raw[i + 1]! };
+  }
   return result;
 }
 
@@ -173,12 +193,27 @@ function queryOf(search: URLSearchParams): Array<[string, string]> {
   return [...byName.values()].map(([name, values]) => [name, values.join(",")]);
 }
 
+/** Random bytes drawn from a pool refilled 4 KiB at a time, as hex: one system call per hundreds of ids. */
+const randomPool = Buffer.alloc(4096);
+let randomUsed = randomPool.length;
+function randomHex(bytes: number): string {
+  if (randomUsed + bytes > randomPool.length) {
+    randomFillSync(randomPool);
+    randomUsed = 0;
+  }
+  randomUsed += bytes;
+  return randomPool.toString("hex", randomUsed - bytes, randomUsed);
+}
+
+const TRACE_PARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+
 /** An incoming W3C trace parent is continued (a new span of its trace), as the host's activity does. */
 function traceContextFor(req: IncomingMessage): NonNullable<RpcInvocationRequest["traceContext"]> {
-  const parent = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(String(req.headers.traceparent ?? ""));
-  const traceId = parent?.[1] ?? randomBytes(16).toString("hex");
+  const header = req.headers.traceparent;
+  const parent = typeof header === "string" ? TRACE_PARENT.exec(header) : null;
+  const traceId = parent?.[1] ?? randomHex(16);
   return {
-    traceParent: `00-${traceId}-${randomBytes(8).toString("hex")}-${parent?.[2] ?? "00"}`,
+    traceParent: `00-${traceId}-${randomHex(8)}-${parent?.[2] ?? "00"}`,
     traceState: parent ? String(req.headers.tracestate ?? "") : "",
   };
 }
@@ -191,21 +226,18 @@ function traceContextFor(req: IncomingMessage): NonNullable<RpcInvocationRequest
 function rpcHttp(
   req: IncomingMessage,
   url: URL,
+  query: Array<[string, string]>,
   params: Record<string, string>,
   body: Buffer | undefined,
 ): RpcHttpData {
-  const headers = Object.entries(req.headersDistinct).map(([name, values]): [string, string] => [
-    name,
-    (values ?? []).join(","),
-  ]);
   return {
     method: req.method ?? "GET",
     url: url.href,
     headers: {},
     query: {},
     params: {},
-    nullableHeaders: nullable(headers),
-    nullableQuery: nullable(queryOf(url.searchParams)),
+    nullableHeaders: nullableHeaders(req.rawHeaders),
+    nullableQuery: nullable(query),
     nullableParams: nullable(Object.entries(params)),
     ...(body && body.length > 0 && req.headers["content-length"] !== undefined ? { body: { bytes: body } } : {}),
   };
@@ -247,7 +279,8 @@ function setCookieHeader(cookie: RpcHttpCookie): string {
 
 function bytesOf(data: RpcTypedData | null | undefined): Buffer {
   if (!data) return Buffer.alloc(0);
-  if (data.bytes ?? data.stream) return Buffer.from((data.bytes ?? data.stream)!);
+  const bytes = data.bytes ?? data.stream;
+  if (bytes) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (typeof data.string === "string") return Buffer.from(data.string, "utf8");
   if (typeof data.json === "string") return Buffer.from(data.json, "utf8");
   const number = data.int ?? data.double;
@@ -285,25 +318,21 @@ function readBody(req: IncomingMessage, limit: number, keep: boolean): Promise<B
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let idle: NodeJS.Timeout;
     const finish = (body: Body) => {
       clearTimeout(idle);
       req.removeAllListeners("data");
       if (!("bytes" in body)) req.pause();
       resolve(body);
     };
-    const arm = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => finish({ refused: "stalled" }), BODY_IDLE_TIMEOUT_MS);
-    };
-    arm();
+    // One timer, pushed back as each chunk arrives.
+    const idle = setTimeout(() => finish({ refused: "stalled" }), BODY_IDLE_TIMEOUT_MS);
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return finish({ refused: "tooLarge" });
       if (keep) chunks.push(chunk);
-      arm();
+      idle.refresh();
     });
-    req.once("end", () => finish({ bytes: Buffer.concat(chunks) }));
+    req.once("end", () => finish({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
     req.once("aborted", () => finish({ refused: "aborted" }));
     req.once("error", () => finish({ refused: "aborted" }));
   });
@@ -318,6 +347,8 @@ export interface LocalServerOptions {
   /** Where the queue output bindings of HTTP functions write (none: such a function fails). */
   readonly outputs?: QueueOutputs;
   readonly log?: (level: string, message: string) => void;
+  /** Log every request at debug level (LOG_LEVEL=debug). */
+  readonly debug?: boolean;
 }
 
 export interface LocalServer {
@@ -333,7 +364,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const routes = buildRoutes(prefix, await loadFunctionApp(root));
   const outputs = options.outputs ?? new QueueOutputs(undefined, root);
   const log = options.log ?? (() => undefined);
+  const debug = options.debug ?? false;
   const host = options.host ?? "127.0.0.1";
+  const limit = bodyLimit();
 
   // Requests being handled, so a shutdown can let them finish before it closes the connections.
   let active = 0;
@@ -366,11 +399,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const url = new URL(`http://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
     const method = (req.method ?? "GET").toUpperCase();
     const path = decodePath(url.pathname);
-    const route = routes.find((r) => r.methods.has(method) && r.pattern.test(path));
-    if (!route) {
+    let route: Route | undefined;
+    let match: RegExpExecArray | null = null;
+    for (const candidate of routes) {
+      if (candidate.methods.has(method) && (match = candidate.pattern.exec(path))) {
+        route = candidate;
+        break;
+      }
+    }
+    if (!route || !match) {
       return refuse(refusal(404, ErrorCode.notFound, `No resource at ${url.pathname.slice(0, 200)}.`, clientRequestId));
     }
-    const limit = bodyLimit();
     const tooLarge = () =>
       refusal(413, ErrorCode.payloadTooLarge, `The request body is larger than ${limit} bytes.`, clientRequestId);
     if (declared !== undefined && declared > limit) return refuse(tooLarge());
@@ -390,23 +429,23 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       body = read.bytes;
     }
 
-    const match = route.pattern.exec(path)!;
     const params: Record<string, string> = {};
     route.params.forEach((name, i) => {
       const value = match[i + 1];
       if (value !== undefined) params[name] = value;
     });
-    const started = performance.now();
+    const started = debug ? performance.now() : 0;
     const invocationId = randomUUID();
+    const query = url.search === "" ? [] : queryOf(url.searchParams);
     const response = await invokeFunction(route.fn, {
       invocationId,
       functionId: route.fn.functionId,
-      inputData: [{ name: route.fn.trigger.name, data: { http: rpcHttp(req, url, params, body) } }],
+      inputData: [{ name: route.fn.trigger.name, data: { http: rpcHttp(req, url, query, params, body) } }],
       // The HTTP trigger's binding data; the request itself is left out (RpcHttpTriggerMetadataRemoved).
       triggerMetadata: {
         ...Object.fromEntries(Object.entries(params).map(([name, value]) => [name, { string: value }])),
-        Query: { json: JSON.stringify(Object.fromEntries(queryOf(url.searchParams))) },
-        Headers: { json: JSON.stringify(Object.fromEntries(Object.entries(req.headers))) },
+        Query: { json: JSON.stringify(Object.fromEntries(query)) },
+        Headers: { json: JSON.stringify(req.headers) },
       },
       traceContext: traceContextFor(req),
     });
@@ -417,7 +456,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         ? response.returnValue
         : response.outputData?.find((output) => output.name === httpOutput?.name)?.data;
     const status = writeHttp(res, data?.http);
-    log("debug", `${method} ${url.pathname} -> ${status} (${(performance.now() - started).toFixed(1)} ms)`);
+    if (debug) log("debug", `${method} ${url.pathname} -> ${status} (${(performance.now() - started).toFixed(1)} ms)`);
   }
 
   // The Functions host accepts 32 KB of request headers; Node's default is 16 KB.
@@ -526,7 +565,7 @@ async function main(): Promise<void> {
   };
   setWorkerLog(log);
   const outputs = new QueueOutputs(queuesOn ? process.env.AzureWebJobsStorage : undefined, appRoot);
-  const local = await startLocalServer({ port, projectRoot: appRoot, outputs, log });
+  const local = await startLocalServer({ port, projectRoot: appRoot, outputs, log, debug: verbose });
   const triggers = await startTriggers({
     projectRoot: appRoot,
     functions: triggersOn ? await loadFunctionApp(appRoot) : [],

@@ -49,9 +49,14 @@ export function cloudRole(env: Readonly<Record<string, string | undefined>>): st
   return env.WEBSITE_SITE_NAME?.trim() || "team-operations-api";
 }
 
-const scopes = new AsyncLocalStorage<TelemetryScope>();
-/** The W3C traceparent the host gave the running invocation. */
-const traces = new AsyncLocalStorage<string>();
+/** What telemetry knows of the running invocation: the host's W3C traceparent, and its correlation properties. */
+interface InvocationTelemetry {
+  readonly traceParent: string | undefined;
+  scope: TelemetryScope | undefined;
+}
+
+// One AsyncLocalStorage for both: each one in use costs every promise the process creates a hook.
+const invocations = new AsyncLocalStorage<InvocationTelemetry>();
 let pipeline: TelemetryPipeline | undefined;
 
 /**
@@ -100,23 +105,34 @@ export function continueInvocationTrace(context: PreInvocationContext): void {
   if (!pipeline || !traceParent) return;
   const handler = context.functionHandler;
   context.functionHandler = (input, invocation): unknown =>
-    traces.run(traceParent, (): unknown => handler(input, invocation));
+    invocations.run({ traceParent, scope: undefined }, (): unknown => handler(input, invocation));
 }
 
 /** Runs an invocation with its correlation properties in scope. */
 export function withTelemetryScope<T>(scope: TelemetryScope, run: () => Promise<T>): Promise<T> {
   // Without telemetry there is nothing to correlate, and an AsyncLocalStorage in use costs every promise a hook.
-  return pipeline ? scopes.run(scope, run) : run();
+  if (!pipeline) return run();
+  // Within an invocation the hook above already runs in its own store: the scope joins it.
+  const invocation = invocations.getStore();
+  if (invocation && invocation.scope === undefined) {
+    invocation.scope = scope;
+    return run();
+  }
+  return invocations.run({ traceParent: invocation?.traceParent, scope }, run);
 }
 
 /** The scope of the running invocation, to record what it learns (team, operation id); none without telemetry. */
 export function telemetryScope(): TelemetryScope | undefined {
-  return scopes.getStore();
+  return invocations.getStore()?.scope;
+}
+
+function traceParent(): string | undefined {
+  return invocations.getStore()?.traceParent;
 }
 
 /** The correlation properties of an event or exception: the request's ids, its team and operation when known. */
 function properties(extra: Record<string, string> = {}): Record<string, string> {
-  const scope = scopes.getStore();
+  const scope = telemetryScope();
   const all: Record<string, string> = {};
   if (scope) {
     all["request-id"] = scope.requestId;
@@ -129,12 +145,12 @@ function properties(extra: Record<string, string> = {}): Record<string, string> 
 }
 
 export function trackOperationCreated(operationType: string, status: string): void {
-  pipeline?.event("OperationCreated", properties({ operationType, status }), traces.getStore());
+  pipeline?.event("OperationCreated", properties({ operationType, status }), traceParent());
 }
 
 export function trackStatusChanged(from: string, to: string): void {
   if (from === to) return;
-  pipeline?.event("OperationStatusChanged", properties({ from, to }), traces.getStore());
+  pipeline?.event("OperationStatusChanged", properties({ from, to }), traceParent());
 }
 
 /** A rejected request: the reason code and the offending property names, never the payload. */
@@ -142,12 +158,12 @@ export function trackRejected(status: number, reasonCode: string, targets: reado
   pipeline?.event(
     "OperationRejected",
     properties({ status: String(status), reasonCode, targets: targets.join(",") }),
-    traces.getStore(),
+    traceParent(),
   );
 }
 
 export function trackException(error: unknown): void {
-  pipeline?.exception(error instanceof Error ? error : new Error(String(error)), properties(), traces.getStore());
+  pipeline?.exception(error instanceof Error ? error : new Error(String(error)), properties(), traceParent());
 }
 
 /**
@@ -159,7 +175,7 @@ export function trackStoreCall(call: StoreCall): void {
   const dimensions = {
     storeOperation: call.operation,
     statusCode: String(call.statusCode ?? ""),
-    trigger: scopes.getStore()?.trigger ?? "",
+    trigger: telemetryScope()?.trigger ?? "",
   };
   pipeline.metric("StoreRequestCharge", call.requestCharge, dimensions);
   pipeline.metric("StoreLatencyMs", call.durationMs, dimensions);
