@@ -14,10 +14,10 @@ import { build } from "esbuild";
 import { globSync } from "tinyglobby";
 import { bundleOptions } from "./bundle-options.js";
 
-/** Other minification settings, for measuring what they cost (docs/benchmarks.md): BUNDLE_VARIANT=keepNames or full. */
+/** Other minification settings, for measuring what they cost (docs/benchmarks.md): BUNDLE_VARIANT=keepNames or names. */
 const BUNDLE_VARIANTS = {
-  keepNames: { minify: true, minifyIdentifiers: true, keepNames: true },
-  full: { minify: true, minifyIdentifiers: true },
+  keepNames: { keepNames: true },
+  names: { minifyIdentifiers: false },
 };
 
 /** The app's modules in dist/, as a Functions `main` glob: the entry first, then every function file. */
