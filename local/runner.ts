@@ -170,6 +170,14 @@ function nullable(entries: Iterable<[string, string]>): Record<string, RpcNullab
   return result;
 }
 
+/** The values of one header, in order (what `headersDistinct[name]` gives, without building it for every header). */
+function headerValues(raw: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
+  return values;
+}
+
 /** Every header once, its name lower-cased and its values joined by ',' (what `headersDistinct` joined gives). */
 function nullableHeaders(raw: readonly string[]): Record<string, RpcNullableString> {
   const result: Record<string, RpcNullableString> = {};
@@ -290,7 +298,7 @@ function bytesOf(data: RpcTypedData | null | undefined): Buffer {
 /**
  * Writes the worker's RpcHttp as the host's RawScriptResult does: the status code parsed from its string (200 if it
  * is not a number), each header as given (content-type as the response's), the cookies after any Set-Cookie header,
- * and the body's bytes. No RpcHttp at all is the host's empty 200.
+ * and the body's bytes with their length. No RpcHttp at all is the host's empty 200.
  */
 function writeHttp(res: ServerResponse, http: RpcHttpData | null | undefined): number {
   const status = /^[+-]?\d+$/.test(http?.statusCode?.trim() ?? "") ? Number(http!.statusCode) : 200;
@@ -301,7 +309,8 @@ function writeHttp(res: ServerResponse, http: RpcHttpData | null | undefined): n
   }
   for (const cookie of http?.cookies ?? []) setCookies.push(setCookieHeader(cookie));
   if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
-  res.writeHead(status);
+  // The whole body in one write: Node sends its Content-Length (none for 204 and 304), as the host does.
+  res.statusCode = status;
   res.end(bytesOf(http?.body));
   return status;
 }
@@ -374,7 +383,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   let drained: (() => void) | undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const clientRequestId = req.headersDistinct["client-request-id"]?.[0];
+    // Only a refusal needs it: read then (`headersDistinct` builds every header's list).
+    const clientRequestId = () => headerValues(req.rawHeaders, "client-request-id")[0];
     const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
     const hasBody = (declared ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
     const refuse = (answer: Refusal) => {
@@ -386,13 +396,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       res.writeHead(answer.status, answer.headers).end(answer.body);
     };
 
-    const hosts = req.headersDistinct.host ?? [];
+    const hosts = headerValues(req.rawHeaders, "host");
     if (hosts.length !== 1 || !validHost(hosts[0])) {
-      return refuse(refusal(400, ErrorCode.badRequest, "The Host header is missing or malformed.", clientRequestId));
+      return refuse(refusal(400, ErrorCode.badRequest, "The Host header is missing or malformed.", clientRequestId()));
     }
     const target = req.url ?? "/";
     if (!target.startsWith("/") && !/^https?:\/\//i.test(target)) {
-      return refuse(refusal(400, ErrorCode.badRequest, "The request target is malformed.", clientRequestId));
+      return refuse(refusal(400, ErrorCode.badRequest, "The request target is malformed.", clientRequestId()));
     }
     // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
     const absolute = target.startsWith("/") ? undefined : new URL(target);
@@ -408,10 +418,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       }
     }
     if (!route || !match) {
-      return refuse(refusal(404, ErrorCode.notFound, `No resource at ${url.pathname.slice(0, 200)}.`, clientRequestId));
+      return refuse(
+        refusal(404, ErrorCode.notFound, `No resource at ${url.pathname.slice(0, 200)}.`, clientRequestId()),
+      );
     }
     const tooLarge = () =>
-      refusal(413, ErrorCode.payloadTooLarge, `The request body is larger than ${limit} bytes.`, clientRequestId);
+      refusal(413, ErrorCode.payloadTooLarge, `The request body is larger than ${limit} bytes.`, clientRequestId());
     if (declared !== undefined && declared > limit) return refuse(tooLarge());
 
     let body: Buffer | undefined;
@@ -423,7 +435,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         return refuse(
           read.refused === "tooLarge"
             ? tooLarge()
-            : refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId),
+            : refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId()),
         );
       }
       body = read.bytes;
