@@ -159,6 +159,7 @@ async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   if (!request.body) return new Uint8Array();
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  const expected = declared === null ? undefined : Number(declared);
   let first: Uint8Array | undefined;
   let chunks: Uint8Array[] | undefined;
   let size = 0;
@@ -173,7 +174,10 @@ async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint
     // Most bodies arrive in one chunk: kept as it is, without a copy.
     if (first === undefined) first = value;
     else (chunks ??= [first]).push(value);
+    // All the declared bytes are here: no need to wait for the stream to say it has ended.
+    if (size === expected) break;
   }
+  reader.releaseLock();
   return chunks ? Buffer.concat(chunks) : (first ?? new Uint8Array());
 }
 

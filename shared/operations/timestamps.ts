@@ -12,6 +12,9 @@ export const RFC3339_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 const MINUTE_MS = 60_000;
+/** The instants whose ISO form has a four-digit year, the canonical form's range. */
+const YEAR_1_MS = Date.parse("0001-01-01T00:00:00Z");
+const YEAR_10000_MS = Date.parse("+010000-01-01T00:00:00Z");
 /** Days of each month in a common year. */
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
@@ -58,15 +61,27 @@ export function toCanonicalUtc(text: string): string | undefined {
   }
   // Already UTC: the canonical form is the text's own fields (fixed width), no Date needed.
   if (offsetMinutes === 0) return year < 1 ? undefined : `${y}-${mo}-${d}T${h}:${mi}:${s}.${frac.padEnd(7, "0")}Z`;
-  const local = new Date(0);
-  local.setUTCFullYear(year, month - 1, day);
-  local.setUTCHours(hour, minute, second, 0);
-  return format(local.getTime() - offsetMinutes * MINUTE_MS, frac.padEnd(7, "0"));
+  const fraction = frac.padEnd(7, "0");
+  // Date.UTC reads years 0-99 as 1900-1999: those go through setUTCFullYear.
+  let localMs: number;
+  if (year >= 100) {
+    localMs = Date.UTC(year, month - 1, day, hour, minute, second);
+  } else {
+    const local = new Date(0);
+    local.setUTCFullYear(year, month - 1, day);
+    local.setUTCHours(hour, minute, second, 0);
+    localMs = local.getTime();
+  }
+  const utcMs = localMs - offsetMinutes * MINUTE_MS;
+  if (!(utcMs >= YEAR_1_MS && utcMs < YEAR_10000_MS)) return undefined;
+  return `${new Date(utcMs).toISOString().slice(0, 19)}.${fraction}Z`;
 }
 
 /** The server clock in the canonical form (millisecond precision, padded to seven digits). */
 export function utcNow(now: Date = new Date()): string {
   const ms = now.getTime();
+  // Years 1-9999 (every clock this runs on): the ISO form is the canonical one to the millisecond.
+  if (ms >= YEAR_1_MS && ms < YEAR_10000_MS) return `${now.toISOString().slice(0, 23)}0000Z`;
   const whole = ms - (((ms % 1000) + 1000) % 1000);
   const fraction = pad(ms - whole, 3) + "0000";
   return format(whole, fraction) as string;
