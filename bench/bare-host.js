@@ -18,42 +18,78 @@ const routes = buildRoutes(routePrefix(appRoot), await loadFunctionApp(appRoot))
 const noop = () => undefined;
 
 function send(res, response) {
-  const headers = { ...response.headers };
+  let headers = response.headers ?? {};
   let body = response.body;
   if (response.jsonBody !== undefined) {
     body = JSON.stringify(response.jsonBody);
-    headers["content-type"] ??= "application/json";
+    headers = { "content-type": "application/json", ...headers };
   }
   res.writeHead(response.status ?? 200, headers);
   res.end(body);
 }
 
-const server = createServer(async (req, res) => {
-  const url = new URL(req.url, `http://${req.headers.host}`);
+/** The least a body needs to be read as our handlers read it (getReader, read, cancel, releaseLock): one chunk. */
+function oneChunkBody(bytes) {
+  return {
+    getReader() {
+      let read = false;
+      return {
+        read: async () => (read ? { done: true, value: undefined } : ((read = true), { done: false, value: bytes })),
+        cancel: async () => undefined,
+        releaseLock: () => undefined,
+      };
+    },
+  };
+}
+
+function bodyOf(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.once("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
+}
+
+async function handle(req, res) {
+  const target = req.url ?? "/";
+  const queryAt = target.indexOf("?");
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
   const method = req.method;
-  const route = routes.find((r) => r.methods.has(method) && r.pattern.test(url.pathname));
+  let route;
+  let match;
+  for (const candidate of routes) {
+    if (candidate.methods.has(method) && (match = candidate.pattern.exec(path))) {
+      route = candidate;
+      break;
+    }
+  }
   if (!route) return res.writeHead(404).end();
-  const match = route.pattern.exec(url.pathname);
   const params = {};
   route.params.forEach((name, i) => match[i + 1] !== undefined && (params[name] = decodeURIComponent(match[i + 1])));
-  const chunks = [];
-  for await (const chunk of req) chunks.push(chunk);
-  const body = Buffer.concat(chunks);
+  const length = Number(req.headers["content-length"] ?? 0);
+  const bytes = length > 0 ? await bodyOf(req) : undefined;
   const request = {
     method,
-    url: url.href,
+    url: `http://${req.headers.host}${target}`,
     params,
-    query: url.searchParams,
+    get query() {
+      return new URL(this.url).searchParams;
+    },
     headers: {
       get: (name) => {
         const value = req.headers[name.toLowerCase()];
         return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
       },
     },
-    body: body.length > 0 ? ReadableStream.from([new Uint8Array(body)]) : null,
+    body: bytes ? oneChunkBody(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) : null,
   };
   const context = { invocationId: randomUUID(), functionName: route.fn.name, info: noop, warn: noop, error: noop };
   send(res, await route.fn.handler(request, context));
+}
+
+const server = createServer((req, res) => {
+  handle(req, res).catch((error) => res.writeHead(500).end(String(error)));
 });
 server.keepAliveTimeout = 5_000;
 server.listen(Number(process.env.PORT ?? 7091), "127.0.0.1", () => {
