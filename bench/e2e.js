@@ -168,7 +168,11 @@ try {
       const order = [...sidesOf[name]];
       if (round % 2 === 1) order.reverse();
       for (const side of order) {
-        runs[side].push(await cannon(servers[side].child.pid, urlOf(name, side), cases[name](side)));
+        const server = servers[side];
+        if (server.child.exitCode !== null || server.child.signalCode !== null) {
+          throw new Error(`${side} exited (${server.child.exitCode ?? server.child.signalCode}): ${server.stderr()}`);
+        }
+        runs[side].push(await cannon(server.child.pid, urlOf(name, side), cases[name](side)));
       }
     }
     out[name] = Object.fromEntries(Object.entries(runs).map(([side, results]) => [side, summary(results)]));

@@ -22,7 +22,7 @@ export function startNode(args, { env = {}, ready, timeoutMs = 30_000 } = {}) {
       const match = ready.exec(out);
       if (match) {
         clearTimeout(timer);
-        resolve({ child, match, stop: () => stop(child) });
+        resolve({ child, match, stop: () => stop(child), stderr: () => stderr });
       }
     });
     child.once("exit", (code) => fail(new Error(`${args[0]} exited with ${code}`)));
