@@ -42,7 +42,7 @@ const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
 async function startRunner(env) {
   const child = spawn(process.execPath, [join(ROOT, "dist/local/runner.js")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+    env: { PATH: process.env.PATH ?? "", PORT: "0", AZURITE_QUEUE_PORT: "0", LOCAL_PERSISTENCE: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let printed = "";

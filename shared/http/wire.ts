@@ -179,7 +179,19 @@ export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYT
   } catch {
     throw badRequest("The request body is not valid UTF-8.");
   }
-  if (text.trim() === "") throw badRequest("The request body is empty; a JSON object is required.");
+  if (text.trim() === "") {
+    // The Functions host does not pass a chunked body (no Content-Length) to a Node.js function: say so, rather
+    // than call the body missing.
+    if (/\bchunked\b/i.test(request.headers.get("transfer-encoding") ?? "")) {
+      throw new GraphError(
+        411,
+        ErrorCode.badRequest,
+        "The request body was sent chunked (Transfer-Encoding: chunked), which the Azure Functions host does not pass on: send it with a Content-Length.",
+        { target: "Transfer-Encoding" },
+      );
+    }
+    throw badRequest("The request body is empty; a JSON object is required.");
+  }
   let parsed: unknown;
   try {
     // No reviver: V8 parses iteratively, while a reviver recurses and overflows the stack on deep nesting.
