@@ -185,8 +185,10 @@ function traceContextFor(req: IncomingMessage): NonNullable<RpcInvocationRequest
 
 /**
  * The host's `ToRpcHttp` with the worker's capabilities (nullable dictionaries, body only, raw bytes): lower-cased
- * header names with their values joined by ',', the query, the route values, and the body's bytes only when the
- * request gave a Content-Length (a chunked body is not forwarded, azure-functions-nodejs-library#171).
+ * header names with their values joined by ',', the query, the route values, and the body's bytes. One difference:
+ * Azure's host forwards only a body that came with a Content-Length (a chunked one never reaches a Node.js
+ * function, azure-functions-nodejs-library#171); this one forwards a chunked body too, so that the app's own
+ * limits answer it locally as they would any other.
  */
 function rpcHttp(
   req: IncomingMessage,
@@ -207,7 +209,7 @@ function rpcHttp(
     nullableHeaders: nullable(headers),
     nullableQuery: nullable(queryOf(url.searchParams)),
     nullableParams: nullable(Object.entries(params)),
-    ...(body && body.length > 0 && req.headers["content-length"] !== undefined ? { body: { bytes: body } } : {}),
+    ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
   };
 }
 
@@ -279,9 +281,9 @@ type Body = { readonly bytes: Buffer } | { readonly refused: "tooLarge" | "stall
 
 /**
  * Reads a request body without ever holding more than `limit` bytes, and gives up when it stops arriving for
- * BODY_IDLE_TIMEOUT_MS. A body the host would not forward (chunked) is counted, not kept.
+ * BODY_IDLE_TIMEOUT_MS.
  */
-function readBody(req: IncomingMessage, limit: number, keep: boolean): Promise<Body> {
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -300,7 +302,7 @@ function readBody(req: IncomingMessage, limit: number, keep: boolean): Promise<B
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return finish({ refused: "tooLarge" });
-      if (keep) chunks.push(chunk);
+      chunks.push(chunk);
       arm();
     });
     req.once("end", () => finish({ bytes: Buffer.concat(chunks) }));
@@ -378,7 +380,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     let body: Buffer | undefined;
     if (hasBody) {
       if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-      const read = await readBody(req, limit, declared !== undefined);
+      const read = await readBody(req, limit);
       if ("refused" in read) {
         if (read.refused === "aborted") return void req.socket.destroy();
         return refuse(
