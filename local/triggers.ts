@@ -342,7 +342,8 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
               ScheduleStatus: monitored
                 ? { Last: status.Last, Next: newtonsoftDate(due), LastUpdated: status.LastUpdated }
                 : null,
-              IsPastDue: Date.now() - due.getTime() > 1_000,
+              // Past due when a later occurrence has come too, i.e. one was missed.
+              IsPastDue: (schedule.nextRun(due)?.getTime() ?? Infinity) <= Date.now(),
             };
             const metadata = { TimerTrigger: { string: due.toISOString() } };
             await invokeFunction(fn, request(fn, { string: JSON.stringify(timer) }, metadata))
