@@ -311,6 +311,27 @@ function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
+/** The most of a refused body that is read (and dropped) so that its sender gets to read the answer. */
+const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of a refused request's body, so that a client still sending it reads the refusal instead
+ * of a broken pipe, and the connection can serve the next request; a body past DISCARD_LIMIT_BYTES or one that
+ * stops arriving ends the connection.
+ */
+function discard(req: IncomingMessage): void {
+  let dropped = 0;
+  const idle = setTimeout(() => req.socket.destroy(), BODY_IDLE_TIMEOUT_MS);
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT_BYTES) req.socket.destroy();
+    else idle.refresh();
+  });
+  req.once("end", () => clearTimeout(idle));
+  req.once("close", () => clearTimeout(idle));
+  req.resume();
+}
+
 // ---------------------------------------------------------------- the server
 
 export interface LocalServerOptions {
@@ -346,11 +367,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const clientRequestId = req.headersDistinct["client-request-id"]?.[0];
     const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
     const hasBody = (declared ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
-    const refuse = (answer: Refusal) => {
-      // A body left unread cannot be told apart from the next request: close the connection after the answer.
-      if (hasBody && !req.complete) {
+    const refuse = (answer: Refusal, close = false) => {
+      if (close) {
         res.setHeader("Connection", "close");
         res.once("finish", () => req.socket.destroySoon());
+      } else if (hasBody && !req.complete) {
+        discard(req);
       }
       res.writeHead(answer.status, answer.headers).end(answer.body);
     };
@@ -383,10 +405,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       const read = await readBody(req, limit);
       if ("refused" in read) {
         if (read.refused === "aborted") return void req.socket.destroy();
+        if (read.refused === "tooLarge") return refuse(tooLarge());
         return refuse(
-          read.refused === "tooLarge"
-            ? tooLarge()
-            : refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId),
+          refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId),
+          true,
         );
       }
       body = read.bytes;
