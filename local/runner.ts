@@ -186,8 +186,10 @@ function traceContextFor(req: IncomingMessage): NonNullable<RpcInvocationRequest
 
 /**
  * The host's `ToRpcHttp` with the worker's capabilities (nullable dictionaries, body only, raw bytes): lower-cased
- * header names with their values joined by ',', the query, the route values, and the body's bytes only when the
- * request gave a Content-Length (a chunked body is not forwarded, azure-functions-nodejs-library#171).
+ * header names with their values joined by ',', the query, the route values, and the body's bytes. One difference:
+ * Azure's host forwards only a body that came with a Content-Length (a chunked one never reaches a Node.js
+ * function, azure-functions-nodejs-library#171); this one forwards a chunked body too, so that the app's own
+ * limits answer it locally as they would any other.
  */
 function rpcHttp(
   req: IncomingMessage,
@@ -208,7 +210,7 @@ function rpcHttp(
     nullableHeaders: nullable(headers),
     nullableQuery: nullable(queryOf(url.searchParams)),
     nullableParams: nullable(Object.entries(params)),
-    ...(body && body.length > 0 && req.headers["content-length"] !== undefined ? { body: { bytes: body } } : {}),
+    ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
   };
 }
 
@@ -280,9 +282,9 @@ type Body = { readonly bytes: Buffer } | { readonly refused: "tooLarge" | "stall
 
 /**
  * Reads a request body without ever holding more than `limit` bytes, and gives up when it stops arriving for
- * BODY_IDLE_TIMEOUT_MS. A body the host would not forward (chunked) is counted, not kept.
+ * BODY_IDLE_TIMEOUT_MS.
  */
-function readBody(req: IncomingMessage, limit: number, keep: boolean): Promise<Body> {
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -301,13 +303,34 @@ function readBody(req: IncomingMessage, limit: number, keep: boolean): Promise<B
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return finish({ refused: "tooLarge" });
-      if (keep) chunks.push(chunk);
+      chunks.push(chunk);
       arm();
     });
     req.once("end", () => finish({ bytes: Buffer.concat(chunks) }));
     req.once("aborted", () => finish({ refused: "aborted" }));
     req.once("error", () => finish({ refused: "aborted" }));
   });
+}
+
+/** The most of a refused body that is read (and dropped) so that its sender gets to read the answer. */
+const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of a refused request's body, so that a client still sending it reads the refusal instead
+ * of a broken pipe, and the connection can serve the next request; a body past DISCARD_LIMIT_BYTES or one that
+ * stops arriving ends the connection.
+ */
+function discard(req: IncomingMessage): void {
+  let dropped = 0;
+  const idle = setTimeout(() => req.socket.destroy(), BODY_IDLE_TIMEOUT_MS);
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT_BYTES) req.socket.destroy();
+    else idle.refresh();
+  });
+  req.once("end", () => clearTimeout(idle));
+  req.once("close", () => clearTimeout(idle));
+  req.resume();
 }
 
 // ---------------------------------------------------------------- the server
@@ -345,11 +368,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const clientRequestId = req.headersDistinct["client-request-id"]?.[0];
     const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
     const hasBody = (declared ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
-    const refuse = (answer: Refusal) => {
-      // A body left unread cannot be told apart from the next request: close the connection after the answer.
-      if (hasBody && !req.complete) {
+    const refuse = (answer: Refusal, close = false) => {
+      if (close) {
         res.setHeader("Connection", "close");
         res.once("finish", () => req.socket.destroySoon());
+      } else if (hasBody && !req.complete) {
+        discard(req);
       }
       res.writeHead(answer.status, answer.headers).end(answer.body);
     };
@@ -379,13 +403,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     let body: Buffer | undefined;
     if (hasBody) {
       if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-      const read = await readBody(req, limit, declared !== undefined);
+      const read = await readBody(req, limit);
       if ("refused" in read) {
         if (read.refused === "aborted") return void req.socket.destroy();
+        if (read.refused === "tooLarge") return refuse(tooLarge());
         return refuse(
-          read.refused === "tooLarge"
-            ? tooLarge()
-            : refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId),
+          refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId),
+          true,
         );
       }
       body = read.bytes;
