@@ -186,10 +186,9 @@ function traceContextFor(req: IncomingMessage): NonNullable<RpcInvocationRequest
 
 /**
  * The host's `ToRpcHttp` with the worker's capabilities (nullable dictionaries, body only, raw bytes): lower-cased
- * header names with their values joined by ',', the query, the route values, and the body's bytes. One difference:
- * Azure's host forwards only a body that came with a Content-Length (a chunked one never reaches a Node.js
- * function, azure-functions-nodejs-library#171); this one forwards a chunked body too, so that the app's own
- * limits answer it locally as they would any other.
+ * header names with their values joined by ',', the query, the route values, and the body's bytes only when the
+ * request gave a Content-Length: Azure's host never passes a chunked body to a Node.js function
+ * (azure-functions-nodejs-library#171), and the app answers such a request with a 411 that says so.
  */
 function rpcHttp(
   req: IncomingMessage,
@@ -210,7 +209,7 @@ function rpcHttp(
     nullableHeaders: nullable(headers),
     nullableQuery: nullable(queryOf(url.searchParams)),
     nullableParams: nullable(Object.entries(params)),
-    ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
+    ...(body && body.length > 0 && req.headers["content-length"] !== undefined ? { body: { bytes: body } } : {}),
   };
 }
 
@@ -539,17 +538,17 @@ function portTaken(error: unknown, setting: string, port: number): unknown {
 }
 
 /** A store named in the settings that does not answer: say where the setting came from and what to do. */
-async function checkStoreAnswers(endpoint: string, fromLocalSettings: boolean): Promise<void> {
-  if (!/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(endpoint)) return;
+async function storeWarning(endpoint: string, fromLocalSettings: boolean): Promise<string | undefined> {
+  if (!/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(endpoint)) return undefined;
   const answered = await fetch(endpoint, { signal: AbortSignal.timeout(3_000) }).then(
     () => true,
     () => false,
   );
-  if (answered) return;
+  if (answered) return undefined;
   const origin = fromLocalSettings ? " (from local.settings.json)" : "";
-  throw new Error(
+  return (
     `COSMOS_ENDPOINT${origin} is ${endpoint}, which does not answer: start that store (npm run start:store), ` +
-      "or leave COSMOS_ENDPOINT unset for the embedded one.",
+    "or leave COSMOS_ENDPOINT unset for the embedded one. Until then, requests that need the store get 503."
   );
 }
 
@@ -610,7 +609,8 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     process.env.COSMOS_ENDPOINT = embedded.endpoint;
     process.env.COSMOS_KEY = embedded.key;
   } else {
-    await checkStoreAnswers(process.env.COSMOS_ENDPOINT, fromLocalSettings.has("COSMOS_ENDPOINT"));
+    const warning = await storeWarning(process.env.COSMOS_ENDPOINT, fromLocalSettings.has("COSMOS_ENDPOINT"));
+    if (warning) console.error(`[warning] ${warning}`);
   }
   const database = (process.env.COSMOS_DATABASE ??= "teamops");
   const container = (process.env.COSMOS_CONTAINER ??= "operations");

@@ -172,7 +172,7 @@ describe("the local host, on an app of its own", () => {
     expect(seen.triggerMetadata).toBeNull();
   });
 
-  it("reads a chunked request body and hands it over whole", async () => {
+  it("does not hand a chunked request body to the function, as Azure's host does not", async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(`${baseUrl}/echo/1/x`, { method: "POST" }, (res) => {
         let text = "";
@@ -184,7 +184,9 @@ describe("the local host, on an app of its own", () => {
       req.end("second part");
     });
     expect(answer.status).toBe(200);
-    expect(Buffer.from(JSON.parse(answer.body).body, "base64").toString()).toBe("first part, second part");
+    const echoed = JSON.parse(answer.body) as { body: string; headers: Record<string, string> };
+    expect(echoed.headers["transfer-encoding"]).toBe("chunked");
+    expect(echoed.body).toBe("");
   });
 
   describe("queue triggers and outputs", () => {
