@@ -332,6 +332,9 @@ module functionApp 'modules/function-app.bicep' = {
     // Exactly the settings shared/config.ts lists (SETTINGS, less the local-only ones);
     // test/infra/template.test.ts holds the two together. Identity-based only: no keys.
     appSettings: {
+      // The host refuses a larger body before it reads it: the API takes 32 KB at most, so nobody can make an
+      // instance buffer megabytes without a token (the host reads a body before the app can check the token).
+      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '65536'
       // Functions host storage, through the managed identity.
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identity.outputs.clientId

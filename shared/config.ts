@@ -117,6 +117,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "100",
   },
   {
+    name: "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
+    description:
+      "The Functions host's request body limit in bytes (65536: twice what the API accepts), refused before the body is read.",
+    host: true,
+  },
+  {
     name: "COSMOS__accountEndpoint",
     description: "Cosmos DB endpoint for the change-feed trigger's connection (COSMOS).",
     host: true,
