@@ -12,7 +12,7 @@ export function fallback(request: HttpRequest, context: InvocationContext): Prom
     const path = request.params.path ?? "";
     const allowed = allowedMethods(path);
     if (allowed) {
-      throw new GraphError(405, ErrorCode.methodNotAllowed, `${request.method} is not supported here.`, {
+      throw new GraphError(405, ErrorCode.notSupported, `${request.method} is not supported here.`, {
         headers: { Allow: allowed.join(", ") },
       });
     }

@@ -128,7 +128,7 @@ function isJsonMediaType(contentType: string | null): boolean {
 
 async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () =>
-    new GraphError(413, ErrorCode.payloadTooLarge, `The request body is larger than ${maxBytes} bytes.`);
+    new GraphError(413, ErrorCode.invalidRequest, `The request body is larger than ${maxBytes} bytes.`);
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   if (!request.body) return new Uint8Array();
@@ -158,7 +158,7 @@ export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYT
   if (!isJsonMediaType(request.headers.get("content-type"))) {
     throw new GraphError(
       415,
-      ErrorCode.unsupportedMediaType,
+      ErrorCode.notSupported,
       "The request body must be JSON: Content-Type: application/json.",
     );
   }

@@ -6,7 +6,7 @@
  */
 import { CosmosClient, type Container, type CosmosClientOptions, type ErrorResponse } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
-import { ErrorCode, GraphError, conflict, notFound } from "../http/graphError.js";
+import { ErrorCode, GraphError, notFound } from "../http/graphError.js";
 import { trackStoreCall, type StoreCall } from "../telemetry.js";
 import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
 
@@ -110,7 +110,7 @@ export const STORE_CALL_DEADLINE_MS = 20_000;
 export class InvalidContinuationError extends Error {}
 
 export const preconditionFailed = () =>
-  new GraphError(412, ErrorCode.preconditionFailed, "The operation has changed since the ETag given in If-Match.");
+  new GraphError(412, ErrorCode.resourceModified, "The operation has changed since the ETag given in If-Match.");
 
 /** Cosmos system properties that must never reach a client. */
 const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"] as const;
@@ -132,7 +132,7 @@ export function storeFault(error: unknown): GraphError {
   const status = cosmosStatus(error);
   if (status === 429) {
     const retryAfterMs = Number((error as ErrorResponse).retryAfterInMs ?? 1000);
-    return new GraphError(429, ErrorCode.tooManyRequests, "The store is busy; retry after the time given.", {
+    return new GraphError(429, ErrorCode.activityLimitReached, "The store is busy; retry after the time given.", {
       headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
     });
   }
@@ -193,7 +193,12 @@ export class CosmosOperationStore implements OperationStore {
       return { document: strip(resource as unknown as Record<string, unknown>), etag };
     } catch (error) {
       if (cosmosStatus(error) === 409) {
-        throw conflict(`An operation with id '${document.operationId}' already exists in this team.`, { target: "id" });
+        throw new GraphError(
+          409,
+          ErrorCode.nameAlreadyExists,
+          `An operation with id '${document.operationId}' already exists in this team.`,
+          { target: "id" },
+        );
       }
       throw storeFault(error);
     }

@@ -180,10 +180,10 @@ describe("the queue inbox, the completion events and a store outage, through the
     }, "poisoned messages");
     while (poisoned.length < 4) poisoned.push(...(await drain(poison)));
     const byCode = Object.fromEntries(poisoned.map((p) => [p.reason.code, p]));
-    expect(Object.keys(byCode).sort()).toEqual(["badRequest", "invalidMessage", "itemNotFound", "notJson"]);
+    expect(Object.keys(byCode).sort()).toEqual(["invalidMessage", "invalidRequest", "itemNotFound", "notJson"]);
     expect(byCode.notJson.message).toBe("this is not json");
     expect(byCode.notJson.dequeueCount).toBe(1);
-    expect(byCode.badRequest.reason.details.map((d: { target: string }) => d.target).sort()).toEqual([
+    expect(byCode.invalidRequest.reason.details.map((d: { target: string }) => d.target).sort()).toEqual([
       "colour",
       "operationType",
     ]);

@@ -78,7 +78,7 @@ describe("GET one operation", () => {
   });
 
   it("is a 400 for an operation id that cannot exist", async () => {
-    const error = expectGraphError(await call(one("bad%20id"), { token: app }), 400, "badRequest");
+    const error = expectGraphError(await call(one("bad%20id"), { token: app }), 400, "invalidRequest");
     expect(error.target).toBe("operationId");
   });
 
@@ -223,7 +223,7 @@ describe("GET the collection", () => {
     ["$skiptoken=not-a-token", "$skiptoken"],
   ])("refuses %s with a 400 naming %s", async (query, option) => {
     const url = `${collection(team)}?${query.replace(/ /g, "%20").replace(/'/g, "%27")}`;
-    const error = expectGraphError(await call(url, { token: app }), 400, "badRequest");
+    const error = expectGraphError(await call(url, { token: app }), 400, "invalidRequest");
     expect(error.target).toBe(option);
     expect(error.message).toContain(option);
   });
@@ -238,12 +238,12 @@ describe("GET the collection", () => {
       call(`${collection(team)}?${skip}`, { token: otherTenantApp }),
     ];
     for (const res of await Promise.all(cases))
-      expect(expectGraphError(res, 400, "badRequest").target).toBe("$skiptoken");
+      expect(expectGraphError(res, 400, "invalidRequest").target).toBe("$skiptoken");
   });
 
   it("refuses evolvable members in $filter unless asked for", async () => {
     const url = `${collection(team)}?$filter=${encodeURIComponent("operationType eq 'teamifyGroup'")}`;
-    expectGraphError(await call(url, { token: app }), 400, "badRequest");
+    expectGraphError(await call(url, { token: app }), 400, "invalidRequest");
     const res = await call(url, { token: app, headers: { prefer: "include-unknown-enum-members" } });
     expect(res.status).toBe(200);
     expect(res.json.value).toEqual([]);
@@ -276,7 +276,7 @@ describe("PATCH", () => {
       token: app,
       body: { lastActionDateTime: "2000-01-01T00:00:00Z" },
     });
-    expect(detailTargets(expectGraphError(bad, 400, "badRequest"))).toEqual(["lastActionDateTime"]);
+    expect(detailTargets(expectGraphError(bad, 400, "invalidRequest"))).toEqual(["lastActionDateTime"]);
     expect(await stored(created.json.id)).toEqual(before);
   });
 
@@ -291,13 +291,13 @@ describe("PATCH", () => {
   it("needs an error to fail, and refuses an error with success", async () => {
     const created = await create({ status: "inProgress" });
     const noError = await call(one(created.json.id), { method: "PATCH", token: app, body: { status: "failed" } });
-    expect(detailTargets(expectGraphError(noError, 400, "badRequest"))).toEqual(["error"]);
+    expect(detailTargets(expectGraphError(noError, 400, "invalidRequest"))).toEqual(["error"]);
     const both = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
       body: { status: "succeeded", error: { code: "x" } },
     });
-    expect(detailTargets(expectGraphError(both, 400, "badRequest"))).toEqual(["error"]);
+    expect(detailTargets(expectGraphError(both, 400, "invalidRequest"))).toEqual(["error"]);
     const failed = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
@@ -311,7 +311,7 @@ describe("PATCH", () => {
     const before = await stored(created.json.id);
     for (const body of [{ status: "inProgress" }, { attemptsCount: 5 }, { targetResourceId: "x" }]) {
       const res = await call(one(created.json.id), { method: "PATCH", token: app, body });
-      expectGraphError(res, 409, "conflict");
+      expectGraphError(res, 409, "notAllowed");
     }
     const same = await call(one(created.json.id), { method: "PATCH", token: app, body: { status: "succeeded" } });
     expect(same.status).toBe(200);
@@ -324,12 +324,12 @@ describe("PATCH", () => {
     expectGraphError(
       await call(one(created.json.id), { method: "PATCH", token: app, body: { status: "notStarted" } }),
       409,
-      "conflict",
+      "notAllowed",
     );
     expectGraphError(
       await call(one(created.json.id), { method: "PATCH", token: app, body: { attemptsCount: 1 } }),
       409,
-      "conflict",
+      "notAllowed",
     );
   });
 
@@ -340,7 +340,7 @@ describe("PATCH", () => {
       token: app,
       body: { id: "x", operationType: "archiveTeam", createdDateTime: "2020-01-01T00:00:00Z", colour: "red" },
     });
-    const error = expectGraphError(res, 400, "badRequest");
+    const error = expectGraphError(res, 400, "invalidRequest");
     expect(error.details.map((d: { code: string; target: string }) => `${d.code}:${d.target}`).sort()).toEqual([
       "readOnlyProperty:createdDateTime",
       "readOnlyProperty:id",
@@ -358,14 +358,14 @@ describe("PATCH", () => {
       body: { status: "inProgress" },
       headers: { "if-match": '"stale"' },
     });
-    expectGraphError(stale, 412, "preconditionFailed");
+    expectGraphError(stale, 412, "resourceModified");
     const malformed = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
       body: { status: "inProgress" },
       headers: { "if-match": "no-quotes" },
     });
-    expectGraphError(malformed, 400, "badRequest");
+    expectGraphError(malformed, 400, "invalidRequest");
     const ok = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
@@ -461,7 +461,7 @@ describe("DELETE", () => {
   it("honours If-Match", async () => {
     const created = await create();
     const stale = await call(one(created.json.id), { method: "DELETE", token: app, headers: { "if-match": '"old"' } });
-    expectGraphError(stale, 412, "preconditionFailed");
+    expectGraphError(stale, 412, "resourceModified");
     expect(await stored(created.json.id)).toBeDefined();
     const ok = await call(one(created.json.id), {
       method: "DELETE",
@@ -522,15 +522,15 @@ describe("repeatable create (Repeatability-Request-ID)", () => {
     const requestId = randomUUID();
     expect((await post(requestId, { operationType: "cloneTeam", id: `rep-${requestId}` })).status).toBe(201);
     const different = await post(requestId, { operationType: "archiveTeam", id: `rep-${requestId}` });
-    expect(expectGraphError(different, 409, "conflict").target).toBe("Repeatability-Request-ID");
+    expect(expectGraphError(different, 409, "notAllowed").target).toBe("Repeatability-Request-ID");
   });
 
   it("refuses malformed repeatability headers", async () => {
-    expectGraphError(await post("x".repeat(200), { operationType: "cloneTeam" }), 400, "badRequest");
+    expectGraphError(await post("x".repeat(200), { operationType: "cloneTeam" }), 400, "invalidRequest");
     expectGraphError(
       await post(randomUUID(), { operationType: "cloneTeam" }, { "repeatability-first-sent": "yesterday" }),
       400,
-      "badRequest",
+      "invalidRequest",
     );
     // Well-formed, but no such day: not silently read as 3 March.
     expectGraphError(
@@ -540,7 +540,7 @@ describe("repeatable create (Repeatability-Request-ID)", () => {
         { "repeatability-first-sent": "Tue, 31 Feb 2026 10:00:00 GMT" },
       ),
       400,
-      "badRequest",
+      "invalidRequest",
     );
   });
 });
@@ -549,10 +549,10 @@ describe("routes and methods that do not exist", () => {
   it("answers 405 with Allow for a known path and another method", async () => {
     const created = await create();
     const put = await call(one(created.json.id), { method: "PUT", token: app, body: { status: "inProgress" } });
-    expectGraphError(put, 405, "methodNotAllowed");
+    expectGraphError(put, 405, "notSupported");
     expect(put.headers.get("allow")).toBe("DELETE, GET, PATCH");
     const del = await call(collection(), { method: "DELETE", token: app });
-    expectGraphError(del, 405, "methodNotAllowed");
+    expectGraphError(del, 405, "notSupported");
     expect(del.headers.get("allow")).toBe("GET, POST");
   });
 
