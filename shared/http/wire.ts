@@ -156,11 +156,7 @@ async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint
  */
 export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   if (!isJsonMediaType(request.headers.get("content-type"))) {
-    throw new GraphError(
-      415,
-      ErrorCode.notSupported,
-      "The request body must be JSON: Content-Type: application/json.",
-    );
+    throw new GraphError(415, ErrorCode.notSupported, "The request body must be JSON: Content-Type: application/json.");
   }
   const bytes = await readBounded(request, maxBytes);
   let text: string;
