@@ -68,7 +68,8 @@ export async function withGraphErrors(
   const scope = { requestId: wire.requestId, clientRequestId: wire.clientRequestId, trigger: "HTTP" as const };
   return withTelemetryScope(scope, async () => {
     try {
-      wire = wireContext(request, context.invocationId, config().publicBaseUrl);
+      // The same ids, now with the configured public base URL (reading the configuration may itself fail).
+      wire = { ...wire, baseUrl: config().publicBaseUrl ?? wire.baseUrl };
       return await run(wire);
     } catch (error) {
       if (error instanceof GraphError) {

@@ -167,6 +167,25 @@ describe("POST creates an operation on each seed route", () => {
     expect(error.innerError["client-request-id"]).toBe("abc-456");
   });
 
+  it("generates a client-request-id when the client sends none (or one that is not a token), and says OData-Version 4.0", async () => {
+    for (const headers of [{}, { "client-request-id": "has space" }]) {
+      const ok = await call(teamsUrl(), {
+        method: "POST",
+        token: appToken,
+        body: { operationType: "cloneTeam" },
+        headers,
+      });
+      expect(ok.headers.get("client-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(ok.headers.get("odata-version")).toBe("4.0");
+      const bad = await call(teamsUrl(), { method: "POST", token: appToken, body: {}, headers });
+      const error = expectGraphError(bad, 400, "invalidRequest");
+      expect(error.innerError["client-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(error.innerError["client-request-id"]).not.toBe(ok.headers.get("client-request-id"));
+    }
+    const unauthenticated = await call(teamsUrl(), { method: "POST", body: { operationType: "cloneTeam" } });
+    expectGraphError(unauthenticated, 401, "InvalidAuthenticationToken");
+  });
+
   it("accepts evolvable enum members only with Prefer: include-unknown-enum-members", async () => {
     const refused = await call(teamsUrl(), {
       method: "POST",
