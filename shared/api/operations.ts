@@ -70,6 +70,8 @@ function entityBody(stored: StoredOperation, wire: WireContext, teamId: string):
   return {
     "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations/$entity`),
     "@odata.type": ENTITY_TYPE,
+    // The ETag header's value, so a client that sees only the body (an SDK model) can send it back in If-Match.
+    "@odata.etag": etagHeader(stored.etag),
     ...toRepresentation(stored.document, { includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers }),
   };
 }
@@ -227,12 +229,13 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
   };
   if (query.count) body["@odata.count"] = await operations.count(caller.tenantId, teamId, condition);
   if (page.continuation) body["@odata.nextLink"] = nextLink(api, encodeSkipToken(scope, page.continuation));
-  body.value = page.documents.map((document) =>
-    toRepresentation(document, {
+  body.value = page.operations.map(({ document, etag }) => ({
+    "@odata.etag": etagHeader(etag),
+    ...toRepresentation(document, {
       includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers,
       select: query.select,
     }),
-  );
+  }));
   return jsonResponse(200, body, wire, applied(wire, false));
 }
 

@@ -28,6 +28,12 @@ export interface Page {
   readonly continuation: string | undefined;
 }
 
+/** A page of a collection query: each operation with its ETag, which the representation carries as `@odata.etag`. */
+export interface QueryPage {
+  readonly operations: StoredOperation[];
+  readonly continuation: string | undefined;
+}
+
 export interface OperationStore {
   /** Stores a new document; a 409 Graph error when its id already exists in the team. */
   create(document: OperationDocument): Promise<StoredOperation>;
@@ -38,7 +44,7 @@ export interface OperationStore {
   /** Deletes a document (only if it has the given ETag, when one is given); false when it does not exist. */
   delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean>;
   /** One page of a tenant's operations in one team (a single-partition query). */
-  query(tenantId: string, teamId: string, page: PageRequest): Promise<Page>;
+  query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage>;
   /** How many of a tenant's operations in one team match the condition. */
   count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number>;
   /** Answers whether the store is reachable, within the given time. */
@@ -264,14 +270,14 @@ export class CosmosOperationStore implements OperationStore {
     };
   }
 
-  async query(tenantId: string, teamId: string, page: PageRequest): Promise<Page> {
+  async query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage> {
     const { where, parameters } = this.#scoped(page.condition);
     const order = page.orderBy ? ` ORDER BY c.${page.orderBy.property} ${page.orderBy.direction.toUpperCase()}` : "";
     const spec = {
       query: `SELECT * FROM c WHERE ${where}${order}`,
       parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
     };
-    const documents: OperationDocument[] = [];
+    const operations: StoredOperation[] = [];
     let continuation = page.continuation;
     try {
       // A page may come back empty with more to follow; a few round trips avoid handing the client an empty page.
@@ -280,21 +286,21 @@ export class CosmosOperationStore implements OperationStore {
           this.#container.items
             .query<Record<string, unknown>>(spec, {
               partitionKey: teamId,
-              maxItemCount: page.top - documents.length,
+              maxItemCount: page.top - operations.length,
               continuationToken: continuation,
               ...deadline,
             })
             .fetchNext(),
         );
-        documents.push(...response.resources.map(strip));
+        operations.push(...response.resources.map((r) => ({ document: strip(r), etag: String(r._etag) })));
         continuation = response.hasMoreResults ? response.continuationToken : undefined;
-        if (!continuation || documents.length > 0) break;
+        if (!continuation || operations.length > 0) break;
       }
     } catch (error) {
       if (page.continuation && cosmosStatus(error) === 400) throw new InvalidContinuationError();
       throw storeFault(error);
     }
-    return { documents, continuation };
+    return { operations, continuation };
   }
 
   async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {

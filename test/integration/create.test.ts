@@ -13,6 +13,7 @@ const SEVEN_DIGIT_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/;
 const REPRESENTATION_KEYS = [
   "@odata.context",
   "@odata.type",
+  "@odata.etag",
   "id",
   "operationType",
   "createdDateTime",
@@ -168,7 +169,7 @@ describe("POST creates an operation on each seed route", () => {
   });
 
   it("generates a client-request-id when the client sends none (or one that is not a token), and says OData-Version 4.0", async () => {
-    for (const headers of [{}, { "client-request-id": "has space" }]) {
+    for (const headers of [{}, { "client-request-id": "has space" }] as Record<string, string>[]) {
       const ok = await call(teamsUrl(), {
         method: "POST",
         token: appToken,

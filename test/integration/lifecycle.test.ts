@@ -42,6 +42,24 @@ describe("GET one operation", () => {
     expect(res.headers.get("retry-after")).toBe("5");
   });
 
+  it("carries @odata.etag equal to the ETag header on create, read, update and in every collection item", async () => {
+    const team = randomUUID();
+    const created = await create({}, team);
+    expect(created.json["@odata.etag"]).toBe(created.headers.get("etag"));
+    const read = await call(one(created.json.id, team), { token: app });
+    expect(read.json["@odata.etag"]).toBe(read.headers.get("etag"));
+    const patched = await call(one(created.json.id, team), { method: "PATCH", token: app, body: { attemptsCount: 1 } });
+    expect(patched.json["@odata.etag"]).toBe(patched.headers.get("etag"));
+    expect(patched.json["@odata.etag"]).not.toBe(created.json["@odata.etag"]);
+    await create({}, team);
+    const listed = await call(collection(team), { token: app });
+    expect(listed.json.value).toHaveLength(2);
+    for (const item of listed.json.value) {
+      const own = await call(one(item.id, team), { token: app });
+      expect(item["@odata.etag"]).toBe(own.headers.get("etag"));
+    }
+  });
+
   it("sends no Retry-After once the operation has ended", async () => {
     const created = await create({ status: "succeeded" });
     const res = await call(one(created.json.id), { token: app });
@@ -188,7 +206,7 @@ describe("GET the collection", () => {
   it("returns only the $select-ed properties", async () => {
     const res = await call(`${collection(team)}?$select=status,id&$top=2`, { token: app });
     expect(res.json["@odata.context"]).toBe(`${stack.baseUrl}/$metadata#teams('${team}')/operations(id,status)`);
-    for (const item of res.json.value) expect(Object.keys(item)).toEqual(["id", "status"]);
+    for (const item of res.json.value) expect(Object.keys(item)).toEqual(["@odata.etag", "id", "status"]);
   });
 
   it.each([
