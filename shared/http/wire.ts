@@ -110,6 +110,19 @@ export function jsonResponse(
   };
 }
 
+export function textResponse(
+  status: number,
+  body: string,
+  wire: WireContext,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  return {
+    status,
+    headers: { ...baseHeaders(wire), ...headers, "Content-Type": "text/plain;charset=utf-8" },
+    body,
+  };
+}
+
 export function emptyResponse(
   status: number,
   wire: WireContext,
