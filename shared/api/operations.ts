@@ -38,7 +38,7 @@ import {
   createOperation as createStoredOperation,
   updateOperation as updateStoredOperation,
 } from "../operations/service.js";
-import { OPERATION_ID, parseCreateBody, parseUpdateBody } from "../operations/schema.js";
+import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
 import { telemetryScope } from "../telemetry.js";
 import {
   InvalidContinuationError,
@@ -277,7 +277,7 @@ export async function countOperations(api: ApiRequest): Promise<HttpResponseInit
 export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
   const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
-  const changes = parseUpdateBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
+  const changes = parsePatchBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
   const key = { tenantId: api.caller.tenantId, teamId: api.teamId, operationId };
   const { stored } = await updateStoredOperation(await store(api), key, changes, {
     ttlSeconds: api.config.operationTtlSeconds,
