@@ -311,7 +311,7 @@ function operationObject(route: RegisteredRoute): Json {
 /** The OpenAPI document for these routes. */
 export function openApiDocument(routes: readonly RegisteredRoute[]): Json {
   const paths: Record<string, Json> = {};
-  for (const route of routes) {
+  for (const route of [...routes].sort((a, b) => a.route.localeCompare(b.route))) {
     const path = (paths[`/${route.route}`] ??= {});
     for (const method of route.methods) path[method.toLowerCase()] = operationObject(route);
   }
