@@ -112,9 +112,7 @@ describe("the Kiota-based Microsoft Graph SDK", () => {
     read.status = "succeeded";
     // What the SDK sends: everything it read, annotations, read-only properties and an empty error included.
     const sent = JSON.parse(
-      new TextDecoder().decode(
-        operations().byTeamsAsyncOperationId(read.id!).toPatchRequestInformation(read).content as ArrayBuffer,
-      ),
+      new TextDecoder().decode(operations().byTeamsAsyncOperationId(read.id!).toPatchRequestInformation(read).content),
     );
     expect(sent).toMatchObject({ id: read.id, "@odata.type": "#microsoft.graph.teamsAsyncOperation", error: {} });
     expect(Object.keys(sent)).toEqual(
@@ -186,7 +184,7 @@ describe("the Kiota-based Microsoft Graph SDK", () => {
         seen.push(item.id!);
         return true;
       },
-      createTeamsAsyncOperationCollectionResponseFromDiscriminatorValue as never,
+      createTeamsAsyncOperationCollectionResponseFromDiscriminatorValue,
       { XXX: createODataErrorFromDiscriminatorValue },
     );
     await iterator.iterate();
