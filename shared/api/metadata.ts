@@ -11,6 +11,7 @@ import { registeredRoutes } from "../http/routes.js";
 import { absoluteUrl, baseHeaders, jsonResponse } from "../http/wire.js";
 
 let csdl: string | undefined;
+let openApiText: string | undefined;
 
 /** GET /v1.0/$metadata: the CSDL, generated once per process. */
 export function metadata(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -24,13 +25,13 @@ export function metadata(request: HttpRequest, context: InvocationContext): Prom
   });
 }
 
-/** GET /v1.0/openapi.json: the OpenAPI description of the routes registered in this process. */
+/** GET /v1.0/openapi.json: the OpenAPI description of the routes registered in this process (all of them by the first request). */
 export function openApi(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withGraphErrors(request, context, (wire) =>
     Promise.resolve({
       status: 200,
       headers: { ...baseHeaders(wire), "Content-Type": "application/json;charset=utf-8" },
-      body: `${JSON.stringify(openApiDocument(registeredRoutes()), null, 2)}\n`,
+      body: (openApiText ??= `${JSON.stringify(openApiDocument(registeredRoutes()), null, 2)}\n`),
     }),
   );
 }
