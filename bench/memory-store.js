@@ -34,15 +34,14 @@ export class MemoryOperationStore {
   }
 
   async query(tenantId, teamId, page) {
-    const documents = [...this.#items.values()]
-      .map((s) => s.document)
-      .filter((d) => d.tenantId === tenantId && d.teamId === teamId)
+    const operations = [...this.#items.values()]
+      .filter(({ document: d }) => d.tenantId === tenantId && d.teamId === teamId)
       .slice(0, page.top);
-    return { documents, continuation: undefined };
+    return { operations, continuation: undefined };
   }
 
   async count(tenantId, teamId) {
-    return (await this.query(tenantId, teamId, { top: Infinity })).documents.length;
+    return (await this.query(tenantId, teamId, { top: Infinity })).operations.length;
   }
 
   async ping() {

@@ -145,7 +145,7 @@ function parserRefusal(error: NodeJS.ErrnoException): Refusal {
   if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT") {
     return refusal(408, ErrorCode.invalidRequest, "The request did not arrive in time.");
   }
-  return refusal(400, ErrorCode.badRequest, "The request line or a header is malformed.");
+  return refusal(400, ErrorCode.invalidRequest, "The request line or a header is malformed.");
 }
 
 /** RFC 3986 `host [ ":" port ]`, the form Kestrel accepts in a Host header, and one a URL can be built on. */
@@ -379,11 +379,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
     const hosts = req.headersDistinct.host ?? [];
     if (hosts.length !== 1 || !validHost(hosts[0])) {
-      return refuse(refusal(400, ErrorCode.badRequest, "The Host header is missing or malformed.", clientRequestId));
+      return refuse(
+        refusal(400, ErrorCode.invalidRequest, "The Host header is missing or malformed.", clientRequestId),
+      );
     }
     const target = req.url ?? "/";
     if (!target.startsWith("/") && !/^https?:\/\//i.test(target)) {
-      return refuse(refusal(400, ErrorCode.badRequest, "The request target is malformed.", clientRequestId));
+      return refuse(refusal(400, ErrorCode.invalidRequest, "The request target is malformed.", clientRequestId));
     }
     // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
     const absolute = target.startsWith("/") ? undefined : new URL(target);
@@ -396,7 +398,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     const limit = bodyLimit();
     const tooLarge = () =>
-      refusal(413, ErrorCode.payloadTooLarge, `The request body is larger than ${limit} bytes.`, clientRequestId);
+      refusal(413, ErrorCode.invalidRequest, `The request body is larger than ${limit} bytes.`, clientRequestId);
     if (declared !== undefined && declared > limit) return refuse(tooLarge());
 
     let body: Buffer | undefined;

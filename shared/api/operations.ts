@@ -6,7 +6,13 @@ import { createHash } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { createdBy } from "../auth/access.js";
 import { badRequest, notFound } from "../http/graphError.js";
-import { filterToSql, parseCollectionQuery, type CollectionQuery } from "../http/odata.js";
+import {
+  filterToSql,
+  parseCollectionQuery,
+  parseCountQuery,
+  parseItemQuery,
+  type CollectionQuery,
+} from "../http/odata.js";
 import type { ApiRequest } from "../http/pipeline.js";
 import {
   absoluteUrl,
@@ -14,18 +20,25 @@ import {
   etagHeader,
   jsonResponse,
   parsePreconditions,
+  textResponse,
   preconditionMatches,
   preferenceApplied,
   readJsonBody,
   type WireContext,
 } from "../http/wire.js";
-import { ENTITY_TYPE, isFinished, toRepresentation, type StoredOperation } from "../operations/model.js";
+import {
+  ENTITY_TYPE,
+  isFinished,
+  toRepresentation,
+  type RepresentationProperty,
+  type StoredOperation,
+} from "../operations/model.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import {
   createOperation as createStoredOperation,
   updateOperation as updateStoredOperation,
 } from "../operations/service.js";
-import { OPERATION_ID, parseCreateBody, parseUpdateBody } from "../operations/schema.js";
+import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
 import { telemetryScope } from "../telemetry.js";
 import {
   InvalidContinuationError,
@@ -47,7 +60,7 @@ function operationPath(teamId: string, operationId: string): string {
 }
 
 function operationIdFrom(api: ApiRequest): string {
-  const id = api.request.params.operationId ?? "";
+  const id = api.params.operationId ?? "";
   const scope = telemetryScope();
   if (scope) scope.operationId = id.slice(0, 128);
   if (!OPERATION_ID.test(id)) {
@@ -66,11 +79,22 @@ function applied(wire: WireContext, minimal: boolean): Record<string, string> {
   ]);
 }
 
-function entityBody(stored: StoredOperation, wire: WireContext, teamId: string): Record<string, unknown> {
+function entityBody(
+  stored: StoredOperation,
+  wire: WireContext,
+  teamId: string,
+  select?: readonly RepresentationProperty[],
+): Record<string, unknown> {
+  const selected = select ? `(${select.join(",")})` : "";
   return {
-    "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations/$entity`),
+    "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations${selected}/$entity`),
     "@odata.type": ENTITY_TYPE,
-    ...toRepresentation(stored.document, { includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers }),
+    // The ETag header's value, so a client that sees only the body (an SDK model) can send it back in If-Match.
+    "@odata.etag": etagHeader(stored.etag),
+    ...toRepresentation(stored.document, {
+      includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers,
+      select,
+    }),
   };
 }
 
@@ -141,9 +165,10 @@ export async function createOperation(api: ApiRequest): Promise<HttpResponseInit
 
 // ---------------------------------------------------------------- read
 
-/** GET .../operations/{id}: the operation, 304 for a matching If-None-Match, Retry-After while it runs. */
+/** GET .../operations/{id}: the operation ($select honoured), 304 for a matching If-None-Match, Retry-After while it runs. */
 export async function getOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
+  const { select } = parseItemQuery(new URL(api.request.url).searchParams);
   const ifNoneMatch = parsePreconditions("If-None-Match", api.request.headers.get("if-none-match"));
   const stored = await (await store(api)).read(api.caller.tenantId, api.teamId, operationId);
   if (!stored) throw notFound("The operation does not exist.");
@@ -155,7 +180,7 @@ export async function getOperation(api: ApiRequest): Promise<HttpResponseInit> {
   if (ifNoneMatch && preconditionMatches(ifNoneMatch, stored.etag, false)) {
     return emptyResponse(304, api.wire, headers);
   }
-  return jsonResponse(200, entityBody(stored, api.wire, api.teamId), api.wire, {
+  return jsonResponse(200, entityBody(stored, api.wire, api.teamId, select), api.wire, {
     ...headers,
     ...applied(api.wire, false),
   });
@@ -227,13 +252,23 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
   };
   if (query.count) body["@odata.count"] = await operations.count(caller.tenantId, teamId, condition);
   if (page.continuation) body["@odata.nextLink"] = nextLink(api, encodeSkipToken(scope, page.continuation));
-  body.value = page.documents.map((document) =>
-    toRepresentation(document, {
+  body.value = page.operations.map(({ document, etag }) => ({
+    "@odata.etag": etagHeader(etag),
+    ...toRepresentation(document, {
       includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers,
       select: query.select,
     }),
-  );
+  }));
   return jsonResponse(200, body, wire, applied(wire, false));
+}
+
+/** GET .../operations/$count: how many operations the same $filter would list, as text/plain. */
+export async function countOperations(api: ApiRequest): Promise<HttpResponseInit> {
+  const { wire, teamId, caller } = api;
+  const query = parseCountQuery(new URL(api.request.url).searchParams, wire.preferences.includeUnknownEnumMembers);
+  const condition = query.filter ? filterToSql(query.filter) : undefined;
+  const count = await (await store(api)).count(caller.tenantId, teamId, condition);
+  return textResponse(200, String(count), wire, applied(wire, false));
 }
 
 // ---------------------------------------------------------------- update
@@ -242,7 +277,7 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
 export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
   const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
-  const changes = parseUpdateBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
+  const changes = parsePatchBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
   const key = { tenantId: api.caller.tenantId, teamId: api.teamId, operationId };
   const { stored } = await updateStoredOperation(await store(api), key, changes, {
     ttlSeconds: api.config.operationTtlSeconds,

@@ -2,6 +2,7 @@
  * Graph's wire conventions: request ids, the Prefer header, JSON bodies read
  * within bounds, error bodies and the URLs a response points at.
  */
+import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { ErrorCode, GraphError, type ErrorDetail, badRequest } from "./graphError.js";
 
@@ -18,7 +19,8 @@ export interface Preferences {
 /** What every response needs to know about its request. */
 export interface WireContext {
   readonly requestId: string;
-  readonly clientRequestId: string | undefined;
+  /** The client's `client-request-id`, or one generated for it when it sent none (or one that is not a token). */
+  readonly clientRequestId: string;
   /** Scheme and host the client used (or the configured public base URL), without a trailing slash. */
   readonly baseUrl: string;
   readonly preferences: Preferences;
@@ -28,7 +30,7 @@ export function wireContext(request: HttpRequest, requestId: string, publicBaseU
   const clientRequestId = request.headers.get("client-request-id") ?? undefined;
   return {
     requestId,
-    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
+    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
     baseUrl: publicBaseUrl ?? new URL(request.url).origin,
     preferences: parsePrefer(request.headers.get("prefer")),
   };
@@ -38,7 +40,7 @@ export function wireContext(request: HttpRequest, requestId: string, publicBaseU
 export function refusalWireContext(clientRequestId: string | undefined, requestId: string): WireContext {
   return {
     requestId,
-    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
+    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
     baseUrl: "",
     preferences: parsePrefer(null),
   };
@@ -61,11 +63,9 @@ export function parsePrefer(header: string | null): Preferences {
   };
 }
 
-/** Headers every response carries. */
+/** Headers every response carries, as Graph sends them. */
 export function baseHeaders(wire: WireContext): Record<string, string> {
-  const headers: Record<string, string> = { "request-id": wire.requestId };
-  if (wire.clientRequestId) headers["client-request-id"] = wire.clientRequestId;
-  return headers;
+  return { "request-id": wire.requestId, "client-request-id": wire.clientRequestId, "OData-Version": "4.0" };
 }
 
 /** `Preference-Applied` for the preferences this response honoured. */
@@ -90,12 +90,11 @@ export function errorResponse(error: GraphError, wire: WireContext, now = new Da
     error: {
       code: error.code,
       message: error.message,
-      innerError: { date: graphDate(now), "request-id": wire.requestId },
+      innerError: { date: graphDate(now), "request-id": wire.requestId, "client-request-id": wire.clientRequestId },
     },
   };
   if (error.target) body.error.target = error.target;
   if (error.details.length > 0) body.error.details = error.details;
-  if (wire.clientRequestId) body.error.innerError["client-request-id"] = wire.clientRequestId;
   return {
     status: error.status,
     headers: { ...baseHeaders(wire), ...error.headers, "Content-Type": "application/json" },
@@ -121,6 +120,19 @@ export function jsonResponse(
   };
 }
 
+export function textResponse(
+  status: number,
+  body: string,
+  wire: WireContext,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  return {
+    status,
+    headers: { ...baseHeaders(wire), ...headers, "Content-Type": "text/plain;charset=utf-8" },
+    body,
+  };
+}
+
 export function emptyResponse(
   status: number,
   wire: WireContext,
@@ -138,7 +150,7 @@ function isJsonMediaType(contentType: string | null): boolean {
 
 async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () =>
-    new GraphError(413, ErrorCode.payloadTooLarge, `The request body is larger than ${maxBytes} bytes.`);
+    new GraphError(413, ErrorCode.invalidRequest, `The request body is larger than ${maxBytes} bytes.`);
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   if (!request.body) return new Uint8Array();
@@ -166,11 +178,7 @@ async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint
  */
 export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   if (!isJsonMediaType(request.headers.get("content-type"))) {
-    throw new GraphError(
-      415,
-      ErrorCode.unsupportedMediaType,
-      "The request body must be JSON: Content-Type: application/json.",
-    );
+    throw new GraphError(415, ErrorCode.notSupported, "The request body must be JSON: Content-Type: application/json.");
   }
   const bytes = await readBounded(request, maxBytes);
   let text: string;
@@ -185,7 +193,7 @@ export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYT
     if (/\bchunked\b/i.test(request.headers.get("transfer-encoding") ?? "")) {
       throw new GraphError(
         411,
-        ErrorCode.badRequest,
+        ErrorCode.invalidRequest,
         "The request body was sent chunked (Transfer-Encoding: chunked), which the Azure Functions host does not pass on: send it with a Content-Length.",
         { target: "Transfer-Encoding" },
       );

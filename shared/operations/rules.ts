@@ -17,7 +17,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { badRequest, conflict, type ErrorDetail } from "../http/graphError.js";
 import { documentId, isFinished, type CreatedBy, type OperationDocument, type OperationStatus } from "./model.js";
 import type { CreateOperationBody, UpdateOperationBody } from "./schema.js";
-import { compareUtc, toCanonicalUtc, utcNow } from "./timestamps.js";
+import { compareUtc, namesStoredInstant, toCanonicalUtc, utcNow } from "./timestamps.js";
 
 export const TRANSITIONS: Readonly<Record<OperationStatus, readonly OperationStatus[]>> = {
   invalid: ["inProgress", "succeeded", "failed"],
@@ -98,12 +98,41 @@ function sameError(a: OperationDocument["error"], b: OperationDocument["error"])
   return a === b || (a !== null && b !== null && a.code === b.code && a.message === b.message);
 }
 
-/** Applies a validated PATCH body to an operation under the state rules. */
+/** The read-only properties a PATCH sent back with a value other than the stored one. */
+function readOnlyDetails(current: OperationDocument, unchanged: UpdateOperationBody["unchanged"]): ErrorDetail[] {
+  if (!unchanged) return [];
+  const differs = [
+    unchanged.id !== undefined && unchanged.id !== current.operationId ? "id" : undefined,
+    unchanged.operationType !== undefined && unchanged.operationType !== current.operationType
+      ? "operationType"
+      : undefined,
+    unchanged.createdDateTime !== undefined && !namesStoredInstant(unchanged.createdDateTime, current.createdDateTime)
+      ? "createdDateTime"
+      : undefined,
+  ].filter((name): name is string => name !== undefined);
+  return differs.map((target) => ({
+    code: "readOnlyProperty",
+    target,
+    message: `The property '${target}' is read-only: it may be sent only with its current value.`,
+  }));
+}
+
+/**
+ * Applies a validated PATCH body to an operation under the state rules. Read-only properties sent back
+ * must hold their current values; a lastActionDateTime that names the current one (as read back through a
+ * millisecond clock) is no change, so a read-modify-write that changes nothing is a no-op.
+ */
 export function applyUpdate(
   current: OperationDocument,
   changes: UpdateOperationBody,
   ctx: { readonly ttlSeconds: number; readonly now?: Date },
 ): UpdateResult {
+  const readOnly = readOnlyDetails(current, changes.unchanged);
+  if (readOnly.length > 0) {
+    throw badRequest(`Read-only properties differ from the operation's: ${readOnly.map((d) => d.target).join(", ")}.`, {
+      details: readOnly,
+    });
+  }
   const next: OperationDocument = { ...current };
   if (changes.status !== undefined) next.status = changes.status;
   if (changes.attemptsCount !== undefined) next.attemptsCount = changes.attemptsCount;
@@ -112,7 +141,10 @@ export function applyUpdate(
   if (changes.error !== undefined) {
     next.error = changes.error ? { code: changes.error.code, message: changes.error.message ?? null } : null;
   }
-  const clientTime = changes.lastActionDateTime ? toCanonicalUtc(changes.lastActionDateTime) : undefined;
+  const clientTime =
+    changes.lastActionDateTime && !namesStoredInstant(changes.lastActionDateTime, current.lastActionDateTime)
+      ? toCanonicalUtc(changes.lastActionDateTime)
+      : undefined;
   if (clientTime) next.lastActionDateTime = clientTime;
 
   const changed =

@@ -12,7 +12,7 @@ import {
   type SqlQuerySpec,
 } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
-import { ErrorCode, GraphError, conflict, notFound } from "../http/graphError.js";
+import { ErrorCode, GraphError, notFound } from "../http/graphError.js";
 import { developerCredential, managedIdentityCredential } from "../identity.js";
 import { trackStoreCall, type StoreCall } from "../telemetry.js";
 import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
@@ -35,6 +35,12 @@ export interface Page {
   readonly continuation: string | undefined;
 }
 
+/** A page of a collection query: each operation with its ETag, which the representation carries as `@odata.etag`. */
+export interface QueryPage {
+  readonly operations: StoredOperation[];
+  readonly continuation: string | undefined;
+}
+
 export interface OperationStore {
   /** Stores a new document; a 409 Graph error when its id already exists in the team. */
   create(document: OperationDocument): Promise<StoredOperation>;
@@ -45,7 +51,7 @@ export interface OperationStore {
   /** Deletes a document (only if it has the given ETag, when one is given); false when it does not exist. */
   delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean>;
   /** One page of a tenant's operations in one team (a single-partition query). */
-  query(tenantId: string, teamId: string, page: PageRequest): Promise<Page>;
+  query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage>;
   /** How many of a tenant's operations in one team match the condition. */
   count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number>;
   /** Answers whether the store is reachable, within the given time. */
@@ -117,7 +123,7 @@ export const STORE_CALL_DEADLINE_MS = 20_000;
 export class InvalidContinuationError extends Error {}
 
 export const preconditionFailed = () =>
-  new GraphError(412, ErrorCode.preconditionFailed, "The operation has changed since the ETag given in If-Match.");
+  new GraphError(412, ErrorCode.resourceModified, "The operation has changed since the ETag given in If-Match.");
 
 /** Cosmos system properties that must never reach a client. */
 const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"] as const;
@@ -139,7 +145,7 @@ export function storeFault(error: unknown): GraphError {
   const status = cosmosStatus(error);
   if (status === 429) {
     const retryAfterMs = Number((error as ErrorResponse).retryAfterInMs ?? 1000);
-    return new GraphError(429, ErrorCode.tooManyRequests, "The store is busy; retry after the time given.", {
+    return new GraphError(429, ErrorCode.activityLimitReached, "The store is busy; retry after the time given.", {
       headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
     });
   }
@@ -270,7 +276,12 @@ export class CosmosOperationStore implements OperationStore {
       return { document: strip(resource as unknown as Record<string, unknown>), etag };
     } catch (error) {
       if (cosmosStatus(error) === 409) {
-        throw conflict(`An operation with id '${document.operationId}' already exists in this team.`, { target: "id" });
+        throw new GraphError(
+          409,
+          ErrorCode.nameAlreadyExists,
+          `An operation with id '${document.operationId}' already exists in this team.`,
+          { target: "id" },
+        );
       }
       throw storeFault(error);
     }
@@ -326,9 +337,9 @@ export class CosmosOperationStore implements OperationStore {
     }
   }
 
-  async query(tenantId: string, teamId: string, page: PageRequest): Promise<Page> {
+  async query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage> {
     const spec = teamPageQuery(tenantId, teamId, page);
-    const documents: OperationDocument[] = [];
+    const operations: StoredOperation[] = [];
     let continuation = page.continuation;
     try {
       // A page may come back empty with more to follow; a few round trips avoid handing the client an empty page.
@@ -337,21 +348,21 @@ export class CosmosOperationStore implements OperationStore {
           this.#container.items
             .query<Record<string, unknown>>(spec, {
               partitionKey: teamId,
-              maxItemCount: page.top - documents.length,
+              maxItemCount: page.top - operations.length,
               continuationToken: continuation,
               ...deadline,
             })
             .fetchNext(),
         );
-        documents.push(...response.resources.map(strip));
+        operations.push(...response.resources.map((r) => ({ document: strip(r), etag: String(r._etag) })));
         continuation = response.hasMoreResults ? response.continuationToken : undefined;
-        if (!continuation || documents.length > 0) break;
+        if (!continuation || operations.length > 0) break;
       }
     } catch (error) {
       if (page.continuation && cosmosStatus(error) === 400) throw new InvalidContinuationError();
       throw storeFault(error);
     }
-    return { documents, continuation };
+    return { operations, continuation };
   }
 
   async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {

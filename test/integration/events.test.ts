@@ -181,12 +181,12 @@ describe("the queue inbox, the completion events and a store outage, through the
     }, "poisoned messages");
     while (poisoned.length < 4) poisoned.push(...(await drain(poison)));
     const byCode = Object.fromEntries(poisoned.map((p) => [p.reason.code, p]));
-    expect(Object.keys(byCode).sort()).toEqual(["badRequest", "invalidMessage", "itemNotFound", "notJson"]);
+    expect(Object.keys(byCode).sort()).toEqual(["invalidMessage", "invalidRequest", "itemNotFound", "notJson"]);
     expect(byCode.notJson.message).toBe("this is not json");
     expect(byCode.notJson.dequeueCount).toBe(1);
     // The message's id reaches the handler in its trigger metadata, as the host sends it.
     expect(byCode.notJson.messageId).toBe(notJson.messageId);
-    expect(byCode.badRequest.reason.details.map((d: { target: string }) => d.target).sort()).toEqual([
+    expect(byCode.invalidRequest.reason.details.map((d: { target: string }) => d.target).sort()).toEqual([
       "colour",
       "operationType",
     ]);

@@ -92,7 +92,7 @@ describe("in a container with the deployed indexing policy", () => {
       let pages = 0;
       do {
         const page = await store.query(TENANT, TEAM, { condition: undefined, orderBy, top: 5, continuation });
-        seen.push(...(page.documents as unknown as Record<string, unknown>[]));
+        seen.push(...(page.operations.map((o) => o.document) as unknown as Record<string, unknown>[]));
         continuation = page.continuation;
         pages++;
       } while (continuation && pages < 10);
@@ -120,7 +120,7 @@ describe("in a container with the deployed indexing policy", () => {
       .map((d) => d.lastActionDateTime)
       .sort()
       .reverse();
-    expect(page.documents.map((d) => d.lastActionDateTime)).toEqual(expected);
+    expect(page.operations.map((o) => o.document.lastActionDateTime)).toEqual(expected);
   });
 
   it("counts one tenant's operations in one team, with and without a filter", async () => {

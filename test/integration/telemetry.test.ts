@@ -144,7 +144,7 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
     const [rejected] = events(ingestion.envelopes, "OperationRejected");
     expect(rejected!.data!.baseData!.properties).toMatchObject({
       "request-id": responses.rejected!.requestId,
-      reasonCode: "badRequest",
+      reasonCode: "invalidRequest",
       status: "400",
       targets: "secretField",
     });

@@ -44,6 +44,10 @@ export function expectGraphError(response: ApiResponse, status: number, code: st
   expect(typeof error.message).toBe("string");
   expect(error.message.length).toBeGreaterThan(0);
   expect(error.innerError["request-id"]).toBe(response.headers.get("request-id"));
+  // Graph's headers on every response: the client's request id (or a generated one) in headers and innerError.
+  expect(error.innerError["client-request-id"]).toBe(response.headers.get("client-request-id"));
+  expect(error.innerError["client-request-id"]).toMatch(/^[\x21-\x7e]{1,128}$/);
+  expect(response.headers.get("odata-version")).toBe("4.0");
   expect(error.innerError.date).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
   for (const detail of error.details ?? []) {
     expect(typeof detail.code).toBe("string");

@@ -68,3 +68,35 @@ describe("state rules", () => {
     expect(repeatableOperationId("t2", "team", "req-1")).not.toBe(id);
   });
 });
+
+describe("read-modify-write", () => {
+  it("accepts read-only properties sent back with their current values, at the precision of a Date", () => {
+    const running = { ...base, status: "inProgress" as const };
+    const unchanged = { id: "op", operationType: "cloneTeam", createdDateTime: "2026-01-01T00:00:00.000Z" };
+    const result = applyUpdate(running, { status: "succeeded", unchanged }, ctx);
+    expect(result.changed).toBe(true);
+    expect(result.document.status).toBe("succeeded");
+  });
+
+  it("refuses each read-only property with another value, naming it", () => {
+    const error = (() => {
+      try {
+        applyUpdate(base, { unchanged: { id: "other", createdDateTime: "2026-01-01T00:00:00.001Z" } }, ctx);
+      } catch (e) {
+        return e as GraphError;
+      }
+      return undefined;
+    })();
+    expect(error?.status).toBe(400);
+    expect(error?.details.map((d) => `${d.code}:${d.target}`)).toEqual([
+      "readOnlyProperty:id",
+      "readOnlyProperty:createdDateTime",
+    ]);
+  });
+
+  it("takes a lastActionDateTime naming the current one as no change, so an unchanged finished operation is a no-op", () => {
+    const done = { ...at("succeeded"), lastActionDateTime: "2026-01-01T00:00:00.1234567Z" };
+    const echo = { lastActionDateTime: "2026-01-01T00:00:00.123Z", attemptsCount: 0, status: "succeeded" as const };
+    expect(applyUpdate(done, echo, ctx)).toEqual({ document: done, changed: false });
+  });
+});
