@@ -45,7 +45,11 @@ function parseHttpFile(text: string): { variables: Map<string, string>; requests
       break;
     }
     if (!requestLine) continue;
-    const [method, url] = requestLine.split(/\s+/, 2) as [string, string];
+    const [, method, url] = /^(\S+)\s+(.+?)(?:\s+HTTP\/[\d.]+)?$/.exec(requestLine) as unknown as [
+      string,
+      string,
+      string,
+    ];
     const headers: Array<[string, string]> = [];
     for (; at < lines.length && lines[at]!.trim() !== ""; at++) {
       const header = /^([\w-]+):\s*(.*)$/.exec(lines[at]!.trim());
