@@ -37,7 +37,7 @@ export interface RouteInfo {
     readonly action: OperationsAction;
     readonly access: AccessLevel;
     readonly teamPath: TeamPathName;
-    /** The seed's `$ref` form of the collection POST. */
+    /** The `$ref` form of the collection POST (Graph's generated reference for creating operations names it). */
     readonly alias?: boolean;
   };
   /** What a 200 carries for the routes outside the operations API. */
