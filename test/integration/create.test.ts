@@ -1,5 +1,5 @@
 /**
- * POST on the four seed routes, over real HTTP against the local runner and
+ * POST on every create route, over real HTTP against the local runner and
  * the embedded Cosmos DB server; what is stored is read back through
  * `@azure/cosmos`.
  */
@@ -41,7 +41,7 @@ const meUrl = (group = TEAM, suffix = "") => `${stack.baseUrl}/me/joinedGroups/$
 
 const seedBody = SEED_BODY;
 
-describe("POST creates an operation on each seed route", () => {
+describe("POST creates an operation on each create route", () => {
   const routes = [
     { name: "/teams/{id}/operations", url: () => teamsUrl(), token: () => appToken },
     { name: "/teams/{id}/operations/$ref", url: () => teamsUrl(TEAM, "/$ref"), token: () => appToken },

@@ -25,7 +25,7 @@ describe("function registrations", () => {
         authLevel: f.trigger.authLevel,
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    // Every operations route under each way Graph reaches a team's operations; `$ref` only where the seed has it.
+    // Every operations route under each way Graph reaches a team's operations; `$ref` only where Graph's generated reference names it.
     const prefixes = [
       ["", "teams/{teamId}"],
       ["My", "me/joinedGroups/{groupId}/team"],
