@@ -4,14 +4,20 @@
  * knows about HTTP. Store faults are translated to Graph errors in one place
  * (`storeFault`), so callers get a 429/503 with Retry-After, never a 500.
  */
-import { CosmosClient, type Container, type CosmosClientOptions, type ErrorResponse } from "@azure/cosmos";
+import {
+  CosmosClient,
+  type Container,
+  type CosmosClientOptions,
+  type ErrorResponse,
+  type SqlQuerySpec,
+} from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
 import { ErrorCode, GraphError, conflict, notFound } from "../http/graphError.js";
 import { trackStoreCall, type StoreCall } from "../telemetry.js";
 import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
 
 export interface QueryCondition {
-  /** A SQL condition over `c`, built only from whitelisted property names. */
+  /** A SQL condition over `c`, built only from whitelisted property names, that can be ANDed as it is. */
   readonly text: string;
   readonly parameters: ReadonlyArray<{ name: string; value: string }>;
 }
@@ -173,6 +179,36 @@ async function createClient(cosmos: AppConfig["cosmos"]): Promise<CosmosClient> 
   return new CosmosClient({ ...base, aadCredentials });
 }
 
+/** The WHERE clause of a team's operations: the tenant and team, then the caller's condition, one flat AND chain. */
+function scoped(tenantId: string, teamId: string, condition: QueryCondition | undefined) {
+  return {
+    where: `c.tenantId = @tenantId AND c.teamId = @teamId${condition ? ` AND ${condition.text}` : ""}`,
+    parameters: [
+      { name: "@tenantId", value: tenantId },
+      { name: "@teamId", value: teamId },
+      ...(condition?.parameters ?? []),
+    ],
+  };
+}
+
+/** The query of one page of a team's operations. */
+export function pageQuerySpec(
+  tenantId: string,
+  teamId: string,
+  condition: QueryCondition | undefined,
+  orderBy: PageRequest["orderBy"],
+): SqlQuerySpec {
+  const { where, parameters } = scoped(tenantId, teamId, condition);
+  const order = orderBy ? ` ORDER BY c.${orderBy.property} ${orderBy.direction.toUpperCase()}` : "";
+  return { query: `SELECT * FROM c WHERE ${where}${order}`, parameters };
+}
+
+/** The query counting a team's operations that match a condition. */
+export function countQuerySpec(tenantId: string, teamId: string, condition: QueryCondition | undefined): SqlQuerySpec {
+  const { where, parameters } = scoped(tenantId, teamId, condition);
+  return { query: `SELECT VALUE COUNT(1) FROM c WHERE ${where}`, parameters };
+}
+
 export class CosmosOperationStore implements OperationStore {
   readonly #container: Container;
 
@@ -249,23 +285,8 @@ export class CosmosOperationStore implements OperationStore {
     }
   }
 
-  #scoped(condition: QueryCondition | undefined): {
-    where: string;
-    parameters: Array<{ name: string; value: string }>;
-  } {
-    return {
-      where: `c.tenantId = @tenantId AND c.teamId = @teamId${condition ? ` AND ${condition.text}` : ""}`,
-      parameters: [...(condition?.parameters ?? [])],
-    };
-  }
-
   async query(tenantId: string, teamId: string, page: PageRequest): Promise<Page> {
-    const { where, parameters } = this.#scoped(page.condition);
-    const order = page.orderBy ? ` ORDER BY c.${page.orderBy.property} ${page.orderBy.direction.toUpperCase()}` : "";
-    const spec = {
-      query: `SELECT * FROM c WHERE ${where}${order}`,
-      parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
-    };
+    const spec = pageQuerySpec(tenantId, teamId, page.condition, page.orderBy);
     const documents: OperationDocument[] = [];
     let continuation = page.continuation;
     try {
@@ -293,17 +314,10 @@ export class CosmosOperationStore implements OperationStore {
   }
 
   async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {
-    const { where, parameters } = this.#scoped(condition);
     try {
       const { resources } = await measured("count", (deadline) =>
         this.#container.items
-          .query<number>(
-            {
-              query: `SELECT VALUE COUNT(1) FROM c WHERE ${where}`,
-              parameters: [{ name: "@tenantId", value: tenantId }, { name: "@teamId", value: teamId }, ...parameters],
-            },
-            { partitionKey: teamId, ...deadline },
-          )
+          .query<number>(countQuerySpec(tenantId, teamId, condition), { partitionKey: teamId, ...deadline })
           .fetchAll(),
       );
       return resources[0] ?? 0;
