@@ -47,13 +47,11 @@ export interface UpdateOptions {
   readonly ttlSeconds: number;
   /** A client's If-Match: the update applies only to this version (no retry on conflict). */
   readonly ifMatch?: (storedEtag: string) => boolean;
-  /** A condition the stored operation must still meet; when it does not, nothing is written. */
-  readonly onlyIf?: (document: OperationDocument) => boolean;
 }
 
 export interface UpdateOutcome {
   readonly stored: StoredOperation;
-  /** False when the change was already applied (or `onlyIf` no longer held): nothing written. */
+  /** False when the change was already applied: nothing written. */
   readonly changed: boolean;
 }
 
@@ -71,7 +69,6 @@ export async function updateOperation(
     const stored = await store.read(key.tenantId, key.teamId, key.operationId);
     if (!stored) throw notFound("The operation does not exist.");
     if (options.ifMatch && !options.ifMatch(stored.etag)) throw preconditionFailed();
-    if (options.onlyIf && !options.onlyIf(stored.document)) return { stored, changed: false };
     const result = applyUpdate(stored.document, changes, { ttlSeconds: options.ttlSeconds });
     if (!result.changed) return { stored, changed: false };
     try {

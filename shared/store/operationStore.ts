@@ -34,6 +34,12 @@ export interface Page {
   readonly continuation: string | undefined;
 }
 
+export interface StalePage {
+  /** Each with the ETag it had when found, so that only that version is changed. */
+  readonly operations: StoredOperation[];
+  readonly continuation: string | undefined;
+}
+
 export interface OperationStore {
   /** Stores a new document; a 409 Graph error when its id already exists in the team. */
   create(document: OperationDocument): Promise<StoredOperation>;
@@ -50,10 +56,10 @@ export interface OperationStore {
   /** Answers whether the store is reachable, within the given time. */
   ping(timeoutMs: number): Promise<boolean>;
   /**
-   * Running operations (notStarted, inProgress) of every tenant and team whose last action is older than the
-   * cutoff: the sweeper's one cross-partition query, one page at a time.
+   * Running operations (notStarted, inProgress) of every tenant and team that no one has written since the cutoff,
+   * by the store's own clock (`_ts`), never a client's: the sweeper's one cross-partition query, a page at a time.
    */
-  findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page>;
+  findStale(cutoff: Date, pageSize: number, continuation: string | undefined): Promise<StalePage>;
 }
 
 function requestChargeOf(value: unknown): number {
@@ -326,18 +332,18 @@ export class CosmosOperationStore implements OperationStore {
     }
   }
 
-  async findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page> {
+  async findStale(cutoff: Date, pageSize: number, continuation: string | undefined): Promise<StalePage> {
     try {
       const response = await measured("query", (deadline) =>
         this.#container.items
           .query<Record<string, unknown>>(
             {
-              query:
-                "SELECT * FROM c WHERE (c.status = @notStarted OR c.status = @inProgress) AND c.lastActionDateTime < @cutoff",
+              query: "SELECT * FROM c WHERE (c.status = @notStarted OR c.status = @inProgress) AND c._ts < @cutoff",
               parameters: [
                 { name: "@notStarted", value: "notStarted" },
                 { name: "@inProgress", value: "inProgress" },
-                { name: "@cutoff", value: cutoff },
+                // `_ts` is the store's time of the last write, in whole seconds.
+                { name: "@cutoff", value: Math.floor(cutoff.getTime() / 1000) },
               ],
             },
             { maxItemCount: pageSize, continuationToken: continuation, ...deadline },
@@ -345,7 +351,7 @@ export class CosmosOperationStore implements OperationStore {
           .fetchNext(),
       );
       return {
-        documents: response.resources.map(strip),
+        operations: response.resources.map((resource) => ({ document: strip(resource), etag: String(resource._etag) })),
         continuation: response.hasMoreResults ? response.continuationToken : undefined,
       };
     } catch (error) {

@@ -284,32 +284,29 @@ describe("inbox, sweeper and completion logic against the real store", () => {
     expect(other.operationId).not.toBe(first.operationId);
   });
 
-  it("fails only stale running operations, and loses a race to a worker's update", async () => {
-    // Run "in 2030": only this test's operations, which are dated then, can be stale or fresh.
+  it("fails only operations nobody has written for the deadline, by the store's clock, and loses a race to a worker", async () => {
     await Promise.all(
       (await stack.documents()).map((d) => stack.container.item(String(d.id), String(d.teamId)).delete()),
     );
-    const now = new Date("2030-01-01T12:00:00Z");
     const token = await stack.token({ app: true });
-    const create = async (id: string, status: string, lastActionDateTime: string) => {
+    const create = async (id: string, status: string) => {
       const res = await call(`${stack.baseUrl}/teams/${team}/operations`, {
         method: "POST",
         token,
-        body: {
-          id,
-          operationType: "cloneTeam",
-          status,
-          lastActionDateTime,
-          ...(status === "failed" ? { error: { code: "x" } } : {}),
-        },
+        body: { id, operationType: "cloneTeam", status, ...(status === "failed" ? { error: { code: "x" } } : {}) },
       });
       expect(res.status, res.text).toBe(201);
     };
-    await create("stale-running", "inProgress", "2030-01-01T10:00:00Z");
-    await create("stale-waiting", "notStarted", "2030-01-01T09:00:00Z");
-    await create("fresh", "inProgress", "2030-01-01T11:30:00Z");
-    await create("stale-but-done", "failed", "2030-01-01T08:00:00Z");
-    await create("raced", "inProgress", "2030-01-01T10:00:00Z");
+    await create("stale-running", "inProgress");
+    await create("stale-waiting", "notStarted");
+    await create("stale-but-done", "failed");
+    await create("raced", "inProgress");
+    // The store stamps each write with its own clock in whole seconds (`_ts`): let that second pass, then write
+    // "fresh". A sweep an hour after that second's end (deadline 60 minutes) finds the others stale, and not it.
+    const lastStale = Math.max(...(await stack.documents()).map((d) => Number(d._ts)));
+    while (Math.floor(Date.now() / 1000) <= lastStale) await new Promise((r) => setTimeout(r, 50));
+    await create("fresh", "inProgress");
+    const now = new Date((lastStale + 1) * 1000 + 60 * 60_000);
 
     // A worker reports progress on "raced" just as the sweeper is about to write.
     let raced = false;
@@ -319,7 +316,7 @@ describe("inbox, sweeper and completion logic against the real store", () => {
         const res = await call(`${stack.baseUrl}/teams/${team}/operations/raced`, {
           method: "PATCH",
           token,
-          body: { attemptsCount: 2, lastActionDateTime: "2030-01-01T11:59:00Z" },
+          body: { attemptsCount: 2 },
         });
         expect(res.status).toBe(200);
       }
@@ -336,6 +333,7 @@ describe("inbox, sweeper and completion logic against the real store", () => {
     const result = await sweepStaleOperations(racing, { deadlineMinutes: 60, batchSize: 2, ttlSeconds, now });
     const read = async (id: string) => (await store.read(TENANT, team, id))!.document;
     expect(result.failed.map((id) => id.split(":")[1]).sort()).toEqual(["stale-running", "stale-waiting"]);
+    expect(result.skipped).toBe(1);
     for (const id of ["stale-running", "stale-waiting"]) {
       expect(await read(id)).toMatchObject({ status: "failed", error: { code: "operationTimedOut" }, ttl: ttlSeconds });
     }

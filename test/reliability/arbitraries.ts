@@ -21,10 +21,14 @@ export interface GeneratedDateTime {
 const MIN_MS = Date.parse("0001-01-02T00:00:00Z");
 const MAX_MS = Date.parse("9999-12-30T23:59:59.999Z");
 
-export const dateTime = (): fc.Arbitrary<GeneratedDateTime> =>
+/** Any instant from 0001 to 9999, or one within `window` (epoch ms), written with any offset. */
+export const dateTime = (window?: {
+  readonly fromMs: number;
+  readonly toMs: number;
+}): fc.Arbitrary<GeneratedDateTime> =>
   fc
     .record({
-      instantMs: fc.integer({ min: MIN_MS, max: MAX_MS }),
+      instantMs: fc.integer({ min: window?.fromMs ?? MIN_MS, max: window?.toMs ?? MAX_MS }),
       offsetMinutes: fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }),
       extraDigits: fc.stringMatching(/^\d{0,4}$/),
       zulu: fc.constantFrom("Z", "z", "+00:00", "-00:00"),
@@ -62,15 +66,22 @@ const operationError = () =>
     { requiredKeys: ["code"] },
   );
 
-/** A valid create body, with every optional property optional, consistent with the error rules. */
-export const createBody = (includeUnknownEnumMembers = false) =>
+/**
+ * A valid create body, with every optional property optional, consistent with the error rules. Its
+ * lastActionDateTime is any the schema accepts, or one within `lastActionWindow` (epoch ms): the rules accept only
+ * times from the creation to 5 minutes after it.
+ */
+export const createBody = (
+  includeUnknownEnumMembers = false,
+  lastActionWindow?: { readonly fromMs: number; readonly toMs: number },
+) =>
   fc
     .record(
       {
         id: operationId(),
         operationType: fc.constantFrom(...acceptedMembers(OPERATION_TYPES, includeUnknownEnumMembers)),
         status: fc.constantFrom(...acceptedMembers(OPERATION_STATUSES, includeUnknownEnumMembers)),
-        lastActionDateTime: dateTime().map((d) => d.text),
+        lastActionDateTime: dateTime(lastActionWindow).map((d) => d.text),
         attemptsCount: fc.integer({ min: 0, max: LIMITS.attemptsCount }),
         targetResourceId: fc.option(text(60), { nil: null }),
         targetResourceLocation: fc.option(text(120), { nil: null }),
