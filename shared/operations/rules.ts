@@ -175,15 +175,19 @@ export function applyUpdate(
   return { document: next, changed: true };
 }
 
+/** A GUID derived from the given parts (SHA-256, shaped as a version-8, custom, UUID): the same parts, the same id. */
+export function derivedGuid(...parts: readonly string[]): string {
+  const hex = createHash("sha256").update(parts.join("\n")).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /**
  * The operation id of a repeatable create (Repeatability-Request-ID) without a
  * client id: derived from the tenant, team and request id, so every retry
  * addresses the same document and the store's unique ids make it stored once.
  */
 export function repeatableOperationId(tenantId: string, teamId: string, requestId: string): string {
-  const hex = createHash("sha256").update(`${tenantId}\n${teamId}\n${requestId}`).digest("hex");
-  // Shaped as a version-8 (custom) UUID.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derivedGuid(tenantId, teamId, requestId);
 }
 
 /** A stable fingerprint of a create body, to tell a retry from a different request under the same id. */

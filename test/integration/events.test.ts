@@ -224,8 +224,9 @@ describe("the queue inbox, the completion events and a store outage, through the
         datacontenttype: "application/json",
         data: { tenantId: TENANT, teamId: team, id: event.subject },
       });
-      expect(event.id).toBe(`${TENANT}:${event.subject}:${event.data.status}`);
+      expect(event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     }
+    expect(new Set(seen.map((e) => e.id)).size).toBe(3);
   });
 
   it("retries a message while the store is down, then the host poisons it; the store is unchanged", async () => {
@@ -255,6 +256,69 @@ describe("the queue inbox, the completion events and a store outage, through the
     }
     expect(await stored("q-outage")).toBeUndefined();
   }, 90_000);
+
+  /** Collects events for the given subjects until `count` distinct ids have arrived, and a while longer. */
+  async function distinctEvents(subjects: readonly string[], count: number): Promise<Map<string, any>> {
+    const byId = new Map<string, any>();
+    const collect = async () => {
+      for (const event of await drain(events)) if (subjects.includes(event.subject)) byId.set(event.id, event);
+    };
+    await waitFor(async () => {
+      await collect();
+      return byId.size >= count ? true : undefined;
+    }, `${count} completion events`);
+    await new Promise((r) => setTimeout(r, 2_000)); // more polls of the feed: only duplicates of these may follow
+    await collect();
+    return byId;
+  }
+
+  it("gives two events, with two ids, when operations with one id finish in two teams", async () => {
+    const token = await stack.token({ app: true });
+    const otherTeam = randomUUID();
+    for (const t of [team, otherTeam]) {
+      const res = await call(`${stack.baseUrl}/teams/${t}/operations`, {
+        method: "POST",
+        token,
+        body: { id: "same-id", operationType: "cloneTeam", status: "succeeded" },
+      });
+      expect(res.status, res.text).toBe(201);
+    }
+    const byId = await distinctEvents(["same-id"], 2);
+    expect(byId.size).toBe(2);
+    expect([...byId.values()].map((e) => e.data.teamId).sort()).toEqual([team, otherTeam].sort());
+  });
+
+  it("gives a new event id to an operation deleted and created again, and the same id to a redelivered change", async () => {
+    const token = await stack.token({ app: true });
+    const url = `${stack.baseUrl}/teams/${team}/operations`;
+    const finish = async () => {
+      const res = await call(url, {
+        method: "POST",
+        token,
+        body: { id: "again", operationType: "cloneTeam", status: "failed", error: { code: "x" } },
+      });
+      expect(res.status, res.text).toBe(201);
+      // The change as the feed delivers it: the stored document with the store's system properties.
+      return (await stack.container.item(`${TENANT}:again`, team).read<Record<string, unknown>>()).resource!;
+    };
+    const first = await finish();
+    const [firstId, ...more] = [...(await distinctEvents(["again"], 1)).keys()];
+    expect(more).toEqual([]);
+    expect((await call(`${url}/again`, { method: "DELETE", token })).status).toBe(204);
+    const second = await finish();
+    const [secondId, ...others] = [...(await distinctEvents(["again"], 1)).keys()];
+    expect(others).toEqual([]);
+    expect(secondId).not.toBe(firstId);
+
+    // Each event's id is the one the same change gives whenever it is delivered again, in any batch.
+    for (const [change, id] of [
+      [first, firstId],
+      [second, secondId],
+    ] as const) {
+      expect(completionEvents([change]).map((e) => e.id)).toEqual([id]);
+      expect(completionEvents([change, { ...change }]).map((e) => e.id)).toEqual([id]);
+    }
+  });
 });
 
 describe("inbox, sweeper and completion logic against the real store", () => {
@@ -343,11 +407,11 @@ describe("inbox, sweeper and completion logic against the real store", () => {
     expect(raced).toBe(true);
   });
 
-  it("makes one event per finished document in a batch, ignoring running ones and duplicates", () => {
-    const doc = (operationId: string, status: string) => ({
+  it("makes one event per finished document in a batch, ignoring running ones and duplicates of a change", () => {
+    const doc = (operationId: string, status: string, etag: string, teamId = team) => ({
       id: `${TENANT}:${operationId}`,
       operationId,
-      teamId: team,
+      teamId,
       tenantId: TENANT,
       operationType: "cloneTeam",
       status,
@@ -357,14 +421,20 @@ describe("inbox, sweeper and completion logic against the real store", () => {
       targetResourceId: null,
       targetResourceLocation: null,
       error: null,
+      _etag: etag,
     });
     const batch = [
-      doc("a", "succeeded"),
-      doc("b", "inProgress"),
-      doc("a", "succeeded"),
-      doc("c", "failed"),
+      doc("a", "succeeded", "v1"),
+      doc("b", "inProgress", "v1"),
+      doc("a", "succeeded", "v1"), // the same change, delivered twice
+      doc("a", "succeeded", "v2"), // a later write: deleted and created again
+      doc("a", "succeeded", "v1", randomUUID()), // another team's operation with the same id
+      doc("c", "failed", "v1"),
       { id: "junk" },
     ];
-    expect(completionEvents(batch).map((e) => e.id)).toEqual([`${TENANT}:a:succeeded`, `${TENANT}:c:failed`]);
+    const ids = completionEvents(batch).map((e) => e.id);
+    expect(completionEvents(batch).map((e) => e.subject)).toEqual(["a", "a", "a", "c"]);
+    expect(new Set(ids).size).toBe(4);
+    expect(completionEvents([batch[0]!])[0]!.id).toBe(ids[0]);
   });
 });
