@@ -9,7 +9,7 @@
  * Outcomes: applied or already applied (acknowledged); can never succeed
  * (`PoisonMessage`: not JSON, invalid, against a state rule, unknown
  * operation), which the function moves to the poison queue at once with the
- * reason; or transient (store throttled or down), which is thrown so the host
+ * reason (`poison.ts`); or transient (store throttled or down), which is thrown so the host
  * retries and, after maxDequeueCount, poisons it itself.
  */
 import type { ErrorDetail } from "../http/graphError.js";
@@ -118,19 +118,4 @@ export async function processInboxMessage(message: InboxMessage, ctx: InboxConte
   } catch (error) {
     return asPoison(error);
   }
-}
-
-/** What the poison queue receives: the reason, and the original message so nothing is lost. */
-export function poisonRecord(
-  error: PoisonMessage,
-  original: unknown,
-  meta: { messageId: string; dequeueCount: number | undefined },
-): string {
-  return JSON.stringify({
-    reason: { code: error.code, message: error.message, details: error.details },
-    messageId: meta.messageId,
-    dequeueCount: meta.dequeueCount,
-    poisonedAt: new Date().toISOString(),
-    message: original,
-  });
 }

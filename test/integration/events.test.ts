@@ -3,7 +3,7 @@
  * the queue inbox (through the local runner, with the host's Base64, dequeue
  * count and poison semantics), the sweeper and completion events.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { QueueClient } from "@azure/storage-queue";
@@ -190,6 +190,35 @@ describe("the queue inbox, the completion events and a store outage, through the
     expect(byCode.itemNotFound.message.operationId).toBe("never-created");
     expect(byCode.invalidMessage.reason.details[0].target).toBe("action");
     expect(await stack.documents()).toEqual(before);
+  });
+
+  it("poisons at once, with its reason, a message whose record would not fit and one nested too deeply to write", async () => {
+    await drain(poison);
+    const printed = stack.output().length;
+    // Control characters: six bytes each once escaped in a JSON record, so the record of this 45 KB message would
+    // be 270 KB, four times what a queue message holds.
+    const huge = "\u0001".repeat(45_000);
+    const deep = `{"action":"create","tenantId":"${TENANT}","teamId":"${team}","operation":${"[".repeat(15_000)}${"]".repeat(15_000)}}`;
+    await inbox.sendMessage(b64(huge));
+    await inbox.sendMessage(b64(deep));
+    const poisoned: any[] = [];
+    await waitFor(async () => {
+      poisoned.push(...(await drain(poison)));
+      return poisoned.length >= 2 ? true : undefined;
+    }, "two poisoned messages");
+    const byCode = Object.fromEntries(poisoned.map((p) => [p.reason?.code, p]));
+    expect(byCode.notJson).toMatchObject({
+      dequeueCount: 1,
+      messageTruncated: true,
+      messageBytes: 45_000,
+      messageSha256: createHash("sha256").update(huge).digest("hex"),
+    });
+    expect(huge.startsWith(byCode.notJson.message)).toBe(true);
+    const nested = poisoned.find((p) => p.reason?.code !== "notJson");
+    expect(nested.reason.code).toBe("invalidMessage");
+    expect(nested.reason.message.length).toBeGreaterThan(0);
+    expect(nested.dequeueCount).toBe(1);
+    expect(stack.output().slice(printed)).not.toMatch(/will be retried|moved to/);
   });
 
   it("emits exactly one CloudEvents completion event per finished operation, by any path", async () => {
