@@ -121,6 +121,21 @@ export const STORE_CALL_DEADLINE_MS = 20_000;
 /** A continuation token the store refused: the client's $skiptoken was tampered with. */
 export class InvalidContinuationError extends Error {}
 
+/**
+ * The store answers, but the database or the container does not exist (the infrastructure was not deployed, or
+ * they were deleted): the same 503 on every route, so nothing reads as "no such operation" or as a bug.
+ */
+export const storeNotSetUp = () =>
+  new GraphError(
+    503,
+    ErrorCode.serviceUnavailable,
+    "The store is not set up: its database or container does not exist. Retry later.",
+    { headers: { "Retry-After": "30" } },
+  );
+
+/** How long the container, once seen, is taken to exist when a point operation finds nothing. */
+const CONTAINER_SEEN_MS = 10_000;
+
 export const preconditionFailed = () =>
   new GraphError(412, ErrorCode.preconditionFailed, "The operation has changed since the ETag given in If-Match.");
 
@@ -217,6 +232,7 @@ export function countQuerySpec(tenantId: string, teamId: string, condition: Quer
 
 export class CosmosOperationStore implements OperationStore {
   readonly #container: Container;
+  #containerSeenAt = -Infinity;
 
   constructor(container: Container) {
     this.#container = container;
@@ -237,6 +253,9 @@ export class CosmosOperationStore implements OperationStore {
       if (cosmosStatus(error) === 409) {
         throw conflict(`An operation with id '${document.operationId}' already exists in this team.`, { target: "id" });
       }
+      // A missing container is a 404 from Cosmos DB (and an internal error from the embedded server): look.
+      const status = cosmosStatus(error);
+      if (status === 404 || status === 500) await this.#absent(undefined);
       throw storeFault(error);
     }
   }
@@ -246,12 +265,12 @@ export class CosmosOperationStore implements OperationStore {
       const { resource, etag, statusCode } = await measured("read", (deadline) =>
         this.#container.item(documentId(tenantId, operationId), teamId).read<Record<string, unknown>>(deadline),
       );
-      if (statusCode === 404 || !resource) return undefined;
+      if (statusCode === 404 || !resource) return await this.#absent(undefined);
       const document = strip(resource);
       // Defence in depth: the id already carries the tenant.
       return document.tenantId === tenantId ? { document, etag } : undefined;
     } catch (error) {
-      if (cosmosStatus(error) === 404) return undefined;
+      if (cosmosStatus(error) === 404) return await this.#absent(undefined);
       throw storeFault(error);
     }
   }
@@ -270,7 +289,7 @@ export class CosmosOperationStore implements OperationStore {
     } catch (error) {
       const status = cosmosStatus(error);
       if (status === 412) throw preconditionFailed();
-      if (status === 404) throw notFound("The operation does not exist.");
+      if (status === 404) throw await this.#absent(notFound("The operation does not exist."));
       throw storeFault(error);
     }
   }
@@ -285,7 +304,7 @@ export class CosmosOperationStore implements OperationStore {
       return true;
     } catch (error) {
       const status = cosmosStatus(error);
-      if (status === 404) return false;
+      if (status === 404) return await this.#absent(false);
       if (status === 412) throw preconditionFailed();
       throw storeFault(error);
     }
@@ -314,6 +333,7 @@ export class CosmosOperationStore implements OperationStore {
       }
     } catch (error) {
       if (page.continuation && cosmosStatus(error) === 400) throw new InvalidContinuationError();
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
     return { documents, continuation };
@@ -328,6 +348,7 @@ export class CosmosOperationStore implements OperationStore {
       );
       return resources[0] ?? 0;
     } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
   }
@@ -355,8 +376,26 @@ export class CosmosOperationStore implements OperationStore {
         continuation: response.hasMoreResults ? response.continuationToken : undefined,
       };
     } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
+  }
+
+  /**
+   * What a point operation that found nothing means: `nothing` when the container exists (the operation does not),
+   * and the store-not-set-up 503 when it does not. The store answers both with a 404; the container is read to tell
+   * them apart, at most once per CONTAINER_SEEN_MS while it exists.
+   */
+  async #absent<T>(nothing: T): Promise<T> {
+    if (performance.now() - this.#containerSeenAt < CONTAINER_SEEN_MS) return nothing;
+    try {
+      await measured("ping", (deadline) => this.#container.read(deadline), 5_000);
+    } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
+      throw storeFault(error);
+    }
+    this.#containerSeenAt = performance.now();
+    return nothing;
   }
 
   async ping(timeoutMs: number): Promise<boolean> {
