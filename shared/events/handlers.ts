@@ -29,7 +29,13 @@ export function inboxHandler(poison: FunctionOutput) {
         scope.teamId = message.teamId.toLowerCase();
         const cfg = config();
         const store = await operationStore(() => cfg.cosmos);
-        const outcome = await processInboxMessage(message, { store, ttlSeconds: cfg.operationTtlSeconds, messageId });
+        const outcome = await processInboxMessage(message, {
+          store,
+          ttlSeconds: cfg.operationTtlSeconds,
+          messageId,
+          queueName: cfg.inboxQueue,
+          tenants: cfg.auth.tenants,
+        });
         context.info(
           `${outcome.action} ${outcome.operationId} in team ${outcome.teamId}: ${outcome.changed ? "applied" : "already applied"}`,
         );

@@ -14,7 +14,7 @@ import { completionEvents } from "../../shared/events/completion.js";
 import { processInboxMessage } from "../../shared/events/inbox.js";
 import { sweepStaleOperations } from "../../shared/events/sweeper.js";
 import { CosmosOperationStore, type OperationStore } from "../../shared/store/operationStore.js";
-import { call } from "../support/http.js";
+import { call, OTHER_TENANT } from "../support/http.js";
 import { freePort, startStack, type Stack } from "../support/stack.js";
 
 const TENANT = DEV_TENANT_ID;
@@ -80,6 +80,7 @@ describe("the queue inbox, the completion events and a store outage, through the
       },
       env: {
         LOCAL_QUEUES: "on",
+        AUTH_TENANTS: TENANT,
         AzureWebJobsStorage: azurite.connectionString,
         AzureFunctionsJobHost__extensions__queues__visibilityTimeout: "00:00:00",
         AzureFunctionsJobHost__extensions__queues__maxDequeueCount: "3",
@@ -110,7 +111,11 @@ describe("the queue inbox, the completion events and a store outage, through the
       b64({ action: "create", tenantId: TENANT, teamId: team, operation: { id: "q-1", operationType: "cloneTeam" } }),
     );
     const created = await waitFor(async () => await stored("q-1"), "the created operation");
-    expect(created).toMatchObject({ operationType: "cloneTeam", status: "notStarted", createdBy: { kind: "queue" } });
+    expect(created).toMatchObject({
+      operationType: "cloneTeam",
+      status: "notStarted",
+      createdBy: { kind: "queue", queue: "operations-inbox", messageId: expect.stringMatching(/.+/) },
+    });
     await inbox.sendMessage(
       b64({
         action: "update",
@@ -192,6 +197,37 @@ describe("the queue inbox, the completion events and a store outage, through the
     expect(await stack.documents()).toEqual(before);
   });
 
+  it("checks queue messages as HTTP bodies are checked, within the tenant allow-list", async () => {
+    await drain(poison);
+    const before = await stack.documents();
+    const create = (operation: unknown, tenantId = TENANT) => ({ action: "create", tenantId, teamId: team, operation });
+    const messages = {
+      loneSurrogate: create({ operationType: "cloneTeam", targetResourceId: "a\ud800b" }),
+      loneSurrogateName: create({ operationType: "cloneTeam", "\udfff": 1 }),
+      deep: create({ operationType: "cloneTeam", error: JSON.parse(`${'{"a":'.repeat(40)}1${"}".repeat(40)}`) }),
+      polluting: JSON.parse(
+        `{"action":"create","tenantId":"${TENANT}","teamId":"${team}","operation":{"operationType":"cloneTeam","__proto__":{"isAdmin":true}}}`,
+      ) as unknown,
+      otherTenant: create({ id: "foreign", operationType: "cloneTeam" }, OTHER_TENANT),
+    };
+    for (const message of Object.values(messages)) await inbox.sendMessage(b64(message));
+    const poisoned: any[] = [];
+    await waitFor(async () => {
+      poisoned.push(...(await drain(poison)));
+      return poisoned.length >= 5 ? true : undefined;
+    }, "five poisoned messages");
+    const reasons = poisoned.map((p) => `${p.reason.code}: ${p.reason.message}`).sort();
+    expect(reasons).toEqual([
+      expect.stringMatching(/^accessDenied: The tenant e1e1e1e1-.* is not one this service accepts/),
+      "badRequest: The message contains a string that is not valid Unicode (a lone surrogate).",
+      "badRequest: The message contains a string that is not valid Unicode (a lone surrogate).",
+      "badRequest: The message nests objects or arrays deeper than 32 levels.",
+      "badRequest: The message uses a forbidden property name: __proto__.",
+    ]);
+    expect(poisoned.every((p) => p.dequeueCount === 1)).toBe(true);
+    expect(await stack.documents()).toEqual(before);
+  });
+
   it("poisons at once, with its reason, a message whose record would not fit and one nested too deeply to write", async () => {
     await drain(poison);
     const printed = stack.output().length;
@@ -215,8 +251,7 @@ describe("the queue inbox, the completion events and a store outage, through the
     });
     expect(huge.startsWith(byCode.notJson.message)).toBe(true);
     const nested = poisoned.find((p) => p.reason?.code !== "notJson");
-    expect(nested.reason.code).toBe("invalidMessage");
-    expect(nested.reason.message.length).toBeGreaterThan(0);
+    expect(nested.reason).toMatchObject({ code: "badRequest", message: expect.stringMatching(/nests .* deeper than/) });
     expect(nested.dequeueCount).toBe(1);
     expect(stack.output().slice(printed)).not.toMatch(/will be retried|moved to/);
   });
@@ -362,6 +397,15 @@ describe("inbox, sweeper and completion logic against the real store", () => {
   });
   afterAll(() => stack?.stop());
 
+  const inboxContext = {
+    get store() {
+      return store;
+    },
+    ttlSeconds,
+    queueName: "operations-inbox",
+    tenants: "*" as const,
+  };
+
   it("stores a create without an id once per queue message, however often it is delivered", async () => {
     const message = {
       action: "create" as const,
@@ -369,9 +413,9 @@ describe("inbox, sweeper and completion logic against the real store", () => {
       teamId: team,
       operation: { operationType: "cloneTeam" },
     };
-    const first = await processInboxMessage(message, { store, ttlSeconds, messageId: "message-1" });
-    const again = await processInboxMessage(message, { store, ttlSeconds, messageId: "message-1" });
-    const other = await processInboxMessage(message, { store, ttlSeconds, messageId: "message-2" });
+    const first = await processInboxMessage(message, { ...inboxContext, messageId: "message-1" });
+    const again = await processInboxMessage(message, { ...inboxContext, messageId: "message-1" });
+    const other = await processInboxMessage(message, { ...inboxContext, messageId: "message-2" });
     expect(first.changed).toBe(true);
     expect(again).toEqual({ ...first, changed: false });
     expect(other.operationId).not.toBe(first.operationId);
