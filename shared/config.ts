@@ -172,6 +172,8 @@ export interface AppConfig {
   readonly operationTtlSeconds: number;
   readonly retryAfterSeconds: number;
   readonly sweeper: { readonly deadlineMinutes: number; readonly batchSize: number };
+  /** The queue of create/update messages (its name is also the trigger's binding expression). */
+  readonly inboxQueue: string;
 }
 
 export class ConfigurationError extends Error {
@@ -292,6 +294,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       deadlineMinutes: positiveInteger(env, "SWEEPER_DEADLINE_MINUTES"),
       batchSize: positiveInteger(env, "SWEEPER_BATCH_SIZE"),
     },
+    inboxQueue: required(env, "OPERATIONS_INBOX_QUEUE"),
   };
 }
 

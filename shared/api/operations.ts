@@ -200,11 +200,20 @@ function encodeSkipToken(scope: string, continuation: string): string {
   return Buffer.from(JSON.stringify({ s: scope, c: continuation })).toString("base64url");
 }
 
+/**
+ * A store continuation as the store issues them: visible ASCII. Anything else could not even be sent in the
+ * request header that carries it (a NUL, a line break, a character outside Latin-1), and is not ours.
+ */
+const CONTINUATION = /^[\x20-\x7e]{1,6000}$/;
+
 function decodeSkipToken(scope: string, token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { s?: unknown; c?: unknown };
-    if (parsed.s === scope && typeof parsed.c === "string" && parsed.c.length > 0) return parsed.c;
+    const bytes = Buffer.from(token, "base64url");
+    // Buffer skips characters that are not base64url: a token must be exactly what we wrote.
+    if (bytes.toString("base64url") !== token) throw invalidSkipToken();
+    const parsed = JSON.parse(bytes.toString("utf8")) as { s?: unknown; c?: unknown };
+    if (parsed.s === scope && typeof parsed.c === "string" && CONTINUATION.test(parsed.c)) return parsed.c;
   } catch {
     // fall through to the 400
   }

@@ -20,7 +20,12 @@ import {
 import { toCanonicalUtc } from "../operations/timestamps.js";
 
 export const PAGE_SIZE = { default: 20, max: 100 } as const;
-export const FILTER_LIMITS = { length: 1024, depth: 8, comparisons: 16 } as const;
+/**
+ * What a $filter may hold. `orNesting` bounds the only nesting left in the SQL (an `or` group inside an `and`):
+ * the embedded store's SQL parser backtracks into every parenthesised group several times, so its work grows about
+ * eightfold per level (see docs/reliability.md); the rest of the translation is flat.
+ */
+export const FILTER_LIMITS = { length: 1024, depth: 8, comparisons: 16, orNesting: 2 } as const;
 
 /** The system query options OData 4.01 and Graph define; those this API does not support are `notSupported`. */
 const SYSTEM_QUERY_OPTIONS = [
@@ -426,34 +431,80 @@ class FilterParser {
 
 export function parseFilter(text: string, includeUnknownEnumMembers: boolean): FilterNode {
   if (text.length > FILTER_LIMITS.length) throw invalid("$filter", `longer than ${FILTER_LIMITS.length} characters.`);
-  return new FilterParser(text, includeUnknownEnumMembers).parse();
+  const node = new FilterParser(text, includeUnknownEnumMembers).parse();
+  if (orNesting(normalise(node)) > FILTER_LIMITS.orNesting) {
+    throw invalid(
+      "$filter",
+      `'or' groups nest more than ${FILTER_LIMITS.orNesting} deep; the deepest allowed is like a or (b and (c or d)).`,
+    );
+  }
+  return node;
 }
 
 const SQL_OPERATORS: Record<ComparisonOperator, string> = { eq: "=", ne: "!=", gt: ">", ge: ">=", lt: "<", le: "<=" };
+const NEGATED: Record<ComparisonOperator, ComparisonOperator> = {
+  eq: "ne",
+  ne: "eq",
+  gt: "le",
+  ge: "lt",
+  lt: "ge",
+  le: "gt",
+};
+
+type Comparison = Extract<FilterNode, { kind: "compare" }>;
+/** A filter in negation normal form with n-ary chains: what the SQL is written from. */
+type FlatNode = Comparison | { kind: "and" | "or"; operands: FlatNode[] };
+
+/**
+ * Folds every `not` into the comparisons under it (De Morgan; `not a lt x` is `a ge x`, which holds because the
+ * filterable properties are always present) and merges chains of the same operator into one n-ary node.
+ */
+function normalise(node: FilterNode, negate = false): FlatNode {
+  switch (node.kind) {
+    case "not":
+      return normalise(node.operand, !negate);
+    case "compare":
+      return negate ? { ...node, operator: NEGATED[node.operator] } : node;
+    case "and":
+    case "or": {
+      const kind = (node.kind === "and") !== negate ? "and" : "or";
+      const operands = [node.left, node.right].flatMap((child) => {
+        const flat = normalise(child, negate);
+        return flat.kind === kind ? flat.operands : [flat];
+      });
+      return { kind, operands };
+    }
+  }
+}
+
+/** How many `or` groups the SQL nests (the condition is ANDed with the tenant and team, so a top `or` counts). */
+function orNesting(node: FlatNode): number {
+  if (node.kind === "compare") return 0;
+  const inner = Math.max(...node.operands.map(orNesting));
+  return node.kind === "or" ? inner + 1 : inner;
+}
 
 export interface SqlCondition {
+  /** A condition over `c` that can be ANDed with others as it is. */
   readonly text: string;
   readonly parameters: Array<{ name: string; value: string }>;
 }
 
-/** Translates a filter to SQL over `c`: property names from the whitelist, every value a parameter. */
+/**
+ * Translates a filter to flat SQL over `c`: property names from the whitelist, every value a parameter, no `NOT`,
+ * and parentheses only around an `OR` inside an `AND` (AND binds tighter than OR, in Cosmos DB SQL as elsewhere).
+ */
 export function filterToSql(node: FilterNode, parameters: SqlCondition["parameters"] = []): SqlCondition {
-  const build = (n: FilterNode): string => {
-    switch (n.kind) {
-      case "and":
-      case "or":
-        return `(${build(n.left)} ${n.kind.toUpperCase()} ${build(n.right)})`;
-      case "not":
-        return `(NOT ${build(n.operand)})`;
-      case "compare": {
-        const name = `@f${parameters.length}`;
-        parameters.push({ name, value: n.value });
-        // Parenthesised so NOT applies to the comparison under every SQL engine's precedence.
-        return `(c.${n.property} ${SQL_OPERATORS[n.operator]} ${name})`;
-      }
+  const build = (n: FlatNode, insideAnd: boolean): string => {
+    if (n.kind === "compare") {
+      const name = `@f${parameters.length}`;
+      parameters.push({ name, value: n.value });
+      return `c.${n.property} ${SQL_OPERATORS[n.operator]} ${name}`;
     }
+    const text = n.operands.map((operand) => build(operand, n.kind === "and")).join(` ${n.kind.toUpperCase()} `);
+    return n.kind === "or" && insideAnd ? `(${text})` : text;
   };
-  return { text: build(node), parameters };
+  return { text: build(normalise(node), true), parameters };
 }
 
 // ---------------------------------------------------------------- the rest

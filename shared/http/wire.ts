@@ -224,7 +224,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * that are not well-formed UTF-16 (lone surrogates), and nesting deeper than
  * MAX_BODY_DEPTH. Iterative, so nesting cannot overflow the stack.
  */
-export function checkJsonStructure(text: string): void {
+export function checkJsonStructure(text: string, subject = "The request body"): void {
   const objects: Array<Set<string> | undefined> = [];
   const path: string[] = [];
   const polluting = new Set<string>();
@@ -234,7 +234,7 @@ export function checkJsonStructure(text: string): void {
       objects.push(ch === "{" ? new Set() : undefined);
       path.push("");
       if (objects.length > MAX_BODY_DEPTH) {
-        throw badRequest(`The request body nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
+        throw badRequest(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
       }
     } else if (ch === "}" || ch === "]") {
       objects.pop();
@@ -244,7 +244,7 @@ export function checkJsonStructure(text: string): void {
       while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
       const value = JSON.parse(text.slice(i, end + 1)) as string;
       if (LONE_SURROGATE.test(value)) {
-        throw badRequest("The request body contains a string that is not valid Unicode (a lone surrogate).");
+        throw loneSurrogate(subject);
       }
       let next = end + 1;
       while (text[next] === " " || text[next] === "\t" || text[next] === "\n" || text[next] === "\r") next++;
@@ -253,7 +253,7 @@ export function checkJsonStructure(text: string): void {
         path[path.length - 1] = value;
         const target = path.filter((p) => p !== "").join(".");
         if (keys.has(value)) {
-          throw badRequest(`The request body names the property '${target}' more than once.`, {
+          throw badRequest(`${subject} names the property '${target}' more than once.`, {
             target,
             details: [{ code: "duplicateProperty", target, message: `'${target}' appears more than once.` }],
           });
@@ -264,11 +264,43 @@ export function checkJsonStructure(text: string): void {
       i = end;
     }
   }
-  if (polluting.size > 0) {
-    throw badRequest(`The request body uses a forbidden property name: ${[...polluting].join(", ")}.`, {
-      details: [...polluting].map((k) => ({ code: "forbiddenProperty", target: k, message: `'${k}' is not allowed.` })),
-    });
+  if (polluting.size > 0) throw forbiddenNames(subject, polluting);
+}
+
+const loneSurrogate = (subject: string) =>
+  badRequest(`${subject} contains a string that is not valid Unicode (a lone surrogate).`);
+
+const forbiddenNames = (subject: string, names: ReadonlySet<string>) =>
+  badRequest(`${subject} uses a forbidden property name: ${[...names].join(", ")}.`, {
+    details: [...names].map((k) => ({ code: "forbiddenProperty", target: k, message: `'${k}' is not allowed.` })),
+  });
+
+/**
+ * The checks of `checkJsonStructure` that a value already parsed still allows: nesting, lone surrogates (in names
+ * and strings) and property names that could pollute prototypes. For JSON that arrives parsed (the Functions host
+ * parses queue messages), whose duplicate names JSON.parse has already dropped. Iterative.
+ */
+export function checkJsonValue(value: unknown, subject: string): void {
+  const polluting = new Set<string>();
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (pending.length > 0) {
+    const { value: item, depth } = pending.pop()!;
+    if (typeof item === "string") {
+      if (LONE_SURROGATE.test(item)) throw loneSurrogate(subject);
+    } else if (typeof item === "object" && item !== null) {
+      if (depth >= MAX_BODY_DEPTH) {
+        throw badRequest(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
+      }
+      for (const [key, element] of Object.entries(item)) {
+        if (!Array.isArray(item)) {
+          if (LONE_SURROGATE.test(key)) throw loneSurrogate(subject);
+          if (FORBIDDEN_KEYS.has(key)) polluting.add(key);
+        }
+        pending.push({ value: element, depth: depth + 1 });
+      }
+    }
   }
+  if (polluting.size > 0) throw forbiddenNames(subject, polluting);
 }
 
 /** The absolute URL of a path under the API, e.g. `/v1.0/teams/...`. */

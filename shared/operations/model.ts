@@ -52,6 +52,9 @@ export interface CreatedBy {
   readonly kind: "user" | "application" | "queue";
   readonly objectId: string | undefined;
   readonly appId: string | undefined;
+  /** For `queue`: the queue and the message that created it (a queue message carries no identity). */
+  readonly queue?: string;
+  readonly messageId?: string;
 }
 
 /** The Cosmos DB document. `id` is tenant-scoped so two tenants can never collide or learn of each other. */

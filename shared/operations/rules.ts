@@ -12,6 +12,9 @@
  * it may be set while the operation runs (a failed attempt that will be
  * retried) and must be set when it has failed; a succeeded operation has no
  * error (moving to succeeded clears it; sending one with succeeded is a 400).
+ * A client's `lastActionDateTime`, on create as on update, lies between
+ * `createdDateTime` and the server's clock (plus MAX_CLOCK_SKEW_MS); nothing
+ * the server decides (the sweeper) depends on it.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { badRequest, conflict, type ErrorDetail } from "../http/graphError.js";
@@ -53,6 +56,32 @@ function errorRuleDetails(status: OperationStatus, error: OperationDocument["err
   return [];
 }
 
+/** How far ahead of the server's clock a client's lastActionDateTime may be: client clocks drift. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** A client's lastActionDateTime must not be before the operation was created, nor later than now (give or take skew). */
+function lastActionDetails(value: string, createdDateTime: string, now: Date): ErrorDetail[] {
+  if (compareUtc(value, createdDateTime) < 0) {
+    return [
+      {
+        code: "invalidValue",
+        target: "lastActionDateTime",
+        message: `lastActionDateTime cannot be before createdDateTime (${createdDateTime}); leave it out to use the server's time.`,
+      },
+    ];
+  }
+  if (compareUtc(value, utcNow(new Date(now.getTime() + MAX_CLOCK_SKEW_MS))) > 0) {
+    return [
+      {
+        code: "invalidValue",
+        target: "lastActionDateTime",
+        message: `lastActionDateTime cannot be in the future (more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the server's clock).`,
+      },
+    ];
+  }
+  return [];
+}
+
 function throwIfAny(details: ErrorDetail[]): void {
   if (details.length > 0) {
     throw badRequest(`The operation is not consistent: ${details.map((d) => d.message).join(" ")}`, { details });
@@ -61,11 +90,17 @@ function throwIfAny(details: ErrorDetail[]): void {
 
 /** Builds the document for a validated create body: server-owned fields from the server, defaults applied. */
 export function newOperationDocument(body: CreateOperationBody, ctx: CreateContext): OperationDocument {
-  const createdDateTime = utcNow(ctx.now);
+  const now = ctx.now ?? new Date();
+  const createdDateTime = utcNow(now);
   const operationId = body.id ?? ctx.defaultOperationId ?? randomUUID();
   const status = body.status ?? "notStarted";
   const error = body.error ? { code: body.error.code, message: body.error.message ?? null } : null;
-  throwIfAny(errorRuleDetails(status, error));
+  // The schema has already checked the format; the conversion only normalises to UTC.
+  const clientTime = body.lastActionDateTime ? toCanonicalUtc(body.lastActionDateTime) : undefined;
+  throwIfAny([
+    ...errorRuleDetails(status, error),
+    ...(clientTime ? lastActionDetails(clientTime, createdDateTime, now) : []),
+  ]);
   const document: OperationDocument = {
     id: documentId(ctx.tenantId, operationId),
     teamId: ctx.teamId,
@@ -74,10 +109,7 @@ export function newOperationDocument(body: CreateOperationBody, ctx: CreateConte
     operationType: body.operationType,
     status,
     createdDateTime,
-    // The schema has already checked the format; the conversion only normalises to UTC.
-    lastActionDateTime: body.lastActionDateTime
-      ? (toCanonicalUtc(body.lastActionDateTime) ?? createdDateTime)
-      : createdDateTime,
+    lastActionDateTime: clientTime ?? createdDateTime,
     attemptsCount: body.attemptsCount ?? 0,
     targetResourceId: body.targetResourceId ?? null,
     targetResourceLocation: body.targetResourceLocation ?? null,
@@ -165,16 +197,20 @@ export function applyUpdate(
   if (next.attemptsCount < current.attemptsCount) {
     throw conflict(`attemptsCount cannot decrease (it is ${current.attemptsCount}).`, { target: "attemptsCount" });
   }
-  if (clientTime && compareUtc(clientTime, current.createdDateTime) < 0) {
-    throw badRequest("lastActionDateTime cannot be before createdDateTime.", {
-      details: [{ code: "invalidValue", target: "lastActionDateTime", message: "Before createdDateTime." }],
-    });
-  }
   if (next.status === "succeeded" && changes.error === undefined) next.error = null;
-  throwIfAny(errorRuleDetails(next.status, next.error));
+  throwIfAny([
+    ...(clientTime ? lastActionDetails(clientTime, current.createdDateTime, ctx.now ?? new Date()) : []),
+    ...errorRuleDetails(next.status, next.error),
+  ]);
   if (!clientTime) next.lastActionDateTime = utcNow(ctx.now);
   if (isFinished(next.status)) next.ttl = ctx.ttlSeconds;
   return { document: next, changed: true };
+}
+
+/** A GUID derived from the given parts (SHA-256, shaped as a version-8, custom, UUID): the same parts, the same id. */
+export function derivedGuid(...parts: readonly string[]): string {
+  const hex = createHash("sha256").update(parts.join("\n")).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -183,9 +219,7 @@ export function applyUpdate(
  * addresses the same document and the store's unique ids make it stored once.
  */
 export function repeatableOperationId(tenantId: string, teamId: string, requestId: string): string {
-  const hex = createHash("sha256").update(`${tenantId}\n${teamId}\n${requestId}`).digest("hex");
-  // Shaped as a version-8 (custom) UUID.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derivedGuid(tenantId, teamId, requestId);
 }
 
 /** A stable fingerprint of a create body, to tell a retry from a different request under the same id. */

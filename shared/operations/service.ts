@@ -8,10 +8,16 @@ import { preconditionFailed, type OperationStore } from "../store/operationStore
 import { trackOperationCreated, trackStatusChanged } from "../telemetry.js";
 import type { OperationDocument, StoredOperation } from "./model.js";
 import { applyUpdate } from "./rules.js";
+import { inTurn } from "./turns.js";
 import type { UpdateOperationBody } from "./schema.js";
 
-/** How often an update re-reads and retries when a concurrent write got in first. */
-const UPDATE_ATTEMPTS = 5;
+/**
+ * How long an update without If-Match keeps re-reading and retrying when a write from another process got in first
+ * (writers in this process take turns, `turns.ts`), with full-jitter exponential backoff between rounds.
+ */
+export const CONTENTION_BUDGET_MS = 10_000;
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 250;
 
 export interface CreateOutcome {
   readonly stored: StoredOperation;
@@ -47,31 +53,49 @@ export interface UpdateOptions {
   readonly ttlSeconds: number;
   /** A client's If-Match: the update applies only to this version (no retry on conflict). */
   readonly ifMatch?: (storedEtag: string) => boolean;
-  /** A condition the stored operation must still meet; when it does not, nothing is written. */
-  readonly onlyIf?: (document: OperationDocument) => boolean;
 }
 
 export interface UpdateOutcome {
   readonly stored: StoredOperation;
-  /** False when the change was already applied (or `onlyIf` no longer held): nothing written. */
+  /** False when the change was already applied: nothing written. */
   readonly changed: boolean;
 }
 
+export interface OperationKey {
+  readonly tenantId: string;
+  readonly teamId: string;
+  readonly operationId: string;
+}
+
+const turnKey = (key: OperationKey) => `${key.tenantId}/${key.teamId}/${key.operationId}`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Applies a change under the state rules as a compare-and-swap on the stored ETag. With a client's If-Match a
- * lost race is the client's 412; without one the update re-reads and retries, so concurrent updates are never lost.
+ * Applies a change under the state rules as a compare-and-swap on the stored ETag, in its turn among this process's
+ * writers of the operation. With a client's If-Match a lost race is the client's 412; without one the update
+ * re-reads and retries, so concurrent updates are all applied, in some order, or refused by the rules (409).
  */
-export async function updateOperation(
+export function updateOperation(
   store: OperationStore,
-  key: { readonly tenantId: string; readonly teamId: string; readonly operationId: string },
+  key: OperationKey,
   changes: UpdateOperationBody,
   options: UpdateOptions,
 ): Promise<UpdateOutcome> {
-  for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+  return inTurn(turnKey(key), () => compareAndSwap(store, key, changes, options));
+}
+
+async function compareAndSwap(
+  store: OperationStore,
+  key: OperationKey,
+  changes: UpdateOperationBody,
+  options: UpdateOptions,
+): Promise<UpdateOutcome> {
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
     const stored = await store.read(key.tenantId, key.teamId, key.operationId);
     if (!stored) throw notFound("The operation does not exist.");
     if (options.ifMatch && !options.ifMatch(stored.etag)) throw preconditionFailed();
-    if (options.onlyIf && !options.onlyIf(stored.document)) return { stored, changed: false };
     const result = applyUpdate(stored.document, changes, { ttlSeconds: options.ttlSeconds });
     if (!result.changed) return { stored, changed: false };
     try {
@@ -82,9 +106,13 @@ export async function updateOperation(
       const lostRace = error instanceof GraphError && error.status === 412;
       if (!lostRace || options.ifMatch) throw error;
     }
+    // Lost to another process. Only a stream of writes from elsewhere that never pauses for the whole budget gets
+    // here: say when to come back.
+    if (performance.now() - started > CONTENTION_BUDGET_MS) {
+      throw new GraphError(503, ErrorCode.serviceUnavailable, "The operation is being changed concurrently; retry.", {
+        headers: { "Retry-After": "1" },
+      });
+    }
+    await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
   }
-  // Still losing after several rounds: a transient condition, so say when to come back.
-  throw new GraphError(503, ErrorCode.serviceUnavailable, "The operation is being changed concurrently; retry.", {
-    headers: { "Retry-After": "1" },
-  });
 }

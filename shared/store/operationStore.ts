@@ -18,7 +18,7 @@ import { trackStoreCall, type StoreCall } from "../telemetry.js";
 import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
 
 export interface QueryCondition {
-  /** A SQL condition over `c`, built only from whitelisted property names. */
+  /** A SQL condition over `c`, built only from whitelisted property names, that can be ANDed as it is. */
   readonly text: string;
   readonly parameters: ReadonlyArray<{ name: string; value: string }>;
 }
@@ -41,6 +41,13 @@ export interface QueryPage {
   readonly continuation: string | undefined;
 }
 
+/** A page of the sweeper's query. */
+export interface StalePage {
+  /** Each with the ETag it had when found, so that only that version is changed. */
+  readonly operations: StoredOperation[];
+  readonly continuation: string | undefined;
+}
+
 export interface OperationStore {
   /** Stores a new document; a 409 Graph error when its id already exists in the team. */
   create(document: OperationDocument): Promise<StoredOperation>;
@@ -57,10 +64,10 @@ export interface OperationStore {
   /** Answers whether the store is reachable, within the given time. */
   ping(timeoutMs: number): Promise<boolean>;
   /**
-   * Running operations (notStarted, inProgress) of every tenant and team whose last action is older than the
-   * cutoff: the sweeper's one cross-partition query, one page at a time.
+   * Running operations (notStarted, inProgress) of every tenant and team that no one has written since the cutoff,
+   * by the store's own clock (`_ts`), never a client's: the sweeper's one cross-partition query, a page at a time.
    */
-  findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page>;
+  findStale(cutoff: Date, pageSize: number, continuation: string | undefined): Promise<StalePage>;
 }
 
 function requestChargeOf(value: unknown): number {
@@ -121,6 +128,21 @@ export const STORE_CALL_DEADLINE_MS = 20_000;
 
 /** A continuation token the store refused: the client's $skiptoken was tampered with. */
 export class InvalidContinuationError extends Error {}
+
+/**
+ * The store answers, but the database or the container does not exist (the infrastructure was not deployed, or
+ * they were deleted): the same 503 on every route, so nothing reads as "no such operation" or as a bug.
+ */
+export const storeNotSetUp = () =>
+  new GraphError(
+    503,
+    ErrorCode.serviceUnavailable,
+    "The store is not set up: its database or container does not exist. Retry later.",
+    { headers: { "Retry-After": "30" } },
+  );
+
+/** How long the container, once seen, is taken to exist when a point operation finds nothing. */
+const CONTAINER_SEEN_MS = 10_000;
 
 export const preconditionFailed = () =>
   new GraphError(412, ErrorCode.resourceModified, "The operation has changed since the ETag given in If-Match.");
@@ -231,16 +253,17 @@ export function teamCountQuery(tenantId: string, teamId: string, condition: Quer
 }
 
 /**
- * Operations of one running status, of every tenant and team, with no action since the cutoff: an equality
- * and a range, the shape the composite index (status, lastActionDateTime) serves. (An OR of both statuses
- * in one query is not a shape a composite index is documented to serve.)
+ * Operations of one running status, of every tenant and team, that no one has written since the cutoff, by the
+ * store's own clock (`_ts`, the time of the last write in whole seconds), never a client's: an equality and a range,
+ * the shape the composite index (status, _ts) serves. (An OR of both statuses in one query is not a shape a
+ * composite index is documented to serve.)
  */
-export function staleQuery(status: (typeof RUNNING_STATUSES)[number], cutoff: string): SqlQuerySpec {
+export function staleQuery(status: (typeof RUNNING_STATUSES)[number], cutoff: Date): SqlQuerySpec {
   return {
-    query: "SELECT * FROM c WHERE c.status = @status AND c.lastActionDateTime < @cutoff",
+    query: "SELECT * FROM c WHERE c.status = @status AND c._ts < @cutoff",
     parameters: [
       { name: "@status", value: status },
-      { name: "@cutoff", value: cutoff },
+      { name: "@cutoff", value: Math.floor(cutoff.getTime() / 1000) },
     ],
   };
 }
@@ -258,6 +281,7 @@ function decodeStaleContinuation(continuation: string | undefined): { status: nu
 
 export class CosmosOperationStore implements OperationStore {
   readonly #container: Container;
+  #containerSeenAt = -Infinity;
 
   constructor(container: Container) {
     this.#container = container;
@@ -283,6 +307,9 @@ export class CosmosOperationStore implements OperationStore {
           { target: "id" },
         );
       }
+      // A missing container is a 404 from Cosmos DB (and an internal error from the embedded server): look.
+      const status = cosmosStatus(error);
+      if (status === 404 || status === 500) await this.#absent(undefined);
       throw storeFault(error);
     }
   }
@@ -292,12 +319,12 @@ export class CosmosOperationStore implements OperationStore {
       const { resource, etag, statusCode } = await measured("read", (deadline) =>
         this.#container.item(documentId(tenantId, operationId), teamId).read<Record<string, unknown>>(deadline),
       );
-      if (statusCode === 404 || !resource) return undefined;
+      if (statusCode === 404 || !resource) return await this.#absent(undefined);
       const document = strip(resource);
       // Defence in depth: the id already carries the tenant.
       return document.tenantId === tenantId ? { document, etag } : undefined;
     } catch (error) {
-      if (cosmosStatus(error) === 404) return undefined;
+      if (cosmosStatus(error) === 404) return await this.#absent(undefined);
       throw storeFault(error);
     }
   }
@@ -316,7 +343,7 @@ export class CosmosOperationStore implements OperationStore {
     } catch (error) {
       const status = cosmosStatus(error);
       if (status === 412) throw preconditionFailed();
-      if (status === 404) throw notFound("The operation does not exist.");
+      if (status === 404) throw await this.#absent(notFound("The operation does not exist."));
       throw storeFault(error);
     }
   }
@@ -331,7 +358,7 @@ export class CosmosOperationStore implements OperationStore {
       return true;
     } catch (error) {
       const status = cosmosStatus(error);
-      if (status === 404) return false;
+      if (status === 404) return await this.#absent(false);
       if (status === 412) throw preconditionFailed();
       throw storeFault(error);
     }
@@ -360,6 +387,7 @@ export class CosmosOperationStore implements OperationStore {
       }
     } catch (error) {
       if (page.continuation && cosmosStatus(error) === 400) throw new InvalidContinuationError();
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
     return { operations, continuation };
@@ -374,11 +402,12 @@ export class CosmosOperationStore implements OperationStore {
       );
       return resources[0] ?? 0;
     } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
   }
 
-  async findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page> {
+  async findStale(cutoff: Date, pageSize: number, continuation: string | undefined): Promise<StalePage> {
     // One query per running status, in turn: the continuation says which status and where in it.
     let { status, token } = decodeStaleContinuation(continuation);
     try {
@@ -392,19 +421,37 @@ export class CosmosOperationStore implements OperationStore {
             })
             .fetchNext(),
         );
-        const documents = response.resources.map(strip);
+        const operations = response.resources.map((r) => ({ document: strip(r), etag: String(r._etag) }));
         if (response.hasMoreResults && response.continuationToken) {
-          return { documents, continuation: encodeStaleContinuation(status, response.continuationToken) };
+          return { operations, continuation: encodeStaleContinuation(status, response.continuationToken) };
         }
-        if (documents.length > 0) {
+        if (operations.length > 0) {
           const next = status + 1 < RUNNING_STATUSES.length ? encodeStaleContinuation(status + 1) : undefined;
-          return { documents, continuation: next };
+          return { operations, continuation: next };
         }
       }
-      return { documents: [], continuation: undefined };
+      return { operations: [], continuation: undefined };
     } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
+  }
+
+  /**
+   * What a point operation that found nothing means: `nothing` when the container exists (the operation does not),
+   * and the store-not-set-up 503 when it does not. The store answers both with a 404; the container is read to tell
+   * them apart, at most once per CONTAINER_SEEN_MS while it exists.
+   */
+  async #absent<T>(nothing: T): Promise<T> {
+    if (performance.now() - this.#containerSeenAt < CONTAINER_SEEN_MS) return nothing;
+    try {
+      await measured("ping", (deadline) => this.#container.read(deadline), 5_000);
+    } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
+      throw storeFault(error);
+    }
+    this.#containerSeenAt = performance.now();
+    return nothing;
   }
 
   async ping(timeoutMs: number): Promise<boolean> {

@@ -121,12 +121,17 @@ describe("GET the collection", () => {
   const team = randomUUID();
   const ids: string[] = [];
 
+  // Whole seconds a minute from now: later than every creation below, and within the 5 minutes of clock skew
+  // a client's lastActionDateTime may be ahead of the server's.
+  const base = Math.ceil(Date.now() / 1000) * 1000 + 60_000;
+  const second = (i: number) => new Date(base + i * 1000).toISOString().slice(0, 19);
+
   beforeAll(async () => {
-    // 27 operations: every third in progress, every fourth a createTeam, spread over time.
+    // 27 operations: every third in progress, every fourth a createTeam, a second apart.
     for (let i = 0; i < 27; i++) {
       const status = i % 3 === 0 ? "inProgress" : "notStarted";
       const operationType = i % 4 === 0 ? "createTeam" : "cloneTeam";
-      const lastActionDateTime = `2026-01-${String(i + 1).padStart(2, "0")}T00:00:00.${String(i).padStart(7, "0")}Z`;
+      const lastActionDateTime = `${second(i)}.${String(i).padStart(7, "0")}Z`;
       const res = await create(
         { id: `op-${String(i).padStart(2, "0")}`, status, operationType, lastActionDateTime },
         team,
@@ -187,7 +192,7 @@ describe("GET the collection", () => {
   });
 
   it("filters and orders on date-times", async () => {
-    const filter = "lastActionDateTime ge 2026-01-10T00:00:00Z and lastActionDateTime lt 2026-01-13T00:00:00+00:00";
+    const filter = `lastActionDateTime ge ${second(9)}Z and lastActionDateTime lt ${second(12)}+00:00`;
     const res = await call(
       `${collection(team)}?$filter=${encodeURIComponent(filter)}&$orderby=${encodeURIComponent("lastActionDateTime desc")}`,
       { token: app },
@@ -284,18 +289,22 @@ describe("PATCH", () => {
     expect(await stored(created.json.id)).toMatchObject({ status: "inProgress", attemptsCount: 1 });
   });
 
-  it("keeps a client's lastActionDateTime unless it is before createdDateTime", async () => {
+  it("keeps a client's lastActionDateTime unless it is before createdDateTime or in the future", async () => {
     const created = await create();
-    const later = "2099-01-01T00:00:00.1234567+01:00";
-    const ok = await call(one(created.json.id), { method: "PATCH", token: app, body: { lastActionDateTime: later } });
-    expect(ok.json.lastActionDateTime).toBe("2098-12-31T23:00:00.1234567Z");
-    const before = await stored(created.json.id);
-    const bad = await call(one(created.json.id), {
+    // A minute from now, written with an offset and seven fractional digits.
+    const utc = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
+    const local = new Date(utc.getTime() + 3_600_000).toISOString().slice(0, 19);
+    const ok = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
-      body: { lastActionDateTime: "2000-01-01T00:00:00Z" },
+      body: { lastActionDateTime: `${local}.1234567+01:00` },
     });
-    expect(detailTargets(expectGraphError(bad, 400, "invalidRequest"))).toEqual(["lastActionDateTime"]);
+    expect(ok.json.lastActionDateTime).toBe(`${utc.toISOString().slice(0, 19)}.1234567Z`);
+    const before = await stored(created.json.id);
+    for (const lastActionDateTime of ["2000-01-01T00:00:00Z", "2099-01-01T00:00:00Z"]) {
+      const bad = await call(one(created.json.id), { method: "PATCH", token: app, body: { lastActionDateTime } });
+      expect(detailTargets(expectGraphError(bad, 400, "invalidRequest"))).toEqual(["lastActionDateTime"]);
+    }
     expect(await stored(created.json.id)).toEqual(before);
   });
 

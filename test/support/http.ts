@@ -15,6 +15,7 @@ export async function call(
     body?: unknown;
     rawBody?: string | Uint8Array;
     headers?: Record<string, string>;
+    signal?: AbortSignal;
   } = {},
 ): Promise<ApiResponse> {
   const headers: Record<string, string> = { ...init.headers };
@@ -24,7 +25,7 @@ export async function call(
     body = JSON.stringify(init.body);
     headers["content-type"] ??= "application/json";
   }
-  const response = await fetch(url, { method: init.method ?? "GET", headers, body });
+  const response = await fetch(url, { method: init.method ?? "GET", headers, body, signal: init.signal });
   const text = await response.text();
   let json: any;
   try {

@@ -133,7 +133,7 @@ export function storeQueryShapes(): QueryShape[] {
   for (const status of RUNNING_STATUSES) {
     shapes.push({
       label: `sweeper, ${status}`,
-      spec: staleQuery(status, "2026-01-01T00:00:00.0000000Z"),
+      spec: staleQuery(status, new Date("2026-01-01T00:00:00Z")),
       condition: undefined,
     });
   }

@@ -100,3 +100,23 @@ describe("read-modify-write", () => {
     expect(applyUpdate(done, echo, ctx)).toEqual({ document: done, changed: false });
   });
 });
+
+describe("a client's lastActionDateTime", () => {
+  const created = { tenantId: "t", teamId: "team", createdBy: base.createdBy, ttlSeconds: 60 };
+  const now = new Date("2026-01-01T00:00:00Z");
+  const create = (lastActionDateTime: string) =>
+    statusOf(() => newOperationDocument({ operationType: "cloneTeam", lastActionDateTime }, { ...created, now }));
+  const update = (lastActionDateTime: string) =>
+    statusOf(() => applyUpdate(base, { status: "inProgress", lastActionDateTime }, ctx));
+
+  it.each([
+    ["before createdDateTime", "2025-12-31T23:59:59.9999999Z", 400, "2025-12-31T23:59:59.9999999Z", 400],
+    ["at createdDateTime", "2026-01-01T00:00:00Z", "ok", "2026-01-01T00:00:00Z", "ok"],
+    ["5 minutes ahead of the server's clock", "2026-01-01T00:05:00Z", "ok", "2026-01-02T00:05:00Z", "ok"],
+    ["more than 5 minutes ahead", "2026-01-01T00:05:00.0000001Z", 400, "2026-01-02T00:05:00.0000001Z", 400],
+    ["in 9999", "9999-12-31T23:59:59Z", 400, "9999-12-31T23:59:59Z", 400],
+  ])("%s: create %s gives %s, update %s gives %s", (_, onCreate, createOutcome, onUpdate, updateOutcome) => {
+    expect(create(onCreate)).toBe(createOutcome);
+    expect(update(onUpdate)).toBe(updateOutcome);
+  });
+});
