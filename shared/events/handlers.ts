@@ -50,7 +50,12 @@ export function inboxHandler(poison: FunctionOutput) {
         context.warn(
           `message ${messageId} poisoned: ${error.code}: ${error.message}${targets.length ? ` (${targets.join(", ")})` : ""}`,
         );
-        context.extraOutputs.set(poison, poisonRecord(error, payload, { messageId, dequeueCount }));
+        // As bytes: the host writes a string that looks like JSON as Json.NET's indented text of it, which can be
+        // many times longer than the record (and past what a queue message holds); bytes it writes as they are.
+        context.extraOutputs.set(
+          poison,
+          Buffer.from(poisonRecord(error, payload, { messageId, dequeueCount }), "utf8"),
+        );
       }
     });
   };
