@@ -214,12 +214,12 @@ async function createClient(cosmos: AppConfig["cosmos"]): Promise<CosmosClient> 
 }
 
 /**
- * The WHERE clause of a team's operations: the tenant and team, no tombstones, then the caller's condition; one
- * flat AND chain.
+ * The WHERE clause of a team's operations: the tenant and team, no tombstones (they have no status; `status` is
+ * indexed, `tombstone` is not), then the caller's condition; one flat AND chain.
  */
 function scoped(tenantId: string, teamId: string, condition: QueryCondition | undefined) {
   return {
-    where: `c.tenantId = @tenantId AND c.teamId = @teamId AND NOT IS_DEFINED(c.tombstone)${condition ? ` AND ${condition.text}` : ""}`,
+    where: `c.tenantId = @tenantId AND c.teamId = @teamId AND IS_DEFINED(c.status)${condition ? ` AND ${condition.text}` : ""}`,
     parameters: [
       { name: "@tenantId", value: tenantId },
       { name: "@teamId", value: teamId },
