@@ -18,7 +18,24 @@ export class MemoryOperationStore {
   }
 
   async read(tenantId, teamId, operationId) {
-    return this.#items.get(key(docId(tenantId, operationId), teamId));
+    const entry = await this.readEntry(tenantId, teamId, operationId);
+    return entry?.kind === "operation" ? entry.stored : undefined;
+  }
+
+  async readEntry(tenantId, teamId, operationId) {
+    const stored = this.#items.get(key(docId(tenantId, operationId), teamId));
+    if (!stored) return undefined;
+    return stored.document.tombstone
+      ? { kind: "tombstone", tombstone: stored.document, etag: stored.etag }
+      : { kind: "operation", stored };
+  }
+
+  async bury(tombstone, etag) {
+    const k = key(tombstone.id, tombstone.teamId);
+    if (!this.#items.has(k)) return false;
+    if (this.#items.get(k).etag !== etag) throw Object.assign(new Error("precondition"), { status: 412 });
+    this.#items.set(k, { document: structuredClone(tombstone), etag: randomUUID() });
+    return true;
   }
 
   async replace(document, etag) {
@@ -35,7 +52,7 @@ export class MemoryOperationStore {
 
   async query(tenantId, teamId, page) {
     const operations = [...this.#items.values()]
-      .filter(({ document: d }) => d.tenantId === tenantId && d.teamId === teamId)
+      .filter(({ document: d }) => d.tenantId === tenantId && d.teamId === teamId && !d.tombstone)
       .slice(0, page.top);
     return { operations, continuation: undefined };
   }

@@ -36,16 +36,12 @@ import {
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import {
   createOperation as createStoredOperation,
+  deleteOperation as deleteStoredOperation,
   updateOperation as updateStoredOperation,
 } from "../operations/service.js";
 import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
 import { telemetryScope } from "../telemetry.js";
-import {
-  InvalidContinuationError,
-  operationStore,
-  preconditionFailed,
-  type OperationStore,
-} from "../store/operationStore.js";
+import { InvalidContinuationError, operationStore, type OperationStore } from "../store/operationStore.js";
 
 const REPEATABILITY_ID = /^[\x21-\x7e]{1,128}$/;
 const IMF_FIXDATE =
@@ -302,15 +298,11 @@ export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit
 export async function deleteOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
   const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
-  const operations = await store(api);
-  let etag: string | undefined;
-  if (ifMatch && ifMatch !== "*") {
-    const stored = await operations.read(api.caller.tenantId, api.teamId, operationId);
-    if (!stored) throw notFound("The operation does not exist.");
-    if (!preconditionMatches(ifMatch, stored.etag, true)) throw preconditionFailed();
-    etag = stored.etag;
-  }
-  const deleted = await operations.delete(api.caller.tenantId, api.teamId, operationId, etag);
-  if (!deleted) throw notFound("The operation does not exist.");
+  const key = { tenantId: api.caller.tenantId, teamId: api.teamId, operationId };
+  await deleteStoredOperation(await store(api), key, {
+    ttlSeconds: api.config.operationTtlSeconds,
+    // `*` matches any existing operation: the same as no If-Match (a missing one is a 404 either way).
+    ifMatch: ifMatch && ifMatch !== "*" ? (etag) => preconditionMatches(ifMatch, etag, true) : undefined,
+  });
   return emptyResponse(204, api.wire);
 }

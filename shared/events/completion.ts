@@ -29,7 +29,9 @@ function isOperationDocument(value: unknown): value is OperationDocument {
     typeof doc.operationId === "string" &&
     typeof doc.teamId === "string" &&
     typeof doc.tenantId === "string" &&
-    typeof doc.status === "string"
+    typeof doc.status === "string" &&
+    // A tombstone (what a deleted repeatable operation leaves) is no operation.
+    (doc as { tombstone?: unknown }).tombstone === undefined
   );
 }
 

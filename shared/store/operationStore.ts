@@ -15,7 +15,13 @@ import type { AppConfig } from "../config.js";
 import { ErrorCode, GraphError, notFound } from "../http/graphError.js";
 import { developerCredential, managedIdentityCredential } from "../identity.js";
 import { trackStoreCall, type StoreCall } from "../telemetry.js";
-import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
+import {
+  documentId,
+  type OperationDocument,
+  type StoredEntry,
+  type StoredOperation,
+  type Tombstone,
+} from "../operations/model.js";
 
 export interface QueryCondition {
   /** A SQL condition over `c`, built only from whitelisted property names, that can be ANDed as it is. */
@@ -51,10 +57,17 @@ export interface StalePage {
 export interface OperationStore {
   /** Stores a new document; a 409 Graph error when its id already exists in the team. */
   create(document: OperationDocument): Promise<StoredOperation>;
-  /** A point read by (tenant, team, operation id); undefined when absent. */
+  /** A point read by (tenant, team, operation id); undefined when absent (or only a tombstone is left). */
   read(tenantId: string, teamId: string, operationId: string): Promise<StoredOperation | undefined>;
-  /** Replaces a document only if it still has the given ETag; a 412 Graph error otherwise, a 404 if it is gone. */
+  /** A point read of whatever the id holds: an operation, a tombstone, or nothing. */
+  readEntry(tenantId: string, teamId: string, operationId: string): Promise<StoredEntry | undefined>;
+  /**
+   * Replaces what the id holds (an operation, or a tombstone) only if it still has the given ETag; a 412 Graph
+   * error otherwise, a 404 if it is gone.
+   */
   replace(document: OperationDocument, etag: string): Promise<StoredOperation>;
+  /** Replaces an operation by its tombstone, only if it still has the given ETag (412 otherwise); false if gone. */
+  bury(tombstone: Tombstone, etag: string): Promise<boolean>;
   /** Deletes a document (only if it has the given ETag, when one is given); false when it does not exist. */
   delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean>;
   /** One page of a tenant's operations in one team (a single-partition query). */
@@ -223,9 +236,13 @@ export const TEAM_SCOPE = ["tenantId", "teamId"] as const;
 /** The statuses of an operation that has not finished, which the sweeper looks for. */
 export const RUNNING_STATUSES = ["notStarted", "inProgress"] as const;
 
+/**
+ * The WHERE clause of a team's operations: the tenant and team, no tombstones (they have no status; `status` is
+ * indexed, `tombstone` is not), then the caller's condition; one flat AND chain.
+ */
 function teamScope(tenantId: string, teamId: string, condition: QueryCondition | undefined): SqlQuerySpec {
   const values: Record<(typeof TEAM_SCOPE)[number], string> = { tenantId, teamId };
-  const where = TEAM_SCOPE.map((p) => `c.${p} = @${p}`).join(" AND ");
+  const where = `${TEAM_SCOPE.map((p) => `c.${p} = @${p}`).join(" AND ")} AND IS_DEFINED(c.status)`;
   return {
     query: `WHERE ${where}${condition ? ` AND ${condition.text}` : ""}`,
     parameters: [...TEAM_SCOPE.map((p) => ({ name: `@${p}`, value: values[p] })), ...(condition?.parameters ?? [])],
@@ -315,14 +332,22 @@ export class CosmosOperationStore implements OperationStore {
   }
 
   async read(tenantId: string, teamId: string, operationId: string): Promise<StoredOperation | undefined> {
+    const entry = await this.readEntry(tenantId, teamId, operationId);
+    return entry?.kind === "operation" ? entry.stored : undefined;
+  }
+
+  async readEntry(tenantId: string, teamId: string, operationId: string): Promise<StoredEntry | undefined> {
     try {
       const { resource, etag, statusCode } = await measured("read", (deadline) =>
         this.#container.item(documentId(tenantId, operationId), teamId).read<Record<string, unknown>>(deadline),
       );
       if (statusCode === 404 || !resource) return await this.#absent(undefined);
-      const document = strip(resource);
       // Defence in depth: the id already carries the tenant.
-      return document.tenantId === tenantId ? { document, etag } : undefined;
+      if (resource.tenantId !== tenantId) return undefined;
+      if (resource.tombstone === true) {
+        return { kind: "tombstone", tombstone: strip(resource) as unknown as Tombstone, etag };
+      }
+      return { kind: "operation", stored: { document: strip(resource), etag } };
     } catch (error) {
       if (cosmosStatus(error) === 404) return await this.#absent(undefined);
       throw storeFault(error);
@@ -360,6 +385,24 @@ export class CosmosOperationStore implements OperationStore {
       const status = cosmosStatus(error);
       if (status === 404) return await this.#absent(false);
       if (status === 412) throw preconditionFailed();
+      throw storeFault(error);
+    }
+  }
+  async bury(tombstone: Tombstone, etag: string): Promise<boolean> {
+    try {
+      await measured("replace", (deadline) =>
+        this.#container
+          .item(tombstone.id, tombstone.teamId)
+          .replace<Record<string, unknown>>(tombstone as unknown as Record<string, unknown>, {
+            accessCondition: { type: "IfMatch", condition: etag },
+            ...deadline,
+          }),
+      );
+      return true;
+    } catch (error) {
+      const status = cosmosStatus(error);
+      if (status === 412) throw preconditionFailed();
+      if (status === 404) return await this.#absent(false);
       throw storeFault(error);
     }
   }

@@ -200,6 +200,34 @@ describe("the queue inbox, the completion events and a store outage, through the
     expect(await stack.documents()).toEqual(before);
   });
 
+  it("does not create again, on a repeated message, an operation that was deleted", async () => {
+    await drain(poison);
+    const message = b64({
+      action: "create",
+      tenantId: TENANT,
+      teamId: team,
+      operation: { id: "q-deleted", operationType: "cloneTeam" },
+    });
+    await inbox.sendMessage(message);
+    await waitFor(async () => await stored("q-deleted"), "the created operation");
+    const token = await stack.token({ app: true });
+    const url = `${stack.baseUrl}/teams/${team}/operations/q-deleted`;
+    expect((await call(url, { method: "DELETE", token })).status).toBe(204);
+
+    await inbox.sendMessage(message);
+    const [poisoned] = await waitFor(async () => {
+      const got = await drain(poison);
+      return got.length > 0 ? got : undefined;
+    }, "the repeated message to be poisoned");
+    expect(poisoned.reason).toMatchObject({
+      code: "notAllowed",
+      message: expect.stringMatching(/has since been deleted/),
+    });
+    expect(poisoned.dequeueCount).toBe(1);
+    expect((await call(url, { token })).status).toBe(404);
+    expect(await stored("q-deleted")).toMatchObject({ tombstone: true });
+  });
+
   it("checks queue messages as HTTP bodies are checked, within the tenant allow-list", async () => {
     await drain(poison);
     const before = await stack.documents();

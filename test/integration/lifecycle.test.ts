@@ -555,6 +555,54 @@ describe("repeatable create (Repeatability-Request-ID)", () => {
     expect(expectGraphError(different, 409, "notAllowed").target).toBe("Repeatability-Request-ID");
   });
 
+  it("does not create again an operation that was deleted: a repeat is a 409, a new request may take the id", async () => {
+    const requestId = randomUUID();
+    const first = await post(requestId, { operationType: "archiveTeam", status: "inProgress" });
+    expect(first.status).toBe(201);
+    const id = first.json.id as string;
+    expect((await call(one(id), { method: "PATCH", token: app, body: { status: "succeeded" } })).status).toBe(200);
+    expect((await call(one(id), { method: "DELETE", token: app })).status).toBe(204);
+
+    const again = await post(requestId, { operationType: "archiveTeam", status: "inProgress" });
+    const error = expectGraphError(again, 409, "notAllowed");
+    expect(error.target).toBe("Repeatability-Request-ID");
+    expect(error.message).toMatch(/has since been deleted/);
+    // Gone for every route: read, update, delete, list and count.
+    expectGraphError(await call(one(id), { token: app }), 404, "itemNotFound");
+    expectGraphError(
+      await call(one(id), { method: "PATCH", token: app, body: { status: "failed", error: { code: "x" } } }),
+      404,
+      "itemNotFound",
+    );
+    expectGraphError(await call(one(id), { method: "DELETE", token: app }), 404, "itemNotFound");
+    const listed = await call(`${collection()}?$count=true&$top=100`, { token: app });
+    expect(listed.json.value.map((o: { id: string }) => o.id)).not.toContain(id);
+    expect(listed.json["@odata.count"]).toBe(listed.json.value.length);
+    // What is left is a tombstone: the request's record, no operation.
+    expect(await stored(id)).toMatchObject({ tombstone: true, repeatability: { requestId } });
+    expect(await stored(id)).not.toHaveProperty("status");
+
+    // A different request may create the id anew, and a repeat of that one is answered as usual.
+    const other = randomUUID();
+    const anew = await post(other, { id, operationType: "cloneTeam" });
+    expect(anew.status, anew.text).toBe(201);
+    expect(anew.json).toMatchObject({ id, operationType: "cloneTeam", status: "notStarted" });
+    expect((await post(other, { id, operationType: "cloneTeam" })).json).toEqual(anew.json);
+    expectGraphError(
+      await post(requestId, { operationType: "archiveTeam", status: "inProgress" }),
+      409,
+      "nameAlreadyExists",
+    );
+  });
+
+  it("lets a create without repeatability take the id of a deleted repeatable operation", async () => {
+    const id = `rep-${randomUUID()}`;
+    expect((await post(randomUUID(), { id, operationType: "cloneTeam" })).status).toBe(201);
+    expect((await call(one(id), { method: "DELETE", token: app })).status).toBe(204);
+    const plain = await create({ id });
+    expect(plain.json.id).toBe(id);
+  });
+
   it("refuses malformed repeatability headers", async () => {
     expectGraphError(await post("x".repeat(200), { operationType: "cloneTeam" }), 400, "invalidRequest");
     expectGraphError(

@@ -145,7 +145,7 @@ function valuesIn(node: FilterNode, property: string): string[] {
 
 /**
  * The parser's work (characters read, backtracking included) for the worst allowed filter is about two million:
- * some 50 ms on a 2-core machine. The translation this replaced took 1.3 s for 4 comparisons and 111 s for 6.
+ * 50 to 150 ms on a busy 2-core machine. The translation this replaced took 1.3 s for 4 comparisons and 111 s for 6.
  */
 const PARSER_READS_BOUND = 2_500_000;
 
