@@ -1,17 +1,20 @@
 /**
  * The entry file: package.json `main` names it, and every function file
  * imports it first, so it runs before anything else of ours loads, whatever
- * order the host loads files in. It starts telemetry, registers its flush
- * for the host's graceful shutdown, and reads the configuration eagerly so
+ * order the host loads files in. It starts telemetry, runs every invocation
+ * in the host's trace context, registers the telemetry flush for the host's
+ * graceful shutdown, and reads the configuration eagerly so
  * that an incomplete or contradictory one stops the app at start-up, with a
  * clear message, instead of running open.
  */
 import { app } from "@azure/functions";
 import { config } from "./shared/config.js";
-import { flushTelemetry, startTelemetry } from "./shared/telemetry.js";
+import { continueInvocationTrace, flushTelemetry, startTelemetry } from "./shared/telemetry.js";
 
-await startTelemetry();
-app.hook.appTerminate(() => flushTelemetry());
+if (await startTelemetry()) {
+  app.hook.preInvocation(continueInvocationTrace);
+  app.hook.appTerminate(() => flushTelemetry());
+}
 config();
 
 app.setup({ enableHttpStream: false });

@@ -2,14 +2,14 @@
 // dist-bundle/: the entry file and every function file, in the order the host's glob
 // would load them, with every dependency inlined, so the deployment needs no
 // node_modules. Only `@azure/functions-core` stays external: the Functions worker
-// provides it. Dynamic imports (`applicationinsights`, loaded only when a connection
+// provides it. Dynamic imports (the telemetry pipeline, loaded only when a connection
 // string is set; `@azure/identity`, only with managed identity) become chunks loaded
 // when first needed. `npm run build` runs this after tsc; package.json `main` names the
 // bundle, so `npm start`, the tests, `func start` and the deployment all run it.
 //
 //   node scripts/bundle.js    (after tsc -p tsconfig.build.json)
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
 import { globSync } from "tinyglobby";
 
@@ -24,6 +24,27 @@ const files = globSync(APP_MODULES, { cwd: root })
   .sort((a, b) => Number(b === "dist/index.js") - Number(a === "dist/index.js") || a.localeCompare(b))
   .map((file) => join(root, file));
 if (files.length === 0) throw new Error(`${APP_MODULES} matched no files: run tsc -p tsconfig.build.json first.`);
+
+/**
+ * OpenTelemetry's packages name their CommonJS build in `main` and their ES module build in `module`, without an
+ * `exports` map, so esbuild (platform node) would take the CommonJS one: every module of it evaluated at load, none
+ * shaken out. This takes the ES module build, as esbuild does for packages whose `exports` offer one.
+ */
+const openTelemetryModules = {
+  name: "opentelemetry-esm",
+  setup(build) {
+    build.onResolve({ filter: /^@opentelemetry\/[^/]+$/ }, async (args) => {
+      if (args.pluginData === "opentelemetry-esm") return undefined;
+      const { kind, importer, resolveDir } = args;
+      const resolved = await build.resolve(args.path, { kind, importer, resolveDir, pluginData: "opentelemetry-esm" });
+      if (resolved.errors.length > 0) return resolved;
+      let dir = dirname(resolved.path);
+      while (!dir.endsWith(`node_modules/${args.path}`) && dir !== dirname(dir)) dir = dirname(dir);
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+      return manifest.exports || !manifest.module ? resolved : { path: join(dir, manifest.module) };
+    });
+  },
+};
 
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
@@ -43,6 +64,7 @@ const result = await build({
   entryNames: "index",
   chunkNames: "chunks/[name]-[hash]",
   external: ["@azure/functions-core"],
+  plugins: [openTelemetryModules],
   minify: true,
   // Readable names in stack traces (exceptions reach Application Insights as they are thrown).
   keepNames: true,

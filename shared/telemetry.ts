@@ -1,22 +1,26 @@
 /**
  * Application Insights telemetry: custom events, store metrics and
- * exceptions, each carrying the request's correlation properties. Started
- * once from the entry file, and only when APPLICATIONINSIGHTS_CONNECTION_STRING
- * is set: otherwise the SDK is not even loaded, every call here is a no-op and
- * nothing is sent. In Azure, ingestion authenticates with the managed
+ * exceptions. Events and exceptions carry the request's correlation
+ * properties and the invocation's trace (operation_Id, as the Functions host's
+ * request telemetry); metrics carry only dimensions with a bounded set of
+ * values, since every combination of them is a series of its own. Started once
+ * from the entry file, and only when APPLICATIONINSIGHTS_CONNECTION_STRING is
+ * set: otherwise the pipeline is not even loaded, every call here is a no-op
+ * and nothing is sent. In Azure, ingestion authenticates with the managed
  * identity that APPLICATIONINSIGHTS_AUTHENTICATION_STRING names.
  *
- * What we report is explicit (`track*` below) rather than left to the SDK's
- * automatic instrumentation: that patches modules loaded through `require`,
- * and the app is ESM and ships as one bundle, so it would see little of it.
- * The Functions host records the requests themselves.
+ * What we report is explicit (`track*` below) rather than automatic
+ * instrumentation, which patches modules loaded through `require` and so would
+ * see little of an ESM bundle; the Functions host records the requests.
  *
  * What is recorded is ids, codes and property names: never a payload, a
  * token, a user name or an email address.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { TelemetryClient } from "applicationinsights";
+import type { PreInvocationContext } from "@azure/functions";
+import type { TokenCredential } from "@azure/identity";
 import { managedIdentityCredential, parseIngestionAuthentication } from "./identity.js";
+import type { TelemetryPipeline } from "./telemetryPipeline.js";
 
 export type Trigger = "HTTP" | "queue" | "timer";
 
@@ -37,51 +41,72 @@ export interface TelemetryScope {
   operationId?: string;
 }
 
-const scopes = new AsyncLocalStorage<TelemetryScope>();
-let client: TelemetryClient | undefined;
+/**
+ * The cloud role (ai.cloud.role) of everything the app sends: the function app's name, as the host's own request
+ * telemetry has it, so both meet in the application map; outside Azure, the app's name.
+ */
+export function cloudRole(env: Readonly<Record<string, string | undefined>>): string {
+  return env.WEBSITE_SITE_NAME?.trim() || "team-operations-api";
+}
 
-/** Starts the SDK when a connection string is configured; resolves to whether it did. */
+const scopes = new AsyncLocalStorage<TelemetryScope>();
+/** The W3C traceparent the host gave the running invocation. */
+const traces = new AsyncLocalStorage<string>();
+let pipeline: TelemetryPipeline | undefined;
+
+/**
+ * A credential that loads `@azure/identity` when ingestion first asks for a token (the first export, after the
+ * first request), not at a cold start; the credential behind it is the one per identity that Cosmos DB uses too.
+ */
+function deferredCredential(clientId: string | undefined): TokenCredential {
+  return { getToken: async (scopes, options) => (await managedIdentityCredential(clientId)).getToken(scopes, options) };
+}
+
+/** Starts the pipeline when a connection string is configured; resolves to whether it did. */
 export async function startTelemetry(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<boolean> {
-  if (client || !env.APPLICATIONINSIGHTS_CONNECTION_STRING) return client !== undefined;
+  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING;
+  if (pipeline || !connectionString) return pipeline !== undefined;
   // Refused before anything loads: a malformed authentication string would otherwise lose every envelope.
   const authentication = parseIngestionAuthentication(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING);
-  // Loaded only when configured (the bundle keeps it in a chunk of its own): it is large, and a run without it
-  // should not pay for it.
-  const { default: appInsights } = await import("applicationinsights");
-  appInsights
-    .setup(env.APPLICATIONINSIGHTS_CONNECTION_STRING)
-    // The Functions host already records requests; ours would be duplicates.
-    .setAutoCollectRequests(false)
-    .setAutoCollectConsole(false)
-    .setAutoCollectPerformance(false, false)
-    .setAutoCollectExceptions(true)
-    .setAutoCollectDependencies(true)
-    .setSendLiveMetrics(false)
-    .setUseDiskRetryCaching(false);
-  // The SDK reads its credential only when it starts, and only from its configuration (the
-  // APPLICATIONINSIGHTS_AUTHENTICATION_STRING variable is honoured by its auto-attach agent alone): without this,
-  // ingestion with local auth off refuses every envelope.
-  if (authentication.aad) {
-    appInsights.defaultClient.config.aadTokenCredential = await managedIdentityCredential(
-      authentication.clientId ?? env.AZURE_CLIENT_ID,
-    );
-  }
-  appInsights.start();
-  client = appInsights.defaultClient;
+  const { startPipeline } = await import("./telemetryPipeline.js");
+  pipeline = startPipeline({
+    connectionString,
+    // Without it, ingestion with local auth off refuses every envelope.
+    credential: authentication.aad ? deferredCredential(authentication.clientId ?? env.AZURE_CLIENT_ID) : undefined,
+    serviceName: cloudRole(env),
+  });
+  // An exception nothing caught is reported (and sent at once: the process may be about to end) without changing
+  // what happens next; the host's worker decides that.
+  process.on("uncaughtExceptionMonitor", (error) => {
+    trackException(error);
+    void flushTelemetry().catch(() => undefined);
+  });
   return true;
 }
 
 /** Sends what is buffered; called on shutdown. */
 export async function flushTelemetry(): Promise<void> {
-  await client?.flush();
+  await pipeline?.flush();
+}
+
+/**
+ * A `preInvocation` hook: runs every invocation within the trace context the host gave it, so that what it
+ * reports joins the host's request (or trigger) telemetry under one operation_Id.
+ */
+export function continueInvocationTrace(context: PreInvocationContext): void {
+  const traceParent = context.invocationContext.traceContext?.traceParent;
+  if (!pipeline || !traceParent) return;
+  const handler = context.functionHandler;
+  context.functionHandler = (input, invocation): unknown =>
+    traces.run(traceParent, (): unknown => handler(input, invocation));
 }
 
 /** Runs an invocation with its correlation properties in scope. */
 export function withTelemetryScope<T>(scope: TelemetryScope, run: () => Promise<T>): Promise<T> {
   // Without telemetry there is nothing to correlate, and an AsyncLocalStorage in use costs every promise a hook.
-  return client ? scopes.run(scope, run) : run();
+  return pipeline ? scopes.run(scope, run) : run();
 }
 
 /** The scope of the running invocation, to record what it learns (team, operation id); none without telemetry. */
@@ -89,46 +114,53 @@ export function telemetryScope(): TelemetryScope | undefined {
   return scopes.getStore();
 }
 
-function properties(extra: Record<string, string | undefined> = {}): Record<string, string> {
+/** The correlation properties of an event or exception: the request's ids, its team and operation when known. */
+function properties(extra: Record<string, string> = {}): Record<string, string> {
   const scope = scopes.getStore();
-  const all: Record<string, string | undefined> = {
-    "request-id": scope?.requestId,
-    "client-request-id": scope?.clientRequestId,
-    trigger: scope?.trigger,
-    teamId: scope?.teamId,
-    operationId: scope?.operationId,
-    ...extra,
-  };
-  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
+  const all: Record<string, string> = {};
+  if (scope) {
+    all["request-id"] = scope.requestId;
+    if (scope.clientRequestId !== undefined) all["client-request-id"] = scope.clientRequestId;
+    all.trigger = scope.trigger;
+    if (scope.teamId !== undefined) all.teamId = scope.teamId;
+    if (scope.operationId !== undefined) all.operationId = scope.operationId;
+  }
+  return Object.assign(all, extra);
 }
 
 export function trackOperationCreated(operationType: string, status: string): void {
-  client?.trackEvent({ name: "OperationCreated", properties: properties({ operationType, status }) });
+  pipeline?.event("OperationCreated", properties({ operationType, status }), traces.getStore());
 }
 
 export function trackStatusChanged(from: string, to: string): void {
   if (from === to) return;
-  client?.trackEvent({ name: "OperationStatusChanged", properties: properties({ from, to }) });
+  pipeline?.event("OperationStatusChanged", properties({ from, to }), traces.getStore());
 }
 
 /** A rejected request: the reason code and the offending property names, never the payload. */
 export function trackRejected(status: number, reasonCode: string, targets: readonly string[]): void {
-  client?.trackEvent({
-    name: "OperationRejected",
-    properties: properties({ status: String(status), reasonCode, targets: targets.join(",") }),
-  });
+  pipeline?.event(
+    "OperationRejected",
+    properties({ status: String(status), reasonCode, targets: targets.join(",") }),
+    traces.getStore(),
+  );
 }
 
 export function trackException(error: unknown): void {
-  client?.trackException({
-    exception: error instanceof Error ? error : new Error(String(error)),
-    properties: properties(),
-  });
+  pipeline?.exception(error instanceof Error ? error : new Error(String(error)), properties(), traces.getStore());
 }
 
-/** Request charge (RU) and latency of one Cosmos DB call. */
+/**
+ * Request charge (RU) and latency of one Cosmos DB call, by call, status and trigger only: a request id, team or
+ * operation id as a dimension would open a metric series per request (the events carry those).
+ */
 export function trackStoreCall(call: StoreCall): void {
-  const extra = { storeOperation: call.operation, statusCode: String(call.statusCode ?? "") };
-  client?.trackMetric({ name: "StoreRequestCharge", value: call.requestCharge, properties: properties(extra) });
-  client?.trackMetric({ name: "StoreLatencyMs", value: call.durationMs, properties: properties(extra) });
+  if (!pipeline) return;
+  const dimensions = {
+    storeOperation: call.operation,
+    statusCode: String(call.statusCode ?? ""),
+    trigger: scopes.getStore()?.trigger ?? "",
+  };
+  pipeline.metric("StoreRequestCharge", call.requestCharge, dimensions);
+  pipeline.metric("StoreLatencyMs", call.durationMs, dimensions);
 }

@@ -8,8 +8,8 @@
  * Authorization header of every request they get.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { IncomingMessage, Server } from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
 import { Agent, createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -25,6 +25,21 @@ import { selfSignedCertificate, type Certificate } from "../support/tlsProxy.js"
 
 const CLIENT_ID = randomUUID();
 const MONITOR_RESOURCE = "https://monitor.azure.com";
+/** The function app's name, as Azure sets it: the cloud role of everything the app sends. */
+const SITE_NAME = "func-teamops-mi-test";
+
+/** What the test reads of an ingestion envelope. */
+interface Envelope {
+  readonly tags?: Record<string, string>;
+  readonly data?: {
+    readonly baseType?: string;
+    readonly baseData?: {
+      readonly name?: string;
+      readonly properties?: Record<string, string>;
+      readonly metrics?: ReadonlyArray<{ name: string }>;
+    };
+  };
+}
 
 interface Recorded {
   readonly method: string;
@@ -60,12 +75,14 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
   let identity: ManagedIdentityEndpoint;
   let store: Server;
   let ingestion: Server;
+  let jwks: Server;
   let runner: Runner;
   let devDir: string;
   let keys: DevKeys;
   const storeRequests: Recorded[] = [];
   const ingestionRequests: Array<Recorded & { body: string }> = [];
   const statuses: Record<string, number> = {};
+  let createdId = "";
 
   beforeAll(async () => {
     certificate = selfSignedCertificate();
@@ -98,6 +115,10 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
 
     devDir = mkdtempSync(join(tmpdir(), "teamops-dev-"));
     keys = await ensureDevKeys(devDir);
+    // In Azure (WEBSITE_SITE_NAME set) the app refuses a JWKS file: the signing keys come from a key set URL.
+    const keySet = readFileSync(keys.jwksFile);
+    jwks = createHttpServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(keySet));
+    const jwksPort = await listen(jwks);
     runner = await spawnRunner({
       COSMOS_ENDPOINT: endpoint,
       COSMOS_DATABASE: "teamops",
@@ -108,6 +129,8 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${CLIENT_ID};Authorization=AAD`,
       NODE_EXTRA_CA_CERTS: certificate.certFile,
       TEAMOPS_DEV_DIR: devDir,
+      WEBSITE_SITE_NAME: SITE_NAME,
+      AUTH_JWKS_URI: `http://127.0.0.1:${jwksPort}/keys`,
       LOCAL_QUEUES: "off",
     });
 
@@ -116,6 +139,7 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
     const created = await call(base, { method: "POST", token, body: { operationType: "cloneTeam" } });
     statuses.create = created.status;
     const id = String(created.json?.id);
+    createdId = id;
     statuses.read = (await call(`${base}/${id}`, { token })).status;
     statuses.list = (await call(base, { token })).status;
     statuses.patch = (await call(`${base}/${id}`, { method: "PATCH", token, body: { status: "succeeded" } })).status;
@@ -126,7 +150,7 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
 
   afterAll(async () => {
     await runner?.stop();
-    await Promise.all([store && close(store), ingestion && close(ingestion), identity?.close()]);
+    await Promise.all([store && close(store), ingestion && close(ingestion), jwks && close(jwks), identity?.close()]);
     certificate?.remove();
     if (devDir) rmSync(devDir, { recursive: true, force: true });
   });
@@ -161,5 +185,28 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
     const sent = tracks.map((r) => r.body).join("\n");
     expect(sent).toContain("OperationCreated");
     expect(sent).toContain("StoreRequestCharge");
+  });
+
+  it("sends the first request's event and store metrics under the function app's name as the cloud role", () => {
+    const envelopes = ingestionRequests
+      .filter((r) => r.url.includes("track"))
+      .flatMap((r): Envelope[] =>
+        r.body.trim().startsWith("[")
+          ? (JSON.parse(r.body) as Envelope[])
+          : r.body
+              .split("\n")
+              .filter(Boolean)
+              .map((line) => JSON.parse(line) as Envelope),
+      );
+    const created = envelopes.find((e) => e.data?.baseData?.name === "OperationCreated");
+    expect(created?.data?.baseData?.properties?.operationId).toBe(createdId);
+    expect(created?.tags?.["ai.operation.id"]).toMatch(/^[0-9a-f]{32}$/);
+    const storeCreate = envelopes.find(
+      (e) => e.data?.baseType === "MetricData" && e.data.baseData?.properties?.storeOperation === "create",
+    );
+    expect(storeCreate?.data?.baseData?.metrics?.map((m) => m.name)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Store(RequestCharge|LatencyMs)$/)]),
+    );
+    for (const envelope of envelopes) expect(envelope.tags?.["ai.cloud.role"]).toBe(SITE_NAME);
   });
 });

@@ -1,11 +1,12 @@
 /**
- * Telemetry end to end: the real `applicationinsights` SDK in the local
- * runner sends its envelopes to an ingestion endpoint on loopback, where this
- * test reads them (gunzipped) and checks names, properties and what must
- * never appear (tokens).
+ * Telemetry end to end: the app's OpenTelemetry pipeline and the Azure Monitor
+ * exporter in the local runner send their envelopes to an ingestion endpoint
+ * on loopback, where this test reads them (gunzipped) and checks names,
+ * properties, correlation, the cloud role, metric dimensions and what must
+ * never appear (tokens, payloads).
  */
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createServer } from "node:https";
@@ -15,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFaultProxy, unavailable, type FaultProxy } from "../support/faultProxy.js";
 import { call, TEAM } from "../support/http.js";
 import { PROJECT_ROOT, startStack, type Stack } from "../support/stack.js";
 import { selfSignedCertificate, type Certificate } from "../support/tlsProxy.js";
@@ -23,7 +25,16 @@ const run = promisify(execFile);
 
 interface Envelope {
   name: string;
-  data?: { baseType?: string; baseData?: { name?: string; properties?: Record<string, string>; metrics?: any[] } };
+  tags?: Record<string, string>;
+  data?: {
+    baseType?: string;
+    baseData?: {
+      name?: string;
+      properties?: Record<string, string>;
+      metrics?: Array<{ name: string; value: number; count?: number }>;
+      exceptions?: Array<{ typeName?: string; message?: string }>;
+    };
+  };
 }
 
 /**
@@ -69,12 +80,21 @@ async function startIngestion(): Promise<{
 
 const events = (envelopes: Envelope[], name: string) =>
   envelopes.filter((e) => e.data?.baseType === "EventData" && e.data.baseData?.name === name);
+const metricsNamed = (envelopes: Envelope[], name: string) =>
+  envelopes.filter(
+    (e) => e.data?.baseType === "MetricData" && (e.data.baseData?.metrics ?? []).some((m) => m.name === name),
+  );
+
+/** A W3C traceparent as a caller (or the Functions host) sends it; its trace id becomes operation_Id. */
+const TRACE_ID = randomBytes(16).toString("hex");
+const TRACE_PARENT = `00-${TRACE_ID}-${randomBytes(8).toString("hex")}-01`;
 
 describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
   let ingestion: Awaited<ReturnType<typeof startIngestion>>;
+  let proxy: FaultProxy;
   let stack: Stack;
   let token: string;
-  const responses: Record<string, { requestId: string | null; id?: string }> = {};
+  const responses: Record<string, { requestId: string | null; id?: string; status?: number }> = {};
 
   beforeAll(async () => {
     ingestion = await startIngestion();
@@ -83,13 +103,17 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
         APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
         NODE_EXTRA_CA_CERTS: ingestion.certificate.certFile,
       },
+      cosmosEndpointFor: async (endpoint) => {
+        proxy = await startFaultProxy(endpoint);
+        return proxy.endpoint;
+      },
     });
     token = await stack.token({ app: true });
     const created = await call(`${stack.baseUrl}/teams/${TEAM}/operations`, {
       method: "POST",
       token,
       body: { operationType: "cloneTeam" },
-      headers: { "client-request-id": "telemetry-test-1" },
+      headers: { "client-request-id": "telemetry-test-1", traceparent: TRACE_PARENT },
     });
     expect(created.status).toBe(201);
     responses.created = { requestId: created.headers.get("request-id"), id: created.json.id };
@@ -107,16 +131,32 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
     });
     expect(rejected.status).toBe(400);
     responses.rejected = { requestId: rejected.headers.get("request-id") };
+    // Two more creates: with bounded dimensions they add to the first create's metric series, not series of their own.
+    for (const n of [2, 3]) {
+      const more = await call(`${stack.baseUrl}/teams/${TEAM}/operations`, {
+        method: "POST",
+        token,
+        body: { operationType: "archiveTeam" },
+      });
+      expect(more.status).toBe(201);
+      responses[`created${n}`] = { requestId: more.headers.get("request-id"), id: more.json.id };
+    }
+    // The store down for a read: a 503 to the caller, reported as an exception.
+    proxy.inject("read", unavailable, 20);
+    const outage = await call(`${stack.baseUrl}/teams/${TEAM}/operations/${created.json.id}`, { token });
+    proxy.clear();
+    responses.outage = { requestId: outage.headers.get("request-id"), status: outage.status };
     // Graceful shutdown flushes what the SDK has buffered.
     await stack.stop();
   });
   afterAll(async () => {
+    await proxy?.close();
     ingestion?.server.closeAllConnections();
     await new Promise<void>((resolve) => ingestion?.server.close(() => resolve()));
     ingestion?.certificate.remove();
   });
 
-  it("sends OperationCreated with the correlation properties", () => {
+  it("sends OperationCreated with the correlation properties, under the caller's trace as operation_Id", () => {
     const [created] = events(ingestion.envelopes, "OperationCreated");
     expect(created, JSON.stringify(ingestion.envelopes.map((e) => e.data?.baseData?.name))).toBeDefined();
     expect(created!.data!.baseData!.properties).toMatchObject({
@@ -128,9 +168,19 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
       operationType: "cloneTeam",
       status: "notStarted",
     });
+    // The host continues the caller's trace (a new span of it): the same operation_Id as its request telemetry.
+    expect(created!.tags?.["ai.operation.id"]).toBe(TRACE_ID);
+    expect(created!.tags?.["ai.operation.parentId"]).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it("sends OperationStatusChanged with from and to", () => {
+  it("gives every envelope the app's cloud role", () => {
+    expect(ingestion.envelopes.length).toBeGreaterThan(0);
+    for (const envelope of ingestion.envelopes) {
+      expect(envelope.tags?.["ai.cloud.role"], envelope.name).toBe("team-operations-api");
+    }
+  });
+
+  it("sends OperationStatusChanged with from and to, under a trace of its own", () => {
     const [changed] = events(ingestion.envelopes, "OperationStatusChanged");
     expect(changed!.data!.baseData!.properties).toMatchObject({
       "request-id": responses.patched!.requestId,
@@ -138,12 +188,15 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
       from: "notStarted",
       to: "inProgress",
     });
+    expect(changed!.tags?.["ai.operation.id"]).toMatch(/^[0-9a-f]{32}$/);
+    expect(changed!.tags?.["ai.operation.id"]).not.toBe(TRACE_ID);
   });
 
   it("sends OperationRejected with the reason and property names, never the payload", () => {
-    const [rejected] = events(ingestion.envelopes, "OperationRejected");
+    const [rejected] = events(ingestion.envelopes, "OperationRejected").filter(
+      (e) => e.data!.baseData!.properties?.["request-id"] === responses.rejected!.requestId,
+    );
     expect(rejected!.data!.baseData!.properties).toMatchObject({
-      "request-id": responses.rejected!.requestId,
       reasonCode: "invalidRequest",
       status: "400",
       targets: "secretField",
@@ -151,12 +204,47 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
     expect(ingestion.raw.join("\n")).not.toContain("do-not-log-this-value");
   });
 
+  it("sends a store outage as an exception with the request's correlation properties", () => {
+    expect(responses.outage!.status).toBe(503);
+    const exceptions = ingestion.envelopes.filter((e) => e.data?.baseType === "ExceptionData");
+    const outage = exceptions.find((e) => e.data!.baseData!.properties?.["request-id"] === responses.outage!.requestId);
+    expect(outage, JSON.stringify(exceptions)).toBeDefined();
+    expect(outage!.data!.baseData!.properties).toMatchObject({ trigger: "HTTP", teamId: TEAM });
+    expect(outage!.data!.baseData!.exceptions?.[0]).toMatchObject({ typeName: "GraphError" });
+    expect(outage!.tags?.["ai.operation.id"]).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   it("sends the store's request charge and latency as metrics", () => {
+    for (const name of ["StoreRequestCharge", "StoreLatencyMs"]) {
+      const create = metricsNamed(ingestion.envelopes, name).find(
+        (m) => m.data!.baseData!.properties?.storeOperation === "create",
+      );
+      expect(create!.data!.baseData!.properties).toEqual({
+        storeOperation: "create",
+        statusCode: "201",
+        trigger: "HTTP",
+      });
+    }
+  });
+
+  it("keeps metric dimensions bounded: no request, team or operation ids, one series for all three creates", () => {
     const metrics = ingestion.envelopes.filter((e) => e.data?.baseType === "MetricData");
-    const names = metrics.flatMap((m) => (m.data!.baseData!.metrics ?? []).map((x: { name: string }) => x.name));
-    expect(names).toEqual(expect.arrayContaining(["StoreRequestCharge", "StoreLatencyMs"]));
-    const create = metrics.find((m) => m.data!.baseData!.properties?.storeOperation === "create");
-    expect(create!.data!.baseData!.properties).toMatchObject({ trigger: "HTTP", teamId: TEAM });
+    const perRequest = Object.values(responses)
+      .flatMap((r) => [r.requestId, r.id])
+      .filter(Boolean) as string[];
+    for (const metric of metrics.filter((m) => m.data!.baseData!.metrics?.[0]?.name !== "_OTELRESOURCE_")) {
+      const properties = metric.data!.baseData!.properties ?? {};
+      expect(Object.keys(properties).sort()).toEqual(["statusCode", "storeOperation", "trigger"]);
+      for (const value of Object.values(properties)) {
+        expect(perRequest).not.toContain(value);
+        expect(value).not.toBe(TEAM);
+      }
+    }
+    const creates = metricsNamed(ingestion.envelopes, "StoreRequestCharge").filter(
+      (m) => m.data!.baseData!.properties?.storeOperation === "create",
+    );
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.data!.baseData!.metrics![0]).toMatchObject({ name: "StoreRequestCharge", count: 3 });
   });
 
   it("never sends a bearer token or any part of one", () => {
@@ -204,20 +292,28 @@ async function bundleFilesLoaded(env: Record<string, string>): Promise<string[]>
     .map((url) => relative(PROJECT_ROOT, fileURLToPath(url)));
 }
 
-describe("the SDK in the bundle", () => {
-  // The bundle's files that hold the SDK, from esbuild's metafile written by `npm run build`.
+describe("the telemetry pipeline in the bundle", () => {
+  // The bundle's files that hold it, from esbuild's metafile written by `npm run build`.
   const meta = JSON.parse(readFileSync(join(PROJECT_ROOT, "dist/bundle-meta.json"), "utf8")) as {
     outputs: Record<string, { inputs: Record<string, unknown> }>;
   };
-  const sdkFiles = Object.entries(meta.outputs)
-    .filter(([, output]) =>
-      Object.keys(output.inputs).some((input) => input.includes("node_modules/applicationinsights/")),
-    )
-    .map(([file]) => file);
+  const holding = (pkg: string) =>
+    Object.entries(meta.outputs)
+      .filter(([, output]) => Object.keys(output.inputs).some((input) => input.includes(`node_modules/${pkg}/`)))
+      .map(([file]) => file);
+  const sdkFiles = [
+    ...new Set([...holding("@azure/monitor-opentelemetry-exporter"), ...holding("@opentelemetry/sdk-logs")]),
+  ];
 
   it("is in a chunk of its own, not in the entry", () => {
     expect(sdkFiles.length).toBeGreaterThan(0);
     expect(sdkFiles).not.toContain("dist-bundle/index.js");
+  });
+
+  it("has the exporter without the distro around it (its Node SDK, instrumentations, OTLP exporters)", () => {
+    for (const pkg of ["applicationinsights", "@azure/monitor-opentelemetry", "@opentelemetry/sdk-node"]) {
+      expect(holding(pkg), pkg).toEqual([]);
+    }
   });
 
   it("is not even loaded without a connection string, so nothing can be sent", async () => {
