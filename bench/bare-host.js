@@ -12,7 +12,9 @@ import { loadFunctionApp, routePrefix } from "../dist/local/functionsHost.js";
 import { buildRoutes } from "../dist/local/runner.js";
 import { repoRoot } from "./app-roots.js";
 
-const routes = buildRoutes(routePrefix(repoRoot), await loadFunctionApp(repoRoot));
+// BENCH_APP_ROOT: another build of the app (the bench compares bundle settings); the repository by default.
+const appRoot = process.env.BENCH_APP_ROOT ?? repoRoot;
+const routes = buildRoutes(routePrefix(appRoot), await loadFunctionApp(appRoot));
 const noop = () => undefined;
 
 function send(res, response) {
