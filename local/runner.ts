@@ -18,7 +18,12 @@ import { join, relative } from "node:path";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
 import { errorResponse, refusalWireContext } from "../shared/http/wire.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
-import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
+import {
+  ensureLocalContainer,
+  ensureLocalSubscriptionsContainer,
+  startEmbeddedCosmos,
+  type EmbeddedCosmos,
+} from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
   invokeFunction,
@@ -618,6 +623,13 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const container = (process.env.COSMOS_CONTAINER ??= "operations");
   if (process.env.COSMOS_KEY) {
     await ensureLocalContainer(process.env.COSMOS_ENDPOINT, process.env.COSMOS_KEY, database, container);
+    const subscriptions = (process.env.COSMOS_SUBSCRIPTIONS_CONTAINER ??= "subscriptions");
+    await ensureLocalSubscriptionsContainer(
+      process.env.COSMOS_ENDPOINT,
+      process.env.COSMOS_KEY,
+      database,
+      subscriptions,
+    );
   }
 
   // Storage for queue triggers and outputs: Azurite unless AzureWebJobsStorage names an account.
