@@ -597,6 +597,8 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const keys = await ensureDevKeys();
   process.env.AUTH_AUDIENCES ??= DEV_AUDIENCE;
   process.env.AUTH_TENANTS ??= "*";
+  // Locally, notification receivers may be plain http on loopback (npm run receiver); never in Azure.
+  process.env.SUBSCRIPTION_ALLOW_LOOPBACK ??= "true";
   if (!process.env.AUTH_JWKS_URI) process.env.AUTH_JWKS_FILE ??= keys.jwksFile;
   const log = (level: string, message: string) => {
     if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);

@@ -150,7 +150,7 @@ describe("creating a subscription", () => {
       [{ expirationDateTime: inMinutes(4231) }, "expirationDateTime"],
       [{ expirationDateTime: "tomorrow" }, "expirationDateTime"],
       [{ clientState: "x".repeat(129) }, "clientState"],
-      [{ notificationUrl: "http://hooks.contoso.com/" }, "notificationUrl"],
+      [{ notificationUrl: "http://[2001:4860:4860::8888]/" }, "notificationUrl"],
       [{ notificationUrl: "https://10.0.0.1/hook" }, "notificationUrl"],
       [{ includeResourceData: true }, "includeResourceData"],
       [{ id: randomUUID() }, "id"],
