@@ -27,15 +27,8 @@ import { subscriptionStore, type StoredSubscription, type SubscriptionStore } fr
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-let resolver = systemResolver;
-
-/** Replaces the resolver the handshake uses (tests feed names and addresses through it). */
-export function useSubscriptionResolver(next: typeof systemResolver): void {
-  resolver = next;
-}
-
 function policy(api: CallerRequest): AddressPolicy {
-  return { allowLoopback: api.config.subscriptions.allowLoopback, resolve: resolver };
+  return { allowLoopback: api.config.subscriptions.allowLoopback, resolve: systemResolver };
 }
 
 function store(api: CallerRequest): Promise<SubscriptionStore> {

@@ -5,31 +5,17 @@
 import type { InvocationContext } from "@azure/functions";
 import { config, type AppConfig } from "../config.js";
 import { trackException, withTelemetryScope } from "../telemetry.js";
-import { systemResolver, type Resolver } from "./addressPolicy.js";
-import {
-  deliverChanges,
-  parseDeliveryBatch,
-  retryBatch,
-  type DeliveryOptions,
-  type DeliveryQueue,
-} from "./delivery.js";
+import { systemResolver } from "./addressPolicy.js";
+import { deliverChanges, parseDeliveryBatch, retryBatch, type DeliveryOptions } from "./delivery.js";
 import { deliveryQueue } from "./deliveryQueue.js";
 import { subscriptionStore } from "./store.js";
-
-let resolver: Resolver = systemResolver;
-let queueOverride: DeliveryQueue | undefined;
-
-/** Replaces the resolver (and the queue) delivery uses: tests feed names and addresses through them. */
-export function useDeliveryDependencies(dependencies: { resolve?: Resolver; queue?: DeliveryQueue }): void {
-  if (dependencies.resolve) resolver = dependencies.resolve;
-  queueOverride = dependencies.queue ?? queueOverride;
-}
 
 async function options(cfg: AppConfig, context: InvocationContext): Promise<DeliveryOptions> {
   return {
     store: await subscriptionStore(cfg),
-    queue: queueOverride ?? deliveryQueue(cfg.subscriptions.deliveryQueue),
-    policy: { allowLoopback: cfg.subscriptions.allowLoopback, resolve: resolver },
+    queue: deliveryQueue(cfg.subscriptions.deliveryQueue),
+    // The system resolver; the address policy takes any (the tests feed names and addresses through theirs).
+    policy: { allowLoopback: cfg.subscriptions.allowLoopback, resolve: systemResolver },
     timeoutMs: cfg.subscriptions.deliveryTimeoutMs,
     retryScheduleSeconds: cfg.subscriptions.retryScheduleSeconds,
     log: (message) => context.info(message),
