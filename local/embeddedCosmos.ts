@@ -97,3 +97,19 @@ export async function ensureLocalContainer(
     client.dispose();
   }
 }
+
+/** Creates the subscriptions container (partition key /resourceKey, TTL on) if it does not exist. */
+export async function ensureLocalSubscriptionsContainer(
+  endpoint: string,
+  key: string,
+  database: string,
+  container: string,
+): Promise<void> {
+  const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
+  try {
+    const { database: db } = await client.databases.createIfNotExists({ id: database });
+    await db.containers.createIfNotExists({ id: container, partitionKey: { paths: ["/resourceKey"] }, defaultTtl: -1 });
+  } finally {
+    client.dispose();
+  }
+}

@@ -18,7 +18,12 @@ import { join, relative } from "node:path";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
 import { errorResponse, refusalWireContext } from "../shared/http/wire.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
-import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
+import {
+  ensureLocalContainer,
+  ensureLocalSubscriptionsContainer,
+  startEmbeddedCosmos,
+  type EmbeddedCosmos,
+} from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
   invokeFunction,
@@ -592,6 +597,8 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const keys = await ensureDevKeys();
   process.env.AUTH_AUDIENCES ??= DEV_AUDIENCE;
   process.env.AUTH_TENANTS ??= "*";
+  // Locally, notification receivers may be plain http on loopback (npm run receiver); never in Azure.
+  process.env.SUBSCRIPTION_ALLOW_LOOPBACK ??= "true";
   if (!process.env.AUTH_JWKS_URI) process.env.AUTH_JWKS_FILE ??= keys.jwksFile;
   const log = (level: string, message: string) => {
     if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);
@@ -618,6 +625,13 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const container = (process.env.COSMOS_CONTAINER ??= "operations");
   if (process.env.COSMOS_KEY) {
     await ensureLocalContainer(process.env.COSMOS_ENDPOINT, process.env.COSMOS_KEY, database, container);
+    const subscriptions = (process.env.COSMOS_SUBSCRIPTIONS_CONTAINER ??= "subscriptions");
+    await ensureLocalSubscriptionsContainer(
+      process.env.COSMOS_ENDPOINT,
+      process.env.COSMOS_KEY,
+      database,
+      subscriptions,
+    );
   }
 
   // Storage for queue triggers and outputs: Azurite unless AzureWebJobsStorage names an account.

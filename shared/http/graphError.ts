@@ -53,6 +53,8 @@ export const ErrorCode = {
   notAllowed: "notAllowed",
   /** 412: the ETag in If-Match is not the current one. */
   resourceModified: "resourceModified",
+  /** 403: a limit on what a tenant may hold (subscriptions). */
+  quotaLimitReached: "quotaLimitReached",
   /** 429: throttled. */
   activityLimitReached: "activityLimitReached",
   serviceUnavailable: "serviceNotAvailable",

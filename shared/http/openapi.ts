@@ -14,7 +14,7 @@ import type { RegisteredRoute, RouteInfo } from "./routes.js";
 
 type Json = Record<string, unknown>;
 
-const GUID_PARAMS = new Set(["teamId", "groupId"]);
+const GUID_PARAMS = new Set(["teamId", "groupId", "subscriptionId"]);
 
 /**
  * A JSON Schema of `schemas.ts` as an OpenAPI 3.0 Schema Object: `type: [t, "null"]` becomes `nullable`,
@@ -295,6 +295,10 @@ function operationObject(route: RegisteredRoute): Json {
       };
     }
     operation.responses = operationsResponses(action);
+  } else if (info.openApi) {
+    Object.assign(operation, info.openApi, {
+      parameters: [...pathParams, ...((info.openApi.parameters as unknown[] | undefined) ?? [])],
+    });
   } else {
     const content =
       info.produces === "xml"
@@ -327,6 +331,7 @@ export function openApiDocument(routes: readonly RegisteredRoute[]): Json {
     security: [{ bearer: [] }],
     tags: [
       { name: "operations", description: "teamsAsyncOperation records, under every path Graph reaches them by." },
+      { name: "subscriptions", description: "Change-notification subscriptions to a team's operations (webhooks)." },
       { name: "service", description: "Metadata and health." },
     ],
     paths,

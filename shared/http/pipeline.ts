@@ -123,3 +123,22 @@ export function graphRoute(
       return handler({ request, context, wire, caller, params, teamId, config: cfg });
     });
 }
+
+/** A request on a route that addresses no team (`/subscriptions`): the handler applies its own access rules. */
+export type CallerRequest = Omit<ApiRequest, "teamId">;
+
+/** Wraps a handler of a route outside the team paths with authentication and Graph errors. */
+export function callerRoute(
+  handler: (api: CallerRequest) => Promise<HttpResponseInit>,
+): (
+  request: HttpRequest,
+  context: InvocationContext,
+  params?: Readonly<Record<string, string>>,
+) => Promise<HttpResponseInit> {
+  return (request, context, params = request.params) =>
+    withGraphErrors(request, context, async (wire) => {
+      const cfg = config();
+      const claims = await authenticate(cfg)(request.headers.get("authorization"));
+      return handler({ request, context, wire, caller: callerFromClaims(claims), params, config: cfg });
+    });
+}

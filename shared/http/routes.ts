@@ -42,6 +42,8 @@ export interface RouteInfo {
   };
   /** What a 200 carries for the routes outside the operations API. */
   readonly produces?: "json" | "xml";
+  /** The subscription routes' own OpenAPI operation parts (tags, request body, responses). */
+  readonly openApi?: Readonly<Record<string, unknown>>;
 }
 
 export interface RegisteredRoute {

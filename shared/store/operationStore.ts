@@ -305,7 +305,7 @@ export class CosmosOperationStore implements OperationStore {
   }
 
   static async connect(cosmos: AppConfig["cosmos"]): Promise<CosmosOperationStore> {
-    const client = await createClient(cosmos);
+    const client = await cosmosClient(cosmos);
     return new CosmosOperationStore(client.database(cosmos.database).container(cosmos.container));
   }
 
@@ -505,6 +505,17 @@ export class CosmosOperationStore implements OperationStore {
       return false;
     }
   }
+}
+
+let sharedClient: Promise<CosmosClient> | undefined;
+
+/** The process's one CosmosClient, which every container of the account is reached through. */
+export function cosmosClient(cosmos: AppConfig["cosmos"]): Promise<CosmosClient> {
+  sharedClient ??= createClient(cosmos).catch((error: unknown) => {
+    sharedClient = undefined;
+    throw error;
+  });
+  return sharedClient;
 }
 
 let shared: Promise<OperationStore> | undefined;

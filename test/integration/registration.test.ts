@@ -51,6 +51,11 @@ describe("function registrations", () => {
       ["health", "health", "GET"],
       ["metadata", "$metadata", "GET"],
       ["openApi", "openapi.json", "GET"],
+      ["createSubscription", "subscriptions", "POST"],
+      ["listSubscriptions", "subscriptions", "GET"],
+      ["getSubscription", "subscriptions/{subscriptionId}", "GET"],
+      ["updateSubscription", "subscriptions/{subscriptionId}", "PATCH"],
+      ["deleteSubscription", "subscriptions/{subscriptionId}", "DELETE"],
     ]
       .map(([name, route, methods]) => ({ name, route, methods: methods!.split(","), authLevel: "anonymous" }))
       .sort((a, b) => a.name!.localeCompare(b.name!));
@@ -72,6 +77,21 @@ describe("function registrations", () => {
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     expect(others).toEqual([
+      {
+        name: "deliverNotifications",
+        bindings: [
+          {
+            type: "cosmosDBTrigger",
+            direction: "in",
+            connection: "COSMOS",
+            databaseName: "%COSMOS_DATABASE%",
+            containerName: "%COSMOS_CONTAINER%",
+            leaseContainerName: "leases",
+            leaseContainerPrefix: "notifications-",
+            createLeaseContainerIfNotExists: false,
+          },
+        ],
+      },
       {
         name: "processOperationsInbox",
         bindings: [
@@ -102,6 +122,17 @@ describe("function registrations", () => {
             createLeaseContainerIfNotExists: false,
           },
           { type: "queue", direction: "out", queueName: "%OPERATION_EVENTS_QUEUE%", connection: "AzureWebJobsStorage" },
+        ],
+      },
+      {
+        name: "retryNotifications",
+        bindings: [
+          {
+            type: "queueTrigger",
+            direction: "in",
+            queueName: "%SUBSCRIPTION_DELIVERY_QUEUE%",
+            connection: "AzureWebJobsStorage",
+          },
         ],
       },
       {

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startReceiver, type Receiver } from "../support/receiver.js";
 import { PROJECT_ROOT, startStack, type Stack } from "../support/stack.js";
 
 interface HttpFileRequest {
@@ -45,7 +46,8 @@ function parseHttpFile(text: string): { variables: Map<string, string>; requests
       break;
     }
     if (!requestLine) continue;
-    const [, method, url] = /^(\S+)\s+(.+?)(?:\s+HTTP\/[\d.]+)?$/.exec(requestLine) as unknown as [
+    // The method, then the URL to the end of the line (it may hold spaces, as REST Client allows), less a version.
+    const [, method, url] = /^(\S+)\s+(.*?)(?:\s+HTTP\/[\d.]+)?$/.exec(requestLine) as unknown as [
       string,
       string,
       string,
@@ -62,12 +64,14 @@ function parseHttpFile(text: string): { variables: Map<string, string>; requests
 
 describe("requests.http", () => {
   let stack: Stack;
+  let receiver: Receiver;
   let tokens: { delegated: string; app: string };
   const file = parseHttpFile(readFileSync(join(PROJECT_ROOT, "requests.http"), "utf8"));
   const results: Array<{ request: HttpFileRequest; url: string; status: number; text: string }> = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    receiver = await startReceiver("/notifications");
+    stack = await startStack({ env: { SUBSCRIPTION_ALLOW_LOOPBACK: "true" } });
     const team = file.variables.get("team")!;
     const user = file.variables.get("user")!;
     tokens = {
@@ -78,10 +82,17 @@ describe("requests.http", () => {
     variables.set("base", stack.baseUrl);
     variables.set("delegatedToken", tokens.delegated);
     variables.set("appToken", tokens.app);
+    variables.set("receiver", receiver.url);
     const responses = new Map<string, { json: unknown; headers: Headers }>();
     const resolve = (text: string, depth = 0): string =>
       text.replace(/\{\{([^}]+)\}\}/g, (_, expression: string) => {
         if (depth > 5) throw new Error(`variables nest too deeply at ${expression}`);
+        // REST Client's system variable: {{$datetime iso8601 1 d}} is a day from now.
+        const datetime = /^\$datetime iso8601 (-?\d+) ([dhm])$/.exec(expression);
+        if (datetime) {
+          const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[datetime[2] as "d" | "h" | "m"];
+          return new Date(Date.now() + Number(datetime[1]) * unit).toISOString();
+        }
         const reference = /^(\w+)\.response\.(body\.\$\.|headers\.)(.+)$/.exec(expression);
         if (reference) {
           const response = responses.get(reference[1]!);
@@ -112,7 +123,10 @@ describe("requests.http", () => {
       results.push({ request, url, status: response.status, text });
     }
   }, 120_000);
-  afterAll(() => stack?.stop());
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver?.close();
+  });
 
   it("succeeds request by request, and the last finds the operation deleted", () => {
     expect(results.length).toBeGreaterThan(30);
