@@ -12,9 +12,7 @@ import { loadFunctionApp, routePrefix } from "../dist/local/functionsHost.js";
 import { buildRoutes } from "../dist/local/runner.js";
 import { repoRoot } from "./app-roots.js";
 
-// BENCH_APP_ROOT: another build of the app (the bench compares bundle settings); the repository by default.
-const appRoot = process.env.BENCH_APP_ROOT ?? repoRoot;
-const routes = buildRoutes(routePrefix(appRoot), await loadFunctionApp(appRoot));
+const routes = buildRoutes(routePrefix(repoRoot), await loadFunctionApp(repoRoot));
 const noop = () => undefined;
 
 function send(res, response) {

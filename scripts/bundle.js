@@ -9,16 +9,9 @@
 //
 //   node scripts/bundle.js    (after tsc -p tsconfig.build.json)
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
 import { globSync } from "tinyglobby";
-import { bundleOptions } from "./bundle-options.js";
-
-/** Other minification settings, for measuring what they cost (docs/benchmarks.md): BUNDLE_VARIANT=keepNames or full. */
-const BUNDLE_VARIANTS = {
-  keepNames: { minify: true, minifyIdentifiers: true, keepNames: true },
-  full: { minify: true, minifyIdentifiers: true },
-};
 
 /** The app's modules in dist/, as a Functions `main` glob: the entry first, then every function file. */
 const APP_MODULES = "dist/{index.js,functions/*.js}";
@@ -32,6 +25,27 @@ const files = globSync(APP_MODULES, { cwd: root })
   .map((file) => join(root, file));
 if (files.length === 0) throw new Error(`${APP_MODULES} matched no files: run tsc -p tsconfig.build.json first.`);
 
+/**
+ * OpenTelemetry's packages name their CommonJS build in `main` and their ES module build in `module`, without an
+ * `exports` map, so esbuild (platform node) would take the CommonJS one: every module of it evaluated at load, none
+ * shaken out. This takes the ES module build, as esbuild does for packages whose `exports` offer one.
+ */
+const openTelemetryModules = {
+  name: "opentelemetry-esm",
+  setup(build) {
+    build.onResolve({ filter: /^@opentelemetry\/[^/]+$/ }, async (args) => {
+      if (args.pluginData === "opentelemetry-esm") return undefined;
+      const { kind, importer, resolveDir } = args;
+      const resolved = await build.resolve(args.path, { kind, importer, resolveDir, pluginData: "opentelemetry-esm" });
+      if (resolved.errors.length > 0) return resolved;
+      let dir = dirname(resolved.path);
+      while (!dir.endsWith(`node_modules/${args.path}`) && dir !== dirname(dir)) dir = dirname(dir);
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+      return manifest.exports || !manifest.module ? resolved : { path: join(dir, manifest.module) };
+    });
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 const result = await build({
@@ -40,16 +54,33 @@ const result = await build({
     resolveDir: root,
     sourcefile: "main.js",
   },
-  ...bundleOptions,
-  ...(process.env.BUNDLE_VARIANT ? BUNDLE_VARIANTS[process.env.BUNDLE_VARIANT] : {}),
   absWorkingDir: root,
+  bundle: true,
   splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node22",
   outdir,
   entryNames: "index",
   chunkNames: "chunks/[name]-[hash]",
+  external: ["@azure/functions-core"],
+  plugins: [openTelemetryModules],
+  minify: true,
+  // Readable names in stack traces (exceptions reach Application Insights as they are thrown).
+  keepNames: true,
   legalComments: "linked",
   sourcemap: "linked",
   metafile: true,
+  logLevel: "warning",
+  // CommonJS dependencies call require() and read __dirname / __filename; give every output file them.
+  banner: {
+    js: [
+      `import { createRequire as __cr } from "node:module";`,
+      `import { fileURLToPath as __fu } from "node:url";`,
+      `import { dirname as __dn } from "node:path";`,
+      `const require = __cr(import.meta.url), __filename = __fu(import.meta.url), __dirname = __dn(__filename);`,
+    ].join(" "),
+  },
 });
 
 writeFileSync(
