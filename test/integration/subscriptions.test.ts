@@ -428,6 +428,7 @@ describe("delivery", () => {
     const [missed] = await waitFor(
       () => (lifecycle.acknowledged.length ? lifecycle.acknowledged : undefined),
       "missed",
+      90_000,
     );
     expect(missed).toEqual({
       subscriptionId: subscription.id,
@@ -438,7 +439,7 @@ describe("delivery", () => {
     });
     // The first attempt and the three retries of the schedule (1,1,1).
     expect(r.received.filter((n) => n.resourceData.id === id)).toHaveLength(4);
-  });
+  }, 120_000);
 
   it("a hanging receiver does not hold up another; it is given up on and retried", async () => {
     const team = randomUUID();
