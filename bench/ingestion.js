@@ -27,7 +27,8 @@ export async function startIngestion() {
   let requests = 0;
   let bytes = 0;
   const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (req, res) => {
-    if (process.env.INGESTION_LOG) console.error("ingestion", req.url, req.headers["content-encoding"], req.headers["content-length"]);
+    if (process.env.INGESTION_LOG)
+      console.error("ingestion", req.url, req.headers["content-encoding"], req.headers["content-length"]);
     req.on("data", (chunk) => (bytes += chunk.length));
     req.on("end", () => {
       requests++;

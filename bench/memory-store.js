@@ -20,7 +20,24 @@ export class MemoryOperationStore {
   }
 
   async read(tenantId, teamId, operationId) {
-    return this.#items.get(key(docId(tenantId, operationId), teamId));
+    const entry = await this.readEntry(tenantId, teamId, operationId);
+    return entry?.kind === "operation" ? entry.stored : undefined;
+  }
+
+  async readEntry(tenantId, teamId, operationId) {
+    const stored = this.#items.get(key(docId(tenantId, operationId), teamId));
+    if (!stored) return undefined;
+    return stored.document.tombstone
+      ? { kind: "tombstone", tombstone: stored.document, etag: stored.etag }
+      : { kind: "operation", stored };
+  }
+
+  async bury(tombstone, etag) {
+    const k = key(tombstone.id, tombstone.teamId);
+    if (!this.#items.has(k)) return false;
+    if (this.#items.get(k).etag !== etag) throw Object.assign(new Error("precondition"), { status: 412 });
+    this.#items.set(k, { document: tombstone, etag: String(++etags) });
+    return true;
   }
 
   async replace(document, etag) {
@@ -36,11 +53,11 @@ export class MemoryOperationStore {
   }
 
   async query(tenantId, teamId, page) {
-    const matching = [...this.#items.values()]
-      .map((s) => s.document)
-      .filter((d) => d.tenantId === tenantId && d.teamId === teamId);
-    const documents = matching.slice(0, page.top);
-    return { documents, continuation: undefined, ...(page.count ? { count: matching.length } : {}) };
+    const matching = [...this.#items.values()].filter(
+      ({ document: d }) => d.tenantId === tenantId && d.teamId === teamId && !d.tombstone,
+    );
+    const operations = matching.slice(0, page.top);
+    return { operations, continuation: undefined, ...(page.count ? { count: matching.length } : {}) };
   }
 
   async count(tenantId, teamId) {

@@ -59,6 +59,8 @@ async function startRunner(env) {
     env: {
       PATH: process.env.PATH ?? "",
       PORT: "0",
+      AZURITE_QUEUE_PORT: "0",
+      LOCAL_PERSISTENCE: "off",
       // LOCAL_QUEUES=off (the bench) runs without Azurite; LOCAL_TRIGGERS=off without the timers and change feed too.
       ...Object.fromEntries(
         ["LOCAL_QUEUES", "LOCAL_TRIGGERS"].flatMap((n) => (process.env[n] ? [[n, process.env[n]]] : [])),

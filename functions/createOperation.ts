@@ -2,8 +2,14 @@ import "../index.js";
 import { createOperation } from "../shared/api/operations.js";
 import { teamRoutes } from "../shared/http/routes.js";
 
-// One handler behind the four create routes. The `$ref` forms are the seed
-// document's routes, kept as documented aliases of the collection POST.
-const create = { method: "POST", access: "write", handler: createOperation } as const;
-teamRoutes({ teams: "createOperation", me: "createMyOperation" }, { ...create, path: "operations" });
-teamRoutes({ teams: "createOperationRef", me: "createMyOperationRef" }, { ...create, path: "operations/$ref" });
+// One handler behind every create route. The `$ref` forms are the routes of Graph's generated reference for
+// creating operations, kept as documented aliases of the collection POST on the two paths it names.
+const create = { method: "POST", access: "write", action: "create", handler: createOperation } as const;
+teamRoutes("createOperation", { ...create, path: "operations", summary: "Create an operation." });
+teamRoutes("createOperationRef", {
+  ...create,
+  path: "operations/$ref",
+  summary: "Create an operation (a documented alias of POST .../operations).",
+  alias: true,
+  only: ["teams", "myJoinedGroups"],
+});

@@ -2,7 +2,11 @@ import "../index.js";
 import { updateOperation } from "../shared/api/operations.js";
 import { teamRoutes } from "../shared/http/routes.js";
 
-teamRoutes(
-  { teams: "updateOperation", me: "updateMyOperation" },
-  { method: "PATCH", path: "operations/{operationId}", access: "write", handler: updateOperation },
-);
+teamRoutes("updateOperation", {
+  method: "PATCH",
+  path: "operations/{operationId}",
+  access: "write",
+  action: "update",
+  summary: "Change an operation under the state rules; If-Match honoured.",
+  handler: updateOperation,
+});

@@ -118,6 +118,7 @@ var cosmosPrivateDnsZones = {
 var cosmosDatabaseName = 'teamops'
 var cosmosContainerName = 'operations'
 var cosmosLeasesContainerName = 'leases'
+var cosmosSubscriptionsContainerName = 'subscriptions'
 
 // Settings deployed at the app's own default (shared/config.ts), written out so that the
 // deployed configuration is complete and visible in the portal; the tests check that each
@@ -129,6 +130,11 @@ var appDefaults = {
   sweeperSchedule: '0 */5 * * * *'
   sweeperDeadlineMinutes: '60'
   sweeperBatchSize: '100'
+  subscriptionMaxLifetimeMinutes: '4230'
+  subscriptionsPerTenant: '100'
+  subscriptionValidationTimeoutSeconds: '10'
+  subscriptionDeliveryTimeoutSeconds: '5'
+  subscriptionRetryScheduleSeconds: '10,60,300,900,1800,3600'
 }
 
 // The queues of the event-driven functions; the host moves a message it cannot process
@@ -137,6 +143,8 @@ var queues = {
   inbox: 'operations-inbox'
   inboxPoison: 'operations-inbox-poison'
   events: 'operation-events'
+  deliveries: 'subscription-deliveries'
+  deliveriesPoison: 'subscription-deliveries-poison'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -180,6 +188,8 @@ module storage 'modules/storage.bicep' = {
       queues.inbox
       queues.inboxPoison
       queues.events
+      queues.deliveries
+      queues.deliveriesPoison
     ]
   }
 }
@@ -193,6 +203,7 @@ module cosmos 'modules/cosmos.bicep' = {
     tags: tags
     databaseName: cosmosDatabaseName
     containerName: cosmosContainerName
+    subscriptionsContainerName: cosmosSubscriptionsContainerName
     leasesContainerName: cosmosLeasesContainerName
     publicNetworkAccess: dataPublicNetworkAccess
     capacity: cosmosCapacityMode == 'Autoscale'
@@ -332,6 +343,9 @@ module functionApp 'modules/function-app.bicep' = {
     // Exactly the settings shared/config.ts lists (SETTINGS, less the local-only ones);
     // test/infra/template.test.ts holds the two together. Identity-based only: no keys.
     appSettings: {
+      // The host refuses a larger body before it reads it: the API takes 32 KB at most, so nobody can make an
+      // instance buffer megabytes without a token (the host reads a body before the app can check the token).
+      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '65536'
       // Functions host storage, through the managed identity.
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identity.outputs.clientId
@@ -365,6 +379,15 @@ module functionApp 'modules/function-app.bicep' = {
       SWEEPER_SCHEDULE: appDefaults.sweeperSchedule
       SWEEPER_DEADLINE_MINUTES: appDefaults.sweeperDeadlineMinutes
       SWEEPER_BATCH_SIZE: appDefaults.sweeperBatchSize
+      // Change notifications: subscriptions, and the queue of batches waiting for a retry (its poison queue is
+      // <queue>-poison). SUBSCRIPTION_ALLOW_LOOPBACK is local-only and never set here: receivers must be public https.
+      COSMOS_SUBSCRIPTIONS_CONTAINER: cosmos.outputs.subscriptionsContainerName
+      SUBSCRIPTION_DELIVERY_QUEUE: queues.deliveries
+      SUBSCRIPTION_MAX_LIFETIME_MINUTES: appDefaults.subscriptionMaxLifetimeMinutes
+      SUBSCRIPTIONS_PER_TENANT: appDefaults.subscriptionsPerTenant
+      SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: appDefaults.subscriptionValidationTimeoutSeconds
+      SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS: appDefaults.subscriptionDeliveryTimeoutSeconds
+      SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: appDefaults.subscriptionRetryScheduleSeconds
     }
   }
   dependsOn: [

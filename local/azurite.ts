@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { connect } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
 
 /** Azurite's published development account (the same as `UseDevelopmentStorage=true`). */
 export const DEV_ACCOUNT = "devstoreaccount1";
@@ -30,18 +30,38 @@ function portOpen(port: number): Promise<boolean> {
 
 export interface Azurite {
   readonly connectionString: string;
-  /** False when an Azurite (or anything) already listened on the port and was reused. */
-  readonly started: boolean;
+  readonly port: number;
   close(): Promise<void>;
 }
 
+/** Thrown when the port asked for is already taken: never reuse a server this process did not start. */
+export class PortTakenError extends Error {
+  constructor(readonly port: number) {
+    super(`Port ${port} on 127.0.0.1 is taken.`);
+    this.name = "PortTakenError";
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /**
- * Starts Azurite's queue service on 127.0.0.1:<port>, or reuses one already listening there. With `location`, its
- * queues and messages are kept in that folder across restarts (Azurite's own persistence); without, in memory.
+ * Starts Azurite's queue service on 127.0.0.1:<port> (0: a free port); a port already taken is refused, so two
+ * runners never share queues by accident. With `location`, its queues and messages are kept in that folder across
+ * restarts (Azurite's own persistence); without, in memory.
  */
-export async function startAzuriteQueue(port = 10001, location?: string): Promise<Azurite> {
+export async function startAzuriteQueue(requestedPort = 10001, location?: string): Promise<Azurite> {
+  const port = requestedPort === 0 ? await freePort() : requestedPort;
+  if (await portOpen(port)) throw new PortTakenError(port);
   const connectionString = devStorageConnectionString(port);
-  if (await portOpen(port)) return { connectionString, started: false, close: () => Promise.resolve() };
   const main = createRequire(import.meta.url).resolve("azurite/dist/src/queue/main.js");
   const child: ChildProcess = spawn(
     process.execPath,
@@ -63,7 +83,7 @@ export async function startAzuriteQueue(port = 10001, location?: string): Promis
   }
   return {
     connectionString,
-    started: true,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         process.removeListener("exit", stop);

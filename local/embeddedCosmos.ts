@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CosmosClient } from "@azure/cosmos";
+import { CosmosClient, type ContainerRequest } from "@azure/cosmos";
 import { embeddedStoreIndexingPolicy } from "../shared/store/indexingPolicy.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
 import { isWrite, keepSnapshots, type SnapshotKeeper } from "./storeSnapshot.js";
@@ -74,26 +74,50 @@ export async function startEmbeddedCosmos(
   };
 }
 
+/** Creates the database and a container with this definition if they do not exist. */
+async function ensureContainer(
+  endpoint: string,
+  key: string,
+  database: string,
+  definition: ContainerRequest,
+): Promise<void> {
+  const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
+  try {
+    const { database: db } = await client.databases.createIfNotExists({ id: database });
+    await db.containers.createIfNotExists(definition);
+  } finally {
+    client.dispose();
+  }
+}
+
 /**
  * Creates the database and the operations container (partition key /teamId) if they do not exist, with the
  * indexing policy Azure gets: the embedded server refuses a multi-property ORDER BY that no composite index serves.
  */
-export async function ensureLocalContainer(
+export function ensureLocalContainer(
   endpoint: string,
   key: string,
   database: string,
   container: string,
 ): Promise<void> {
-  const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
-  try {
-    const { database: db } = await client.databases.createIfNotExists({ id: database });
-    await db.containers.createIfNotExists({
-      id: container,
-      partitionKey: { paths: ["/teamId"] },
-      defaultTtl: -1,
-      indexingPolicy: embeddedStoreIndexingPolicy(),
-    });
-  } finally {
-    client.dispose();
-  }
+  return ensureContainer(endpoint, key, database, {
+    id: container,
+    partitionKey: { paths: ["/teamId"] },
+    defaultTtl: -1,
+    indexingPolicy: embeddedStoreIndexingPolicy(),
+  });
+}
+
+/** Creates the subscriptions container (partition key /resourceKey, TTL on) if it does not exist. */
+export function ensureLocalSubscriptionsContainer(
+  endpoint: string,
+  key: string,
+  database: string,
+  container: string,
+): Promise<void> {
+  return ensureContainer(endpoint, key, database, {
+    id: container,
+    partitionKey: { paths: ["/resourceKey"] },
+    defaultTtl: -1,
+  });
 }

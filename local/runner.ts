@@ -14,12 +14,17 @@ import { randomFillSync, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
 import { errorResponse, refusalWireContext } from "../shared/http/wire.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
-import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
-import { startAzuriteQueue, type Azurite } from "./azurite.js";
+import {
+  ensureLocalContainer,
+  ensureLocalSubscriptionsContainer,
+  startEmbeddedCosmos,
+  type EmbeddedCosmos,
+} from "./embeddedCosmos.js";
+import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
   invokeFunction,
   loadFunctionApp,
@@ -33,6 +38,7 @@ import {
   type RpcNullableString,
   type RpcTypedData,
 } from "./functionsHost.js";
+import { readRunnerSettings } from "./runnerSettings.js";
 import { QueueOutputs, resolveSetting, startTriggers } from "./triggers.js";
 
 /** The Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, in bytes; unset, this runner's own limit. */
@@ -145,7 +151,7 @@ function parserRefusal(error: NodeJS.ErrnoException): Refusal {
   if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT") {
     return refusal(408, ErrorCode.invalidRequest, "The request did not arrive in time.");
   }
-  return refusal(400, ErrorCode.badRequest, "The request line or a header is malformed.");
+  return refusal(400, ErrorCode.invalidRequest, "The request line or a header is malformed.");
 }
 
 /** RFC 3986 `host [ ":" port ]`, the form Kestrel accepts in a Host header, and one a URL can be built on. */
@@ -229,7 +235,8 @@ function traceContextFor(req: IncomingMessage): NonNullable<RpcInvocationRequest
 /**
  * The host's `ToRpcHttp` with the worker's capabilities (nullable dictionaries, body only, raw bytes): lower-cased
  * header names with their values joined by ',', the query, the route values, and the body's bytes only when the
- * request gave a Content-Length (a chunked body is not forwarded, azure-functions-nodejs-library#171).
+ * request gave a Content-Length: Azure's host never passes a chunked body to a Node.js function
+ * (azure-functions-nodejs-library#171), and the app answers such a request with a 411 that says so.
  */
 function rpcHttp(
   req: IncomingMessage,
@@ -321,9 +328,9 @@ type Body = { readonly bytes: Buffer } | { readonly refused: "tooLarge" | "stall
 
 /**
  * Reads a request body without ever holding more than `limit` bytes, and gives up when it stops arriving for
- * BODY_IDLE_TIMEOUT_MS. A body the host would not forward (chunked) is counted, not kept.
+ * BODY_IDLE_TIMEOUT_MS.
  */
-function readBody(req: IncomingMessage, limit: number, keep: boolean): Promise<Body> {
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -338,13 +345,34 @@ function readBody(req: IncomingMessage, limit: number, keep: boolean): Promise<B
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return finish({ refused: "tooLarge" });
-      if (keep) chunks.push(chunk);
+      chunks.push(chunk);
       idle.refresh();
     });
     req.once("end", () => finish({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
     req.once("aborted", () => finish({ refused: "aborted" }));
     req.once("error", () => finish({ refused: "aborted" }));
   });
+}
+
+/** The most of a refused body that is read (and dropped) so that its sender gets to read the answer. */
+const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of a refused request's body, so that a client still sending it reads the refusal instead
+ * of a broken pipe, and the connection can serve the next request; a body past DISCARD_LIMIT_BYTES or one that
+ * stops arriving ends the connection.
+ */
+function discard(req: IncomingMessage): void {
+  let dropped = 0;
+  const idle = setTimeout(() => req.socket.destroy(), BODY_IDLE_TIMEOUT_MS);
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT_BYTES) req.socket.destroy();
+    else idle.refresh();
+  });
+  req.once("end", () => clearTimeout(idle));
+  req.once("close", () => clearTimeout(idle));
+  req.resume();
 }
 
 // ---------------------------------------------------------------- the server
@@ -387,22 +415,25 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const clientRequestId = () => headerValues(req.rawHeaders, "client-request-id")[0];
     const declared = req.headers["content-length"] === undefined ? undefined : Number(req.headers["content-length"]);
     const hasBody = (declared ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
-    const refuse = (answer: Refusal) => {
-      // A body left unread cannot be told apart from the next request: close the connection after the answer.
-      if (hasBody && !req.complete) {
+    const refuse = (answer: Refusal, close = false) => {
+      if (close) {
         res.setHeader("Connection", "close");
         res.once("finish", () => req.socket.destroySoon());
+      } else if (hasBody && !req.complete) {
+        discard(req);
       }
       res.writeHead(answer.status, answer.headers).end(answer.body);
     };
 
     const hosts = headerValues(req.rawHeaders, "host");
     if (hosts.length !== 1 || !validHost(hosts[0])) {
-      return refuse(refusal(400, ErrorCode.badRequest, "The Host header is missing or malformed.", clientRequestId()));
+      return refuse(
+        refusal(400, ErrorCode.invalidRequest, "The Host header is missing or malformed.", clientRequestId()),
+      );
     }
     const target = req.url ?? "/";
     if (!target.startsWith("/") && !/^https?:\/\//i.test(target)) {
-      return refuse(refusal(400, ErrorCode.badRequest, "The request target is malformed.", clientRequestId()));
+      return refuse(refusal(400, ErrorCode.invalidRequest, "The request target is malformed.", clientRequestId()));
     }
     // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
     const absolute = target.startsWith("/") ? undefined : new URL(target);
@@ -423,19 +454,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       );
     }
     const tooLarge = () =>
-      refusal(413, ErrorCode.payloadTooLarge, `The request body is larger than ${limit} bytes.`, clientRequestId());
+      refusal(413, ErrorCode.invalidRequest, `The request body is larger than ${limit} bytes.`, clientRequestId());
     if (declared !== undefined && declared > limit) return refuse(tooLarge());
 
     let body: Buffer | undefined;
     if (hasBody) {
       if (req.headers.expect?.toLowerCase() === "100-continue") res.writeContinue();
-      const read = await readBody(req, limit, declared !== undefined);
+      const read = await readBody(req, limit);
       if ("refused" in read) {
         if (read.refused === "aborted") return void req.socket.destroy();
+        if (read.refused === "tooLarge") return refuse(tooLarge());
         return refuse(
-          read.refused === "tooLarge"
-            ? tooLarge()
-            : refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId()),
+          refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId()),
+          true,
         );
       }
       body = read.bytes;
@@ -528,99 +559,209 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
 }
 
-/** Reads `Values` of local.settings.json, as `func start` does, without overriding the real environment. */
-function applyLocalSettings(root: string): void {
+/**
+ * Reads `Values` of local.settings.json as settings, as `func start` does, without overriding the real environment;
+ * returns the names it set. An empty value counts as unset, as in Azure's app settings.
+ */
+function applyLocalSettings(root: string): Set<string> {
+  const applied = new Set<string>();
   const file = join(root, "local.settings.json");
-  if (!existsSync(file)) return;
-  const values = (JSON.parse(readFileSync(file, "utf8")) as { Values?: Record<string, string> }).Values ?? {};
-  for (const [name, value] of Object.entries(values)) process.env[name] ??= value;
+  if (!existsSync(file)) return applied;
+  let values: Record<string, unknown>;
+  try {
+    values = (JSON.parse(readFileSync(file, "utf8")) as { Values?: Record<string, unknown> }).Values ?? {};
+  } catch (error) {
+    throw new Error(`local.settings.json cannot be read as JSON: ${String(error)}`);
+  }
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value !== "string" || value === "" || process.env[name] !== undefined) continue;
+    process.env[name] = value;
+    applied.add(name);
+  }
+  return applied;
+}
+
+/** The example team the banner's commands use: any GUID would do. */
+export const EXAMPLE_TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
+
+/** A taken port, said with the setting that moves it. */
+function portTaken(error: unknown, setting: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EADDRINUSE" || error instanceof PortTakenError) {
+    return new Error(
+      `Port ${port} on 127.0.0.1 is taken (${setting}); stop what uses it, or set ${setting} to another port.`,
+    );
+  }
+  return error;
+}
+
+/** A store named in the settings that does not answer: say where the setting came from and what to do. */
+async function storeWarning(endpoint: string, fromLocalSettings: boolean): Promise<string | undefined> {
+  if (!/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(endpoint)) return undefined;
+  const answered = await fetch(endpoint, { signal: AbortSignal.timeout(3_000) }).then(
+    () => true,
+    () => false,
+  );
+  if (answered) return undefined;
+  const origin = fromLocalSettings ? " (from local.settings.json)" : "";
+  return (
+    `COSMOS_ENDPOINT${origin} is ${endpoint}, which does not answer: start that store (npm run start:store), ` +
+    "or leave COSMOS_ENDPOINT unset for the embedded one. Until then, requests that need the store get 503."
+  );
 }
 
 async function main(): Promise<void> {
+  // Resources are recorded as they start, so a signal at any moment (even during start-up) stops what has started.
+  const started: { close(): Promise<void> }[] = [];
+  let stopping = false;
+  let exitCode = 0;
+  const stopAll = async () => {
+    for (const resource of started.reverse()) await resource.close().catch(() => undefined);
+  };
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      console.log(`${signal}: still stopping (saving what was acknowledged)`);
+      return;
+    }
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    void stopAll().then(() => process.exit(exitCode));
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  try {
+    await start(started, () => stopping);
+  } catch (error) {
+    exitCode = 1;
+    console.error(error instanceof Error ? error.message : String(error));
+    if (!stopping) shutdown("start-up failed");
+  }
+}
+
+async function start(started: { close(): Promise<void> }[], stopping: () => boolean): Promise<void> {
   // The app to serve: the script root, as the Functions host names it (this repository unless told otherwise).
   const appRoot = process.env.AzureWebJobsScriptRoot ?? PROJECT_ROOT;
-  applyLocalSettings(appRoot);
-  const port = Number(process.env.PORT ?? 7071);
-  const verbose = process.env.LOG_LEVEL === "debug";
+  const fromLocalSettings = applyLocalSettings(appRoot);
+  const settings = readRunnerSettings(process.env, appRoot);
   const keys = await ensureDevKeys();
   process.env.AUTH_AUDIENCES ??= DEV_AUDIENCE;
   process.env.AUTH_TENANTS ??= "*";
+  // Locally, notification receivers may be plain http on loopback (npm run receiver); never in Azure.
+  process.env.SUBSCRIPTION_ALLOW_LOOPBACK ??= "true";
   if (!process.env.AUTH_JWKS_URI) process.env.AUTH_JWKS_FILE ??= keys.jwksFile;
+  const log = (level: string, message: string) => {
+    if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);
+    else if (level === "warning" && settings.logLevel !== "error") console.error(`[${level}] ${message}`);
+    else if (settings.logLevel === "debug") console.log(`[${level}] ${message}`);
+  };
 
   let embedded: EmbeddedCosmos | undefined;
   if (!process.env.COSMOS_ENDPOINT) {
-    embedded = await startEmbeddedCosmos(Number(process.env.COSMOS_PORT ?? 0));
+    embedded = await startEmbeddedCosmos(settings.cosmosPort, "127.0.0.1", {
+      dataFile: settings.dataDir ? join(settings.dataDir, "store.json") : undefined,
+      log: (message) => log("warning", message),
+    }).catch((error: unknown) => {
+      throw portTaken(error, "COSMOS_PORT", settings.cosmosPort);
+    });
+    started.push(embedded);
     process.env.COSMOS_ENDPOINT = embedded.endpoint;
     process.env.COSMOS_KEY = embedded.key;
+  } else {
+    const warning = await storeWarning(process.env.COSMOS_ENDPOINT, fromLocalSettings.has("COSMOS_ENDPOINT"));
+    if (warning) console.error(`[warning] ${warning}`);
   }
   const database = (process.env.COSMOS_DATABASE ??= "teamops");
   const container = (process.env.COSMOS_CONTAINER ??= "operations");
   if (process.env.COSMOS_KEY) {
     await ensureLocalContainer(process.env.COSMOS_ENDPOINT, process.env.COSMOS_KEY, database, container);
+    const subscriptions = (process.env.COSMOS_SUBSCRIPTIONS_CONTAINER ??= "subscriptions");
+    await ensureLocalSubscriptionsContainer(
+      process.env.COSMOS_ENDPOINT,
+      process.env.COSMOS_KEY,
+      database,
+      subscriptions,
+    );
   }
 
-  // Storage for queue triggers and outputs: Azurite on its default port unless AzureWebJobsStorage names an
-  // account; LOCAL_QUEUES=off runs without queues (tests that do not need them).
+  // Storage for queue triggers and outputs: Azurite unless AzureWebJobsStorage names an account.
   let azurite: Azurite | undefined;
-  // LOCAL_TRIGGERS=off serves HTTP only (benchmarks: the local change-feed emulation polls the store).
-  const triggersOn = process.env.LOCAL_TRIGGERS !== "off";
-  const queuesOn = triggersOn && process.env.LOCAL_QUEUES !== "off";
   const storageSetting = process.env.AzureWebJobsStorage;
-  if (queuesOn && (!storageSetting || storageSetting === "UseDevelopmentStorage=true")) {
-    azurite = await startAzuriteQueue(Number(process.env.AZURITE_QUEUE_PORT ?? 10001));
+  if (settings.queues && (!storageSetting || storageSetting === "UseDevelopmentStorage=true")) {
+    azurite = await startAzuriteQueue(
+      settings.azuriteQueuePort,
+      settings.dataDir ? join(settings.dataDir, "azurite") : undefined,
+    ).catch((error: unknown) => {
+      throw portTaken(error, "AZURITE_QUEUE_PORT", settings.azuriteQueuePort);
+    });
+    started.push(azurite);
     process.env.AzureWebJobsStorage = azurite.connectionString;
   }
+  if (stopping()) return;
 
-  const log = (level: string, message: string) => {
-    if (level === "error" || level === "warning" || level === "critical") console.error(`[${level}] ${message}`);
-    else if (verbose) console.log(`[${level}] ${message}`);
-  };
   setWorkerLog(log);
-  const outputs = new QueueOutputs(queuesOn ? process.env.AzureWebJobsStorage : undefined, appRoot);
-  const local = await startLocalServer({ port, projectRoot: appRoot, outputs, log, debug: verbose });
+  const outputs = new QueueOutputs(settings.queues ? process.env.AzureWebJobsStorage : undefined, appRoot);
+  const local = await startLocalServer({
+    port: settings.port,
+    projectRoot: appRoot,
+    outputs,
+    log,
+    debug: settings.logLevel === "debug",
+  }).catch((error: unknown) => {
+    throw portTaken(error, "PORT", settings.port);
+  });
+  // Closed in reverse: the API drains first, then the triggers, the app's appTerminate hooks (which send buffered
+  // telemetry), Azurite, and last the store, which saves its data once nothing can change it any more.
+  started.push({
+    close: () => terminateApp().catch((error: unknown) => log("error", `appTerminate hook failed: ${String(error)}`)),
+  });
   const triggers = await startTriggers({
     projectRoot: appRoot,
-    functions: triggersOn ? await loadFunctionApp(appRoot) : [],
+    functions: settings.triggers ? await loadFunctionApp(appRoot) : [],
     outputs,
     cosmos: process.env.COSMOS_KEY
       ? { endpoint: process.env.COSMOS_ENDPOINT, key: process.env.COSMOS_KEY, database, container }
       : undefined,
     log,
   });
-  console.log(`Team Operations API listening on ${local.baseUrl}`);
-  console.log(
-    `  store: ${embedded ? `embedded Cosmos DB server at ${embedded.endpoint}` : process.env.COSMOS_ENDPOINT}`,
-  );
-  console.log(
-    `  queues: ${queuesOn ? `${resolveSetting("%OPERATIONS_INBOX_QUEUE%")} -> ${resolveSetting("%OPERATION_EVENTS_QUEUE%")} on ${azurite ? `Azurite at 127.0.0.1:${process.env.AZURITE_QUEUE_PORT ?? 10001}` : "AzureWebJobsStorage"}` : "off"}`,
-  );
-  console.log(`  health: curl ${local.baseUrl}/health`);
-  console.log(`  token:  TOKEN=$(npm run --silent token)   # add -- --help for options`);
+  started.push(triggers, local);
+  if (stopping()) return;
 
-  // Graceful: stop accepting, let in-flight requests and triggers finish, run the app's appTerminate hooks
-  // (which send buffered telemetry), then stop Azurite and the store.
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping`);
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    void local
-      .close()
-      .then(() => triggers.close())
-      .then(() => terminateApp().catch((error: unknown) => log("error", `appTerminate hook failed: ${String(error)}`)))
-      .then(() => azurite?.close())
-      .then(() => embedded?.close())
-      .then(() => process.exit(0));
+  const base = local.baseUrl;
+  const where = (dir: string) => {
+    const near = relative(process.cwd(), dir);
+    return near === "" ? "." : near.startsWith("..") ? dir : near;
   };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  console.log(`Team Operations API listening on ${base}`);
+  console.log(
+    `  store:  ${embedded ? `embedded Cosmos DB server at ${embedded.endpoint}` : process.env.COSMOS_ENDPOINT}` +
+      (embedded && settings.dataDir
+        ? `, data in ${where(join(settings.dataDir, "store.json"))} (${embedded.restored} documents restored)`
+        : embedded
+          ? ", in memory (LOCAL_PERSISTENCE=off)"
+          : ""),
+  );
+  if (settings.queues) {
+    console.log(
+      `  queues: ${resolveSetting("%OPERATIONS_INBOX_QUEUE%")} -> ${resolveSetting("%OPERATION_EVENTS_QUEUE%")} on ` +
+        (azurite
+          ? `Azurite at 127.0.0.1:${azurite.port}${settings.dataDir ? `, data in ${where(join(settings.dataDir, "azurite"))}` : ""}`
+          : "AzureWebJobsStorage"),
+    );
+    if (azurite) console.log(`          AzureWebJobsStorage="${azurite.connectionString}"`);
+  } else {
+    console.log("  queues: off");
+  }
+  if (settings.dataDir)
+    console.log(`  data:   ${where(settings.dataDir)} (npm run reset, while stopped, starts empty)`);
+  console.log(`  health: curl ${base}/health`);
+  console.log(`  token:  TOKEN=$(npm run --silent token -- --groups $TEAM)   # a member of that team`);
+  console.log(
+    `          TOKEN=$(npm run --silent token -- --app)            # an application: any team (--help for more)`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
+  void main();
 }

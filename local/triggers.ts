@@ -331,7 +331,10 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
         (async () => {
           let next = schedule.nextRun();
           while (next && !stopping.signal.aborted) {
-            await pause(Math.max(0, next.getTime() - Date.now()));
+            // In steps: a timer cannot wait longer than 2^31 - 1 ms (a yearly schedule would fire at once).
+            while (Date.now() < next.getTime() && !stopping.signal.aborted) {
+              await pause(Math.min(next.getTime() - Date.now(), 2 ** 30));
+            }
             if (stopping.signal.aborted) break;
             const due = next;
             const timer = {
@@ -339,7 +342,8 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
               ScheduleStatus: monitored
                 ? { Last: status.Last, Next: newtonsoftDate(due), LastUpdated: status.LastUpdated }
                 : null,
-              IsPastDue: Date.now() - due.getTime() > 1_000,
+              // Past due when a later occurrence has come too, i.e. one was missed.
+              IsPastDue: (schedule.nextRun(due)?.getTime() ?? Infinity) <= Date.now(),
             };
             const metadata = { TimerTrigger: { string: due.toISOString() } };
             await invokeFunction(fn, request(fn, { string: JSON.stringify(timer) }, metadata))

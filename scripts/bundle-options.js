@@ -34,8 +34,9 @@ export const bundleOptions = {
   external: ["@azure/functions-core"],
   plugins: [openTelemetryModules],
   // Fully minified, without esbuild's keepNames (which wraps every named function each time it is created, a cost
-  // on every request) and without unminified identifiers (a larger file to parse at every cold start): both were
-  // measured, see docs/benchmarks.md. A stack trace's positions map back through the build's source maps.
+  // on every request) and without unminified identifiers (a larger file to parse at every cold start, and names that
+  // can collide with the banner's __filename): see docs/benchmarks.md. A stack trace's positions map back through
+  // the build's source maps.
   minify: true,
   logLevel: "warning",
   // CommonJS dependencies call require() and read __dirname / __filename; give every output file them.

@@ -14,10 +14,9 @@ import { build } from "esbuild";
 import { globSync } from "tinyglobby";
 import { bundleOptions } from "./bundle-options.js";
 
-/** Other minification settings, for measuring what they cost (docs/benchmarks.md): BUNDLE_VARIANT=keepNames or names. */
+/** The bundle as it was, with esbuild's keepNames, for measuring what that costs (docs/benchmarks.md). */
 const BUNDLE_VARIANTS = {
   keepNames: { keepNames: true },
-  names: { minifyIdentifiers: false },
 };
 
 /** The app's modules in dist/, as a Functions `main` glob: the entry first, then every function file. */

@@ -5,12 +5,13 @@
 //     --port   the API's port (PORT, default 7071) must be free: a second `npm start` stops here, with the setting
 //              that moves it, instead of rebuilding under the running server and then failing
 //     --func   Azure Functions Core Tools (`func`) must be on PATH
+//     --reset  delete the local data (LOCAL_DATA_DIR, default .local/) instead of building; refused while the API runs
 //
 // Build output goes to stderr, so `TOKEN=$(npm run --silent token)` still captures just the token.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { delimiter, join, resolve } from "node:path";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const root = resolve(import.meta.dirname, "..");
@@ -68,12 +69,25 @@ function onPath(command) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { port: { type: "boolean" }, func: { type: "boolean" } } });
+  const { values } = parseArgs({
+    options: { port: { type: "boolean" }, func: { type: "boolean" }, reset: { type: "boolean" } },
+  });
   if (values.func && !onPath("func")) {
     throw new Error(
       "npm run start:func needs Azure Functions Core Tools (func) on PATH: " +
         "https://learn.microsoft.com/azure/azure-functions/functions-run-local. Without it, npm start serves the same functions.",
     );
+  }
+  if (values.reset) {
+    const port = apiPort();
+    if (port !== 0 && !(await portIsFree(port))) {
+      throw new Error(`Port ${port} is taken: stop the running API (npm start) before npm run reset.`);
+    }
+    const setting = process.env.LOCAL_DATA_DIR?.trim() || ".local";
+    const dir = isAbsolute(setting) ? setting : join(root, setting);
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(`Removed the local data in ${dir}: the next npm start begins empty.\n`);
+    return;
   }
   if (values.port) {
     const port = apiPort();

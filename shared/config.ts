@@ -117,6 +117,51 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "100",
   },
   {
+    name: "COSMOS_SUBSCRIPTIONS_CONTAINER",
+    description: "Cosmos DB container of change-notification subscriptions (partition key /resourceKey, TTL on).",
+    default: "subscriptions",
+  },
+  {
+    name: "SUBSCRIPTION_DELIVERY_QUEUE",
+    description: "Queue of notification batches waiting for a retry; its poison queue is <name>-poison.",
+    default: "subscription-deliveries",
+  },
+  {
+    name: "SUBSCRIPTION_MAX_LIFETIME_MINUTES",
+    description: "Longest a subscription may live before it must be renewed (Graph states one per resource).",
+    default: "4230",
+  },
+  { name: "SUBSCRIPTIONS_PER_TENANT", description: "Most subscriptions one tenant may hold at once.", default: "100" },
+  {
+    name: "SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS",
+    description: "Seconds a notification URL has to answer the validation handshake (Graph: 10).",
+    default: "10",
+  },
+  {
+    name: "SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS",
+    description: "Seconds a receiver has to acknowledge a notification batch with a 2xx.",
+    default: "5",
+  },
+  {
+    name: "SUBSCRIPTION_RETRY_SCHEDULE_SECONDS",
+    description:
+      "Comma-separated delays before each retry of an unacknowledged batch; after the last, it is dropped with a missed lifecycle notification.",
+    default: "10,60,300,900,1800,3600",
+  },
+  {
+    name: "SUBSCRIPTION_ALLOW_LOOPBACK",
+    description:
+      "true: notification URLs may be plain http to 127.0.0.0/8, ::1 or localhost, to try and test receivers locally. Refused in Azure.",
+    default: "false",
+    localOnly: true,
+  },
+  {
+    name: "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
+    description:
+      "The Functions host's request body limit in bytes (65536: twice what the API accepts), refused before the body is read.",
+    host: true,
+  },
+  {
     name: "COSMOS__accountEndpoint",
     description: "Cosmos DB endpoint for the change-feed trigger's connection (COSMOS).",
     host: true,
@@ -166,6 +211,19 @@ export interface AppConfig {
   readonly operationTtlSeconds: number;
   readonly retryAfterSeconds: number;
   readonly sweeper: { readonly deadlineMinutes: number; readonly batchSize: number };
+  /** The queue of create/update messages (its name is also the trigger's binding expression). */
+  readonly inboxQueue: string;
+  readonly subscriptions: {
+    readonly container: string;
+    readonly deliveryQueue: string;
+    readonly maxLifetimeMinutes: number;
+    readonly perTenant: number;
+    readonly validationTimeoutMs: number;
+    readonly deliveryTimeoutMs: number;
+    /** Seconds before each retry; its length bounds how long a batch is retried. */
+    readonly retryScheduleSeconds: readonly number[];
+    readonly allowLoopback: boolean;
+  };
 }
 
 export class ConfigurationError extends Error {
@@ -269,6 +327,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigurationError("COSMOS_CREDENTIAL=developer is for local runs only and is refused in Azure.");
   }
 
+  const allowLoopback = required(env, "SUBSCRIPTION_ALLOW_LOOPBACK").toLowerCase();
+  if (allowLoopback !== "true" && allowLoopback !== "false") {
+    throw new ConfigurationError(`SUBSCRIPTION_ALLOW_LOOPBACK must be true or false, not "${allowLoopback}".`);
+  }
+  if (allowLoopback === "true" && env.WEBSITE_SITE_NAME) {
+    throw new ConfigurationError("SUBSCRIPTION_ALLOW_LOOPBACK=true is for local runs only and is refused in Azure.");
+  }
+  const retryRaw = required(env, "SUBSCRIPTION_RETRY_SCHEDULE_SECONDS");
+  const retryScheduleSeconds = list(retryRaw).map(Number);
+  if (retryScheduleSeconds.some((n) => !Number.isInteger(n) || n <= 0 || n > 7 * 86_400)) {
+    throw new ConfigurationError(
+      `SUBSCRIPTION_RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds (1 to 604800), not "${retryRaw}".`,
+    );
+  }
+
   return {
     cosmos: {
       endpoint: required(env, "COSMOS_ENDPOINT"),
@@ -285,6 +358,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sweeper: {
       deadlineMinutes: positiveInteger(env, "SWEEPER_DEADLINE_MINUTES"),
       batchSize: positiveInteger(env, "SWEEPER_BATCH_SIZE"),
+    },
+    inboxQueue: required(env, "OPERATIONS_INBOX_QUEUE"),
+    subscriptions: {
+      container: required(env, "COSMOS_SUBSCRIPTIONS_CONTAINER"),
+      deliveryQueue: required(env, "SUBSCRIPTION_DELIVERY_QUEUE"),
+      maxLifetimeMinutes: positiveInteger(env, "SUBSCRIPTION_MAX_LIFETIME_MINUTES"),
+      perTenant: positiveInteger(env, "SUBSCRIPTIONS_PER_TENANT"),
+      validationTimeoutMs: positiveInteger(env, "SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS") * 1000,
+      deliveryTimeoutMs: positiveInteger(env, "SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS") * 1000,
+      retryScheduleSeconds,
+      allowLoopback: allowLoopback === "true",
     },
   };
 }

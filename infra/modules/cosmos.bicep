@@ -18,6 +18,9 @@ param databaseName string
 @description('Required. Name of the container of operations (partition key /teamId).')
 param containerName string
 
+@description('Required. Name of the container of change-notification subscriptions (partition key /resourceKey).')
+param subscriptionsContainerName string
+
 @description('Required. Name of the lease container of the change-feed trigger (partition key /id).')
 param leasesContainerName string
 
@@ -138,6 +141,27 @@ resource operationsContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases
   }
 }
 
+resource subscriptionsContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2026-03-15' = {
+  parent: database
+  name: subscriptionsContainerName
+  properties: {
+    resource: {
+      id: subscriptionsContainerName
+      // {tenantId}:{teamId}: delivery finds the subscriptions of a changed operation in one
+      // logical partition. The app depends on this path.
+      partitionKey: {
+        paths: [
+          '/resourceKey'
+        ]
+        kind: 'Hash'
+        version: 2
+      }
+      // Every subscription carries a "ttl" that ends at its expiration (renewal resets it).
+      defaultTtl: -1
+    }
+  }
+}
+
 resource leasesContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2026-03-15' = {
   parent: database
   name: leasesContainerName
@@ -173,6 +197,9 @@ output databaseName string = database.name
 
 @description('The name of the container of operations.')
 output containerName string = operationsContainer.name
+
+@description('The name of the container of subscriptions.')
+output subscriptionsContainerName string = subscriptionsContainer.name
 
 @description('The name of the lease container.')
 output leasesContainerName string = leasesContainer.name

@@ -16,7 +16,7 @@ param applicationInsightsName string
 @description('Required. Name of the Cosmos DB account.')
 param cosmosAccountName string
 
-@description('Required. Name of the Cosmos DB database the data role is scoped to (its containers: operations and leases).')
+@description('Required. Name of the Cosmos DB database the data role is scoped to (its containers: operations, subscriptions and leases).')
 param cosmosDatabaseName string
 
 @export()

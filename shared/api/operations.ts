@@ -6,7 +6,13 @@ import { createHash } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { createdBy } from "../auth/access.js";
 import { badRequest, notFound } from "../http/graphError.js";
-import { filterToSql, parseCollectionQuery, type CollectionQuery } from "../http/odata.js";
+import {
+  filterToSql,
+  parseCollectionQuery,
+  parseCountQuery,
+  parseItemQuery,
+  type CollectionQuery,
+} from "../http/odata.js";
 import type { ApiRequest } from "../http/pipeline.js";
 import {
   absoluteUrl,
@@ -14,25 +20,28 @@ import {
   etagHeader,
   jsonResponse,
   parsePreconditions,
+  textResponse,
   preconditionMatches,
   preferenceApplied,
   readJsonBody,
   type WireContext,
 } from "../http/wire.js";
-import { ENTITY_TYPE, isFinished, toRepresentation, type StoredOperation } from "../operations/model.js";
+import {
+  ENTITY_TYPE,
+  isFinished,
+  toRepresentation,
+  type RepresentationProperty,
+  type StoredOperation,
+} from "../operations/model.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import {
   createOperation as createStoredOperation,
+  deleteOperation as deleteStoredOperation,
   updateOperation as updateStoredOperation,
 } from "../operations/service.js";
-import { OPERATION_ID, parseCreateBody, parseUpdateBody } from "../operations/schema.js";
+import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
 import { telemetryScope } from "../telemetry.js";
-import {
-  InvalidContinuationError,
-  operationStore,
-  preconditionFailed,
-  type OperationStore,
-} from "../store/operationStore.js";
+import { InvalidContinuationError, operationStore, type OperationStore } from "../store/operationStore.js";
 
 const REPEATABILITY_ID = /^[\x21-\x7e]{1,128}$/;
 const IMF_FIXDATE =
@@ -47,7 +56,7 @@ function operationPath(teamId: string, operationId: string): string {
 }
 
 function operationIdFrom(api: ApiRequest): string {
-  const id = api.request.params.operationId ?? "";
+  const id = api.params.operationId ?? "";
   const scope = telemetryScope();
   if (scope) scope.operationId = id.slice(0, 128);
   if (!OPERATION_ID.test(id)) {
@@ -66,11 +75,22 @@ function applied(wire: WireContext, minimal: boolean): Record<string, string> {
   ]);
 }
 
-function entityBody(stored: StoredOperation, wire: WireContext, teamId: string): Record<string, unknown> {
+function entityBody(
+  stored: StoredOperation,
+  wire: WireContext,
+  teamId: string,
+  select?: readonly RepresentationProperty[],
+): Record<string, unknown> {
+  const selected = select ? `(${select.join(",")})` : "";
   return {
-    "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations/$entity`),
+    "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations${selected}/$entity`),
     "@odata.type": ENTITY_TYPE,
-    ...toRepresentation(stored.document, { includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers }),
+    // The ETag header's value, so a client that sees only the body (an SDK model) can send it back in If-Match.
+    "@odata.etag": etagHeader(stored.etag),
+    ...toRepresentation(stored.document, {
+      includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers,
+      select,
+    }),
   };
 }
 
@@ -141,9 +161,10 @@ export async function createOperation(api: ApiRequest): Promise<HttpResponseInit
 
 // ---------------------------------------------------------------- read
 
-/** GET .../operations/{id}: the operation, 304 for a matching If-None-Match, Retry-After while it runs. */
+/** GET .../operations/{id}: the operation ($select honoured), 304 for a matching If-None-Match, Retry-After while it runs. */
 export async function getOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
+  const { select } = parseItemQuery(new URL(api.request.url).searchParams);
   const ifNoneMatch = parsePreconditions("If-None-Match", api.request.headers.get("if-none-match"));
   const stored = await (await store(api)).read(api.caller.tenantId, api.teamId, operationId);
   if (!stored) throw notFound("The operation does not exist.");
@@ -155,7 +176,7 @@ export async function getOperation(api: ApiRequest): Promise<HttpResponseInit> {
   if (ifNoneMatch && preconditionMatches(ifNoneMatch, stored.etag, false)) {
     return emptyResponse(304, api.wire, headers);
   }
-  return jsonResponse(200, entityBody(stored, api.wire, api.teamId), api.wire, {
+  return jsonResponse(200, entityBody(stored, api.wire, api.teamId, select), api.wire, {
     ...headers,
     ...applied(api.wire, false),
   });
@@ -175,11 +196,20 @@ function encodeSkipToken(scope: string, continuation: string): string {
   return Buffer.from(JSON.stringify({ s: scope, c: continuation })).toString("base64url");
 }
 
+/**
+ * A store continuation as the store issues them: visible ASCII. Anything else could not even be sent in the
+ * request header that carries it (a NUL, a line break, a character outside Latin-1), and is not ours.
+ */
+const CONTINUATION = /^[\x20-\x7e]{1,6000}$/;
+
 function decodeSkipToken(scope: string, token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { s?: unknown; c?: unknown };
-    if (parsed.s === scope && typeof parsed.c === "string" && parsed.c.length > 0) return parsed.c;
+    const bytes = Buffer.from(token, "base64url");
+    // Buffer skips characters that are not base64url: a token must be exactly what we wrote.
+    if (bytes.toString("base64url") !== token) throw invalidSkipToken();
+    const parsed = JSON.parse(bytes.toString("utf8")) as { s?: unknown; c?: unknown };
+    if (parsed.s === scope && typeof parsed.c === "string" && CONTINUATION.test(parsed.c)) return parsed.c;
   } catch {
     // fall through to the 400
   }
@@ -228,13 +258,23 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
   };
   if (page.count !== undefined) body["@odata.count"] = page.count;
   if (page.continuation) body["@odata.nextLink"] = nextLink(api, encodeSkipToken(scope, page.continuation));
-  body.value = page.documents.map((document) =>
-    toRepresentation(document, {
+  body.value = page.operations.map(({ document, etag }) => ({
+    "@odata.etag": etagHeader(etag),
+    ...toRepresentation(document, {
       includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers,
       select: query.select,
     }),
-  );
+  }));
   return jsonResponse(200, body, wire, applied(wire, false));
+}
+
+/** GET .../operations/$count: how many operations the same $filter would list, as text/plain. */
+export async function countOperations(api: ApiRequest): Promise<HttpResponseInit> {
+  const { wire, teamId, caller } = api;
+  const query = parseCountQuery(new URL(api.request.url).searchParams, wire.preferences.includeUnknownEnumMembers);
+  const condition = query.filter ? filterToSql(query.filter) : undefined;
+  const count = await (await store(api)).count(caller.tenantId, teamId, condition);
+  return textResponse(200, String(count), wire, applied(wire, false));
 }
 
 // ---------------------------------------------------------------- update
@@ -243,7 +283,7 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
 export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
   const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
-  const changes = parseUpdateBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
+  const changes = parsePatchBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
   const key = { tenantId: api.caller.tenantId, teamId: api.teamId, operationId };
   const { stored } = await updateStoredOperation(await store(api), key, changes, {
     ttlSeconds: api.config.operationTtlSeconds,
@@ -259,15 +299,11 @@ export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit
 export async function deleteOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
   const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
-  const operations = await store(api);
-  let etag: string | undefined;
-  if (ifMatch && ifMatch !== "*") {
-    const stored = await operations.read(api.caller.tenantId, api.teamId, operationId);
-    if (!stored) throw notFound("The operation does not exist.");
-    if (!preconditionMatches(ifMatch, stored.etag, true)) throw preconditionFailed();
-    etag = stored.etag;
-  }
-  const deleted = await operations.delete(api.caller.tenantId, api.teamId, operationId, etag);
-  if (!deleted) throw notFound("The operation does not exist.");
+  const key = { tenantId: api.caller.tenantId, teamId: api.teamId, operationId };
+  await deleteStoredOperation(await store(api), key, {
+    ttlSeconds: api.config.operationTtlSeconds,
+    // `*` matches any existing operation: the same as no If-Match (a missing one is a 404 either way).
+    ifMatch: ifMatch && ifMatch !== "*" ? (etag) => preconditionMatches(ifMatch, etag, true) : undefined,
+  });
   return emptyResponse(204, api.wire);
 }

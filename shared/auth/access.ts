@@ -114,12 +114,36 @@ export function requirePermission(caller: Caller, level: AccessLevel): void {
   }
 }
 
-/** Refuses a caller that may not act on the team. `/me` routes also refuse application tokens. */
-export function requireTeamAccess(caller: Caller, teamId: string, viaMe: boolean): void {
+/**
+ * How a route reaches the team: directly (`teams/{id}`, `groups/{id}/team`), as the signed-in user's
+ * (`/me/...`), or as a named user's (`/users/{userId}/joinedTeams/...`). `noun` words the refusals.
+ */
+export type TeamReach =
+  | { readonly kind: "team" | "me"; readonly noun: "team" | "group" }
+  | { readonly kind: "user"; readonly userId: string };
+
+/**
+ * Refuses a caller that may not act on the team. Delegated callers must be members (the token's `groups`
+ * claim); application callers act on any team of their tenant, but have no signed-in user, so `/me` routes
+ * refuse them. A user's joined teams can be checked only for the signed-in user: the token carries that
+ * user's groups and nobody else's, so for another user (or an application caller) membership cannot be
+ * known, and the refusal says so rather than guess.
+ */
+export function requireTeamAccess(caller: Caller, teamId: string, reach: TeamReach): void {
   if (caller.kind === "application") {
-    if (viaMe)
+    if (reach.kind === "me")
       throw forbidden("The /me routes need a delegated (user) token; application tokens have no signed-in user.");
+    if (reach.kind === "user") {
+      throw forbidden(
+        "Whether a user has joined a team cannot be known from an application token (it carries no user's memberships); use /teams/{teamId}/operations.",
+      );
+    }
     return;
+  }
+  if (reach.kind === "user" && reach.userId.toLowerCase() !== caller.userId?.toLowerCase()) {
+    throw forbidden(
+      "Only the signed-in user's own joined teams can be checked (the token carries that user's groups only), so whether this user has joined the team cannot be known; use /me/joinedTeams/{teamId}/operations or your own user id (oid).",
+    );
   }
   if (caller.groups === "overage") {
     throw forbidden(
@@ -127,9 +151,8 @@ export function requireTeamAccess(caller: Caller, teamId: string, viaMe: boolean
     );
   }
   if (!caller.groups.has(teamId.toLowerCase())) {
-    throw forbidden(
-      viaMe ? "The signed-in user is not a member of this group." : "The signed-in user is not a member of this team.",
-    );
+    const noun = reach.kind === "user" ? "team" : reach.noun;
+    throw forbidden(`The signed-in user is not a member of this ${noun}.`);
   }
 }
 

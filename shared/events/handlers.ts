@@ -8,7 +8,8 @@ import { config } from "../config.js";
 import { operationStore } from "../store/operationStore.js";
 import { trackException, withTelemetryScope } from "../telemetry.js";
 import { completionEvents } from "./completion.js";
-import { parseInboxMessage, PoisonMessage, poisonRecord, processInboxMessage } from "./inbox.js";
+import { parseInboxMessage, PoisonMessage, processInboxMessage } from "./inbox.js";
+import { poisonRecord } from "./poison.js";
 import { sweepStaleOperations } from "./sweeper.js";
 
 /** Handles one `operations-inbox` message; a message that can never succeed goes to `poison` with its reason. */
@@ -28,7 +29,13 @@ export function inboxHandler(poison: FunctionOutput) {
         scope.teamId = message.teamId.toLowerCase();
         const cfg = config();
         const store = await operationStore(() => cfg.cosmos);
-        const outcome = await processInboxMessage(message, { store, ttlSeconds: cfg.operationTtlSeconds, messageId });
+        const outcome = await processInboxMessage(message, {
+          store,
+          ttlSeconds: cfg.operationTtlSeconds,
+          messageId,
+          queueName: cfg.inboxQueue,
+          tenants: cfg.auth.tenants,
+        });
         context.info(
           `${outcome.action} ${outcome.operationId} in team ${outcome.teamId}: ${outcome.changed ? "applied" : "already applied"}`,
         );
@@ -43,7 +50,12 @@ export function inboxHandler(poison: FunctionOutput) {
         context.warn(
           `message ${messageId} poisoned: ${error.code}: ${error.message}${targets.length ? ` (${targets.join(", ")})` : ""}`,
         );
-        context.extraOutputs.set(poison, poisonRecord(error, payload, { messageId, dequeueCount }));
+        // As bytes: the host writes a string that looks like JSON as Json.NET's indented text of it, which can be
+        // many times longer than the record (and past what a queue message holds); bytes it writes as they are.
+        context.extraOutputs.set(
+          poison,
+          Buffer.from(poisonRecord(error, payload, { messageId, dequeueCount }), "utf8"),
+        );
       }
     });
   };

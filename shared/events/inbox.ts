@@ -4,16 +4,20 @@
  * They go through the same schemas, rules and store code as HTTP requests.
  *
  * Trust: whoever can write to the queue is trusted to name the tenant (queue
- * access, granted through Azure RBAC, is the boundary; there is no token).
+ * access, granted through Azure RBAC, is the boundary; there is no token),
+ * within the same tenant allow-list as tokens (AUTH_TENANTS), and the same
+ * JSON checks as HTTP bodies apply (see docs/security.md). The operations it
+ * creates record the queue and the message as their creator.
  *
  * Outcomes: applied or already applied (acknowledged); can never succeed
  * (`PoisonMessage`: not JSON, invalid, against a state rule, unknown
  * operation), which the function moves to the poison queue at once with the
- * reason; or transient (store throttled or down), which is thrown so the host
+ * reason (`poison.ts`); or transient (store throttled or down), which is thrown so the host
  * retries and, after maxDequeueCount, poisons it itself.
  */
 import type { ErrorDetail } from "../http/graphError.js";
 import { GraphError } from "../http/graphError.js";
+import { checkJsonStructure, checkJsonValue } from "../http/wire.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import { parseCreateBody, parseUpdateBody, toDetails } from "../operations/schema.js";
 import { createOperation, updateOperation } from "../operations/service.js";
@@ -49,6 +53,10 @@ export interface InboxContext {
   readonly ttlSeconds: number;
   /** The queue message id: stable across redeliveries, so a create without an id is stored once. */
   readonly messageId: string;
+  /** The queue the message came from, recorded as the creator of what it creates. */
+  readonly queueName: string;
+  /** The tenants accepted (AUTH_TENANTS), as for tokens: `"*"` or the allow-list, lower-cased. */
+  readonly tenants: readonly string[] | "*";
 }
 
 /** Rejections that retrying cannot fix become poison; store faults (429, 503) stay errors, for the host to retry. */
@@ -59,10 +67,14 @@ function asPoison(error: unknown): never {
   throw error;
 }
 
-/** Parses the trigger's payload: the host hands over an object for JSON messages and a string otherwise. */
+/**
+ * Parses the trigger's payload with the checks HTTP bodies get. The host hands over the parsed value for a JSON
+ * message and the text otherwise (bytes, if asked for them): text and bytes get every check of an HTTP body; a
+ * parsed value gets those it still allows (nesting, lone surrogates, prototype-polluting names), since JSON.parse
+ * has already kept only the last of duplicate names.
+ */
 export function parseInboxMessage(payload: unknown): InboxMessage {
-  const value: unknown = typeof payload === "string" || Buffer.isBuffer(payload) ? tryJson(String(payload)) : payload;
-  if (value === undefined) throw new PoisonMessage("notJson", "The message is not JSON.");
+  const value = messageValue(payload);
   const action = typeof value === "object" && value !== null ? (value as { action?: unknown }).action : undefined;
   const validate =
     action === "create" ? validateCreateMessage : action === "update" ? validateUpdateMessage : undefined;
@@ -79,18 +91,49 @@ export function parseInboxMessage(payload: unknown): InboxMessage {
   return value as InboxMessage;
 }
 
-function tryJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
+function messageValue(payload: unknown): unknown {
+  if (payload instanceof Uint8Array) {
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
+    } catch {
+      throw new PoisonMessage("notUtf8", "The message is not valid UTF-8.");
+    }
+    return parseText(text);
   }
+  if (typeof payload === "string") return parseText(payload);
+  try {
+    checkJsonValue(payload, "The message");
+  } catch (error) {
+    asPoison(error);
+  }
+  return payload;
+}
+
+function parseText(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    throw new PoisonMessage("notJson", "The message is not JSON.");
+  }
+  try {
+    checkJsonStructure(text, "The message");
+  } catch (error) {
+    asPoison(error);
+  }
+  return value;
 }
 
 /** Applies one inbox message. Idempotent: a redelivery changes nothing. */
 export async function processInboxMessage(message: InboxMessage, ctx: InboxContext): Promise<InboxOutcome> {
   const tenantId = message.tenantId.toLowerCase();
   const teamId = message.teamId.toLowerCase();
+  if (ctx.tenants !== "*" && !ctx.tenants.includes(tenantId)) {
+    throw new PoisonMessage("accessDenied", `The tenant ${tenantId} is not one this service accepts (AUTH_TENANTS).`, [
+      { code: "invalidValue", target: "tenantId", message: "Not an accepted tenant." },
+    ]);
+  }
   if (message.action === "create") {
     // Queue callers send no Prefer header; they are our own workers, so every enum member is accepted.
     let document;
@@ -99,7 +142,13 @@ export async function processInboxMessage(message: InboxMessage, ctx: InboxConte
       document = newOperationDocument(body, {
         tenantId,
         teamId,
-        createdBy: { kind: "queue", objectId: undefined, appId: undefined },
+        createdBy: {
+          kind: "queue",
+          objectId: undefined,
+          appId: undefined,
+          queue: ctx.queueName,
+          messageId: ctx.messageId,
+        },
         ttlSeconds: ctx.ttlSeconds,
         defaultOperationId: repeatableOperationId(tenantId, teamId, `queue:${ctx.messageId}`),
       });
@@ -118,19 +167,4 @@ export async function processInboxMessage(message: InboxMessage, ctx: InboxConte
   } catch (error) {
     return asPoison(error);
   }
-}
-
-/** What the poison queue receives: the reason, and the original message so nothing is lost. */
-export function poisonRecord(
-  error: PoisonMessage,
-  original: unknown,
-  meta: { messageId: string; dequeueCount: number | undefined },
-): string {
-  return JSON.stringify({
-    reason: { code: error.code, message: error.message, details: error.details },
-    messageId: meta.messageId,
-    dequeueCount: meta.dequeueCount,
-    poisonedAt: new Date().toISOString(),
-    message: original,
-  });
 }

@@ -1,14 +1,13 @@
 /**
  * The stuck-operation sweeper: operations still `notStarted` or `inProgress`
- * with no action for longer than the deadline are marked `failed` with
- * `error.code` `operationTimedOut`, through the same rules and ETags as any
- * update. A worker's concurrent update wins: the change is applied only if
- * the operation is still stale when it is written.
+ * that nobody has changed for longer than the deadline are marked `failed`
+ * with `error.code` `operationTimedOut`, through the same rules and ETags as
+ * any update. "Changed" is judged by the store's own time of the last write
+ * (`_ts`), never by the `lastActionDateTime` a client sent. A worker's
+ * concurrent update wins: only the version found stale is changed (If-Match).
  */
 import { GraphError } from "../http/graphError.js";
-import { isFinished, type OperationDocument } from "../operations/model.js";
 import { updateOperation } from "../operations/service.js";
-import { compareUtc, utcNow } from "../operations/timestamps.js";
 import type { OperationStore } from "../store/operationStore.js";
 
 export const TIMED_OUT = "operationTimedOut";
@@ -31,8 +30,7 @@ export interface SweepResult {
 
 export async function sweepStaleOperations(store: OperationStore, options: SweepOptions): Promise<SweepResult> {
   const now = options.now ?? new Date();
-  const cutoff = utcNow(new Date(now.getTime() - options.deadlineMinutes * 60_000));
-  const stale = (doc: OperationDocument) => !isFinished(doc.status) && compareUtc(doc.lastActionDateTime, cutoff) < 0;
+  const cutoff = new Date(now.getTime() - options.deadlineMinutes * 60_000);
   const changes = {
     status: "failed" as const,
     error: {
@@ -44,16 +42,19 @@ export async function sweepStaleOperations(store: OperationStore, options: Sweep
   let continuation: string | undefined;
   for (let page = 0; page < MAX_PAGES_PER_RUN; page++) {
     const batch = await store.findStale(cutoff, options.batchSize, continuation);
-    for (const doc of batch.documents) {
+    for (const { document: doc, etag } of batch.operations) {
       result.examined++;
       try {
         const key = { tenantId: doc.tenantId, teamId: doc.teamId, operationId: doc.operationId };
-        const outcome = await updateOperation(store, key, changes, { ttlSeconds: options.ttlSeconds, onlyIf: stale });
+        const outcome = await updateOperation(store, key, changes, {
+          ttlSeconds: options.ttlSeconds,
+          ifMatch: (current) => current === etag,
+        });
         if (outcome.changed) result.failed.push(doc.id);
         else result.skipped++;
       } catch (error) {
-        // Deleted, or finished by its worker meanwhile: the worker wins. Store faults end this run.
-        if (error instanceof GraphError && (error.status === 404 || error.status === 409)) result.skipped++;
+        // Changed (412), finished (409) or deleted (404) by someone else meanwhile: they win. Store faults end this run.
+        if (error instanceof GraphError && [404, 409, 412].includes(error.status)) result.skipped++;
         else throw error;
       }
     }

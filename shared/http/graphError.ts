@@ -33,19 +33,30 @@ export class GraphError extends Error {
   }
 }
 
-/** The error codes this API uses, one place to read them all. */
+/**
+ * The top-level error codes, every one from Graph's documented list
+ * (https://learn.microsoft.com/graph/errors), keyed by what they mean here.
+ * 401 uses `InvalidAuthenticationToken`, the code Graph itself returns for a
+ * missing or bad token.
+ */
 export const ErrorCode = {
-  badRequest: "badRequest",
+  /** 400: malformed or incorrect input, 413 too. */
   invalidRequest: "invalidRequest",
+  /** 400 or 405 or 415: something Graph has (a query option, a function, a method, a media type) that this API does not. */
+  notSupported: "notSupported",
   unauthenticated: "InvalidAuthenticationToken",
   accessDenied: "accessDenied",
   notFound: "itemNotFound",
-  methodNotAllowed: "methodNotAllowed",
-  conflict: "conflict",
-  preconditionFailed: "preconditionFailed",
-  payloadTooLarge: "requestEntityTooLarge",
-  unsupportedMediaType: "unsupportedMediaType",
-  tooManyRequests: "tooManyRequests",
+  /** 409: an operation with that id already exists. */
+  nameAlreadyExists: "nameAlreadyExists",
+  /** 409: a change the state rules refuse. */
+  notAllowed: "notAllowed",
+  /** 412: the ETag in If-Match is not the current one. */
+  resourceModified: "resourceModified",
+  /** 403: a limit on what a tenant may hold (subscriptions). */
+  quotaLimitReached: "quotaLimitReached",
+  /** 429: throttled. */
+  activityLimitReached: "activityLimitReached",
   serviceUnavailable: "serviceNotAvailable",
   internal: "generalException",
 } as const;
@@ -60,9 +71,14 @@ export const DetailCode = {
 } as const;
 
 export const badRequest = (message: string, options?: GraphErrorOptions) =>
-  new GraphError(400, ErrorCode.badRequest, message, options);
+  new GraphError(400, ErrorCode.invalidRequest, message, options);
+
+/** A 400 for something Graph has that this API does not (a query option, a function, an operator). */
+export const notSupported = (message: string, options?: GraphErrorOptions) =>
+  new GraphError(400, ErrorCode.notSupported, message, options);
 
 export const notFound = (message: string) => new GraphError(404, ErrorCode.notFound, message);
 
+/** A 409 for a change the state rules refuse. */
 export const conflict = (message: string, options?: GraphErrorOptions) =>
-  new GraphError(409, ErrorCode.conflict, message, options);
+  new GraphError(409, ErrorCode.notAllowed, message, options);

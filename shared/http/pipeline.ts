@@ -3,7 +3,7 @@
  * permission and team checks, then the handler; any failure becomes a Graph
  * error. Function files wrap their handlers with `graphRoute` and do nothing else.
  */
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import {
   callerFromClaims,
   requirePermission,
@@ -15,15 +15,16 @@ import { createAuthenticator, type Authenticator } from "../auth/tokens.js";
 import { config, type AppConfig } from "../config.js";
 import { telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
 import { ErrorCode, GraphError, badRequest } from "./graphError.js";
-import { errorResponse, wireContext, withBaseUrl, type WireContext } from "./wire.js";
+import { TEAM_PATHS, type TeamPathName } from "./teamPaths.js";
+import { errorResponse, wireContext, type WireContext } from "./wire.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface RouteOptions {
   /** What the route needs: `read` or `write` permission. */
   readonly access: AccessLevel;
-  /** A `/me/joinedGroups/{groupId}/team/...` route: delegated callers only, team = group. */
-  readonly viaMe: boolean;
+  /** How the route reaches the team (`teams/{teamId}`, `me/joinedTeams/{teamId}`, ...): its membership rule. */
+  readonly teamPath: TeamPathName;
 }
 
 export interface ApiRequest {
@@ -31,9 +32,10 @@ export interface ApiRequest {
   readonly context: InvocationContext;
   readonly wire: WireContext;
   readonly caller: Caller;
+  /** The route's parameters (from the host, or from a key-syntax path the fallback resolved). */
+  readonly params: Readonly<Record<string, string>>;
   /** The team the route addresses, lower-cased GUID. */
   readonly teamId: string;
-  readonly viaMe: boolean;
   readonly config: AppConfig;
 }
 
@@ -68,8 +70,8 @@ export async function withGraphErrors(
   const scope = { requestId: wire.requestId, clientRequestId: wire.clientRequestId, trigger: "HTTP" as const };
   return withTelemetryScope(scope, async () => {
     try {
-      // Read after the first context exists, so that a configuration error still gets a Graph answer.
-      wire = withBaseUrl(wire, config().publicBaseUrl);
+      // The same ids, now with the configured public base URL (reading the configuration may itself fail).
+      wire = { ...wire, baseUrl: config().publicBaseUrl ?? wire.baseUrl };
       return await run(wire);
     } catch (error) {
       if (error instanceof GraphError) {
@@ -83,9 +85,8 @@ export async function withGraphErrors(
   });
 }
 
-function teamIdFrom(request: HttpRequest, viaMe: boolean): string {
-  const name = viaMe ? "groupId" : "teamId";
-  const value = request.params[name] ?? "";
+function teamIdFrom(params: Readonly<Record<string, string>>, name: "teamId" | "groupId"): string {
+  const value = params[name] ?? "";
   if (!GUID.test(value)) {
     throw badRequest(`The ${name} in the path must be a GUID.`, {
       target: name,
@@ -95,22 +96,49 @@ function teamIdFrom(request: HttpRequest, viaMe: boolean): string {
   return value.toLowerCase();
 }
 
-/** Wraps an operation handler with authentication, authorisation and Graph errors. */
+/**
+ * Wraps an operations handler with authentication, authorisation and Graph errors. The parameters are the
+ * host's, unless the fallback passes those of a key-syntax path it resolved to this route.
+ */
 export function graphRoute(
   options: RouteOptions,
   handler: (api: ApiRequest) => Promise<HttpResponseInit>,
-): HttpHandler {
-  return (request, context) =>
+): (
+  request: HttpRequest,
+  context: InvocationContext,
+  params?: Readonly<Record<string, string>>,
+) => Promise<HttpResponseInit> {
+  const teamPath = TEAM_PATHS[options.teamPath];
+  return (request, context, params = request.params) =>
     withGraphErrors(request, context, async (wire) => {
       const cfg = config();
       // Only the Authorization header: never query-string tokens, function keys or X-MS-CLIENT-PRINCIPAL*.
       const claims = await authenticate(cfg)(request.headers.get("authorization"));
       const caller = callerFromClaims(claims);
-      const teamId = teamIdFrom(request, options.viaMe);
+      const teamId = teamIdFrom(params, teamPath.teamParam);
       const scope = telemetryScope();
       if (scope) scope.teamId = teamId;
       requirePermission(caller, options.access);
-      requireTeamAccess(caller, teamId, options.viaMe);
-      return handler({ request, context, wire, caller, teamId, viaMe: options.viaMe, config: cfg });
+      requireTeamAccess(caller, teamId, teamPath.reach(params));
+      return handler({ request, context, wire, caller, params, teamId, config: cfg });
+    });
+}
+
+/** A request on a route that addresses no team (`/subscriptions`): the handler applies its own access rules. */
+export type CallerRequest = Omit<ApiRequest, "teamId">;
+
+/** Wraps a handler of a route outside the team paths with authentication and Graph errors. */
+export function callerRoute(
+  handler: (api: CallerRequest) => Promise<HttpResponseInit>,
+): (
+  request: HttpRequest,
+  context: InvocationContext,
+  params?: Readonly<Record<string, string>>,
+) => Promise<HttpResponseInit> {
+  return (request, context, params = request.params) =>
+    withGraphErrors(request, context, async (wire) => {
+      const cfg = config();
+      const claims = await authenticate(cfg)(request.headers.get("authorization"));
+      return handler({ request, context, wire, caller: callerFromClaims(claims), params, config: cfg });
     });
 }

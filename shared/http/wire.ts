@@ -3,6 +3,7 @@
  * within bounds, error bodies and the URLs a response points at.
  */
 import { isUtf8 } from "node:buffer";
+import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { ErrorCode, GraphError, type ErrorDetail, badRequest } from "./graphError.js";
 
@@ -19,7 +20,8 @@ export interface Preferences {
 /** What every response needs to know about its request. */
 export interface WireContext {
   readonly requestId: string;
-  readonly clientRequestId: string | undefined;
+  /** The client's `client-request-id`, or one generated for it when it sent none (or one that is not a token). */
+  readonly clientRequestId: string;
   /** Scheme and host the client used (or the configured public base URL), without a trailing slash. */
   readonly baseUrl: string;
   readonly preferences: Preferences;
@@ -29,15 +31,10 @@ export function wireContext(request: HttpRequest, requestId: string, publicBaseU
   const clientRequestId = request.headers.get("client-request-id") ?? undefined;
   return {
     requestId,
-    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
+    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
     baseUrl: publicBaseUrl ?? originOf(request.url),
     preferences: parsePrefer(request.headers.get("prefer")),
   };
-}
-
-/** The wire context with another base URL (the configured public one). */
-export function withBaseUrl(wire: WireContext, publicBaseUrl: string | undefined): WireContext {
-  return publicBaseUrl === undefined ? wire : { ...wire, baseUrl: publicBaseUrl };
 }
 
 /**
@@ -55,7 +52,7 @@ function originOf(url: string): string {
 export function refusalWireContext(clientRequestId: string | undefined, requestId: string): WireContext {
   return {
     requestId,
-    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
+    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
     baseUrl: "",
     preferences: parsePrefer(null),
   };
@@ -81,11 +78,9 @@ export function parsePrefer(header: string | null): Preferences {
   };
 }
 
-/** Headers every response carries. */
+/** Headers every response carries, as Graph sends them. */
 export function baseHeaders(wire: WireContext): Record<string, string> {
-  const headers: Record<string, string> = { "request-id": wire.requestId };
-  if (wire.clientRequestId) headers["client-request-id"] = wire.clientRequestId;
-  return headers;
+  return { "request-id": wire.requestId, "client-request-id": wire.clientRequestId, "OData-Version": "4.0" };
 }
 
 /** `Preference-Applied` for the preferences this response honoured. */
@@ -110,12 +105,11 @@ export function errorResponse(error: GraphError, wire: WireContext, now = new Da
     error: {
       code: error.code,
       message: error.message,
-      innerError: { date: graphDate(now), "request-id": wire.requestId },
+      innerError: { date: graphDate(now), "request-id": wire.requestId, "client-request-id": wire.clientRequestId },
     },
   };
   if (error.target) body.error.target = error.target;
   if (error.details.length > 0) body.error.details = error.details;
-  if (wire.clientRequestId) body.error.innerError["client-request-id"] = wire.clientRequestId;
   return {
     status: error.status,
     headers: { ...baseHeaders(wire), ...error.headers, "Content-Type": "application/json" },
@@ -137,6 +131,19 @@ export function jsonResponse(
   return { status, headers: all, body: JSON.stringify(body) };
 }
 
+export function textResponse(
+  status: number,
+  body: string,
+  wire: WireContext,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  return {
+    status,
+    headers: { ...baseHeaders(wire), ...headers, "Content-Type": "text/plain;charset=utf-8" },
+    body,
+  };
+}
+
 export function emptyResponse(
   status: number,
   wire: WireContext,
@@ -154,7 +161,7 @@ function isJsonMediaType(contentType: string | null): boolean {
 
 async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () =>
-    new GraphError(413, ErrorCode.payloadTooLarge, `The request body is larger than ${maxBytes} bytes.`);
+    new GraphError(413, ErrorCode.invalidRequest, `The request body is larger than ${maxBytes} bytes.`);
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   if (!request.body) return new Uint8Array();
@@ -191,29 +198,39 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
   return Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom).toString("utf8");
 }
 
+const emptyBody = () => badRequest("The request body is empty; a JSON object is required.");
+
 /**
  * Reads a JSON body within bounds: 415 unless it is JSON in UTF-8, 413 past
  * the size limit (checked before parsing), then `parseJsonBody`.
  */
 export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   if (!isJsonMediaType(request.headers.get("content-type"))) {
-    throw new GraphError(
-      415,
-      ErrorCode.unsupportedMediaType,
-      "The request body must be JSON: Content-Type: application/json.",
-    );
+    throw new GraphError(415, ErrorCode.notSupported, "The request body must be JSON: Content-Type: application/json.");
   }
-  return parseJsonBody(await readBounded(request, maxBytes));
+  return parseJsonBody(await readBounded(request, maxBytes), () =>
+    // The Functions host does not pass a chunked body (no Content-Length) to a Node.js function: say so, rather
+    // than call the body missing.
+    /\bchunked\b/i.test(request.headers.get("transfer-encoding") ?? "")
+      ? new GraphError(
+          411,
+          ErrorCode.invalidRequest,
+          "The request body was sent chunked (Transfer-Encoding: chunked), which the Azure Functions host does not pass on: send it with a Content-Length.",
+          { target: "Transfer-Encoding" },
+        )
+      : emptyBody(),
+  );
 }
 
 /**
  * The body guard: 400 unless the bytes are UTF-8 holding well-formed JSON that does not nest too deeply, repeat a
  * property name, hold a lone surrogate or use keys that could pollute prototypes; the parsed value otherwise.
+ * `empty` is the error for a body with nothing in it.
  */
-export function parseJsonBody(bytes: Uint8Array): unknown {
+export function parseJsonBody(bytes: Uint8Array, empty: () => GraphError = emptyBody): unknown {
   const text = decodeUtf8(bytes);
   if (text === undefined) throw badRequest("The request body is not valid UTF-8.");
-  if (text.trim() === "") throw badRequest("The request body is empty; a JSON object is required.");
+  if (text.trim() === "") throw empty();
   let parsed: unknown;
   try {
     // No reviver: V8 parses iteratively, while a reviver recurses and overflows the stack on deep nesting.
@@ -229,6 +246,8 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
 export const MAX_BODY_DEPTH = 32;
 /** In a `u` regex a surrogate pair is one code point, so only a lone surrogate matches. */
 const LONE_SURROGATE = /\p{Cs}/u;
+/** Any UTF-16 surrogate code unit (no `u` flag: code units, not code points). */
+const SURROGATE = /[\ud800-\udfff]/g;
 
 const OPEN_OBJECT = 0x7b; // {
 const CLOSE_OBJECT = 0x7d; // }
@@ -237,9 +256,6 @@ const CLOSE_ARRAY = 0x5d; // ]
 const QUOTE = 0x22; // "
 const BACKSLASH = 0x5c; // \
 const COLON = 0x3a; // :
-
-/** Any UTF-16 surrogate code unit (no `u` flag: code units, not code points). */
-const SURROGATE = /[\ud800-\udfff]/g;
 
 function isJsonWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
@@ -270,7 +286,7 @@ function closingQuote(text: string, open: number, firstBackslash: number): numbe
  * MAX_BODY_DEPTH. Iterative, so nesting cannot overflow the stack; one pass over
  * the characters, decoding only the strings that hold an escape or a surrogate.
  */
-export function checkJsonStructure(text: string): void {
+export function checkJsonStructure(text: string, subject = "The request body"): void {
   const objects: Array<Set<string> | undefined> = [];
   const path: string[] = [];
   let polluting: Set<string> | undefined;
@@ -284,7 +300,7 @@ export function checkJsonStructure(text: string): void {
       objects.push(ch === OPEN_OBJECT ? new Set() : undefined);
       path.push("");
       if (objects.length > MAX_BODY_DEPTH) {
-        throw badRequest(`The request body nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
+        throw badRequest(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
       }
     } else if (ch === CLOSE_OBJECT || ch === CLOSE_ARRAY) {
       objects.pop();
@@ -300,9 +316,7 @@ export function checkJsonStructure(text: string): void {
       let value: string | undefined;
       if (backslash < end || surrogate < end) {
         value = JSON.parse(text.slice(i, end + 1)) as string;
-        if (LONE_SURROGATE.test(value)) {
-          throw badRequest("The request body contains a string that is not valid Unicode (a lone surrogate).");
-        }
+        if (LONE_SURROGATE.test(value)) throw loneSurrogate(subject);
       }
       let next = end + 1;
       while (isJsonWhitespace(text.charCodeAt(next))) next++;
@@ -312,7 +326,7 @@ export function checkJsonStructure(text: string): void {
         path[path.length - 1] = value;
         if (keys.has(value)) {
           const target = path.filter((p) => p !== "").join(".");
-          throw badRequest(`The request body names the property '${target}' more than once.`, {
+          throw badRequest(`${subject} names the property '${target}' more than once.`, {
             target,
             details: [{ code: "duplicateProperty", target, message: `'${target}' appears more than once.` }],
           });
@@ -323,11 +337,43 @@ export function checkJsonStructure(text: string): void {
       i = end;
     }
   }
-  if (polluting) {
-    throw badRequest(`The request body uses a forbidden property name: ${[...polluting].join(", ")}.`, {
-      details: [...polluting].map((k) => ({ code: "forbiddenProperty", target: k, message: `'${k}' is not allowed.` })),
-    });
+  if (polluting) throw forbiddenNames(subject, polluting);
+}
+
+const loneSurrogate = (subject: string) =>
+  badRequest(`${subject} contains a string that is not valid Unicode (a lone surrogate).`);
+
+const forbiddenNames = (subject: string, names: ReadonlySet<string>) =>
+  badRequest(`${subject} uses a forbidden property name: ${[...names].join(", ")}.`, {
+    details: [...names].map((k) => ({ code: "forbiddenProperty", target: k, message: `'${k}' is not allowed.` })),
+  });
+
+/**
+ * The checks of `checkJsonStructure` that a value already parsed still allows: nesting, lone surrogates (in names
+ * and strings) and property names that could pollute prototypes. For JSON that arrives parsed (the Functions host
+ * parses queue messages), whose duplicate names JSON.parse has already dropped. Iterative.
+ */
+export function checkJsonValue(value: unknown, subject: string): void {
+  const polluting = new Set<string>();
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (pending.length > 0) {
+    const { value: item, depth } = pending.pop()!;
+    if (typeof item === "string") {
+      if (LONE_SURROGATE.test(item)) throw loneSurrogate(subject);
+    } else if (typeof item === "object" && item !== null) {
+      if (depth >= MAX_BODY_DEPTH) {
+        throw badRequest(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
+      }
+      for (const [key, element] of Object.entries(item)) {
+        if (!Array.isArray(item)) {
+          if (LONE_SURROGATE.test(key)) throw loneSurrogate(subject);
+          if (FORBIDDEN_KEYS.has(key)) polluting.add(key);
+        }
+        pending.push({ value: element, depth: depth + 1 });
+      }
+    }
   }
+  if (polluting.size > 0) throw forbiddenNames(subject, polluting);
 }
 
 /** The absolute URL of a path under the API, e.g. `/v1.0/teams/...`. */

@@ -52,6 +52,9 @@ export interface CreatedBy {
   readonly kind: "user" | "application" | "queue";
   readonly objectId: string | undefined;
   readonly appId: string | undefined;
+  /** For `queue`: the queue and the message that created it (a queue message carries no identity). */
+  readonly queue?: string;
+  readonly messageId?: string;
 }
 
 /** The Cosmos DB document. `id` is tenant-scoped so two tenants can never collide or learn of each other. */
@@ -80,6 +83,27 @@ export interface StoredOperation {
   readonly document: OperationDocument;
   readonly etag: string;
 }
+
+/**
+ * What a deleted operation that was created by a repeatable request leaves behind, under its id, for as long as a
+ * finished operation is kept: the memory that a repeat of that request must not create it again. Invisible to
+ * every read, list, count and event; a different request may create the id anew.
+ */
+export interface Tombstone {
+  id: string;
+  teamId: string;
+  tenantId: string;
+  operationId: string;
+  tombstone: true;
+  deletedDateTime: string;
+  repeatability: { requestId: string; fingerprint: string };
+  ttl: number;
+}
+
+/** What the store holds under an id: an operation, or the tombstone of one. */
+export type StoredEntry =
+  | { readonly kind: "operation"; readonly stored: StoredOperation }
+  | { readonly kind: "tombstone"; readonly tombstone: Tombstone; readonly etag: string };
 
 export function documentId(tenantId: string, operationId: string): string {
   return `${tenantId}:${operationId}`;

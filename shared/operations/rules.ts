@@ -12,12 +12,15 @@
  * it may be set while the operation runs (a failed attempt that will be
  * retried) and must be set when it has failed; a succeeded operation has no
  * error (moving to succeeded clears it; sending one with succeeded is a 400).
+ * A client's `lastActionDateTime`, on create as on update, lies between
+ * `createdDateTime` and the server's clock (plus MAX_CLOCK_SKEW_MS); nothing
+ * the server decides (the sweeper) depends on it.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { badRequest, conflict, type ErrorDetail } from "../http/graphError.js";
 import { documentId, isFinished, type CreatedBy, type OperationDocument, type OperationStatus } from "./model.js";
 import type { CreateOperationBody, UpdateOperationBody } from "./schema.js";
-import { compareUtc, toCanonicalUtc, utcNow } from "./timestamps.js";
+import { compareUtc, namesStoredInstant, toCanonicalUtc, utcNow } from "./timestamps.js";
 
 export const TRANSITIONS: Readonly<Record<OperationStatus, readonly OperationStatus[]>> = {
   invalid: ["inProgress", "succeeded", "failed"],
@@ -53,6 +56,32 @@ function errorRuleDetails(status: OperationStatus, error: OperationDocument["err
   return [];
 }
 
+/** How far ahead of the server's clock a client's lastActionDateTime may be: client clocks drift. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** A client's lastActionDateTime must not be before the operation was created, nor later than now (give or take skew). */
+function lastActionDetails(value: string, createdDateTime: string, now: Date): ErrorDetail[] {
+  if (compareUtc(value, createdDateTime) < 0) {
+    return [
+      {
+        code: "invalidValue",
+        target: "lastActionDateTime",
+        message: `lastActionDateTime cannot be before createdDateTime (${createdDateTime}); leave it out to use the server's time.`,
+      },
+    ];
+  }
+  if (compareUtc(value, utcNow(new Date(now.getTime() + MAX_CLOCK_SKEW_MS))) > 0) {
+    return [
+      {
+        code: "invalidValue",
+        target: "lastActionDateTime",
+        message: `lastActionDateTime cannot be in the future (more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the server's clock).`,
+      },
+    ];
+  }
+  return [];
+}
+
 function throwIfAny(details: ErrorDetail[]): void {
   if (details.length > 0) {
     throw badRequest(`The operation is not consistent: ${details.map((d) => d.message).join(" ")}`, { details });
@@ -61,11 +90,17 @@ function throwIfAny(details: ErrorDetail[]): void {
 
 /** Builds the document for a validated create body: server-owned fields from the server, defaults applied. */
 export function newOperationDocument(body: CreateOperationBody, ctx: CreateContext): OperationDocument {
-  const createdDateTime = utcNow(ctx.now);
+  const now = ctx.now ?? new Date();
+  const createdDateTime = utcNow(now);
   const operationId = body.id ?? ctx.defaultOperationId ?? randomUUID();
   const status = body.status ?? "notStarted";
   const error = body.error ? { code: body.error.code, message: body.error.message ?? null } : null;
-  throwIfAny(errorRuleDetails(status, error));
+  // The schema has already checked the format; the conversion only normalises to UTC.
+  const clientTime = body.lastActionDateTime ? toCanonicalUtc(body.lastActionDateTime) : undefined;
+  throwIfAny([
+    ...errorRuleDetails(status, error),
+    ...(clientTime ? lastActionDetails(clientTime, createdDateTime, now) : []),
+  ]);
   const document: OperationDocument = {
     id: documentId(ctx.tenantId, operationId),
     teamId: ctx.teamId,
@@ -74,10 +109,7 @@ export function newOperationDocument(body: CreateOperationBody, ctx: CreateConte
     operationType: body.operationType,
     status,
     createdDateTime,
-    // The schema has already checked the format; the conversion only normalises to UTC.
-    lastActionDateTime: body.lastActionDateTime
-      ? (toCanonicalUtc(body.lastActionDateTime) ?? createdDateTime)
-      : createdDateTime,
+    lastActionDateTime: clientTime ?? createdDateTime,
     attemptsCount: body.attemptsCount ?? 0,
     targetResourceId: body.targetResourceId ?? null,
     targetResourceLocation: body.targetResourceLocation ?? null,
@@ -98,12 +130,41 @@ function sameError(a: OperationDocument["error"], b: OperationDocument["error"])
   return a === b || (a !== null && b !== null && a.code === b.code && a.message === b.message);
 }
 
-/** Applies a validated PATCH body to an operation under the state rules. */
+/** The read-only properties a PATCH sent back with a value other than the stored one. */
+function readOnlyDetails(current: OperationDocument, unchanged: UpdateOperationBody["unchanged"]): ErrorDetail[] {
+  if (!unchanged) return [];
+  const differs = [
+    unchanged.id !== undefined && unchanged.id !== current.operationId ? "id" : undefined,
+    unchanged.operationType !== undefined && unchanged.operationType !== current.operationType
+      ? "operationType"
+      : undefined,
+    unchanged.createdDateTime !== undefined && !namesStoredInstant(unchanged.createdDateTime, current.createdDateTime)
+      ? "createdDateTime"
+      : undefined,
+  ].filter((name): name is string => name !== undefined);
+  return differs.map((target) => ({
+    code: "readOnlyProperty",
+    target,
+    message: `The property '${target}' is read-only: it may be sent only with its current value.`,
+  }));
+}
+
+/**
+ * Applies a validated PATCH body to an operation under the state rules. Read-only properties sent back
+ * must hold their current values; a lastActionDateTime that names the current one (as read back through a
+ * millisecond clock) is no change, so a read-modify-write that changes nothing is a no-op.
+ */
 export function applyUpdate(
   current: OperationDocument,
   changes: UpdateOperationBody,
   ctx: { readonly ttlSeconds: number; readonly now?: Date },
 ): UpdateResult {
+  const readOnly = readOnlyDetails(current, changes.unchanged);
+  if (readOnly.length > 0) {
+    throw badRequest(`Read-only properties differ from the operation's: ${readOnly.map((d) => d.target).join(", ")}.`, {
+      details: readOnly,
+    });
+  }
   const next: OperationDocument = { ...current };
   if (changes.status !== undefined) next.status = changes.status;
   if (changes.attemptsCount !== undefined) next.attemptsCount = changes.attemptsCount;
@@ -112,7 +173,10 @@ export function applyUpdate(
   if (changes.error !== undefined) {
     next.error = changes.error ? { code: changes.error.code, message: changes.error.message ?? null } : null;
   }
-  const clientTime = changes.lastActionDateTime ? toCanonicalUtc(changes.lastActionDateTime) : undefined;
+  const clientTime =
+    changes.lastActionDateTime && !namesStoredInstant(changes.lastActionDateTime, current.lastActionDateTime)
+      ? toCanonicalUtc(changes.lastActionDateTime)
+      : undefined;
   if (clientTime) next.lastActionDateTime = clientTime;
 
   const changed =
@@ -133,16 +197,20 @@ export function applyUpdate(
   if (next.attemptsCount < current.attemptsCount) {
     throw conflict(`attemptsCount cannot decrease (it is ${current.attemptsCount}).`, { target: "attemptsCount" });
   }
-  if (clientTime && compareUtc(clientTime, current.createdDateTime) < 0) {
-    throw badRequest("lastActionDateTime cannot be before createdDateTime.", {
-      details: [{ code: "invalidValue", target: "lastActionDateTime", message: "Before createdDateTime." }],
-    });
-  }
   if (next.status === "succeeded" && changes.error === undefined) next.error = null;
-  throwIfAny(errorRuleDetails(next.status, next.error));
+  throwIfAny([
+    ...(clientTime ? lastActionDetails(clientTime, current.createdDateTime, ctx.now ?? new Date()) : []),
+    ...errorRuleDetails(next.status, next.error),
+  ]);
   if (!clientTime) next.lastActionDateTime = utcNow(ctx.now);
   if (isFinished(next.status)) next.ttl = ctx.ttlSeconds;
   return { document: next, changed: true };
+}
+
+/** A GUID derived from the given parts (SHA-256, shaped as a version-8, custom, UUID): the same parts, the same id. */
+export function derivedGuid(...parts: readonly string[]): string {
+  const hex = createHash("sha256").update(parts.join("\n")).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -151,9 +219,7 @@ export function applyUpdate(
  * addresses the same document and the store's unique ids make it stored once.
  */
 export function repeatableOperationId(tenantId: string, teamId: string, requestId: string): string {
-  const hex = createHash("sha256").update(`${tenantId}\n${teamId}\n${requestId}`).digest("hex");
-  // Shaped as a version-8 (custom) UUID.
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return derivedGuid(tenantId, teamId, requestId);
 }
 
 /** A stable fingerprint of a create body, to tell a retry from a different request under the same id. */

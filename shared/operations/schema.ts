@@ -10,10 +10,12 @@ import {
   isEvolvableMember,
   OPERATION_STATUSES,
   OPERATION_TYPES,
+  UNKNOWN_FUTURE_VALUE,
   type OperationStatus,
   type OperationType,
 } from "./model.js";
 import { OPERATION_ID_PATTERN } from "./schemas.js";
+import { toCanonicalUtc } from "./timestamps.js";
 import { type CompiledValidator, validateCreateOperation, validateUpdateOperation } from "./validators.generated.js";
 
 export { createOperationSchema, LIMITS, OPERATION_ID_PATTERN, updateOperationSchema } from "./schemas.js";
@@ -32,6 +34,18 @@ export interface UpdateOperationBody {
   targetResourceId?: string | null;
   targetResourceLocation?: string | null;
   error?: { code: string; message?: string | null } | null;
+  /**
+   * Read-only properties a PATCH sent back as it read them (read-modify-write): each must equal the stored
+   * value, which the rules check (`rules.ts`). Not part of what the validators accept.
+   */
+  unchanged?: ReadOnlyValues;
+}
+
+/** The read-only properties a PATCH may carry with their current values. */
+export interface ReadOnlyValues {
+  id?: string;
+  operationType?: string;
+  createdDateTime?: string;
 }
 
 /** A create body: what an update may carry, plus the id and the type, which are fixed once created. */
@@ -152,17 +166,21 @@ export function evolvableMemberDetails(
   return details;
 }
 
+function isObject(body: unknown): body is Record<string, unknown> {
+  return typeof body === "object" && body !== null && !Array.isArray(body);
+}
+
 function parseBody<T>(
   body: unknown,
   validate: CompiledValidator,
   readOnly: ReadonlySet<string>,
   includeUnknownEnumMembers: boolean,
+  more: readonly ErrorDetail[] = [],
 ): T {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw badRequest("The request body must be a JSON object.");
-  }
+  if (!isObject(body)) throw badRequest("The request body must be a JSON object.");
   const details = validate(body) ? [] : toDetails(validate.errors, readOnly);
-  details.push(...evolvableMemberDetails(body as Record<string, unknown>, includeUnknownEnumMembers));
+  details.push(...more);
+  details.push(...evolvableMemberDetails(body, includeUnknownEnumMembers));
   if (details.length > 0) {
     const targets = details.map((d) => d.target).join(", ");
     throw badRequest(`The request body is not a valid teamsAsyncOperation: ${targets}.`, { details });
@@ -178,4 +196,51 @@ export function parseCreateBody(body: unknown, includeUnknownEnumMembers: boolea
 /** Validates a PATCH body; throws a 400 Graph error naming every offending property. */
 export function parseUpdateBody(body: unknown, includeUnknownEnumMembers: boolean): UpdateOperationBody {
   return parseBody<UpdateOperationBody>(body, validateUpdateOperation, READ_ONLY_ON_UPDATE, includeUnknownEnumMembers);
+}
+
+/** An operationError with nothing in it but annotations: what an SDK writes back for a null error. */
+function isEmptyError(value: unknown): boolean {
+  return isObject(value) && Object.keys(value).every((key) => key.startsWith("@"));
+}
+
+/**
+ * Validates the body of an HTTP PATCH, which may be what the client read, changed and sent back (an SDK's
+ * read-modify-write): instance annotations (`@odata.context`, `@odata.etag`, ...) are not properties and are
+ * set aside (`@odata.type` is still checked); read-only properties are kept aside for the rules to compare with
+ * the stored values; `unknownFutureValue` leaves its property unchanged, as Graph's evolvable-enum pattern says
+ * of PATCH; an empty error (`{}`) means no error. Everything else is validated as `parseUpdateBody` does.
+ */
+export function parsePatchBody(body: unknown, includeUnknownEnumMembers: boolean): UpdateOperationBody {
+  if (!isObject(body)) throw badRequest("The request body must be a JSON object.");
+  const changes: Record<string, unknown> = {};
+  const unchanged: Record<string, string> = {};
+  const details: ErrorDetail[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (key.startsWith("@") && key !== "@odata.type") continue;
+    if ((key === "status" || key === "operationType") && value === UNKNOWN_FUTURE_VALUE) continue;
+    if (READ_ONLY_ON_UPDATE.has(key)) {
+      if (typeof value !== "string") {
+        details.push({ code: DetailCode.invalidType, target: key, message: `The property '${key}' must be string.` });
+      } else if (key === "createdDateTime" && !toCanonicalUtc(value)) {
+        details.push({
+          code: DetailCode.invalidValue,
+          target: key,
+          message: `The property '${key}' must be an RFC 3339 date-time with an offset.`,
+        });
+      } else {
+        unchanged[key] = value;
+      }
+      continue;
+    }
+    changes[key] = key === "error" && isEmptyError(value) ? null : value;
+  }
+  details.push(...evolvableMemberDetails({ operationType: unchanged.operationType }, includeUnknownEnumMembers));
+  const parsed = parseBody<UpdateOperationBody>(
+    changes,
+    validateUpdateOperation,
+    READ_ONLY_ON_UPDATE,
+    includeUnknownEnumMembers,
+    details,
+  );
+  return Object.keys(unchanged).length > 0 ? { ...parsed, unchanged } : parsed;
 }

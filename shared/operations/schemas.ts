@@ -69,3 +69,36 @@ export const updateOperationSchema = {
     error: operationError,
   },
 } as const;
+
+/**
+ * What a response carries: every property, always present (null where nullable), with every enum member.
+ * Not a validator: the CSDL (`$metadata`) and the OpenAPI description are generated from it and from the
+ * two schemas above, which say what clients may set on create and on update (what neither lists is computed
+ * by the server; what only create lists is immutable).
+ */
+export const representationSchema = {
+  $id: "teamsAsyncOperation",
+  type: "object",
+  required: [
+    "id",
+    "operationType",
+    "createdDateTime",
+    "status",
+    "lastActionDateTime",
+    "attemptsCount",
+    "targetResourceId",
+    "targetResourceLocation",
+    "error",
+  ],
+  properties: {
+    id: { type: "string", maxLength: 128 },
+    operationType: { type: "string", enum: OPERATION_TYPES },
+    createdDateTime: dateTime,
+    status: { type: "string", enum: OPERATION_STATUSES },
+    lastActionDateTime: dateTime,
+    attemptsCount: createOperationSchema.properties.attemptsCount,
+    targetResourceId: createOperationSchema.properties.targetResourceId,
+    targetResourceLocation: createOperationSchema.properties.targetResourceLocation,
+    error: operationError,
+  },
+} as const;

@@ -6,12 +6,19 @@
 import { conflict, ErrorCode, GraphError, notFound } from "../http/graphError.js";
 import { preconditionFailed, type OperationStore } from "../store/operationStore.js";
 import { trackOperationCreated, trackStatusChanged } from "../telemetry.js";
-import type { OperationDocument, StoredOperation } from "./model.js";
+import type { OperationDocument, StoredOperation, Tombstone } from "./model.js";
 import { applyUpdate } from "./rules.js";
+import { inTurn } from "./turns.js";
+import { utcNow } from "./timestamps.js";
 import type { UpdateOperationBody } from "./schema.js";
 
-/** How often an update re-reads and retries when a concurrent write got in first. */
-const UPDATE_ATTEMPTS = 5;
+/**
+ * How long an update without If-Match keeps re-reading and retrying when a write from another process got in first
+ * (writers in this process take turns, `turns.ts`), with full-jitter exponential backoff between rounds.
+ */
+export const CONTENTION_BUDGET_MS = 10_000;
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 250;
 
 export interface CreateOutcome {
   readonly stored: StoredOperation;
@@ -20,26 +27,65 @@ export interface CreateOutcome {
 }
 
 /**
- * Stores a new operation. When the document carries a repeatability record and its id already exists, a
- * repeat of the same request returns the stored operation; a different request under the same id is a 409.
+ * Stores a new operation. When its id is taken: a repeat of the request that created the operation there returns
+ * it (nothing new stored); a repeat of the request that created an operation since deleted is a 409 (its tombstone
+ * remembers it: no resurrection); a different request is a 409, unless only a tombstone holds the id, which it then
+ * replaces.
  */
-export async function createOperation(store: OperationStore, document: OperationDocument): Promise<CreateOutcome> {
+export function createOperation(store: OperationStore, document: OperationDocument): Promise<CreateOutcome> {
+  return inTurn(turnKey(document), async () => {
+    try {
+      const stored = await store.create(document);
+      trackOperationCreated(stored.document.operationType, stored.document.status);
+      return { stored, replayed: false };
+    } catch (error) {
+      if (!(error instanceof GraphError && error.status === 409)) throw error;
+      const entry = await store.readEntry(document.tenantId, document.teamId, document.operationId);
+      if (entry?.kind === "tombstone") return createOverTombstone(store, document, entry.tombstone, entry.etag, error);
+      const repeatability = document.repeatability;
+      const first = entry?.stored.document.repeatability;
+      if (!entry || !repeatability || first?.requestId !== repeatability.requestId) throw error;
+      if (first.fingerprint !== repeatability.fingerprint) {
+        throw conflict("This request id was already used for a different request.", {
+          target: repeatabilityTarget(repeatability.requestId),
+        });
+      }
+      return { stored: entry.stored, replayed: true };
+    }
+  });
+}
+
+const repeatabilityTarget = (requestId: string) =>
+  requestId.startsWith("queue:") ? "operation" : "Repeatability-Request-ID";
+
+async function createOverTombstone(
+  store: OperationStore,
+  document: OperationDocument,
+  tombstone: Tombstone,
+  etag: string,
+  taken: GraphError,
+): Promise<CreateOutcome> {
+  const buried = tombstone.repeatability;
+  const repeatability = document.repeatability;
+  // Queue creates share one request id; their body tells one message from another.
+  const isRepeat =
+    repeatability !== undefined &&
+    buried.requestId === repeatability.requestId &&
+    (!repeatability.requestId.startsWith("queue:") || buried.fingerprint === repeatability.fingerprint);
+  if (isRepeat) {
+    throw conflict(
+      "The operation this request created has since been deleted; a repeat of the request does not create it again.",
+      { target: repeatabilityTarget(repeatability.requestId) },
+    );
+  }
   try {
-    const stored = await store.create(document);
+    const stored = await store.replace(document, etag);
     trackOperationCreated(stored.document.operationType, stored.document.status);
     return { stored, replayed: false };
   } catch (error) {
-    const repeatability = document.repeatability;
-    if (!(repeatability && error instanceof GraphError && error.status === 409)) throw error;
-    const existing = await store.read(document.tenantId, document.teamId, document.operationId);
-    const first = existing?.document.repeatability;
-    if (!existing || first?.requestId !== repeatability.requestId) throw error;
-    if (first.fingerprint !== repeatability.fingerprint) {
-      throw conflict("This request id was already used for a different request.", {
-        target: repeatability.requestId.startsWith("queue:") ? "operation" : "Repeatability-Request-ID",
-      });
-    }
-    return { stored: existing, replayed: true };
+    // Someone else took the id first: it is taken.
+    if (error instanceof GraphError && (error.status === 412 || error.status === 404)) throw taken;
+    throw error;
   }
 }
 
@@ -47,44 +93,115 @@ export interface UpdateOptions {
   readonly ttlSeconds: number;
   /** A client's If-Match: the update applies only to this version (no retry on conflict). */
   readonly ifMatch?: (storedEtag: string) => boolean;
-  /** A condition the stored operation must still meet; when it does not, nothing is written. */
-  readonly onlyIf?: (document: OperationDocument) => boolean;
 }
 
 export interface UpdateOutcome {
   readonly stored: StoredOperation;
-  /** False when the change was already applied (or `onlyIf` no longer held): nothing written. */
+  /** False when the change was already applied: nothing written. */
   readonly changed: boolean;
 }
 
+export interface OperationKey {
+  readonly tenantId: string;
+  readonly teamId: string;
+  readonly operationId: string;
+}
+
+const turnKey = (key: OperationKey) => `${key.tenantId}/${key.teamId}/${key.operationId}`;
+
 /**
- * Applies a change under the state rules as a compare-and-swap on the stored ETag. With a client's If-Match a
- * lost race is the client's 412; without one the update re-reads and retries, so concurrent updates are never lost.
+ * Runs a read-check-write round until it does not lose a race to a concurrent write. A conditional (If-Match)
+ * change does not retry: the lost race is the caller's 412. An unconditional one, which in this process only loses
+ * to other processes (turns.ts), retries with full-jitter exponential backoff for up to CONTENTION_BUDGET_MS.
  */
-export async function updateOperation(
+async function untilWon<T>(conditional: boolean, round: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await round();
+    } catch (error) {
+      const lostRace = error instanceof GraphError && error.status === 412;
+      if (!lostRace || conditional) throw error;
+    }
+    // Only a stream of writes from elsewhere that never pauses for the whole budget gets here: say when to return.
+    if (performance.now() - started > CONTENTION_BUDGET_MS) {
+      throw new GraphError(503, ErrorCode.serviceUnavailable, "The operation is being changed concurrently; retry.", {
+        headers: { "Retry-After": "1" },
+      });
+    }
+    await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Applies a change under the state rules as a compare-and-swap on the stored ETag, in its turn among this process's
+ * writers of the operation. With a client's If-Match a lost race is the client's 412; without one the update
+ * re-reads and retries, so concurrent updates are all applied, in some order, or refused by the rules (409).
+ */
+export function updateOperation(
   store: OperationStore,
-  key: { readonly tenantId: string; readonly teamId: string; readonly operationId: string },
+  key: OperationKey,
   changes: UpdateOperationBody,
   options: UpdateOptions,
 ): Promise<UpdateOutcome> {
-  for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+  return inTurn(turnKey(key), () => compareAndSwap(store, key, changes, options));
+}
+
+async function compareAndSwap(
+  store: OperationStore,
+  key: OperationKey,
+  changes: UpdateOperationBody,
+  options: UpdateOptions,
+): Promise<UpdateOutcome> {
+  return untilWon(options.ifMatch !== undefined, async () => {
     const stored = await store.read(key.tenantId, key.teamId, key.operationId);
     if (!stored) throw notFound("The operation does not exist.");
     if (options.ifMatch && !options.ifMatch(stored.etag)) throw preconditionFailed();
-    if (options.onlyIf && !options.onlyIf(stored.document)) return { stored, changed: false };
     const result = applyUpdate(stored.document, changes, { ttlSeconds: options.ttlSeconds });
     if (!result.changed) return { stored, changed: false };
-    try {
-      const replaced = await store.replace(result.document, stored.etag);
-      trackStatusChanged(stored.document.status, replaced.document.status);
-      return { stored: replaced, changed: true };
-    } catch (error) {
-      const lostRace = error instanceof GraphError && error.status === 412;
-      if (!lostRace || options.ifMatch) throw error;
-    }
-  }
-  // Still losing after several rounds: a transient condition, so say when to come back.
-  throw new GraphError(503, ErrorCode.serviceUnavailable, "The operation is being changed concurrently; retry.", {
-    headers: { "Retry-After": "1" },
+    const replaced = await store.replace(result.document, stored.etag);
+    trackStatusChanged(stored.document.status, replaced.document.status);
+    return { stored: replaced, changed: true };
   });
+}
+
+export interface DeleteOptions {
+  /** Seconds a tombstone is kept: as long as a finished operation would have been. */
+  readonly ttlSeconds: number;
+  /** A client's If-Match: only this version is deleted (412 otherwise). */
+  readonly ifMatch?: (storedEtag: string) => boolean;
+  readonly now?: Date;
+}
+
+/**
+ * Deletes an operation (404 when there is none), in its turn among this process's writers. One created by a
+ * repeatable request leaves a tombstone with that request's record, so repeating the request cannot bring it back.
+ */
+export function deleteOperation(store: OperationStore, key: OperationKey, options: DeleteOptions): Promise<void> {
+  return inTurn(turnKey(key), () =>
+    untilWon(options.ifMatch !== undefined, async () => {
+      const stored = await store.read(key.tenantId, key.teamId, key.operationId);
+      if (!stored) throw notFound("The operation does not exist.");
+      if (options.ifMatch && !options.ifMatch(stored.etag)) throw preconditionFailed();
+      const { document } = stored;
+      const gone = document.repeatability
+        ? await store.bury(
+            {
+              id: document.id,
+              teamId: document.teamId,
+              tenantId: document.tenantId,
+              operationId: document.operationId,
+              tombstone: true,
+              deletedDateTime: utcNow(options.now),
+              repeatability: document.repeatability,
+              ttl: options.ttlSeconds,
+            },
+            stored.etag,
+          )
+        : await store.delete(key.tenantId, key.teamId, key.operationId, stored.etag);
+      if (!gone) throw notFound("The operation does not exist.");
+    }),
+  );
 }

@@ -91,3 +91,17 @@ export function utcNow(now: Date = new Date()): string {
 export function compareUtc(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Whether a client's date-time names the stored instant: exactly, or as read back through a JavaScript Date
+ * (which keeps milliseconds and writes three digits) from a stored value with seven.
+ */
+export function namesStoredInstant(clientText: string, storedCanonical: string): boolean {
+  const canonical = toCanonicalUtc(clientText);
+  if (!canonical) return false;
+  if (canonical === storedCanonical) return true;
+  // Only the three digits a Date writes (toISOString) stand for a longer stored fraction.
+  if (RFC3339_WITH_OFFSET.exec(clientText)?.[7]?.length !== 3) return false;
+  // The canonical form is `yyyy-MM-ddTHH:mm:ss.` (20 characters), seven fractional digits, `Z`.
+  return canonical === `${storedCanonical.slice(0, 23)}0000Z`;
+}

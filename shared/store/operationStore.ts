@@ -14,13 +14,19 @@ import {
   type SqlQuerySpec,
 } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
-import { ErrorCode, GraphError, conflict, notFound } from "../http/graphError.js";
+import { ErrorCode, GraphError, notFound } from "../http/graphError.js";
 import { developerCredential, managedIdentityCredential } from "../identity.js";
 import { trackStoreCall, type StoreCall } from "../telemetry.js";
-import { documentId, type OperationDocument, type StoredOperation } from "../operations/model.js";
+import {
+  documentId,
+  type OperationDocument,
+  type StoredEntry,
+  type StoredOperation,
+  type Tombstone,
+} from "../operations/model.js";
 
 export interface QueryCondition {
-  /** A SQL condition over `c`, built only from whitelisted property names. */
+  /** A SQL condition over `c`, built only from whitelisted property names, that can be ANDed as it is. */
   readonly text: string;
   readonly parameters: ReadonlyArray<{ name: string; value: string }>;
 }
@@ -37,30 +43,50 @@ export interface PageRequest {
 export interface Page {
   readonly documents: OperationDocument[];
   readonly continuation: string | undefined;
+}
+
+/** A page of a collection query: each operation with its ETag, which the representation carries as `@odata.etag`. */
+export interface QueryPage {
+  readonly operations: StoredOperation[];
+  readonly continuation: string | undefined;
   /** How many operations match in all, when the request asked. */
   readonly count?: number;
+}
+
+/** A page of the sweeper's query. */
+export interface StalePage {
+  /** Each with the ETag it had when found, so that only that version is changed. */
+  readonly operations: StoredOperation[];
+  readonly continuation: string | undefined;
 }
 
 export interface OperationStore {
   /** Stores a new document; a 409 Graph error when its id already exists in the team. */
   create(document: OperationDocument): Promise<StoredOperation>;
-  /** A point read by (tenant, team, operation id); undefined when absent. */
+  /** A point read by (tenant, team, operation id); undefined when absent (or only a tombstone is left). */
   read(tenantId: string, teamId: string, operationId: string): Promise<StoredOperation | undefined>;
-  /** Replaces a document only if it still has the given ETag; a 412 Graph error otherwise, a 404 if it is gone. */
+  /** A point read of whatever the id holds: an operation, a tombstone, or nothing. */
+  readEntry(tenantId: string, teamId: string, operationId: string): Promise<StoredEntry | undefined>;
+  /**
+   * Replaces what the id holds (an operation, or a tombstone) only if it still has the given ETag; a 412 Graph
+   * error otherwise, a 404 if it is gone.
+   */
   replace(document: OperationDocument, etag: string): Promise<StoredOperation>;
+  /** Replaces an operation by its tombstone, only if it still has the given ETag (412 otherwise); false if gone. */
+  bury(tombstone: Tombstone, etag: string): Promise<boolean>;
   /** Deletes a document (only if it has the given ETag, when one is given); false when it does not exist. */
   delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean>;
   /** One page of a tenant's operations in one team (a single-partition query), and their count if asked. */
-  query(tenantId: string, teamId: string, page: PageRequest): Promise<Page>;
+  query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage>;
   /** How many of a tenant's operations in one team match the condition. */
   count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number>;
   /** Answers whether the store is reachable, within the given time. */
   ping(timeoutMs: number): Promise<boolean>;
   /**
-   * Running operations (notStarted, inProgress) of every tenant and team whose last action is older than the
-   * cutoff: the sweeper's one cross-partition query, one page at a time.
+   * Running operations (notStarted, inProgress) of every tenant and team that no one has written since the cutoff,
+   * by the store's own clock (`_ts`), never a client's: the sweeper's one cross-partition query, a page at a time.
    */
-  findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page>;
+  findStale(cutoff: Date, pageSize: number, continuation: string | undefined): Promise<StalePage>;
 }
 
 function requestChargeOf(value: unknown): number {
@@ -133,8 +159,23 @@ export const STORE_CALL_DEADLINE_MS = 20_000;
 /** A continuation token the store refused: the client's $skiptoken was tampered with. */
 export class InvalidContinuationError extends Error {}
 
+/**
+ * The store answers, but the database or the container does not exist (the infrastructure was not deployed, or
+ * they were deleted): the same 503 on every route, so nothing reads as "no such operation" or as a bug.
+ */
+export const storeNotSetUp = () =>
+  new GraphError(
+    503,
+    ErrorCode.serviceUnavailable,
+    "The store is not set up: its database or container does not exist. Retry later.",
+    { headers: { "Retry-After": "30" } },
+  );
+
+/** How long the container, once seen, is taken to exist when a point operation finds nothing. */
+const CONTAINER_SEEN_MS = 10_000;
+
 export const preconditionFailed = () =>
-  new GraphError(412, ErrorCode.preconditionFailed, "The operation has changed since the ETag given in If-Match.");
+  new GraphError(412, ErrorCode.resourceModified, "The operation has changed since the ETag given in If-Match.");
 
 /** Cosmos system properties that must never reach a client. */
 const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"] as const;
@@ -156,7 +197,7 @@ export function storeFault(error: unknown): GraphError {
   const status = cosmosStatus(error);
   if (status === 429) {
     const retryAfterMs = Number((error as ErrorResponse).retryAfterInMs ?? 1000);
-    return new GraphError(429, ErrorCode.tooManyRequests, "The store is busy; retry after the time given.", {
+    return new GraphError(429, ErrorCode.activityLimitReached, "The store is busy; retry after the time given.", {
       headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
     });
   }
@@ -212,9 +253,13 @@ export const TEAM_SCOPE = ["tenantId", "teamId"] as const;
 /** The statuses of an operation that has not finished, which the sweeper looks for. */
 export const RUNNING_STATUSES = ["notStarted", "inProgress"] as const;
 
+/**
+ * The WHERE clause of a team's operations: the tenant and team, no tombstones (they have no status; `status` is
+ * indexed, `tombstone` is not), then the caller's condition; one flat AND chain.
+ */
 function teamScope(tenantId: string, teamId: string, condition: QueryCondition | undefined): SqlQuerySpec {
   const values: Record<(typeof TEAM_SCOPE)[number], string> = { tenantId, teamId };
-  const where = TEAM_SCOPE.map((p) => `c.${p} = @${p}`).join(" AND ");
+  const where = `${TEAM_SCOPE.map((p) => `c.${p} = @${p}`).join(" AND ")} AND IS_DEFINED(c.status)`;
   return {
     query: `WHERE ${where}${condition ? ` AND ${condition.text}` : ""}`,
     parameters: [...TEAM_SCOPE.map((p) => ({ name: `@${p}`, value: values[p] })), ...(condition?.parameters ?? [])],
@@ -242,16 +287,17 @@ export function teamCountQuery(tenantId: string, teamId: string, condition: Quer
 }
 
 /**
- * Operations of one running status, of every tenant and team, with no action since the cutoff: an equality
- * and a range, the shape the composite index (status, lastActionDateTime) serves. (An OR of both statuses
- * in one query is not a shape a composite index is documented to serve.)
+ * Operations of one running status, of every tenant and team, that no one has written since the cutoff, by the
+ * store's own clock (`_ts`, the time of the last write in whole seconds), never a client's: an equality and a range,
+ * the shape the composite index (status, _ts) serves. (An OR of both statuses in one query is not a shape a
+ * composite index is documented to serve.)
  */
-export function staleQuery(status: (typeof RUNNING_STATUSES)[number], cutoff: string): SqlQuerySpec {
+export function staleQuery(status: (typeof RUNNING_STATUSES)[number], cutoff: Date): SqlQuerySpec {
   return {
-    query: "SELECT * FROM c WHERE c.status = @status AND c.lastActionDateTime < @cutoff",
+    query: "SELECT * FROM c WHERE c.status = @status AND c._ts < @cutoff",
     parameters: [
       { name: "@status", value: status },
-      { name: "@cutoff", value: cutoff },
+      { name: "@cutoff", value: Math.floor(cutoff.getTime() / 1000) },
     ],
   };
 }
@@ -285,13 +331,14 @@ const NO_QUERY_PLAN = Promise.resolve(new Error("This single-partition query has
 
 export class CosmosOperationStore implements OperationStore {
   readonly #container: Container;
+  #containerSeenAt = -Infinity;
 
   constructor(container: Container) {
     this.#container = container;
   }
 
   static async connect(cosmos: AppConfig["cosmos"]): Promise<CosmosOperationStore> {
-    const client = await createClient(cosmos);
+    const client = await cosmosClient(cosmos);
     return new CosmosOperationStore(client.database(cosmos.database).container(cosmos.container));
   }
 
@@ -303,23 +350,39 @@ export class CosmosOperationStore implements OperationStore {
       return { document: strip(resource as unknown as Record<string, unknown>), etag };
     } catch (error) {
       if (cosmosStatus(error) === 409) {
-        throw conflict(`An operation with id '${document.operationId}' already exists in this team.`, { target: "id" });
+        throw new GraphError(
+          409,
+          ErrorCode.nameAlreadyExists,
+          `An operation with id '${document.operationId}' already exists in this team.`,
+          { target: "id" },
+        );
       }
+      // A missing container is a 404 from Cosmos DB (and an internal error from the embedded server): look.
+      const status = cosmosStatus(error);
+      if (status === 404 || status === 500) await this.#absent(undefined);
       throw storeFault(error);
     }
   }
 
   async read(tenantId: string, teamId: string, operationId: string): Promise<StoredOperation | undefined> {
+    const entry = await this.readEntry(tenantId, teamId, operationId);
+    return entry?.kind === "operation" ? entry.stored : undefined;
+  }
+
+  async readEntry(tenantId: string, teamId: string, operationId: string): Promise<StoredEntry | undefined> {
     try {
       const { resource, etag, statusCode } = await measured("read", (deadline) =>
         this.#container.item(documentId(tenantId, operationId), teamId).read<Record<string, unknown>>(deadline),
       );
-      if (statusCode === 404 || !resource) return undefined;
-      const document = strip(resource);
+      if (statusCode === 404 || !resource) return await this.#absent(undefined);
       // Defence in depth: the id already carries the tenant.
-      return document.tenantId === tenantId ? { document, etag } : undefined;
+      if (resource.tenantId !== tenantId) return undefined;
+      if (resource.tombstone === true) {
+        return { kind: "tombstone", tombstone: strip(resource) as unknown as Tombstone, etag };
+      }
+      return { kind: "operation", stored: { document: strip(resource), etag } };
     } catch (error) {
-      if (cosmosStatus(error) === 404) return undefined;
+      if (cosmosStatus(error) === 404) return await this.#absent(undefined);
       throw storeFault(error);
     }
   }
@@ -338,7 +401,7 @@ export class CosmosOperationStore implements OperationStore {
     } catch (error) {
       const status = cosmosStatus(error);
       if (status === 412) throw preconditionFailed();
-      if (status === 404) throw notFound("The operation does not exist.");
+      if (status === 404) throw await this.#absent(notFound("The operation does not exist."));
       throw storeFault(error);
     }
   }
@@ -353,15 +416,33 @@ export class CosmosOperationStore implements OperationStore {
       return true;
     } catch (error) {
       const status = cosmosStatus(error);
-      if (status === 404) return false;
+      if (status === 404) return await this.#absent(false);
       if (status === 412) throw preconditionFailed();
       throw storeFault(error);
     }
   }
+  async bury(tombstone: Tombstone, etag: string): Promise<boolean> {
+    try {
+      await measured("replace", (deadline) =>
+        this.#container
+          .item(tombstone.id, tombstone.teamId)
+          .replace<Record<string, unknown>>(tombstone as unknown as Record<string, unknown>, {
+            accessCondition: { type: "IfMatch", condition: etag },
+            ...deadline,
+          }),
+      );
+      return true;
+    } catch (error) {
+      const status = cosmosStatus(error);
+      if (status === 412) throw preconditionFailed();
+      if (status === 404) return await this.#absent(false);
+      throw storeFault(error);
+    }
+  }
 
-  async query(tenantId: string, teamId: string, page: PageRequest): Promise<Page> {
+  async query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage> {
     const spec = teamPageQuery(tenantId, teamId, page);
-    const documents: OperationDocument[] = [];
+    const operations: StoredOperation[] = [];
     let continuation = page.continuation;
     try {
       // A page may come back empty with more to follow; a few round trips avoid handing the client an empty page.
@@ -369,25 +450,26 @@ export class CosmosOperationStore implements OperationStore {
         const iterator = withoutQueryPlan(
           this.#container.items.query<Record<string, unknown>>(spec, {
             partitionKey: teamId,
-            maxItemCount: page.top - documents.length,
+            maxItemCount: page.top - operations.length,
             continuationToken: continuation,
             abortSignal: deadlineSignal(STORE_CALL_DEADLINE_MS),
           }),
         );
         const response = await measured("query", () => iterator.fetchNext());
-        documents.push(...response.resources.map(strip));
+        operations.push(...response.resources.map((r) => ({ document: strip(r), etag: String(r._etag) })));
         continuation = response.hasMoreResults ? response.continuationToken : undefined;
-        if (!continuation || documents.length > 0) break;
+        if (!continuation || operations.length > 0) break;
       }
     } catch (error) {
       if (page.continuation && cosmosStatus(error) === 400) throw new InvalidContinuationError();
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
-    if (!page.count) return { documents, continuation };
+    if (!page.count) return { operations, continuation };
     // The first page with nothing after it holds every match: it is the count, and no query is needed for it.
     const whole = page.continuation === undefined && continuation === undefined;
-    const count = whole ? documents.length : await this.count(tenantId, teamId, page.condition);
-    return { documents, continuation, count };
+    const count = whole ? operations.length : await this.count(tenantId, teamId, page.condition);
+    return { operations, continuation, count };
   }
 
   async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {
@@ -406,11 +488,12 @@ export class CosmosOperationStore implements OperationStore {
       } while (iterator.hasMoreResults());
       return count;
     } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
   }
 
-  async findStale(cutoff: string, pageSize: number, continuation: string | undefined): Promise<Page> {
+  async findStale(cutoff: Date, pageSize: number, continuation: string | undefined): Promise<StalePage> {
     // One query per running status, in turn: the continuation says which status and where in it.
     let { status, token } = decodeStaleContinuation(continuation);
     try {
@@ -424,19 +507,37 @@ export class CosmosOperationStore implements OperationStore {
             })
             .fetchNext(),
         );
-        const documents = response.resources.map(strip);
+        const operations = response.resources.map((r) => ({ document: strip(r), etag: String(r._etag) }));
         if (response.hasMoreResults && response.continuationToken) {
-          return { documents, continuation: encodeStaleContinuation(status, response.continuationToken) };
+          return { operations, continuation: encodeStaleContinuation(status, response.continuationToken) };
         }
-        if (documents.length > 0) {
+        if (operations.length > 0) {
           const next = status + 1 < RUNNING_STATUSES.length ? encodeStaleContinuation(status + 1) : undefined;
-          return { documents, continuation: next };
+          return { operations, continuation: next };
         }
       }
-      return { documents: [], continuation: undefined };
+      return { operations: [], continuation: undefined };
     } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
       throw storeFault(error);
     }
+  }
+
+  /**
+   * What a point operation that found nothing means: `nothing` when the container exists (the operation does not),
+   * and the store-not-set-up 503 when it does not. The store answers both with a 404; the container is read to tell
+   * them apart, at most once per CONTAINER_SEEN_MS while it exists.
+   */
+  async #absent<T>(nothing: T): Promise<T> {
+    if (performance.now() - this.#containerSeenAt < CONTAINER_SEEN_MS) return nothing;
+    try {
+      await measured("ping", (deadline) => this.#container.read(deadline), 5_000);
+    } catch (error) {
+      if (cosmosStatus(error) === 404) throw storeNotSetUp();
+      throw storeFault(error);
+    }
+    this.#containerSeenAt = performance.now();
+    return nothing;
   }
 
   async ping(timeoutMs: number): Promise<boolean> {
@@ -447,6 +548,17 @@ export class CosmosOperationStore implements OperationStore {
       return false;
     }
   }
+}
+
+let sharedClient: Promise<CosmosClient> | undefined;
+
+/** The process's one CosmosClient, which every container of the account is reached through. */
+export function cosmosClient(cosmos: AppConfig["cosmos"]): Promise<CosmosClient> {
+  sharedClient ??= createClient(cosmos).catch((error: unknown) => {
+    sharedClient = undefined;
+    throw error;
+  });
+  return sharedClient;
 }
 
 let shared: Promise<OperationStore> | undefined;

@@ -65,7 +65,7 @@ describe("the shapes the store can emit", () => {
     for (const shape of storeQueryShapes()) {
       const a = analyse(shape);
       if (shape.label.startsWith("sweeper")) {
-        expect(a).toMatchObject({ equalities: ["status"], ranges: ["lastActionDateTime"], orderBy: [] });
+        expect(a).toMatchObject({ equalities: ["status"], ranges: ["_ts"], orderBy: [] });
         continue;
       }
       expect(a.equalities, shape.label).toEqual([...TEAM_SCOPE]);
@@ -120,10 +120,10 @@ describe("the coverage check itself", () => {
   it("fails a policy without the sweeper's composite, or the $count's", () => {
     expect(
       coverage(
-        without((p) => p === "/status,/lastActionDateTime"),
+        without((p) => p === "/status,/_ts"),
         shapes(),
       ).problems.join("\n"),
-    ).toMatch(/sweeper, notStarted: no composite index on \(status, lastActionDateTime\)/);
+    ).toMatch(/sweeper, notStarted: no composite index on \(status, _ts\)/);
     expect(
       coverage(
         without((p) => p === "/tenantId,/teamId"),

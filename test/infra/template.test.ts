@@ -321,8 +321,17 @@ describe("Cosmos DB data layout", () => {
     // What the policy must serve is checked query by query in test/infra/indexing.test.ts.
   });
 
+  it("a subscriptions container, partitioned as delivery looks subscriptions up (/resourceKey), with TTL on", () => {
+    const subscriptions = containers().filter((c) => resolve(c.resource.properties.resource.id, c) === "subscriptions");
+    expect(subscriptions).toHaveLength(1);
+    expect(subscriptions[0]!.resource.properties.resource.partitionKey.paths).toEqual(["/resourceKey"]);
+    expect(subscriptions[0]!.resource.properties.resource.defaultTtl).toBe(-1);
+  });
+
   it("a lease container (partition key /id) is there for the change-feed trigger", () => {
-    const leases = containers().filter((c) => c !== operationsContainer());
+    const leases = containers().filter(
+      (c) => c !== operationsContainer() && resolve(c.resource.properties.resource.id, c) !== "subscriptions",
+    );
     expect(leases).toHaveLength(1);
     expect(resolve(leases[0]!.resource.properties.resource.id, leases[0]!)).toBe("leases");
     expect(leases[0]!.resource.properties.resource.partitionKey.paths).toEqual(["/id"]);
@@ -333,7 +342,13 @@ describe("storage queues and function app", () => {
   it("creates the queues of the event-driven functions and the deployment container", () => {
     const storage = module("storage");
     const queueNames = (params(storage).queueNames as unknown[]).map((q) => resolve(q, top()));
-    expect([...queueNames].sort()).toEqual(["operation-events", "operations-inbox", "operations-inbox-poison"]);
+    expect([...queueNames].sort()).toEqual([
+      "operation-events",
+      "operations-inbox",
+      "operations-inbox-poison",
+      "subscription-deliveries",
+      "subscription-deliveries-poison",
+    ]);
     expect(ofType("Microsoft.Storage/storageAccounts/queueServices/queues")).toHaveLength(1); // one copy loop
     expect(ofType("Microsoft.Storage/storageAccounts/blobServices/containers")).toHaveLength(1);
   });

@@ -614,7 +614,7 @@ describe("tenant isolation on every route: another tenant's operation is a 404",
       token: tokenB,
       body: { id: shared, operationType: "createTeam" },
     });
-    expectGraphError(again, 409, "conflict");
+    expectGraphError(again, 409, "nameAlreadyExists");
     const stored = (await stack.documents()).filter((d) => d.operationId === shared);
     expect(stored.map((d) => [d.tenantId, d.operationType]).sort()).toEqual([
       [TENANT_A, "archiveTeam"],
@@ -682,7 +682,7 @@ describe("tenant isolation on every route: another tenant's operation is a 404",
     expect(nextLink).toContain("$skiptoken=");
     const replayed = await call(nextLink, { token: tokenB });
     expect(replayed.status, replayed.text).toBe(400);
-    expect(replayed.json.error.code).toBe("badRequest");
+    expect(replayed.json.error.code).toBe("invalidRequest");
   });
 
   it("update: 404 for the other tenant's id (with or without If-Match: *); nothing changes", async () => {

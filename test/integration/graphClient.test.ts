@@ -43,7 +43,7 @@ describe("the official Microsoft Graph JavaScript client", () => {
     expect(read.id).toBe(created.id);
     const updated = await client
       .api(`/teams/${team}/operations/${created.id}`)
-      .patch({ status: "succeeded", lastActionDateTime: "2099-01-01T00:00:00Z" });
+      .patch({ status: "succeeded", lastActionDateTime: new Date().toISOString() });
     expect(updated.status).toBe("succeeded");
     await client.api(`/teams/${team}/operations/${created.id}`).delete();
   });

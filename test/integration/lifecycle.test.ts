@@ -42,6 +42,24 @@ describe("GET one operation", () => {
     expect(res.headers.get("retry-after")).toBe("5");
   });
 
+  it("carries @odata.etag equal to the ETag header on create, read, update and in every collection item", async () => {
+    const team = randomUUID();
+    const created = await create({}, team);
+    expect(created.json["@odata.etag"]).toBe(created.headers.get("etag"));
+    const read = await call(one(created.json.id, team), { token: app });
+    expect(read.json["@odata.etag"]).toBe(read.headers.get("etag"));
+    const patched = await call(one(created.json.id, team), { method: "PATCH", token: app, body: { attemptsCount: 1 } });
+    expect(patched.json["@odata.etag"]).toBe(patched.headers.get("etag"));
+    expect(patched.json["@odata.etag"]).not.toBe(created.json["@odata.etag"]);
+    await create({}, team);
+    const listed = await call(collection(team), { token: app });
+    expect(listed.json.value).toHaveLength(2);
+    for (const item of listed.json.value) {
+      const own = await call(one(item.id, team), { token: app });
+      expect(item["@odata.etag"]).toBe(own.headers.get("etag"));
+    }
+  });
+
   it("sends no Retry-After once the operation has ended", async () => {
     const created = await create({ status: "succeeded" });
     const res = await call(one(created.json.id), { token: app });
@@ -78,7 +96,7 @@ describe("GET one operation", () => {
   });
 
   it("is a 400 for an operation id that cannot exist", async () => {
-    const error = expectGraphError(await call(one("bad%20id"), { token: app }), 400, "badRequest");
+    const error = expectGraphError(await call(one("bad%20id"), { token: app }), 400, "invalidRequest");
     expect(error.target).toBe("operationId");
   });
 
@@ -103,12 +121,17 @@ describe("GET the collection", () => {
   const team = randomUUID();
   const ids: string[] = [];
 
+  // Whole seconds a minute from now: later than every creation below, and within the 5 minutes of clock skew
+  // a client's lastActionDateTime may be ahead of the server's.
+  const base = Math.ceil(Date.now() / 1000) * 1000 + 60_000;
+  const second = (i: number) => new Date(base + i * 1000).toISOString().slice(0, 19);
+
   beforeAll(async () => {
-    // 27 operations: every third in progress, every fourth a createTeam, spread over time.
+    // 27 operations: every third in progress, every fourth a createTeam, a second apart.
     for (let i = 0; i < 27; i++) {
       const status = i % 3 === 0 ? "inProgress" : "notStarted";
       const operationType = i % 4 === 0 ? "createTeam" : "cloneTeam";
-      const lastActionDateTime = `2026-01-${String(i + 1).padStart(2, "0")}T00:00:00.${String(i).padStart(7, "0")}Z`;
+      const lastActionDateTime = `${second(i)}.${String(i).padStart(7, "0")}Z`;
       const res = await create(
         { id: `op-${String(i).padStart(2, "0")}`, status, operationType, lastActionDateTime },
         team,
@@ -169,7 +192,7 @@ describe("GET the collection", () => {
   });
 
   it("filters and orders on date-times", async () => {
-    const filter = "lastActionDateTime ge 2026-01-10T00:00:00Z and lastActionDateTime lt 2026-01-13T00:00:00+00:00";
+    const filter = `lastActionDateTime ge ${second(9)}Z and lastActionDateTime lt ${second(12)}+00:00`;
     const res = await call(
       `${collection(team)}?$filter=${encodeURIComponent(filter)}&$orderby=${encodeURIComponent("lastActionDateTime desc")}`,
       { token: app },
@@ -188,23 +211,23 @@ describe("GET the collection", () => {
   it("returns only the $select-ed properties", async () => {
     const res = await call(`${collection(team)}?$select=status,id&$top=2`, { token: app });
     expect(res.json["@odata.context"]).toBe(`${stack.baseUrl}/$metadata#teams('${team}')/operations(id,status)`);
-    for (const item of res.json.value) expect(Object.keys(item)).toEqual(["id", "status"]);
+    for (const item of res.json.value) expect(Object.keys(item)).toEqual(["@odata.etag", "id", "status"]);
   });
 
   it.each([
-    ["$expand=members", "$expand"],
+    ["$expand=members", "$expand", "notSupported"],
     ["$top=0", "$top"],
     ["$top=101", "$top"],
     ["$top=ten", "$top"],
     ["$count=yes", "$count"],
-    ["$search=archive", "$search"],
-    ["$skip=2", "$skip"],
+    ["$search=archive", "$search", "notSupported"],
+    ["$skip=2", "$skip", "notSupported"],
     ["$filter=colour eq 'red'", "$filter"],
-    ["$filter=status has 'x'", "$filter"],
-    ["$filter=contains(status,'in')", "$filter"],
+    ["$filter=status has 'x'", "$filter", "notSupported"],
+    ["$filter=contains(status,'in')", "$filter", "notSupported"],
     ["$filter=status eq 'done'", "$filter"],
-    ["$filter=status eq 'unknownFutureValue'", "$filter"],
-    ["$filter=status gt 'inProgress'", "$filter"],
+    ["$filter=status eq 'teamifyGroup'", "$filter"],
+    ["$filter=operationType eq 'teamifyGroup'", "$filter"],
     ["$filter=createdDateTime ge '2026-01-01T00:00:00Z'", "$filter"],
     ["$filter=createdDateTime ge 2026-13-01T00:00:00Z", "$filter"],
     ["$filter=(status eq 'failed'", "$filter"],
@@ -220,10 +243,11 @@ describe("GET the collection", () => {
     ["$orderby=createdDateTime,lastActionDateTime", "$orderby"],
     ["$select=id,password", "$select"],
     ["$top=1&$top=2", "$top"],
+    ["$top=1&$TOP=2", "$top"],
     ["$skiptoken=not-a-token", "$skiptoken"],
-  ])("refuses %s with a 400 naming %s", async (query, option) => {
+  ])("refuses %s with a 400 naming %s", async (query, option, code = "invalidRequest") => {
     const url = `${collection(team)}?${query.replace(/ /g, "%20").replace(/'/g, "%27")}`;
-    const error = expectGraphError(await call(url, { token: app }), 400, "badRequest");
+    const error = expectGraphError(await call(url, { token: app }), 400, code);
     expect(error.target).toBe(option);
     expect(error.message).toContain(option);
   });
@@ -238,12 +262,12 @@ describe("GET the collection", () => {
       call(`${collection(team)}?${skip}`, { token: otherTenantApp }),
     ];
     for (const res of await Promise.all(cases))
-      expect(expectGraphError(res, 400, "badRequest").target).toBe("$skiptoken");
+      expect(expectGraphError(res, 400, "invalidRequest").target).toBe("$skiptoken");
   });
 
   it("refuses evolvable members in $filter unless asked for", async () => {
     const url = `${collection(team)}?$filter=${encodeURIComponent("operationType eq 'teamifyGroup'")}`;
-    expectGraphError(await call(url, { token: app }), 400, "badRequest");
+    expectGraphError(await call(url, { token: app }), 400, "invalidRequest");
     const res = await call(url, { token: app, headers: { prefer: "include-unknown-enum-members" } });
     expect(res.status).toBe(200);
     expect(res.json.value).toEqual([]);
@@ -265,18 +289,22 @@ describe("PATCH", () => {
     expect(await stored(created.json.id)).toMatchObject({ status: "inProgress", attemptsCount: 1 });
   });
 
-  it("keeps a client's lastActionDateTime unless it is before createdDateTime", async () => {
+  it("keeps a client's lastActionDateTime unless it is before createdDateTime or in the future", async () => {
     const created = await create();
-    const later = "2099-01-01T00:00:00.1234567+01:00";
-    const ok = await call(one(created.json.id), { method: "PATCH", token: app, body: { lastActionDateTime: later } });
-    expect(ok.json.lastActionDateTime).toBe("2098-12-31T23:00:00.1234567Z");
-    const before = await stored(created.json.id);
-    const bad = await call(one(created.json.id), {
+    // A minute from now, written with an offset and seven fractional digits.
+    const utc = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
+    const local = new Date(utc.getTime() + 3_600_000).toISOString().slice(0, 19);
+    const ok = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
-      body: { lastActionDateTime: "2000-01-01T00:00:00Z" },
+      body: { lastActionDateTime: `${local}.1234567+01:00` },
     });
-    expect(detailTargets(expectGraphError(bad, 400, "badRequest"))).toEqual(["lastActionDateTime"]);
+    expect(ok.json.lastActionDateTime).toBe(`${utc.toISOString().slice(0, 19)}.1234567Z`);
+    const before = await stored(created.json.id);
+    for (const lastActionDateTime of ["2000-01-01T00:00:00Z", "2099-01-01T00:00:00Z"]) {
+      const bad = await call(one(created.json.id), { method: "PATCH", token: app, body: { lastActionDateTime } });
+      expect(detailTargets(expectGraphError(bad, 400, "invalidRequest"))).toEqual(["lastActionDateTime"]);
+    }
     expect(await stored(created.json.id)).toEqual(before);
   });
 
@@ -291,13 +319,13 @@ describe("PATCH", () => {
   it("needs an error to fail, and refuses an error with success", async () => {
     const created = await create({ status: "inProgress" });
     const noError = await call(one(created.json.id), { method: "PATCH", token: app, body: { status: "failed" } });
-    expect(detailTargets(expectGraphError(noError, 400, "badRequest"))).toEqual(["error"]);
+    expect(detailTargets(expectGraphError(noError, 400, "invalidRequest"))).toEqual(["error"]);
     const both = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
       body: { status: "succeeded", error: { code: "x" } },
     });
-    expect(detailTargets(expectGraphError(both, 400, "badRequest"))).toEqual(["error"]);
+    expect(detailTargets(expectGraphError(both, 400, "invalidRequest"))).toEqual(["error"]);
     const failed = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
@@ -311,7 +339,7 @@ describe("PATCH", () => {
     const before = await stored(created.json.id);
     for (const body of [{ status: "inProgress" }, { attemptsCount: 5 }, { targetResourceId: "x" }]) {
       const res = await call(one(created.json.id), { method: "PATCH", token: app, body });
-      expectGraphError(res, 409, "conflict");
+      expectGraphError(res, 409, "notAllowed");
     }
     const same = await call(one(created.json.id), { method: "PATCH", token: app, body: { status: "succeeded" } });
     expect(same.status).toBe(200);
@@ -324,29 +352,31 @@ describe("PATCH", () => {
     expectGraphError(
       await call(one(created.json.id), { method: "PATCH", token: app, body: { status: "notStarted" } }),
       409,
-      "conflict",
+      "notAllowed",
     );
     expectGraphError(
       await call(one(created.json.id), { method: "PATCH", token: app, body: { attemptsCount: 1 } }),
       409,
-      "conflict",
+      "notAllowed",
     );
   });
 
-  it("refuses read-only and unknown properties, naming each", async () => {
+  it("refuses read-only properties with other values than the stored ones, and unknown properties, naming each", async () => {
     const created = await create();
-    const res = await call(one(created.json.id), {
+    const readOnly = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
-      body: { id: "x", operationType: "archiveTeam", createdDateTime: "2020-01-01T00:00:00Z", colour: "red" },
+      body: { id: "x", operationType: "archiveTeam", createdDateTime: "2020-01-01T00:00:00Z", status: "inProgress" },
     });
-    const error = expectGraphError(res, 400, "badRequest");
+    const error = expectGraphError(readOnly, 400, "invalidRequest");
     expect(error.details.map((d: { code: string; target: string }) => `${d.code}:${d.target}`).sort()).toEqual([
       "readOnlyProperty:createdDateTime",
       "readOnlyProperty:id",
       "readOnlyProperty:operationType",
-      "unknownProperty:colour",
     ]);
+    const unknown = await call(one(created.json.id), { method: "PATCH", token: app, body: { colour: "red" } });
+    expect(detailTargets(expectGraphError(unknown, 400, "invalidRequest"))).toEqual(["colour"]);
+    expect((await stored(created.json.id)).status).toBe("notStarted");
   });
 
   it("honours If-Match: a match or * applies, a stale tag is 412, a malformed one 400", async () => {
@@ -358,14 +388,14 @@ describe("PATCH", () => {
       body: { status: "inProgress" },
       headers: { "if-match": '"stale"' },
     });
-    expectGraphError(stale, 412, "preconditionFailed");
+    expectGraphError(stale, 412, "resourceModified");
     const malformed = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
       body: { status: "inProgress" },
       headers: { "if-match": "no-quotes" },
     });
-    expectGraphError(malformed, 400, "badRequest");
+    expectGraphError(malformed, 400, "invalidRequest");
     const ok = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
@@ -461,7 +491,7 @@ describe("DELETE", () => {
   it("honours If-Match", async () => {
     const created = await create();
     const stale = await call(one(created.json.id), { method: "DELETE", token: app, headers: { "if-match": '"old"' } });
-    expectGraphError(stale, 412, "preconditionFailed");
+    expectGraphError(stale, 412, "resourceModified");
     expect(await stored(created.json.id)).toBeDefined();
     const ok = await call(one(created.json.id), {
       method: "DELETE",
@@ -522,15 +552,63 @@ describe("repeatable create (Repeatability-Request-ID)", () => {
     const requestId = randomUUID();
     expect((await post(requestId, { operationType: "cloneTeam", id: `rep-${requestId}` })).status).toBe(201);
     const different = await post(requestId, { operationType: "archiveTeam", id: `rep-${requestId}` });
-    expect(expectGraphError(different, 409, "conflict").target).toBe("Repeatability-Request-ID");
+    expect(expectGraphError(different, 409, "notAllowed").target).toBe("Repeatability-Request-ID");
+  });
+
+  it("does not create again an operation that was deleted: a repeat is a 409, a new request may take the id", async () => {
+    const requestId = randomUUID();
+    const first = await post(requestId, { operationType: "archiveTeam", status: "inProgress" });
+    expect(first.status).toBe(201);
+    const id = first.json.id as string;
+    expect((await call(one(id), { method: "PATCH", token: app, body: { status: "succeeded" } })).status).toBe(200);
+    expect((await call(one(id), { method: "DELETE", token: app })).status).toBe(204);
+
+    const again = await post(requestId, { operationType: "archiveTeam", status: "inProgress" });
+    const error = expectGraphError(again, 409, "notAllowed");
+    expect(error.target).toBe("Repeatability-Request-ID");
+    expect(error.message).toMatch(/has since been deleted/);
+    // Gone for every route: read, update, delete, list and count.
+    expectGraphError(await call(one(id), { token: app }), 404, "itemNotFound");
+    expectGraphError(
+      await call(one(id), { method: "PATCH", token: app, body: { status: "failed", error: { code: "x" } } }),
+      404,
+      "itemNotFound",
+    );
+    expectGraphError(await call(one(id), { method: "DELETE", token: app }), 404, "itemNotFound");
+    const listed = await call(`${collection()}?$count=true&$top=100`, { token: app });
+    expect(listed.json.value.map((o: { id: string }) => o.id)).not.toContain(id);
+    expect(listed.json["@odata.count"]).toBe(listed.json.value.length);
+    // What is left is a tombstone: the request's record, no operation.
+    expect(await stored(id)).toMatchObject({ tombstone: true, repeatability: { requestId } });
+    expect(await stored(id)).not.toHaveProperty("status");
+
+    // A different request may create the id anew, and a repeat of that one is answered as usual.
+    const other = randomUUID();
+    const anew = await post(other, { id, operationType: "cloneTeam" });
+    expect(anew.status, anew.text).toBe(201);
+    expect(anew.json).toMatchObject({ id, operationType: "cloneTeam", status: "notStarted" });
+    expect((await post(other, { id, operationType: "cloneTeam" })).json).toEqual(anew.json);
+    expectGraphError(
+      await post(requestId, { operationType: "archiveTeam", status: "inProgress" }),
+      409,
+      "nameAlreadyExists",
+    );
+  });
+
+  it("lets a create without repeatability take the id of a deleted repeatable operation", async () => {
+    const id = `rep-${randomUUID()}`;
+    expect((await post(randomUUID(), { id, operationType: "cloneTeam" })).status).toBe(201);
+    expect((await call(one(id), { method: "DELETE", token: app })).status).toBe(204);
+    const plain = await create({ id });
+    expect(plain.json.id).toBe(id);
   });
 
   it("refuses malformed repeatability headers", async () => {
-    expectGraphError(await post("x".repeat(200), { operationType: "cloneTeam" }), 400, "badRequest");
+    expectGraphError(await post("x".repeat(200), { operationType: "cloneTeam" }), 400, "invalidRequest");
     expectGraphError(
       await post(randomUUID(), { operationType: "cloneTeam" }, { "repeatability-first-sent": "yesterday" }),
       400,
-      "badRequest",
+      "invalidRequest",
     );
     // Well-formed, but no such day: not silently read as 3 March.
     expectGraphError(
@@ -540,7 +618,7 @@ describe("repeatable create (Repeatability-Request-ID)", () => {
         { "repeatability-first-sent": "Tue, 31 Feb 2026 10:00:00 GMT" },
       ),
       400,
-      "badRequest",
+      "invalidRequest",
     );
   });
 });
@@ -549,10 +627,10 @@ describe("routes and methods that do not exist", () => {
   it("answers 405 with Allow for a known path and another method", async () => {
     const created = await create();
     const put = await call(one(created.json.id), { method: "PUT", token: app, body: { status: "inProgress" } });
-    expectGraphError(put, 405, "methodNotAllowed");
+    expectGraphError(put, 405, "notSupported");
     expect(put.headers.get("allow")).toBe("DELETE, GET, PATCH");
     const del = await call(collection(), { method: "DELETE", token: app });
-    expectGraphError(del, 405, "methodNotAllowed");
+    expectGraphError(del, 405, "notSupported");
     expect(del.headers.get("allow")).toBe("GET, POST");
   });
 

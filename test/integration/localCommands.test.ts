@@ -18,16 +18,16 @@ import { PROJECT_ROOT } from "../support/stack.js";
 const run = promisify(execFile);
 const prepare = join(PROJECT_ROOT, "scripts/prepare-local.js");
 
-describe("scripts/prepare-local.js", () => {
-  let taken: Server;
-  let takenPort: number;
-  beforeAll(async () => {
-    taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
-    takenPort = (taken.address() as { port: number }).port;
-  });
-  afterAll(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+let taken: Server;
+let takenPort: number;
+beforeAll(async () => {
+  taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  takenPort = (taken.address() as { port: number }).port;
+});
+afterAll(() => new Promise<void>((resolve) => taken.close(() => resolve())));
 
+describe("scripts/prepare-local.js", () => {
   it("refuses a taken PORT at once, naming the setting, without touching the build", async () => {
     const before = statSync(join(PROJECT_ROOT, "dist-bundle/index.js")).mtimeMs;
     const refused = run(process.execPath, [prepare, "--port"], {
@@ -91,4 +91,38 @@ describe("scripts/prepare-local.js", () => {
       rmSync(copy, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+describe("the runner refuses a bad start at once", () => {
+  const runner = join(PROJECT_ROOT, "dist/local/runner.js");
+  const start = (env: Record<string, string>) =>
+    run(process.execPath, [runner], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? "", PORT: "0", LOCAL_PERSISTENCE: "off", LOCAL_QUEUES: "off", ...env },
+      timeout: 60_000,
+    });
+
+  it.each([
+    [{ PORT: "abc" }, 'PORT="abc" is not allowed: a port number from 0 to 65535'],
+    [{ AZURITE_QUEUE_PORT: "70000" }, 'AZURITE_QUEUE_PORT="70000" is not allowed'],
+    [{ LOG_LEVEL: "verbose" }, 'LOG_LEVEL="verbose" is not allowed: debug, info, warning or error'],
+    [{ LOCAL_QUEUES: "no" }, 'LOCAL_QUEUES="no" is not allowed: on or off'],
+    [
+      { SWEEPER_SCHEDULE: "every 5 minutes" },
+      'SWEEPER_SCHEDULE="every 5 minutes" is not allowed: an NCRONTAB schedule',
+    ],
+  ])("%o", async (env, message) => {
+    await expect(start(env)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(message) });
+  });
+
+  it.each([
+    ["PORT", {}],
+    ["COSMOS_PORT", {}],
+    ["AZURITE_QUEUE_PORT", { LOCAL_QUEUES: "on" }],
+  ] as const)("a taken %s, named with the setting that moves it", async (setting, extra) => {
+    await expect(start({ [setting]: String(takenPort), ...extra })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`Port ${takenPort} on 127.0.0.1 is taken (${setting})`),
+    });
+  });
 });

@@ -46,6 +46,7 @@ describe("the local host, on an app of its own", () => {
       COSMOS_ENDPOINT: "http://127.0.0.1:1/",
       TEAMOPS_DEV_DIR: dir,
       HOOK_TRACE_FILE: traceFile,
+      FIXTURE_TIMER_SCHEDULE: "*/2 * * * * *",
     });
     baseUrl = runner.baseUrl;
   });
@@ -171,7 +172,7 @@ describe("the local host, on an app of its own", () => {
     expect(seen.triggerMetadata).toBeNull();
   });
 
-  it("does not forward a chunked request body, as the Functions host does not", async () => {
+  it("does not hand a chunked request body to the function, as Azure's host does not", async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(`${baseUrl}/echo/1/x`, { method: "POST" }, (res) => {
         let text = "";
@@ -183,7 +184,9 @@ describe("the local host, on an app of its own", () => {
       req.end("second part");
     });
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body).body).toBe("");
+    const echoed = JSON.parse(answer.body) as { body: string; headers: Record<string, string> };
+    expect(echoed.headers["transfer-encoding"]).toBe("chunked");
+    expect(echoed.body).toBe("");
   });
 
   describe("queue triggers and outputs", () => {
@@ -232,6 +235,17 @@ describe("the local host, on an app of its own", () => {
       expect(runner.output()).toContain("failing on purpose (attempt 1)");
       expect(runner.output()).toContain("failing on purpose (attempt 2)");
     });
+  });
+
+  it("gives a timer function the TimerInfo the host sends, as the library reads it", async () => {
+    const timerReports = new QueueClient(azurite.connectionString, "fixture-timer-reports");
+    await timerReports.createIfNotExists();
+    const text = await waitFor(async () => {
+      const { receivedMessageItems } = await timerReports.receiveMessages({ numberOfMessages: 1 });
+      return receivedMessageItems[0] && Buffer.from(receivedMessageItems[0].messageText, "base64").toString("utf8");
+    }, "a timer report");
+    // A schedule under a minute has no schedule monitor, so no status.
+    expect(JSON.parse(text)).toEqual({ schedule: { adjustForDST: true }, scheduleStatus: null, isPastDue: false });
   });
 
   it("runs the app's appTerminate hook on a graceful shutdown", async () => {

@@ -130,6 +130,8 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
       NODE_EXTRA_CA_CERTS: certificate.certFile,
       TEAMOPS_DEV_DIR: devDir,
       WEBSITE_SITE_NAME: SITE_NAME,
+      // As in Azure: webhook receivers on loopback are refused there.
+      SUBSCRIPTION_ALLOW_LOOPBACK: "false",
       AUTH_JWKS_URI: `http://127.0.0.1:${jwksPort}/keys`,
       LOCAL_QUEUES: "off",
     });

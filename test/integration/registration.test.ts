@@ -25,22 +25,40 @@ describe("function registrations", () => {
         authLevel: f.trigger.authLevel,
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
+    // Every operations route under each way Graph reaches a team's operations; `$ref` only where Graph's generated reference names it.
+    const prefixes = [
+      ["", "teams/{teamId}"],
+      ["My", "me/joinedGroups/{groupId}/team"],
+      ["MyJoinedTeam", "me/joinedTeams/{teamId}"],
+      ["GroupTeam", "groups/{groupId}/team"],
+      ["UserJoinedTeam", "users/{userId}/joinedTeams/{teamId}"],
+    ];
+    const operations = [
+      ["count", "Operations", "operations/$count", "GET"],
+      ["create", "Operation", "operations", "POST"],
+      ["delete", "Operation", "operations/{operationId}", "DELETE"],
+      ["get", "Operation", "operations/{operationId}", "GET"],
+      ["list", "Operations", "operations", "GET"],
+      ["update", "Operation", "operations/{operationId}", "PATCH"],
+    ];
     const expected = [
-      ["createMyOperation", "me/joinedGroups/{groupId}/team/operations", "POST"],
-      ["createMyOperationRef", "me/joinedGroups/{groupId}/team/operations/$ref", "POST"],
-      ["createOperation", "teams/{teamId}/operations", "POST"],
+      ...prefixes.flatMap(([infix, prefix]) =>
+        operations.map(([verb, noun, path, method]) => [`${verb}${infix}${noun}`, `${prefix}/${path}`, method]),
+      ),
       ["createOperationRef", "teams/{teamId}/operations/$ref", "POST"],
-      ["deleteMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "DELETE"],
-      ["deleteOperation", "teams/{teamId}/operations/{operationId}", "DELETE"],
+      ["createMyOperationRef", "me/joinedGroups/{groupId}/team/operations/$ref", "POST"],
       ["fallback", "{*path}", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"],
-      ["getMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "GET"],
-      ["getOperation", "teams/{teamId}/operations/{operationId}", "GET"],
       ["health", "health", "GET"],
-      ["listMyOperations", "me/joinedGroups/{groupId}/team/operations", "GET"],
-      ["listOperations", "teams/{teamId}/operations", "GET"],
-      ["updateMyOperation", "me/joinedGroups/{groupId}/team/operations/{operationId}", "PATCH"],
-      ["updateOperation", "teams/{teamId}/operations/{operationId}", "PATCH"],
-    ].map(([name, route, methods]) => ({ name, route, methods: methods!.split(","), authLevel: "anonymous" }));
+      ["metadata", "$metadata", "GET"],
+      ["openApi", "openapi.json", "GET"],
+      ["createSubscription", "subscriptions", "POST"],
+      ["listSubscriptions", "subscriptions", "GET"],
+      ["getSubscription", "subscriptions/{subscriptionId}", "GET"],
+      ["updateSubscription", "subscriptions/{subscriptionId}", "PATCH"],
+      ["deleteSubscription", "subscriptions/{subscriptionId}", "DELETE"],
+    ]
+      .map(([name, route, methods]) => ({ name, route, methods: methods!.split(","), authLevel: "anonymous" }))
+      .sort((a, b) => a.name!.localeCompare(b.name!));
     expect(http).toEqual(expected);
     for (const fn of functions.filter((f) => f.trigger.type === "httpTrigger")) {
       expect(fn.bindings.$return?.type, fn.name).toBe("http");
@@ -59,6 +77,21 @@ describe("function registrations", () => {
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     expect(others).toEqual([
+      {
+        name: "deliverNotifications",
+        bindings: [
+          {
+            type: "cosmosDBTrigger",
+            direction: "in",
+            connection: "COSMOS",
+            databaseName: "%COSMOS_DATABASE%",
+            containerName: "%COSMOS_CONTAINER%",
+            leaseContainerName: "leases",
+            leaseContainerPrefix: "notifications-",
+            createLeaseContainerIfNotExists: false,
+          },
+        ],
+      },
       {
         name: "processOperationsInbox",
         bindings: [
@@ -89,6 +122,17 @@ describe("function registrations", () => {
             createLeaseContainerIfNotExists: false,
           },
           { type: "queue", direction: "out", queueName: "%OPERATION_EVENTS_QUEUE%", connection: "AzureWebJobsStorage" },
+        ],
+      },
+      {
+        name: "retryNotifications",
+        bindings: [
+          {
+            type: "queueTrigger",
+            direction: "in",
+            queueName: "%SUBSCRIPTION_DELIVERY_QUEUE%",
+            connection: "AzureWebJobsStorage",
+          },
         ],
       },
       {

@@ -197,7 +197,7 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
       (e) => e.data!.baseData!.properties?.["request-id"] === responses.rejected!.requestId,
     );
     expect(rejected!.data!.baseData!.properties).toMatchObject({
-      reasonCode: "badRequest",
+      reasonCode: "invalidRequest",
       status: "400",
       targets: "secretField",
     });

@@ -4,7 +4,7 @@
  * and $filter expressions with the AST they should parse to.
  */
 import { fc } from "@fast-check/vitest";
-import type { FilterNode } from "../../shared/http/odata.js";
+import { FILTER_LIMITS, type FilterNode } from "../../shared/http/odata.js";
 import { acceptedMembers, OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
 import { LIMITS } from "../../shared/operations/schema.js";
 
@@ -21,10 +21,14 @@ export interface GeneratedDateTime {
 const MIN_MS = Date.parse("0001-01-02T00:00:00Z");
 const MAX_MS = Date.parse("9999-12-30T23:59:59.999Z");
 
-export const dateTime = (): fc.Arbitrary<GeneratedDateTime> =>
+/** Any instant from 0001 to 9999, or one within `window` (epoch ms), written with any offset. */
+export const dateTime = (window?: {
+  readonly fromMs: number;
+  readonly toMs: number;
+}): fc.Arbitrary<GeneratedDateTime> =>
   fc
     .record({
-      instantMs: fc.integer({ min: MIN_MS, max: MAX_MS }),
+      instantMs: fc.integer({ min: window?.fromMs ?? MIN_MS, max: window?.toMs ?? MAX_MS }),
       offsetMinutes: fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }),
       extraDigits: fc.stringMatching(/^\d{0,4}$/),
       zulu: fc.constantFrom("Z", "z", "+00:00", "-00:00"),
@@ -62,15 +66,22 @@ const operationError = () =>
     { requiredKeys: ["code"] },
   );
 
-/** A valid create body, with every optional property optional, consistent with the error rules. */
-export const createBody = (includeUnknownEnumMembers = false) =>
+/**
+ * A valid create body, with every optional property optional, consistent with the error rules. Its
+ * lastActionDateTime is any the schema accepts, or one within `lastActionWindow` (epoch ms): the rules accept only
+ * times from the creation to 5 minutes after it.
+ */
+export const createBody = (
+  includeUnknownEnumMembers = false,
+  lastActionWindow?: { readonly fromMs: number; readonly toMs: number },
+) =>
   fc
     .record(
       {
         id: operationId(),
         operationType: fc.constantFrom(...acceptedMembers(OPERATION_TYPES, includeUnknownEnumMembers)),
         status: fc.constantFrom(...acceptedMembers(OPERATION_STATUSES, includeUnknownEnumMembers)),
-        lastActionDateTime: dateTime().map((d) => d.text),
+        lastActionDateTime: dateTime(lastActionWindow).map((d) => d.text),
         attemptsCount: fc.integer({ min: 0, max: LIMITS.attemptsCount }),
         targetResourceId: fc.option(text(60), { nil: null }),
         targetResourceLocation: fc.option(text(120), { nil: null }),
@@ -158,7 +169,108 @@ export const filter = (): fc.Arbitrary<GeneratedFilter> =>
           })),
       ),
     }))
-    .node.filter((f) => f.comparisons <= 16 && f.text.length <= 1024 && parserDepth(f.ast) <= 8);
+    .node.filter(withinLimits);
+
+function withinLimits(f: GeneratedFilter): boolean {
+  return (
+    f.comparisons <= FILTER_LIMITS.comparisons &&
+    f.text.length <= FILTER_LIMITS.length &&
+    parserDepth(f.ast) <= FILTER_LIMITS.depth &&
+    orGroups(f.ast) <= FILTER_LIMITS.orNesting
+  );
+}
+
+const comparison = fc.oneof(enumComparison, dateComparison);
+
+type Shaped = GeneratedFilter & { readonly depth: number };
+
+/**
+ * A filter of exactly `n` comparisons in any shape of and, or and not, with parentheses only where the text needs
+ * them, and at most `budget` more `or` groups (an `or` under an `and`, counted after folding the `not`s, which swap
+ * the two) below a parent whose folded kind is `parent`.
+ */
+function shaped(n: number, budget: number, parent: "and" | "or", negated: boolean): fc.Arbitrary<Shaped> {
+  const plain: fc.Arbitrary<Shaped> =
+    n === 1
+      ? comparison.map((c) => ({ ...c, depth: 0 }))
+      : fc
+          .tuple(
+            fc.integer({ min: 1, max: n - 1 }),
+            parent === "and" && budget === 0 ? fc.constant(false) : fc.boolean(),
+          )
+          .chain(([k, isOr]) => {
+            const folded = isOr ? "or" : "and";
+            const childBudget = folded === "or" && parent === "and" ? budget - 1 : budget;
+            const written = (folded === "and") !== negated ? "and" : "or";
+            return fc
+              .tuple(shaped(k, childBudget, folded, negated), shaped(n - k, childBudget, folded, negated))
+              .map(([left, right]): Shaped => {
+                const wrapped = (side: Shaped) => side.ast.kind === "or" && written === "and";
+                const text = (side: Shaped) => (wrapped(side) ? `(${side.text})` : side.text);
+                const depth = (side: Shaped) => side.depth + (wrapped(side) ? 1 : 0);
+                return {
+                  text: `${text(left)} ${written} ${text(right)}`,
+                  ast: { kind: written, left: left.ast, right: right.ast },
+                  comparisons: n,
+                  depth: Math.max(depth(left), depth(right)),
+                };
+              });
+          });
+  // Now and then the node is written negated: a `not` over the dual form, which folds back to the same shape.
+  return fc.oneof(
+    { weight: 3, arbitrary: plain },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constant(null)
+        .chain(() => shaped(n, budget, parent, !negated))
+        .map((inner): Shaped => ({
+          text: `not (${inner.text})`,
+          ast: { kind: "not", operand: inner.ast },
+          comparisons: n,
+          depth: inner.depth + 2, // the parser counts the `not` and the `(`
+        })),
+    },
+  );
+}
+
+/**
+ * The worst filter the limits allow for the embedded store's SQL parser: every comparison as deep in `or` groups as
+ * allowed (its work grows with each comparison's depth), with long date-times, and still within the length limit.
+ */
+export const WORST_ALLOWED_FILTER = (() => {
+  const c = "lastActionDateTime ge 2001-01-01T00:00:00.1234567+05:30";
+  const rest = Array.from({ length: FILTER_LIMITS.comparisons - 2 }, () => c).join(" or ");
+  return `${c} or ${c} and (${rest})`;
+})();
+
+/** Filters at the limits: the most comparisons allowed, as deep in `or` groups as allowed. */
+export const filterAtLimits = (): fc.Arbitrary<GeneratedFilter> =>
+  shaped(FILTER_LIMITS.comparisons, FILTER_LIMITS.orNesting, "and", false).filter(
+    (f) =>
+      f.depth <= FILTER_LIMITS.depth &&
+      f.text.length <= FILTER_LIMITS.length &&
+      orGroups(f.ast) === FILTER_LIMITS.orNesting,
+  );
+
+/**
+ * How many `or` groups the SQL of a filter nests, counted on the tree as written: a `not` turns the `and`s and
+ * `or`s under it into each other, and a group starts where an `or` sits under an `and` (the tenant and team make
+ * the top an `and`).
+ */
+export function orGroups(node: FilterNode, negated = false, parent: "and" | "or" = "and"): number {
+  switch (node.kind) {
+    case "compare":
+      return 0;
+    case "not":
+      return orGroups(node.operand, !negated, parent);
+    default: {
+      const kind = (node.kind === "and") !== negated ? "and" : "or";
+      const inner = Math.max(orGroups(node.left, negated, kind), orGroups(node.right, negated, kind));
+      return inner + (kind === "or" && parent === "and" ? 1 : 0);
+    }
+  }
+}
 
 /** The nesting the parser counts for the text above: `not` and `(` one level each. */
 export function parserDepth(node: FilterNode): number {

@@ -121,7 +121,7 @@ beforeAll(async () => {
   const created = await fetch(`${stack.baseUrl}/teams/${TEAM}/operations`, {
     method: "POST",
     headers: { authorization: `Bearer ${tokens.app}`, "content-type": "application/json" },
-    body: JSON.stringify({ id: FIXTURE_ID, operationType: "archiveTeam", lastActionDateTime: "2026-01-01T00:00:00Z" }),
+    body: JSON.stringify({ id: FIXTURE_ID, operationType: "archiveTeam" }),
   });
   expect(created.status, await created.text()).toBe(201);
   fixtureEtag = created.headers.get("etag")!.replace(/^"|"$/g, "");

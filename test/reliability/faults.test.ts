@@ -97,7 +97,7 @@ describe("when the retry budget runs out", () => {
     const id = `t-${randomUUID()}`;
     proxy.inject("create", throttle(1500), 100);
     const { value: res, ms } = await timed(() => post({ id }));
-    const error = expectGraphError(res, 429, "tooManyRequests");
+    const error = expectGraphError(res, 429, "activityLimitReached");
     expect(error.message).toBeTruthy();
     expect(res.headers.get("retry-after")).toBe("2");
     expect(attempts("create")).toBe(4);
@@ -110,7 +110,7 @@ describe("when the retry budget runs out", () => {
     const id = `t-${randomUUID()}`;
     proxy.inject("create", throttle(45_000), 100);
     const { value: res, ms } = await timed(() => post({ id }));
-    expectGraphError(res, 429, "tooManyRequests");
+    expectGraphError(res, 429, "activityLimitReached");
     expect(Number(res.headers.get("retry-after"))).toBe(45);
     expect(ms).toBeLessThan(12_000);
     proxy.clear();
@@ -195,7 +195,7 @@ describe("dropped connections", () => {
     const id = `t-${randomUUID()}`;
     proxy.inject("create", { kind: "drop", after: true }, 1);
     expectGraphError(await post({ id }), 503, "serviceNotAvailable");
-    expectGraphError(await post({ id }), 409, "conflict");
+    expectGraphError(await post({ id }), 409, "nameAlreadyExists");
     expect(await storedWith(id)).toHaveLength(1);
   });
 
@@ -261,7 +261,7 @@ describe("continuation tokens", () => {
       const res = await call(`${collection()}?$top=1&$skiptoken=${forged(continuation)}`, { token: app });
       // The embedded store restarts a query for a continuation it cannot read; Azure refuses it (400).
       expect([200, 400], res.text).toContain(res.status);
-      if (res.status === 400) expectGraphError(res, 400, "badRequest");
+      if (res.status === 400) expectGraphError(res, 400, "invalidRequest");
       else for (const item of res.json.value as Array<{ id: string }>) expect(await stored(item.id)).toBeDefined();
     },
   );
@@ -279,6 +279,6 @@ describe("continuation tokens", () => {
       r.headers["x-ms-continuation"] !== undefined;
     proxy.inject(pageWithContinuation, { kind: "status", status: 400 });
     const res = await call(next, { token: app });
-    expect(expectGraphError(res, 400, "badRequest").target).toBe("$skiptoken");
+    expect(expectGraphError(res, 400, "invalidRequest").target).toBe("$skiptoken");
   });
 });

@@ -15,6 +15,7 @@ export async function call(
     body?: unknown;
     rawBody?: string | Uint8Array;
     headers?: Record<string, string>;
+    signal?: AbortSignal;
   } = {},
 ): Promise<ApiResponse> {
   const headers: Record<string, string> = { ...init.headers };
@@ -24,7 +25,7 @@ export async function call(
     body = JSON.stringify(init.body);
     headers["content-type"] ??= "application/json";
   }
-  const response = await fetch(url, { method: init.method ?? "GET", headers, body });
+  const response = await fetch(url, { method: init.method ?? "GET", headers, body, signal: init.signal });
   const text = await response.text();
   let json: any;
   try {
@@ -44,6 +45,10 @@ export function expectGraphError(response: ApiResponse, status: number, code: st
   expect(typeof error.message).toBe("string");
   expect(error.message.length).toBeGreaterThan(0);
   expect(error.innerError["request-id"]).toBe(response.headers.get("request-id"));
+  // Graph's headers on every response: the client's request id (or a generated one) in headers and innerError.
+  expect(error.innerError["client-request-id"]).toBe(response.headers.get("client-request-id"));
+  expect(error.innerError["client-request-id"]).toMatch(/^[\x21-\x7e]{1,128}$/);
+  expect(response.headers.get("odata-version")).toBe("4.0");
   expect(error.innerError.date).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
   for (const detail of error.details ?? []) {
     expect(typeof detail.code).toBe("string");

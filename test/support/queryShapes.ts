@@ -110,9 +110,11 @@ export function storeQueryShapes(): QueryShape[] {
     { label: "no $filter", condition: undefined },
     ...comparisons.map((c) => ({ label: `$filter=${c.filter}`, condition: filterToSql(parseFilter(c.filter, true)) })),
   ];
-  if (comparisons.length > 1) {
+  // Combinations: each comparison with the next, by and and by or (all of them at once would pass the limit on
+  // comparisons, since an enum comparison or an `in` counts once per member it expands to).
+  for (let i = 0; i + 1 < comparisons.length; i++) {
     for (const joiner of [" and ", " or "]) {
-      const filter = comparisons.map((c) => `(${c.filter})`).join(joiner);
+      const filter = `(${comparisons[i]!.filter})${joiner}(${comparisons[i + 1]!.filter})`;
       conditions.push({ label: `$filter=${filter}`, condition: filterToSql(parseFilter(filter, true)) });
     }
   }
@@ -131,7 +133,7 @@ export function storeQueryShapes(): QueryShape[] {
   for (const status of RUNNING_STATUSES) {
     shapes.push({
       label: `sweeper, ${status}`,
-      spec: staleQuery(status, "2026-01-01T00:00:00.0000000Z"),
+      spec: staleQuery(status, new Date("2026-01-01T00:00:00Z")),
       condition: undefined,
     });
   }

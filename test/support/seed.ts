@@ -1,4 +1,4 @@
-/** The example request body of the seed document (../shared/seed), as the Graph docs give it. */
+/** The example request body of Graph's generated reference for creating operations, as it gives it. */
 export const SEED_BODY = {
   "@odata.type": "#microsoft.graph.teamsAsyncOperation",
   operationType: "archiveTeam",

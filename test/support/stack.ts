@@ -49,7 +49,7 @@ export interface Runner {
 export async function spawnRunner(env: Record<string, string | undefined>): Promise<Runner> {
   const child = spawn(process.execPath, [join(PROJECT_ROOT, "dist/local/runner.js")], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+    env: { PATH: process.env.PATH ?? "", PORT: "0", AZURITE_QUEUE_PORT: "0", LOCAL_PERSISTENCE: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let printed = "";

@@ -10,6 +10,7 @@ import {
   requireTeamAccess,
   type AccessLevel,
   type Caller,
+  type TeamReach,
 } from "../../shared/auth/access.js";
 import {
   authorizationUri,
@@ -24,6 +25,8 @@ import { GraphError } from "../../shared/http/graphError.js";
 const TID = "aaaaaaaa-0000-4000-8000-00000000000a";
 const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 const OTHER_TEAM = "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+const TEAM_ROUTE: TeamReach = { kind: "team", noun: "team" };
+const ME_ROUTE: TeamReach = { kind: "me", noun: "group" };
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ4In0.c2lnbmF0dXJl";
 
 function thrown(fn: () => unknown): GraphError {
@@ -109,7 +112,7 @@ describe("delegated or application", () => {
   it("scp makes a delegated caller, whatever else the token carries", () => {
     const caller = user({ roles: ["TeamsAsyncOperation.ReadWrite.All"], idtyp: "app", sub: "u1" });
     expect(caller.kind).toBe("delegated");
-    expect(() => requireTeamAccess(caller, OTHER_TEAM, false)).toThrow(/not a member of this team/);
+    expect(() => requireTeamAccess(caller, OTHER_TEAM, TEAM_ROUTE)).toThrow(/not a member of this team/);
   });
 
   it("no scp and sub = oid (no idtyp) is an application", () => {
@@ -145,7 +148,7 @@ describe("delegated or application", () => {
 
   it("groups are compared without regard to case; non-strings are ignored", () => {
     const caller = user({ groups: [TEAM.toUpperCase(), 42, null] });
-    expect(() => requireTeamAccess(caller, TEAM, false)).not.toThrow();
+    expect(() => requireTeamAccess(caller, TEAM, TEAM_ROUTE)).not.toThrow();
   });
 });
 
@@ -206,18 +209,30 @@ describe("permissions", () => {
 
 describe("teams", () => {
   it("an application acts on any team of its tenant, but not through /me", () => {
-    expect(() => requireTeamAccess(app(), OTHER_TEAM, false)).not.toThrow();
-    expect(thrown(() => requireTeamAccess(app(), TEAM, true)).message).toMatch(/\/me routes need a delegated/);
+    expect(() => requireTeamAccess(app(), OTHER_TEAM, TEAM_ROUTE)).not.toThrow();
+    expect(thrown(() => requireTeamAccess(app(), TEAM, ME_ROUTE)).message).toMatch(/\/me routes need a delegated/);
   });
 
   it("a delegated caller acts only on its groups", () => {
-    expect(() => requireTeamAccess(user(), TEAM, true)).not.toThrow();
-    expect(thrown(() => requireTeamAccess(user(), OTHER_TEAM, true)).message).toMatch(/not a member of this group/);
+    expect(() => requireTeamAccess(user(), TEAM, ME_ROUTE)).not.toThrow();
+    expect(thrown(() => requireTeamAccess(user(), OTHER_TEAM, ME_ROUTE)).message).toMatch(/not a member of this group/);
+  });
+
+  it("a user's joined teams answer only for the signed-in user; otherwise membership cannot be known", () => {
+    const own: TeamReach = { kind: "user", userId: "U1" };
+    expect(() => requireTeamAccess(user(), TEAM, own)).not.toThrow();
+    expect(thrown(() => requireTeamAccess(user(), OTHER_TEAM, own)).message).toMatch(/not a member of this team/);
+    const other = thrown(() => requireTeamAccess(user(), TEAM, { kind: "user", userId: "u2" }));
+    expect(other.status).toBe(403);
+    expect(other.message).toMatch(/cannot be known/);
+    const application = thrown(() => requireTeamAccess(app(), TEAM, { kind: "user", userId: "u1" }));
+    expect(application.status).toBe(403);
+    expect(application.message).toMatch(/cannot be known from an application token/);
   });
 
   it("group overage is a 403 that says so", () => {
     const error = thrown(() =>
-      requireTeamAccess(user({ groups: undefined, _claim_names: { groups: "s" } }), TEAM, false),
+      requireTeamAccess(user({ groups: undefined, _claim_names: { groups: "s" } }), TEAM, TEAM_ROUTE),
     );
     expect(error.status).toBe(403);
     expect(error.message).toMatch(/group overage/);

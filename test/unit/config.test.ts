@@ -23,6 +23,16 @@ describe("configuration", () => {
     expect(config.auth.jwksUri).toBe("https://login.microsoftonline.com/common/discovery/v2.0/keys");
     expect(config.operationTtlSeconds).toBe(30 * 86_400);
     expect(config.retryAfterSeconds).toBe(5);
+    expect(config.subscriptions).toEqual({
+      container: "subscriptions",
+      deliveryQueue: "subscription-deliveries",
+      maxLifetimeMinutes: 4230,
+      perTenant: 100,
+      validationTimeoutMs: 10_000,
+      deliveryTimeoutMs: 5_000,
+      retryScheduleSeconds: [10, 60, 300, 900, 1800, 3600],
+      allowLoopback: false,
+    });
   });
 
   it("uses a developer's own sign-in for Cosmos DB only when asked to", () => {
@@ -40,6 +50,10 @@ describe("configuration", () => {
     [{ ...complete, PUBLIC_BASE_URL: "https://api.contoso.com/v1.0" }, /PUBLIC_BASE_URL must be a scheme and host/],
     [{ ...complete, COSMOS_CREDENTIAL: "key" }, /COSMOS_CREDENTIAL must be managedidentity or developer, not "key"/],
     [{ ...complete, COSMOS_CREDENTIAL: "developer", WEBSITE_SITE_NAME: "app" }, /local runs only/],
+    [{ ...complete, SUBSCRIPTION_ALLOW_LOOPBACK: "true", WEBSITE_SITE_NAME: "app" }, /refused in Azure/],
+    [{ ...complete, SUBSCRIPTION_ALLOW_LOOPBACK: "yes" }, /SUBSCRIPTION_ALLOW_LOOPBACK must be true or false/],
+    [{ ...complete, SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "10,x" }, /SUBSCRIPTION_RETRY_SCHEDULE_SECONDS/],
+    [{ ...complete, SUBSCRIPTIONS_PER_TENANT: "0" }, /SUBSCRIPTIONS_PER_TENANT must be a positive whole number/],
   ])("refuses an incomplete or contradictory configuration (%#)", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

@@ -45,3 +45,44 @@ describe("queue envelopes", () => {
     ]);
   });
 });
+
+describe("the JSON checks of HTTP bodies, on queue messages", () => {
+  const text = `{"action":"create","tenantId":"${TENANT}","teamId":"${TEAM}","operation":{"operationType":"cloneTeam"}}`;
+
+  it("accepts a message as text, as bytes or as the value the host parsed", () => {
+    for (const payload of [text, Buffer.from(text, "utf8"), JSON.parse(text) as unknown]) {
+      expect(parseInboxMessage(payload)).toMatchObject({ action: "create", tenantId: TENANT });
+    }
+  });
+
+  it("refuses a duplicated envelope or body key when the text is at hand (the host's parsed value has lost it)", () => {
+    const twice = text.replace('"action":"create"', '"action":"update","action":"create"');
+    for (const payload of [twice, Buffer.from(twice, "utf8")]) {
+      const error = rejection(payload);
+      expect(error.code).toBe("invalidRequest");
+      expect(error.details).toEqual([
+        { code: "duplicateProperty", target: "action", message: "'action' appears more than once." },
+      ]);
+    }
+    expect(rejection(text.replace('"operationType"', '"operationType":"x","operationType"')).message).toMatch(
+      /names the property 'operation.operationType' more than once/,
+    );
+  });
+
+  it("refuses lone surrogates, deep nesting and prototype-polluting names in text and in parsed values", () => {
+    const cases: Array<[string, RegExp]> = [
+      [text.replace('"cloneTeam"', '"clone\\ud800Team"'), /lone surrogate/],
+      [text.replace('"operationType"', '"\\udc00":1,"operationType"'), /lone surrogate/],
+      [text.replace('{"operationType"', `{"a":${"[".repeat(40)}${"]".repeat(40)},"operationType"`), /deeper than 32/],
+      [text.replace('{"operationType"', '{"__proto__":{"x":1},"operationType"'), /forbidden property name: __proto__/],
+    ];
+    for (const [message, reason] of cases) {
+      expect(rejection(message).message).toMatch(reason);
+      expect(rejection(JSON.parse(message) as unknown).message).toMatch(reason);
+    }
+  });
+
+  it("refuses bytes that are not UTF-8", () => {
+    expect(rejection(Buffer.from([0x7b, 0xff, 0x7d])).code).toBe("notUtf8");
+  });
+});

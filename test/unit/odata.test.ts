@@ -10,12 +10,54 @@ describe("$filter to SQL", () => {
         false,
       ),
     );
-    expect(sql.text).toBe("((c.status = @f0) OR ((c.operationType != @f1) AND (NOT (c.createdDateTime < @f2))))");
+    expect(sql.text).toBe("(c.status = @f0 OR c.operationType != @f1 AND c.createdDateTime >= @f2)");
     expect(sql.parameters).toEqual([
       { name: "@f0", value: "failed" },
       { name: "@f1", value: "cloneTeam" },
       { name: "@f2", value: "2025-12-31T23:00:00.0000000Z" },
     ]);
+  });
+
+  it.each([
+    ["status eq 'failed' and operationType eq 'cloneTeam'", "c.status = @f0 AND c.operationType = @f1"],
+    ["((status eq 'failed') and ((operationType eq 'cloneTeam')))", "c.status = @f0 AND c.operationType = @f1"],
+    [
+      "status eq 'failed' and (status eq 'inProgress' and (status eq 'notStarted'))",
+      "c.status = @f0 AND c.status = @f1 AND c.status = @f2",
+    ],
+    [
+      "status eq 'failed' or status eq 'inProgress' or status eq 'notStarted'",
+      "(c.status = @f0 OR c.status = @f1 OR c.status = @f2)",
+    ],
+    ["not not status eq 'failed'", "c.status = @f0"],
+    [
+      "not (status eq 'failed' or createdDateTime gt 2026-01-01T00:00:00Z)",
+      "c.status != @f0 AND c.createdDateTime <= @f1",
+    ],
+    [
+      "not (status ne 'failed' and (createdDateTime ge 2026-01-01T00:00:00Z or lastActionDateTime le 2026-01-01T00:00:00Z))",
+      "(c.status = @f0 OR c.createdDateTime < @f1 AND c.lastActionDateTime > @f2)",
+    ],
+    [
+      "status eq 'failed' and (operationType eq 'cloneTeam' or operationType eq 'archiveTeam')",
+      "c.status = @f0 AND (c.operationType = @f1 OR c.operationType = @f2)",
+    ],
+  ])("writes %s as flat SQL", (filter, expected) => {
+    expect(filterToSql(parseFilter(filter, false)).text).toBe(expected);
+  });
+
+  it("allows two levels of 'or' groups and refuses a third", () => {
+    const two = "status eq 'failed' or (status eq 'inProgress' and (status eq 'notStarted' or status eq 'invalid'))";
+    expect(filterToSql(parseFilter(two, false)).text).toBe(
+      "(c.status = @f0 OR c.status = @f1 AND (c.status = @f2 OR c.status = @f3))",
+    );
+    const three =
+      "status eq 'failed' or (status eq 'inProgress' and (status eq 'notStarted' or (status eq 'invalid' and (operationType eq 'cloneTeam' or operationType eq 'createTeam'))))";
+    expect(() => parseFilter(three, false)).toThrow(/'or' groups nest more than 2 deep/);
+    // Negated, the outer `or` becomes an `and` (De Morgan), which costs nothing beside the tenant and team.
+    expect(filterToSql(parseFilter(`not (${three})`, false)).text).toBe(
+      "c.status != @f0 AND (c.status != @f1 OR c.status != @f2 AND (c.status != @f3 OR c.operationType != @f4 AND c.operationType != @f5))",
+    );
   });
 
   it("keeps quotes inside values as data", () => {

@@ -29,7 +29,7 @@ describe("the representation", () => {
 
   it("stores the tenant-scoped id, the team and the creator, and keeps client timestamps to the tick", () => {
     const doc = newOperationDocument(
-      { operationType: "archiveTeam", id: "job-2", lastActionDateTime: "2016-12-31T23:56:44.8542569+03:00" },
+      { operationType: "archiveTeam", id: "job-2", lastActionDateTime: "2026-11-28T22:16:44.8542569+03:00" },
       context,
     );
     expect(doc).toMatchObject({
@@ -38,7 +38,7 @@ describe("the representation", () => {
       teamId: context.teamId,
       tenantId: context.tenantId,
       createdBy: context.createdBy,
-      lastActionDateTime: "2016-12-31T20:56:44.8542569Z",
+      lastActionDateTime: "2026-11-28T19:16:44.8542569Z",
     });
     expect(doc.ttl).toBeUndefined();
   });

@@ -68,3 +68,55 @@ describe("state rules", () => {
     expect(repeatableOperationId("t2", "team", "req-1")).not.toBe(id);
   });
 });
+
+describe("read-modify-write", () => {
+  it("accepts read-only properties sent back with their current values, at the precision of a Date", () => {
+    const running = { ...base, status: "inProgress" as const };
+    const unchanged = { id: "op", operationType: "cloneTeam", createdDateTime: "2026-01-01T00:00:00.000Z" };
+    const result = applyUpdate(running, { status: "succeeded", unchanged }, ctx);
+    expect(result.changed).toBe(true);
+    expect(result.document.status).toBe("succeeded");
+  });
+
+  it("refuses each read-only property with another value, naming it", () => {
+    const error = (() => {
+      try {
+        applyUpdate(base, { unchanged: { id: "other", createdDateTime: "2026-01-01T00:00:00.001Z" } }, ctx);
+      } catch (e) {
+        return e as GraphError;
+      }
+      return undefined;
+    })();
+    expect(error?.status).toBe(400);
+    expect(error?.details.map((d) => `${d.code}:${d.target}`)).toEqual([
+      "readOnlyProperty:id",
+      "readOnlyProperty:createdDateTime",
+    ]);
+  });
+
+  it("takes a lastActionDateTime naming the current one as no change, so an unchanged finished operation is a no-op", () => {
+    const done = { ...at("succeeded"), lastActionDateTime: "2026-01-01T00:00:00.1234567Z" };
+    const echo = { lastActionDateTime: "2026-01-01T00:00:00.123Z", attemptsCount: 0, status: "succeeded" as const };
+    expect(applyUpdate(done, echo, ctx)).toEqual({ document: done, changed: false });
+  });
+});
+
+describe("a client's lastActionDateTime", () => {
+  const created = { tenantId: "t", teamId: "team", createdBy: base.createdBy, ttlSeconds: 60 };
+  const now = new Date("2026-01-01T00:00:00Z");
+  const create = (lastActionDateTime: string) =>
+    statusOf(() => newOperationDocument({ operationType: "cloneTeam", lastActionDateTime }, { ...created, now }));
+  const update = (lastActionDateTime: string) =>
+    statusOf(() => applyUpdate(base, { status: "inProgress", lastActionDateTime }, ctx));
+
+  it.each([
+    ["before createdDateTime", "2025-12-31T23:59:59.9999999Z", 400, "2025-12-31T23:59:59.9999999Z", 400],
+    ["at createdDateTime", "2026-01-01T00:00:00Z", "ok", "2026-01-01T00:00:00Z", "ok"],
+    ["5 minutes ahead of the server's clock", "2026-01-01T00:05:00Z", "ok", "2026-01-02T00:05:00Z", "ok"],
+    ["more than 5 minutes ahead", "2026-01-01T00:05:00.0000001Z", 400, "2026-01-02T00:05:00.0000001Z", 400],
+    ["in 9999", "9999-12-31T23:59:59Z", 400, "9999-12-31T23:59:59Z", 400],
+  ])("%s: create %s gives %s, update %s gives %s", (_, onCreate, createOutcome, onUpdate, updateOutcome) => {
+    expect(create(onCreate)).toBe(createOutcome);
+    expect(update(onUpdate)).toBe(updateOutcome);
+  });
+});

@@ -67,17 +67,22 @@ describe("create schema", () => {
     expect(body).toEqual(copy);
   });
 
-  test.prop([createBody(true)])("accepts evolvable members with the preference, and builds a document", (body) => {
-    const parsed = parseCreateBody(body, true);
-    const doc = newOperationDocument(parsed, {
-      tenantId: "t",
-      teamId: "team",
-      createdBy: { kind: "application", objectId: undefined, appId: "a" },
-      ttlSeconds: 60,
-    });
-    expect(doc.operationType).toBe(body.operationType);
-    expect(doc.attemptsCount).toBe(body.attemptsCount ?? 0);
-  });
+  const now = new Date("2026-11-28T19:14:46.165Z");
+  test.prop([createBody(true, { fromMs: now.getTime(), toMs: now.getTime() + 60_000 })])(
+    "accepts evolvable members with the preference, and builds a document",
+    (body) => {
+      const parsed = parseCreateBody(body, true);
+      const doc = newOperationDocument(parsed, {
+        tenantId: "t",
+        teamId: "team",
+        createdBy: { kind: "application", objectId: undefined, appId: "a" },
+        ttlSeconds: 60,
+        now,
+      });
+      expect(doc.operationType).toBe(body.operationType);
+      expect(doc.attemptsCount).toBe(body.attemptsCount ?? 0);
+    },
+  );
 
   test.prop([
     createBody(false),

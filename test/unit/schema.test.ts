@@ -16,7 +16,7 @@ function details(body: unknown, include = false): Array<{ code: string; target?:
 }
 
 describe("create body schema", () => {
-  it("accepts the seed's example body", () => {
+  it("accepts the example body of Graph's generated reference", () => {
     const body = structuredClone(SEED_BODY);
     expect(parseCreateBody(body, false)).toBe(body);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareUtc, toCanonicalUtc, utcNow } from "../../shared/operations/timestamps.js";
+import { compareUtc, namesStoredInstant, toCanonicalUtc, utcNow } from "../../shared/operations/timestamps.js";
 
 describe("toCanonicalUtc", () => {
   it.each([
@@ -44,5 +44,26 @@ describe("utcNow", () => {
     expect(compareUtc(a, b)).toBe(-1);
     expect(compareUtc(b, a)).toBe(1);
     expect(compareUtc(a, a)).toBe(0);
+  });
+});
+
+describe("namesStoredInstant", () => {
+  const stored = "2016-12-31T20:56:44.8542569Z";
+  it.each([
+    ["2016-12-31T20:56:44.8542569Z", true],
+    ["2016-12-31T23:56:44.8542569+03:00", true],
+    ["2016-12-31T20:56:44.854Z", true], // read back through a JavaScript Date
+    ["2016-12-31T20:56:44.85Z", false],
+    ["2016-12-31T20:56:44Z", false],
+    ["2016-12-31T20:56:44.855Z", false],
+    ["2016-12-31T20:56:44.8542Z", false], // more than milliseconds: must be exact
+    ["not a date", false],
+  ])("%s names %s: %s", (client, expected) => {
+    expect(namesStoredInstant(client, stored)).toBe(expected);
+  });
+
+  it("a whole second names a stored whole second", () => {
+    expect(namesStoredInstant("2016-12-31T20:56:44Z", "2016-12-31T20:56:44.0000000Z")).toBe(true);
+    expect(namesStoredInstant("2016-12-31T20:56:44.000Z", "2016-12-31T20:56:44.0000000Z")).toBe(true);
   });
 });

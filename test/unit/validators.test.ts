@@ -69,7 +69,7 @@ const createMessage = { action: "create", tenantId: GUID, teamId: GUID, operatio
 const updateMessage = { action: "update", tenantId: GUID, teamId: GUID, operationId: "op-1", changes: {} };
 
 const CASES: Record<string, unknown> = {
-  "the seed body": seed,
+  "the reference example body": seed,
   "the least create body": { operationType: "cloneTeam" },
   "an empty body": {},
   "not an object": "cloneTeam",

@@ -1,0 +1,102 @@
+/**
+ * The local runner's own settings (the app's are in shared/config.ts), read
+ * once at start-up into a typed object and checked there: a mistyped value
+ * stops the runner with a message that names the setting, the value and what
+ * is allowed, instead of being ignored or failing later.
+ */
+import { isAbsolute, join } from "node:path";
+import { ncrontab } from "./triggers.js";
+
+export type LogLevel = "debug" | "info" | "warning" | "error";
+
+export interface RunnerSettings {
+  /** The API's port (0: any free one). */
+  readonly port: number;
+  /** The embedded store's port (0: any free one). */
+  readonly cosmosPort: number;
+  /** Azurite's queue port (0: any free one). */
+  readonly azuriteQueuePort: number;
+  readonly logLevel: LogLevel;
+  /** Queue triggers and Azurite. */
+  readonly queues: boolean;
+  /** Every non-HTTP trigger (queues, timers, the change feed). */
+  readonly triggers: boolean;
+  /** Where the embedded store and Azurite keep their data; undefined: in memory only. */
+  readonly dataDir: string | undefined;
+}
+
+export class RunnerSettingError extends Error {
+  constructor(name: string, value: string, allowed: string) {
+    super(`${name}="${value}" is not allowed: ${allowed}.`);
+    this.name = "RunnerSettingError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The runner's settings, with their defaults, for the README and --help texts. */
+export const RUNNER_SETTINGS = [
+  { name: "PORT", default: "7071", allowed: "a port number from 0 to 65535 (0: any free port)" },
+  { name: "COSMOS_PORT", default: "0", allowed: "a port number from 0 to 65535 (0: any free port)" },
+  { name: "AZURITE_QUEUE_PORT", default: "10001", allowed: "a port number from 0 to 65535 (0: any free port)" },
+  { name: "LOG_LEVEL", default: "info", allowed: "debug, info, warning or error" },
+  { name: "LOCAL_QUEUES", default: "on", allowed: "on or off" },
+  { name: "LOCAL_TRIGGERS", default: "on", allowed: "on or off" },
+  { name: "LOCAL_PERSISTENCE", default: "on", allowed: "on or off" },
+  { name: "LOCAL_DATA_DIR", default: ".local", allowed: "a folder path" },
+] as const;
+
+type Name = (typeof RUNNER_SETTINGS)[number]["name"];
+
+function raw(env: Env, name: Name): string {
+  const value = env[name];
+  if (value !== undefined && value.trim() !== "") return value.trim();
+  return RUNNER_SETTINGS.find((s) => s.name === name)!.default;
+}
+
+function allowed(name: Name): string {
+  return RUNNER_SETTINGS.find((s) => s.name === name)!.allowed;
+}
+
+function port(env: Env, name: Name): number {
+  const value = raw(env, name);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new RunnerSettingError(name, value, allowed(name));
+  return Number(value);
+}
+
+function onOff(env: Env, name: Name): boolean {
+  const value = raw(env, name).toLowerCase();
+  if (value !== "on" && value !== "off") throw new RunnerSettingError(name, raw(env, name), allowed(name));
+  return value === "on";
+}
+
+/** Reads and checks the runner's settings, and the app settings whose mistakes only show later (the schedule). */
+export function readRunnerSettings(env: Env, projectRoot: string): RunnerSettings {
+  const logLevel = raw(env, "LOG_LEVEL").toLowerCase();
+  if (!["debug", "info", "warning", "error"].includes(logLevel)) {
+    throw new RunnerSettingError("LOG_LEVEL", raw(env, "LOG_LEVEL"), allowed("LOG_LEVEL"));
+  }
+  const schedule = env.SWEEPER_SCHEDULE?.trim();
+  if (schedule) {
+    try {
+      ncrontab(schedule);
+    } catch (error) {
+      throw new RunnerSettingError(
+        "SWEEPER_SCHEDULE",
+        schedule,
+        `an NCRONTAB schedule, six fields with seconds first, like "0 */5 * * * *" (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+  }
+  const triggers = onOff(env, "LOCAL_TRIGGERS");
+  const dataDir = raw(env, "LOCAL_DATA_DIR");
+  return {
+    port: port(env, "PORT"),
+    cosmosPort: port(env, "COSMOS_PORT"),
+    azuriteQueuePort: port(env, "AZURITE_QUEUE_PORT"),
+    logLevel: logLevel as LogLevel,
+    queues: triggers && onOff(env, "LOCAL_QUEUES"),
+    triggers,
+    dataDir: onOff(env, "LOCAL_PERSISTENCE") ? (isAbsolute(dataDir) ? dataDir : join(projectRoot, dataDir)) : undefined,
+  };
+}

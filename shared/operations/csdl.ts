@@ -1,0 +1,179 @@
+/**
+ * The CSDL (`GET /v1.0/$metadata`) of the `microsoft.graph` types this API
+ * serves, generated from the JSON Schemas the validators are compiled from
+ * (`schemas.ts`) and the enums of `model.ts`, so the metadata cannot say
+ * anything the validators do not: each property's type, nullability and
+ * length, which properties the server computes (in neither the create nor the
+ * update schema) and which are immutable (create only), both enums with
+ * Graph's members in Graph's order and values, and the entity sets and
+ * navigation properties the routes expose.
+ */
+import { OPERATION_STATUSES, OPERATION_TYPES } from "./model.js";
+import { createOperationSchema, representationSchema, updateOperationSchema } from "./schemas.js";
+
+/** The schema shapes the generator reads: JSON Schema keywords used in `schemas.ts`. */
+interface PropertySchema {
+  readonly type?: string | readonly string[];
+  readonly enum?: readonly string[];
+  readonly maxLength?: number;
+  readonly maximum?: number;
+  readonly allOf?: readonly { readonly format?: string }[];
+  readonly properties?: Readonly<Record<string, PropertySchema>>;
+}
+
+export const NAMESPACE = "microsoft.graph";
+export const ALIAS = "graph";
+
+/** The enum type of each enum property, and its members (declaration order is the members' values). */
+export const ENUM_TYPES = {
+  operationType: { name: "teamsAsyncOperationType", members: OPERATION_TYPES },
+  status: { name: "teamsAsyncOperationStatus", members: OPERATION_STATUSES },
+} as const;
+
+const COMPLEX_TYPES: Readonly<Record<string, string>> = { error: "operationError" };
+
+function types(schema: PropertySchema): string[] {
+  return schema.type === undefined ? [] : typeof schema.type === "string" ? [schema.type] : [...schema.type];
+}
+
+export function isNullable(schema: PropertySchema): boolean {
+  return types(schema).includes("null");
+}
+
+export function isDateTime(schema: PropertySchema): boolean {
+  return (schema.allOf ?? []).some((s) => s.format === "date-time");
+}
+
+/** The EDM type of a property of the representation. */
+export function edmType(name: string, schema: PropertySchema): string {
+  if (name in ENUM_TYPES) return `${ALIAS}.${ENUM_TYPES[name as keyof typeof ENUM_TYPES].name}`;
+  if (COMPLEX_TYPES[name]) return `${ALIAS}.${COMPLEX_TYPES[name]}`;
+  if (isDateTime(schema)) return "Edm.DateTimeOffset";
+  const [type] = types(schema).filter((t) => t !== "null");
+  if (type === "integer") {
+    if (schema.maximum !== undefined && schema.maximum <= 2_147_483_647) return "Edm.Int32";
+    return "Edm.Int64";
+  }
+  if (type === "string") return "Edm.String";
+  throw new Error(`No EDM type for ${name}`);
+}
+
+const escape = (text: string) =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+function propertyElement(name: string, schema: PropertySchema, annotations: readonly string[] = []): string {
+  const facets = [
+    `Name="${escape(name)}"`,
+    `Type="${edmType(name, schema)}"`,
+    ...(isNullable(schema) ? [] : ['Nullable="false"']),
+    ...(schema.maxLength !== undefined ? [`MaxLength="${schema.maxLength}"`] : []),
+  ];
+  if (annotations.length === 0) return `<Property ${facets.join(" ")} />`;
+  return [
+    `<Property ${facets.join(" ")}>`,
+    ...annotations.map((term) => `  <Annotation Term="Org.OData.Core.V1.${term}" Bool="true" />`),
+    `</Property>`,
+  ].join("\n");
+}
+
+/** Computed: the server sets it; Immutable: set on create only. Read from which schemas list the property. */
+export function propertyRole(name: string): "computed" | "immutable" | "updatable" {
+  const create = createOperationSchema.properties as Readonly<Record<string, unknown>>;
+  const update = updateOperationSchema.properties as Readonly<Record<string, unknown>>;
+  if (!(name in create)) return "computed";
+  return name in update ? "updatable" : "immutable";
+}
+
+const indent = (lines: string, by: number) =>
+  lines
+    .split("\n")
+    .map((l) => `${" ".repeat(by)}${l}`)
+    .join("\n");
+
+/** The whole `$metadata` document. Pure: the same schemas give the same text. */
+export function csdlDocument(): string {
+  const properties = representationSchema.properties as Readonly<Record<string, PropertySchema>>;
+  const enumTypes = Object.values(ENUM_TYPES).map(({ name, members }) =>
+    [
+      `<EnumType Name="${name}">`,
+      ...members.map((member, value) => `  <Member Name="${member}" Value="${value}" />`),
+      `</EnumType>`,
+    ].join("\n"),
+  );
+  const operationProperties = Object.entries(properties)
+    .filter(([name]) => name !== "id")
+    .map(([name, schema]) => {
+      const role = propertyRole(name);
+      return indent(
+        propertyElement(name, schema, role === "computed" ? ["Computed"] : role === "immutable" ? ["Immutable"] : []),
+        2,
+      );
+    });
+  const errorProperties = Object.entries(properties.error!.properties!)
+    .filter(([name]) => !name.startsWith("@"))
+    .map(([name, schema]) => indent(propertyElement(name, schema), 2));
+  const idSchema = properties.id!;
+  const schema = [
+    ...enumTypes,
+    [
+      `<EntityType Name="entity" Abstract="true">`,
+      `  <Key>`,
+      `    <PropertyRef Name="id" />`,
+      `  </Key>`,
+      indent(propertyElement("id", idSchema, ["Immutable"]), 2),
+      `</EntityType>`,
+    ].join("\n"),
+    [
+      `<EntityType Name="teamsAsyncOperation" BaseType="${ALIAS}.entity" OpenType="true">`,
+      ...operationProperties,
+      `</EntityType>`,
+    ].join("\n"),
+    [`<ComplexType Name="operationError">`, ...errorProperties, `</ComplexType>`].join("\n"),
+    [
+      `<EntityType Name="team" BaseType="${ALIAS}.entity">`,
+      `  <NavigationProperty Name="operations" Type="Collection(${ALIAS}.teamsAsyncOperation)" ContainsTarget="true" />`,
+      `</EntityType>`,
+    ].join("\n"),
+    [
+      `<EntityType Name="group" BaseType="${ALIAS}.entity">`,
+      `  <NavigationProperty Name="team" Type="${ALIAS}.team" />`,
+      `</EntityType>`,
+    ].join("\n"),
+    [
+      `<EntityType Name="user" BaseType="${ALIAS}.entity">`,
+      `  <NavigationProperty Name="joinedTeams" Type="Collection(${ALIAS}.team)" />`,
+      `  <NavigationProperty Name="joinedGroups" Type="Collection(${ALIAS}.group)" />`,
+      `</EntityType>`,
+    ].join("\n"),
+    [
+      `<EntityContainer Name="GraphService">`,
+      `  <EntitySet Name="teams" EntityType="${ALIAS}.team" />`,
+      `  <EntitySet Name="groups" EntityType="${ALIAS}.group">`,
+      `    <NavigationPropertyBinding Path="team" Target="teams" />`,
+      `  </EntitySet>`,
+      `  <EntitySet Name="users" EntityType="${ALIAS}.user">`,
+      `    <NavigationPropertyBinding Path="joinedTeams" Target="teams" />`,
+      `    <NavigationPropertyBinding Path="joinedGroups" Target="groups" />`,
+      `  </EntitySet>`,
+      `  <Singleton Name="me" Type="${ALIAS}.user">`,
+      `    <NavigationPropertyBinding Path="joinedTeams" Target="teams" />`,
+      `    <NavigationPropertyBinding Path="joinedGroups" Target="groups" />`,
+      `  </Singleton>`,
+      `</EntityContainer>`,
+    ].join("\n"),
+  ];
+  return [
+    `<?xml version="1.0" encoding="utf-8"?>`,
+    `<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">`,
+    `  <edmx:Reference Uri="https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml">`,
+    `    <edmx:Include Namespace="Org.OData.Core.V1" Alias="Core" />`,
+    `  </edmx:Reference>`,
+    `  <edmx:DataServices>`,
+    `    <Schema Namespace="${NAMESPACE}" Alias="${ALIAS}" xmlns="http://docs.oasis-open.org/odata/ns/edm">`,
+    ...schema.map((element) => indent(element, 6)),
+    `    </Schema>`,
+    `  </edmx:DataServices>`,
+    `</edmx:Edmx>`,
+    ``,
+  ].join("\n");
+}

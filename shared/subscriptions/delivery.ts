@@ -1,0 +1,252 @@
+/**
+ * Delivery of change notifications. The change feed of the operations
+ * container (not the code that wrote the change: no dual write) gives the
+ * changed documents; each is matched with the live subscriptions of its
+ * tenant and team, and the notifications are batched per notification URL
+ * in Graph's payload (`{"value":[...]}`). Every batch is sent at once and
+ * concurrently, each bounded by the delivery timeout, so a slow or failing
+ * endpoint never holds up another. A batch that gets no 2xx goes to the
+ * delivery queue, retried on the configured schedule (backoff), then dropped
+ * with a `missed` lifecycle notification to the subscriptions that have a
+ * lifecycle URL. Delivery is at least once: each notification has a stable
+ * id (subscription, document and version) for receivers to drop repeats.
+ */
+import { createHash } from "node:crypto";
+import { ENTITY_TYPE, type OperationDocument } from "../operations/model.js";
+import { compareUtc } from "../operations/timestamps.js";
+import type { AddressPolicy } from "./addressPolicy.js";
+import { isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
+import type { SubscriptionStore } from "./store.js";
+import { postToReceiver, WebhookFailure } from "./webhook.js";
+
+export interface ChangeNotification {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly subscriptionExpirationDateTime: string;
+  readonly changeType: ChangeType;
+  readonly resource: string;
+  readonly resourceData: { readonly "@odata.type": string; readonly "@odata.id": string; readonly id: string };
+  readonly clientState: string | null;
+  readonly tenantId: string;
+}
+
+export interface LifecycleNotification {
+  readonly subscriptionId: string;
+  readonly subscriptionExpirationDateTime: string;
+  readonly tenantId: string;
+  readonly clientState: string | null;
+  readonly lifecycleEvent: "missed" | "subscriptionRemoved" | "reauthorizationRequired";
+}
+
+/** One POST's worth: the notifications for one URL, with where they came from for re-checks on retry. */
+export interface DeliveryBatch {
+  readonly notificationUrl: string;
+  readonly resourceKey: string;
+  readonly notifications: readonly ChangeNotification[];
+  /** Retries made so far (0 on the first attempt). */
+  readonly retries: number;
+  readonly firstAttemptDateTime: string;
+}
+
+export interface DeliveryQueue {
+  /** Puts a batch on the delivery queue, visible after the delay. */
+  send(batch: DeliveryBatch, delaySeconds: number): Promise<void>;
+}
+
+export interface DeliveryOptions {
+  readonly store: SubscriptionStore;
+  readonly queue: DeliveryQueue;
+  readonly policy: AddressPolicy;
+  readonly timeoutMs: number;
+  readonly retryScheduleSeconds: readonly number[];
+  readonly log: (message: string) => void;
+  readonly now?: () => number;
+}
+
+interface Change {
+  readonly document: OperationDocument;
+  readonly changeType: ChangeType;
+  readonly version: string;
+}
+
+function isOperationDocument(value: unknown): value is OperationDocument & { _etag?: string; _ts?: number } {
+  const doc = value as Partial<OperationDocument> | null;
+  return (
+    typeof doc === "object" &&
+    doc !== null &&
+    typeof doc.id === "string" &&
+    typeof doc.operationId === "string" &&
+    typeof doc.teamId === "string" &&
+    typeof doc.tenantId === "string" &&
+    typeof doc.createdDateTime === "string" &&
+    typeof doc.lastActionDateTime === "string"
+  );
+}
+
+/**
+ * What a changed document is. Every update moves lastActionDateTime past createdDateTime (the rules set it, or
+ * refuse a client's earlier one), so a document whose last action is not after its creation has only been created.
+ */
+export function changesOf(documents: readonly unknown[]): Change[] {
+  const changes: Change[] = [];
+  for (const doc of documents) {
+    if (!isOperationDocument(doc)) continue;
+    const changeType: ChangeType = compareUtc(doc.lastActionDateTime, doc.createdDateTime) <= 0 ? "created" : "updated";
+    changes.push({ document: doc, changeType, version: String(doc._etag ?? doc.lastActionDateTime) });
+  }
+  return changes;
+}
+
+export function operationResource(teamId: string, operationId: string): string {
+  return `teams('${teamId}')/operations('${operationId.replace(/'/g, "''")}')`;
+}
+
+function notificationId(subscriptionId: string, change: Change): string {
+  const hash = createHash("sha256").update(`${subscriptionId}|${change.document.id}|${change.version}`).digest("hex");
+  return `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
+}
+
+export function matches(subscription: SubscriptionDocument, change: Change, now: number): boolean {
+  return (
+    !isExpired(subscription, now) &&
+    subscription.tenantId === change.document.tenantId &&
+    subscription.teamId === change.document.teamId &&
+    (subscription.operationId === null || subscription.operationId === change.document.operationId) &&
+    subscription.changeTypes.includes(change.changeType)
+  );
+}
+
+/** The batches a set of changes makes: per resource key, the matching subscriptions' notifications, per URL. */
+export async function batchesFor(
+  documents: readonly unknown[],
+  store: SubscriptionStore,
+  now = Date.now(),
+): Promise<DeliveryBatch[]> {
+  const byKey = new Map<string, Change[]>();
+  for (const change of changesOf(documents)) {
+    const key = resourceKeyOf(change.document.tenantId, change.document.teamId);
+    byKey.set(key, [...(byKey.get(key) ?? []), change]);
+  }
+  const batches: DeliveryBatch[] = [];
+  const firstAttemptDateTime = new Date(now).toISOString();
+  for (const [resourceKey, changes] of byKey) {
+    const subscriptions = await store.forResourceKey(resourceKey);
+    const byUrl = new Map<string, ChangeNotification[]>();
+    for (const change of changes) {
+      for (const subscription of subscriptions) {
+        if (!matches(subscription, change, now)) continue;
+        const resource = operationResource(change.document.teamId, change.document.operationId);
+        const list = byUrl.get(subscription.notificationUrl) ?? [];
+        list.push({
+          id: notificationId(subscription.id, change),
+          subscriptionId: subscription.id,
+          subscriptionExpirationDateTime: subscription.expirationDateTime,
+          changeType: change.changeType,
+          resource,
+          resourceData: { "@odata.type": ENTITY_TYPE, "@odata.id": resource, id: change.document.operationId },
+          clientState: subscription.clientState,
+          tenantId: subscription.tenantId,
+        });
+        byUrl.set(subscription.notificationUrl, list);
+      }
+    }
+    for (const [notificationUrl, notifications] of byUrl) {
+      batches.push({ notificationUrl, resourceKey, notifications, retries: 0, firstAttemptDateTime });
+    }
+  }
+  return batches;
+}
+
+/** POSTs a payload; undefined when acknowledged (a 2xx), else why not. */
+async function post(url: string, value: readonly unknown[], options: DeliveryOptions): Promise<string | undefined> {
+  try {
+    const answer = await postToReceiver(url, {
+      policy: options.policy,
+      timeoutMs: options.timeoutMs,
+      contentType: "application/json; charset=utf-8",
+      body: JSON.stringify({ value }),
+    });
+    if (answer.status >= 200 && answer.status < 300) return undefined;
+    return answer.status >= 300 && answer.status < 400
+      ? `it answered ${answer.status} (redirects are not followed)`
+      : `it answered ${answer.status}`;
+  } catch (error) {
+    if (error instanceof WebhookFailure) return error.message;
+    throw error;
+  }
+}
+
+/** Sends `missed` to the lifecycle URL of each subscription whose notifications were dropped: one attempt each. */
+async function reportMissed(batch: DeliveryBatch, options: DeliveryOptions): Promise<void> {
+  const ids = [...new Set(batch.notifications.map((n) => n.subscriptionId))];
+  await Promise.all(
+    ids.map(async (id) => {
+      const found = await options.store.read(batch.resourceKey, id);
+      const url = found?.document.lifecycleNotificationUrl;
+      if (!found || !url) return;
+      const event: LifecycleNotification = {
+        subscriptionId: id,
+        subscriptionExpirationDateTime: found.document.expirationDateTime,
+        tenantId: found.document.tenantId,
+        clientState: found.document.clientState,
+        lifecycleEvent: "missed",
+      };
+      const why = await post(url, [event], options);
+      options.log(`subscription ${id}: missed notifications reported${why ? ` but not acknowledged: ${why}` : ""}`);
+    }),
+  );
+}
+
+/** One attempt at a batch: on failure, queued for the next retry, or, past the last, dropped and reported missed. */
+export async function attemptBatch(
+  batch: DeliveryBatch,
+  options: DeliveryOptions,
+): Promise<"delivered" | "queued" | "dropped"> {
+  const why = await post(batch.notificationUrl, batch.notifications, options);
+  if (why === undefined) return "delivered";
+  const delay = options.retryScheduleSeconds[batch.retries];
+  const target = `${batch.notifications.length} notifications for ${new URL(batch.notificationUrl).host}`;
+  if (delay !== undefined) {
+    options.log(`${target} not acknowledged (${why}); retry ${batch.retries + 1} in ${delay} s`);
+    await options.queue.send({ ...batch, retries: batch.retries + 1 }, delay);
+    return "queued";
+  }
+  options.log(`${target} not acknowledged (${why}) after ${batch.retries} retries: dropped`);
+  await reportMissed(batch, options);
+  return "dropped";
+}
+
+/** The first attempt for every batch of a change-feed batch, all at once. */
+export async function deliverChanges(documents: readonly unknown[], options: DeliveryOptions) {
+  const batches = await batchesFor(documents, options.store, options.now?.() ?? Date.now());
+  const outcomes = await Promise.all(batches.map((batch) => attemptBatch(batch, options)));
+  return { batches: batches.length, outcomes };
+}
+
+/** A retry from the delivery queue: only notifications whose subscription still lives are sent. */
+export async function retryBatch(batch: DeliveryBatch, options: DeliveryOptions) {
+  const ids = [...new Set(batch.notifications.map((n) => n.subscriptionId))];
+  const live = new Set<string>();
+  for (const id of ids) if (await options.store.read(batch.resourceKey, id)) live.add(id);
+  const notifications = batch.notifications.filter((n) => live.has(n.subscriptionId));
+  if (notifications.length === 0) return "gone" as const;
+  return attemptBatch({ ...batch, notifications }, options);
+}
+
+/** A delivery-queue message read back; undefined when it is not one. */
+export function parseDeliveryBatch(payload: unknown): DeliveryBatch | undefined {
+  const value = typeof payload === "string" ? (JSON.parse(payload) as unknown) : payload;
+  const batch = value as Partial<DeliveryBatch> | null;
+  if (
+    typeof batch !== "object" ||
+    batch === null ||
+    typeof batch.notificationUrl !== "string" ||
+    typeof batch.resourceKey !== "string" ||
+    !Array.isArray(batch.notifications) ||
+    typeof batch.retries !== "number" ||
+    typeof batch.firstAttemptDateTime !== "string"
+  ) {
+    return undefined;
+  }
+  return batch as DeliveryBatch;
+}

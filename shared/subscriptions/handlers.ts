@@ -1,0 +1,55 @@
+/**
+ * The delivery functions' handlers: the change feed's first attempt, and the
+ * delivery queue's retries.
+ */
+import type { InvocationContext } from "@azure/functions";
+import { config, type AppConfig } from "../config.js";
+import { trackException, withTelemetryScope } from "../telemetry.js";
+import { systemResolver } from "./addressPolicy.js";
+import { deliverChanges, parseDeliveryBatch, retryBatch, type DeliveryOptions } from "./delivery.js";
+import { deliveryQueue } from "./deliveryQueue.js";
+import { subscriptionStore } from "./store.js";
+
+async function options(cfg: AppConfig, context: InvocationContext): Promise<DeliveryOptions> {
+  return {
+    store: await subscriptionStore(cfg),
+    queue: deliveryQueue(cfg.subscriptions.deliveryQueue),
+    // The system resolver; the address policy takes any (the tests feed names and addresses through theirs).
+    policy: { allowLoopback: cfg.subscriptions.allowLoopback, resolve: systemResolver },
+    timeoutMs: cfg.subscriptions.deliveryTimeoutMs,
+    retryScheduleSeconds: cfg.subscriptions.retryScheduleSeconds,
+    log: (message) => context.info(message),
+  };
+}
+
+/** A change-feed batch: one attempt per endpoint, all at once; failures go to the delivery queue. */
+export async function deliverNotificationsHandler(documents: unknown[], context: InvocationContext): Promise<void> {
+  const { batches, outcomes } = await deliverChanges(documents, await options(config(), context));
+  if (batches > 0) {
+    const delivered = outcomes.filter((o) => o === "delivered").length;
+    context.info(`notifications: ${documents.length} changed, ${batches} batches, ${delivered} acknowledged`);
+  }
+}
+
+/** A delivery-queue message: one more attempt. A store or queue failure throws, so the host retries it. */
+export async function retryNotificationsHandler(payload: unknown, context: InvocationContext): Promise<void> {
+  await withTelemetryScope({ requestId: context.invocationId, trigger: "queue" }, async () => {
+    let batch;
+    try {
+      batch = parseDeliveryBatch(payload);
+    } catch {
+      batch = undefined;
+    }
+    if (!batch) {
+      context.warn("delivery message dropped: it is not a notification batch");
+      return;
+    }
+    try {
+      const outcome = await retryBatch(batch, await options(config(), context));
+      context.info(`notification retry ${batch.retries}: ${outcome}`);
+    } catch (error) {
+      trackException(error);
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * Validation of subscription bodies with the validators compiled from
+ * `schemas.ts`, and the rules JSON Schema cannot say: each change type once,
+ * a resource this API serves, an expiration in the future and within the
+ * maximum lifetime, URLs of an allowed form. Every refusal names its property.
+ */
+import { badRequest, DetailCode, notSupported, type ErrorDetail } from "../http/graphError.js";
+import { toDetails } from "../operations/schema.js";
+import { toCanonicalUtc } from "../operations/timestamps.js";
+import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
+import { parseResource, type ChangeType, type SubscribedResource } from "./model.js";
+import { validateCreateSubscription, validateUpdateSubscription } from "./validators.generated.js";
+
+const READ_ONLY = new Set(["id", "applicationId", "creatorId", "notificationUrlAppId"]);
+
+export interface SubscriptionRequest {
+  readonly changeTypes: ChangeType[];
+  readonly notificationUrl: string;
+  readonly lifecycleNotificationUrl: string | null;
+  readonly resource: string;
+  readonly target: SubscribedResource;
+  readonly expirationDateTime: string;
+  readonly clientState: string | null;
+  readonly latestSupportedTlsVersion: string;
+}
+
+export interface LifetimeRules {
+  readonly maxLifetimeMinutes: number;
+  readonly allowLoopback: boolean;
+  readonly now?: number;
+}
+
+function isObject(body: unknown): body is Record<string, unknown> {
+  return typeof body === "object" && body !== null && !Array.isArray(body);
+}
+
+function refuse(details: readonly ErrorDetail[]): never {
+  throw badRequest(`The request body is not a valid subscription: ${details.map((d) => d.target).join(", ")}.`, {
+    details,
+  });
+}
+
+const invalid = (target: string, message: string): ErrorDetail => ({ code: DetailCode.invalidValue, target, message });
+
+/** The expiration as canonical UTC, or a detail saying why it cannot be used. */
+function expirationDetail(value: string, rules: LifetimeRules): { at?: string; detail?: ErrorDetail } {
+  const at = toCanonicalUtc(value);
+  const now = rules.now ?? Date.now();
+  if (!at) return { detail: invalid("expirationDateTime", "Not a date-time.") };
+  if (Date.parse(at) <= now) {
+    return { detail: invalid("expirationDateTime", "The expirationDateTime must be in the future.") };
+  }
+  if (Date.parse(at) > now + rules.maxLifetimeMinutes * 60_000) {
+    return {
+      detail: invalid(
+        "expirationDateTime",
+        `Subscription expiration can only be ${rules.maxLifetimeMinutes} minutes in the future (the maximum lifetime of a subscription to operations).`,
+      ),
+    };
+  }
+  return { at };
+}
+
+function urlDetail(property: string, value: string, rules: LifetimeRules): ErrorDetail | undefined {
+  try {
+    checkUrlForm(value, rules);
+    return undefined;
+  } catch (error) {
+    if (error instanceof RefusedTarget) return invalid(property, `The ${property} cannot be used: ${error.message}.`);
+    throw error;
+  }
+}
+
+export function parseCreateSubscription(body: unknown, rules: LifetimeRules): SubscriptionRequest {
+  if (!isObject(body)) throw badRequest("The request body must be a JSON object.");
+  // Instance annotations other than @odata.type are not properties (an SDK may send them).
+  const fields = Object.fromEntries(Object.entries(body).filter(([k]) => !k.startsWith("@") || k === "@odata.type"));
+  const details = validateCreateSubscription(fields)
+    ? []
+    : toDetails(validateCreateSubscription.errors, READ_ONLY).map((d) =>
+        d.target === "changeType" && d.code === DetailCode.invalidValue
+          ? { ...d, message: "The changeType must be created, updated or deleted, or several of them comma-separated." }
+          : d,
+      );
+  if (details.length > 0) refuse(details);
+  const changeTypes = String(fields.changeType).split(",") as ChangeType[];
+  if (new Set(changeTypes).size !== changeTypes.length) {
+    details.push(invalid("changeType", "Each change type may appear once."));
+  }
+  if (changeTypes.includes("deleted")) {
+    // Cosmos DB's change feed (latest-version mode, the one the Functions trigger reads) carries no deletions.
+    const message =
+      "The changeType 'deleted' is not supported for operations: deletions are not delivered. Subscribe to created and/or updated.";
+    throw notSupported(message, {
+      target: "changeType",
+      details: [{ code: DetailCode.invalidValue, target: "changeType", message }],
+    });
+  }
+  const resource = String(fields.resource);
+  const target = parseResource(resource);
+  if (!target) {
+    details.push(
+      invalid(
+        "resource",
+        "The resource must be teams/{teamId}/operations or teams/{teamId}/operations/{operationId} (or the same under me/joinedTeams/{teamId}, groups/{groupId}/team or users/{userId}/joinedTeams/{teamId}).",
+      ),
+    );
+  }
+  const expiration = expirationDetail(String(fields.expirationDateTime), rules);
+  if (expiration.detail) details.push(expiration.detail);
+  const notificationUrl = String(fields.notificationUrl);
+  const lifecycleNotificationUrl =
+    typeof fields.lifecycleNotificationUrl === "string" ? fields.lifecycleNotificationUrl : null;
+  const urlDetails = [
+    urlDetail("notificationUrl", notificationUrl, rules),
+    lifecycleNotificationUrl === null
+      ? undefined
+      : urlDetail("lifecycleNotificationUrl", lifecycleNotificationUrl, rules),
+  ];
+  for (const d of urlDetails) if (d) details.push(d);
+  if (details.length > 0) refuse(details);
+  return {
+    changeTypes,
+    notificationUrl,
+    lifecycleNotificationUrl,
+    resource,
+    target: target!,
+    expirationDateTime: expiration.at!,
+    clientState: typeof fields.clientState === "string" ? fields.clientState : null,
+    latestSupportedTlsVersion:
+      typeof fields.latestSupportedTlsVersion === "string" ? fields.latestSupportedTlsVersion : "v1_2",
+  };
+}
+
+/** A renewal body: the new expiration, canonical UTC. */
+export function parseRenewal(body: unknown, rules: LifetimeRules): string {
+  if (!isObject(body)) throw badRequest("The request body must be a JSON object.");
+  const fields = Object.fromEntries(Object.entries(body).filter(([k]) => !k.startsWith("@") || k === "@odata.type"));
+  if (!validateUpdateSubscription(fields)) {
+    const details = toDetails(validateUpdateSubscription.errors, READ_ONLY).map((d) =>
+      d.code === DetailCode.unknownProperty || d.code === DetailCode.readOnlyProperty
+        ? { ...d, message: `Only expirationDateTime can be changed; '${d.target}' cannot.` }
+        : d,
+    );
+    refuse(details);
+  }
+  const expiration = expirationDetail(String(fields.expirationDateTime), rules);
+  if (expiration.detail) refuse([expiration.detail]);
+  return expiration.at!;
+}

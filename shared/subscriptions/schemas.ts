@@ -1,0 +1,50 @@
+/**
+ * The JSON Schemas of what clients may send to `/subscriptions`, Graph's
+ * `microsoft.graph.subscription`: compiled ahead of time into
+ * `validators.generated.ts` (`npm run validators`), as the operations' are.
+ */
+
+export const SUBSCRIPTION_LIMITS = {
+  /** Graph's limit on clientState. */
+  clientState: 128,
+  url: 2048,
+  resource: 512,
+} as const;
+
+export const SUBSCRIPTION_TYPE = "#microsoft.graph.subscription";
+
+/** `created`, `updated`, `deleted`, comma-separated, each at most once (checked in code). */
+export const CHANGE_TYPE_PATTERN = "^(created|updated|deleted)(,(created|updated|deleted)){0,2}$";
+
+const dateTime = { type: "string", allOf: [{ format: "date-time" }, { format: "graph-date-time" }] } as const;
+
+export const createSubscriptionSchema = {
+  $id: "createSubscription",
+  type: "object",
+  additionalProperties: false,
+  required: ["changeType", "notificationUrl", "resource", "expirationDateTime"],
+  properties: {
+    "@odata.type": { const: SUBSCRIPTION_TYPE },
+    changeType: { type: "string", pattern: CHANGE_TYPE_PATTERN },
+    notificationUrl: { type: "string", minLength: 1, maxLength: SUBSCRIPTION_LIMITS.url },
+    lifecycleNotificationUrl: { type: ["string", "null"], minLength: 1, maxLength: SUBSCRIPTION_LIMITS.url },
+    resource: { type: "string", minLength: 1, maxLength: SUBSCRIPTION_LIMITS.resource },
+    expirationDateTime: dateTime,
+    clientState: { type: ["string", "null"], maxLength: SUBSCRIPTION_LIMITS.clientState },
+    // Rich notifications (resource data in the payload) need encryption certificates: not offered.
+    includeResourceData: { const: false },
+    latestSupportedTlsVersion: { enum: ["v1_2", "v1_3"] },
+  },
+} as const;
+
+/** A renewal: Graph lets a PATCH change only the expiration. */
+export const updateSubscriptionSchema = {
+  $id: "updateSubscription",
+  type: "object",
+  additionalProperties: false,
+  required: ["expirationDateTime"],
+  properties: {
+    "@odata.type": { const: SUBSCRIPTION_TYPE },
+    expirationDateTime: dateTime,
+  },
+} as const;

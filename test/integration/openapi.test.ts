@@ -1,0 +1,126 @@
+/**
+ * The descriptions of the API, from the built app loaded as the Functions
+ * host loads it: the OpenAPI document is valid OpenAPI (checked by
+ * @readme/openapi-parser), its paths are exactly the registered routes,
+ * docs/openapi.json is what the app serves (npm run openapi writes it), and
+ * the CSDL says what the validators accept.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { validate } from "@readme/openapi-parser";
+import { XMLParser } from "fast-xml-parser";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RegisteredFunction } from "../../local/functionsHost.js";
+import { builtApp, OPENAPI_FILE, servedOpenApi } from "../../scripts/openapi.js";
+import { csdlDocument } from "../../shared/operations/csdl.js";
+import { OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
+import { PROJECT_ROOT } from "../support/stack.js";
+
+let served: string;
+let document: any;
+let http: RegisteredFunction[];
+
+beforeAll(async () => {
+  served = await servedOpenApi();
+  document = JSON.parse(served);
+  http = (await builtApp()).filter((f) => f.trigger.type === "httpTrigger");
+});
+
+describe("the OpenAPI description", () => {
+  it("is valid OpenAPI 3", async () => {
+    const result = await validate(structuredClone(document));
+    expect(result.valid, JSON.stringify(result)).toBe(true);
+    expect(result.warnings).toEqual([]);
+    expect(document.openapi).toMatch(/^3\./);
+  });
+
+  it("has exactly the registered routes as paths, each with exactly its methods", () => {
+    const registered = http.filter((f) => f.name !== "fallback");
+    const expected = new Map<string, string[]>();
+    for (const fn of registered) {
+      const path = `/${String(fn.trigger.route)}`;
+      expected.set(path, [
+        ...(expected.get(path) ?? []),
+        ...(fn.trigger.methods as string[]).map((m) => m.toLowerCase()),
+      ]);
+    }
+    expect(Object.keys(document.paths).sort()).toEqual([...expected.keys()].sort());
+    for (const [path, methods] of expected) expect(Object.keys(document.paths[path]).sort()).toEqual(methods.sort());
+    const ids = Object.values(document.paths).flatMap((item: any) =>
+      Object.values(item).map((op: any) => op.operationId),
+    );
+    expect(ids.sort()).toEqual(registered.map((f) => f.name).sort());
+  });
+
+  it("is what docs/openapi.json holds (run npm run openapi after changing routes or schemas)", () => {
+    expect(readFileSync(join(PROJECT_ROOT, OPENAPI_FILE), "utf8")).toBe(served);
+  });
+
+  it("takes its request bodies from the validators' schemas and names Graph's types", () => {
+    const schemas = document.components.schemas;
+    expect(schemas["microsoft.graph.createTeamsAsyncOperation"].required).toEqual(["operationType"]);
+    expect(Object.keys(schemas["microsoft.graph.updateTeamsAsyncOperation"].properties)).not.toContain("id");
+    expect(schemas["microsoft.graph.teamsAsyncOperationType"].enum).toEqual([...OPERATION_TYPES]);
+    expect(schemas["microsoft.graph.teamsAsyncOperationStatus"].enum).toEqual([...OPERATION_STATUSES]);
+    const create = document.paths["/teams/{teamId}/operations"].post;
+    expect(create.requestBody.content["application/json"].schema.$ref).toBe(
+      "#/components/schemas/microsoft.graph.createTeamsAsyncOperation",
+    );
+    expect(document.paths["/$metadata"].get.security).toEqual([]);
+    expect(document.paths["/teams/{teamId}/operations/{operationId}"].get.security).toBeUndefined();
+  });
+});
+
+describe("the CSDL", () => {
+  const parsed = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
+  }).parse(csdlDocument());
+  const schema = parsed["edmx:Edmx"][0]["edmx:DataServices"][0].Schema[0];
+  const byName = (list: any[], name: string) => list.find((e) => e.Name === name);
+
+  it("is well-formed XML in the microsoft.graph namespace", () => {
+    expect(parsed["edmx:Edmx"][0].Version).toBe("4.0");
+    expect(schema.Namespace).toBe("microsoft.graph");
+    expect(schema.Alias).toBe("graph");
+  });
+
+  it("declares both enums with Graph's members, order and values", () => {
+    const members = (name: string) => byName(schema.EnumType, name).Member.map((m: any) => [m.Name, Number(m.Value)]);
+    expect(members("teamsAsyncOperationType")).toEqual(OPERATION_TYPES.map((m, i) => [m, i]));
+    expect(members("teamsAsyncOperationStatus")).toEqual(OPERATION_STATUSES.map((m, i) => [m, i]));
+  });
+
+  it("declares teamsAsyncOperation as an open entity type with the validators' types, nullability and roles", () => {
+    const type = byName(schema.EntityType, "teamsAsyncOperation");
+    expect(type.OpenType).toBe("true");
+    expect(type.BaseType).toBe("graph.entity");
+    const property = (name: string) => byName(type.Property, name);
+    expect(property("attemptsCount")).toMatchObject({ Type: "Edm.Int32", Nullable: "false" });
+    expect(property("lastActionDateTime")).toMatchObject({ Type: "Edm.DateTimeOffset", Nullable: "false" });
+    expect(property("targetResourceId")).toMatchObject({ Type: "Edm.String", MaxLength: "1024" });
+    expect(property("targetResourceId").Nullable).toBeUndefined();
+    expect(property("error").Type).toBe("graph.operationError");
+    expect(property("status").Type).toBe("graph.teamsAsyncOperationStatus");
+    expect(property("createdDateTime").Annotation[0].Term).toBe("Org.OData.Core.V1.Computed");
+    expect(property("operationType").Annotation[0].Term).toBe("Org.OData.Core.V1.Immutable");
+    expect(property("status").Annotation).toBeUndefined();
+    expect(byName(schema.ComplexType, "operationError").Property.map((p: any) => p.Name)).toEqual(["code", "message"]);
+  });
+
+  it("exposes the entity sets and navigation the routes use", () => {
+    const container = schema.EntityContainer[0];
+    expect(container.EntitySet.map((s: any) => s.Name)).toEqual(["teams", "groups", "users"]);
+    expect(container.Singleton.map((s: any) => s.Name)).toEqual(["me"]);
+    expect(byName(schema.EntityType, "team").NavigationProperty[0]).toMatchObject({
+      Name: "operations",
+      Type: "Collection(graph.teamsAsyncOperation)",
+      ContainsTarget: "true",
+    });
+    expect(byName(schema.EntityType, "user").NavigationProperty.map((n: any) => n.Name)).toEqual([
+      "joinedTeams",
+      "joinedGroups",
+    ]);
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { batchesFor, changesOf, operationResource } from "../../shared/subscriptions/delivery.js";
+import type { SubscriptionDocument } from "../../shared/subscriptions/model.js";
+import type { SubscriptionStore } from "../../shared/subscriptions/store.js";
+
+const TENANT = "d0d0d0d0-0000-4000-8000-000000000001";
+const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
+const NOW = Date.parse("2026-06-01T00:00:00Z");
+
+const operation = (id: string, lastActionDateTime = "2026-05-31T10:00:00.0000000Z", etag = `"${id}-1"`) => ({
+  id: `${TENANT}:${id}`,
+  tenantId: TENANT,
+  teamId: TEAM,
+  operationId: id,
+  createdDateTime: "2026-05-31T10:00:00.0000000Z",
+  lastActionDateTime,
+  status: "notStarted",
+  _etag: etag,
+});
+
+function subscription(id: string, changes: Partial<SubscriptionDocument> = {}): SubscriptionDocument {
+  return {
+    id,
+    resourceKey: `${TENANT}:${TEAM}`,
+    tenantId: TENANT,
+    teamId: TEAM,
+    operationId: null,
+    resource: `teams/${TEAM}/operations`,
+    teamPath: "teams",
+    changeTypes: ["created", "updated"],
+    notificationUrl: "https://hooks.contoso.com/a",
+    lifecycleNotificationUrl: null,
+    clientState: `state-${id}`,
+    expirationDateTime: "2026-06-02T00:00:00.0000000Z",
+    createdDateTime: "2026-05-31T00:00:00.0000000Z",
+    creator: { kind: "application", id: "app" },
+    applicationId: null,
+    latestSupportedTlsVersion: "v1_2",
+    ttl: 1,
+    ...changes,
+  };
+}
+
+/** A store of fixed subscriptions, for the pure matching and batching. */
+function storeOf(subscriptions: SubscriptionDocument[]): SubscriptionStore {
+  return {
+    forResourceKey: (key) => Promise.resolve(subscriptions.filter((s) => s.resourceKey === key)),
+  } as SubscriptionStore;
+}
+
+describe("change types from the change feed", () => {
+  it("a document not changed since its creation is created; one whose last action is later, updated", () => {
+    const changes = changesOf([
+      operation("a"),
+      operation("b", "2026-05-31T10:00:01.0000000Z"),
+      { not: "an operation" },
+    ]);
+    expect(changes.map((c) => [c.document.operationId, c.changeType])).toEqual([
+      ["a", "created"],
+      ["b", "updated"],
+    ]);
+  });
+});
+
+describe("batches", () => {
+  it("group notifications per URL, only for matching, live subscriptions, with stable ids", async () => {
+    const store = storeOf([
+      subscription("s1"),
+      subscription("s2", { notificationUrl: "https://hooks.contoso.com/b", changeTypes: ["updated"] }),
+      subscription("s3", { operationId: "other" }),
+      subscription("s4", { expirationDateTime: "2026-05-31T23:59:59.0000000Z" }),
+      subscription("s5", { notificationUrl: "https://hooks.contoso.com/a", clientState: null }),
+    ]);
+    const docs = [operation("a"), operation("b", "2026-05-31T11:00:00.0000000Z")];
+    const batches = await batchesFor(docs, store, NOW);
+    const summary = batches.map((b) => ({
+      url: b.notificationUrl,
+      items: b.notifications.map((n) => `${n.subscriptionId}:${n.resourceData.id}:${n.changeType}`),
+    }));
+    expect(summary).toEqual([
+      { url: "https://hooks.contoso.com/a", items: ["s1:a:created", "s5:a:created", "s1:b:updated", "s5:b:updated"] },
+      { url: "https://hooks.contoso.com/b", items: ["s2:b:updated"] },
+    ]);
+    const again = await batchesFor(docs, store, NOW);
+    expect(again[0]!.notifications.map((n) => n.id)).toEqual(batches[0]!.notifications.map((n) => n.id));
+    const changed = await batchesFor([operation("a", undefined, '"a-2"')], store, NOW);
+    expect(changed[0]!.notifications[0]!.id).not.toBe(batches[0]!.notifications[0]!.id);
+  });
+
+  it("name the resource in the key syntax this API serves, quotes doubled", () => {
+    expect(operationResource(TEAM, "it's")).toBe(`teams('${TEAM}')/operations('it''s')`);
+  });
+});
