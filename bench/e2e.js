@@ -16,7 +16,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { startIngestion } from "./ingestion.js";
 import { startNode } from "./processes.js";
-import { BODY, TEAM } from "./request.js";
+import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 4);

@@ -8,7 +8,7 @@ import { Agent, createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startNode } from "./processes.js";
-import { BODY, TEAM } from "./request.js";
+import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const root = new URL("..", import.meta.url).pathname;
 
