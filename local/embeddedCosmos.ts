@@ -74,6 +74,19 @@ export async function startEmbeddedCosmos(
   };
 }
 
+/**
+ * `createIfNotExists` reads, then creates on a 404: two processes starting on one store (two runners, as two
+ * instances would) can both read 404, and the later create is a 409. The thing exists then; read it again.
+ */
+async function existing<T>(createIfNotExists: () => Promise<T>): Promise<T> {
+  try {
+    return await createIfNotExists();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 409) throw error;
+    return await createIfNotExists();
+  }
+}
+
 /** Creates the database and a container with this definition if they do not exist. */
 async function ensureContainer(
   endpoint: string,
@@ -83,8 +96,8 @@ async function ensureContainer(
 ): Promise<void> {
   const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
   try {
-    const { database: db } = await client.databases.createIfNotExists({ id: database });
-    await db.containers.createIfNotExists(definition);
+    const db = (await existing(() => client.databases.createIfNotExists({ id: database }))).database;
+    await existing(() => db.containers.createIfNotExists(definition));
   } finally {
     client.dispose();
   }
