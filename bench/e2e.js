@@ -4,7 +4,9 @@
 // Cosmos call with the same document, nothing else), POST create and GET by id,
 // rounds in ABBA order so drift on this shared machine hits every side alike. A
 // fourth side is the runner with Application Insights configured, exporting to an
-// ingestion endpoint on loopback (POST only). Each side's CPU time per request is
+// ingestion endpoint on loopback (POST only); two more are the runner off and on again with
+// `--experimental-async-context-frame`, the option that takes AsyncLocalStorage off async hooks on
+// Node.js 22 (POST only). Each side's CPU time per request is
 // read from /proc/<pid>/stat around its rounds, and the runners' resident memory
 // after their POST rounds. Prints JSON.
 //   BENCH_E2E_SECONDS (per round, default 6), BENCH_E2E_ROUNDS (default 4),
@@ -23,6 +25,7 @@ const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_E2E_CONNECTIONS ?? 10);
 const root = new URL("..", import.meta.url).pathname;
 const CLOCK_TICKS_PER_SECOND = 100;
+const ASYNC_CONTEXT_FRAME = [process.env.NODE_OPTIONS, "--experimental-async-context-frame"].filter(Boolean).join(" ");
 
 /** CPU time (user + system) a process has used, in µs. */
 function cpuMicros(pid) {
@@ -120,6 +123,14 @@ try {
       APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
       NODE_EXTRA_CA_CERTS: ingestion.certFile,
     }),
+    // The option measured beside them: the same two runners with AsyncLocalStorage on the async context frame
+    // (the default from Node.js 24; a flag on 22, which the worker takes from `languageWorkers__node__arguments`).
+    appFrame: await runner({ NODE_OPTIONS: ASYNC_CONTEXT_FRAME }),
+    appTelemetryFrame: await runner({
+      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
+      NODE_EXTRA_CA_CERTS: ingestion.certFile,
+      NODE_OPTIONS: ASYNC_CONTEXT_FRAME,
+    }),
   };
   started.push(...Object.values(servers));
 
@@ -152,7 +163,10 @@ try {
     name === "create"
       ? `${baseOf(side)}/teams/${TEAM}/operations`
       : `${baseOf(side)}/teams/${TEAM}/operations/${side === "baseline" ? baselineId : id}`;
-  const sidesOf = { create: ["baseline", "bare", "app", "appTelemetry"], read: ["baseline", "bare", "app"] };
+  const sidesOf = {
+    create: ["baseline", "bare", "app", "appTelemetry", "appFrame", "appTelemetryFrame"],
+    read: ["baseline", "bare", "app"],
+  };
 
   // Warm-up, not counted: the JIT, the connection pools, the key set.
   for (const name of Object.keys(cases)) {
@@ -176,7 +190,9 @@ try {
       }
     }
     out[name] = Object.fromEntries(Object.entries(runs).map(([side, results]) => [side, summary(results)]));
-    if (name === "create") for (const side of ["app", "appTelemetry"]) rss[side] = rssMiB(servers[side].child.pid);
+    if (name === "create")
+      for (const side of ["app", "appTelemetry", "appFrame", "appTelemetryFrame"])
+        rss[side] = rssMiB(servers[side].child.pid);
   }
   process.stdout.write(
     JSON.stringify({

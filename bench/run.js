@@ -95,6 +95,9 @@ try {
     getBareHostRatio: e2e.read.bare.rps / e2e.read.baseline.rps,
     postCpuPerRequestRatio: e2e.create.app.cpuUsPerRequest / e2e.create.baseline.cpuUsPerRequest,
     postTelemetryRatio: e2e.create.appTelemetry.rps / e2e.create.app.rps,
+    // The option beside it: both runners with --experimental-async-context-frame.
+    postTelemetryRatioAsyncContextFrame: e2e.create.appTelemetryFrame.rps / e2e.create.appFrame.rps,
+    postE2eRatioAsyncContextFrame: e2e.create.appFrame.rps / e2e.create.baseline.rps,
     coldStartShareMs: share("bundled", "baseline-bundled"),
     coldStartShareTelemetryMs: share("bundled-telemetry", "baseline-bundled"),
     storeCallsPerCreate: calls.storeCallsPerCreate,
@@ -201,6 +204,28 @@ try {
     e2e.rss.app,
     0,
     ...goalOf("≤ 1.2×", atMost(1.2), e2e.rss.appTelemetry / e2e.rss.app),
+  );
+  versus(
+    "2",
+    "  option: both with --experimental-async-context-frame, req/s",
+    e2e.create.appTelemetryFrame.rps,
+    e2e.create.appFrame.rps,
+    0,
+    ...goalOf("≥ 0.9", atLeast(0.9), FIGURES.postTelemetryRatioAsyncContextFrame),
+  );
+  versus(
+    "2",
+    "  option: the same, server CPU µs per request",
+    e2e.create.appTelemetryFrame.cpuUsPerRequest,
+    e2e.create.appFrame.cpuUsPerRequest,
+    0,
+  );
+  versus(
+    "2",
+    "  option: telemetry off, with the flag vs without, req/s",
+    e2e.create.appFrame.rps,
+    e2e.create.app.rps,
+    0,
   );
   row(
     "2",
