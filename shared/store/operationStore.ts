@@ -617,7 +617,7 @@ export function operationStore(cosmos: () => AppConfig["cosmos"]): Promise<Opera
   return shared;
 }
 
-/** Replaces the process-wide store (benchmarks use an in-memory one). */
+/** Replaces the process-wide store (the benchmark and the in-process handler tests install an in-memory one). */
 export function useOperationStore(store: OperationStore): void {
   shared = Promise.resolve(store);
 }
