@@ -2,16 +2,16 @@
 // handler (tsc's dist/, loaded exactly as the Functions host loads an app; the
 // bundle is the same code, but the in-memory store is installed through dist/'s
 // store module, which the bundle has its own copy of) with the
-// store replaced by an in-memory one, against a baseline handler that only
+// store replaced by the tests' in-memory one, against a baseline handler that only
 // parses and re-serialises the same body; then times each stage by calling the
 // exported functions directly. Prints one JSON object on stdout.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import functions from "@azure/functions";
+import { build } from "esbuild";
 import { repoRoot, unbundledApp } from "./app-roots.js";
-import { MemoryOperationStore } from "./memory-store.js";
 import { BODY, CREATE_BODY, TEAM } from "./request.js";
 import { timeEach, timeEachSync } from "./stats.js";
 
@@ -21,6 +21,38 @@ const dist = (path) => pathToFileURL(join(repoRoot, "dist", path)).href;
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20000);
 const WARMUP = Math.min(5000, ITERATIONS);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * The in-memory store of the tests (test/support/memoryStore.ts), compiled into `dir` with its imports of the app's
+ * modules pointing at dist/: the same module instances as the handlers', so the errors it throws are the ones the
+ * service recognises.
+ */
+async function memoryStoreClass(dir) {
+  const entry = join(repoRoot, "test/support/memoryStore.ts");
+  const fromDist = {
+    name: "app-modules-from-dist",
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.importer !== entry) return undefined;
+        const source = relative(repoRoot, resolve(dirname(args.importer), args.path));
+        return { path: pathToFileURL(join(repoRoot, "dist", source)).href, external: true };
+      });
+    },
+  };
+  const { outputFiles } = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node22",
+    plugins: [fromDist],
+    logLevel: "warning",
+  });
+  const file = join(dir, "memoryStore.mjs");
+  writeFileSync(file, outputFiles[0].text);
+  return (await import(pathToFileURL(file).href)).MemoryOperationStore;
+}
 
 const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-"));
 try {
@@ -38,6 +70,7 @@ try {
   const { loadFunctionApp } = await import(dist("local/functionsHost.js"));
   const registered = await loadFunctionApp(app.root);
   const { useOperationStore } = await import(dist("shared/store/operationStore.js"));
+  const MemoryOperationStore = await memoryStoreClass(devDir);
   const store = new MemoryOperationStore();
   useOperationStore(store);
   const create = registered.find((f) => f.name === "createOperation");

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { createdBy } from "../auth/access.js";
-import { badRequest, notFound } from "../http/graphError.js";
+import { InvalidContinuationError } from "../errors.js";
+import { badRequest } from "../http/graphError.js";
 import {
   filterToSql,
   parseCollectionQuery,
@@ -41,7 +42,7 @@ import {
 } from "../operations/service.js";
 import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
 import { telemetryScope } from "../telemetry.js";
-import { InvalidContinuationError, operationStore, type OperationStore } from "../store/operationStore.js";
+import { operationNotFound, operationStore, type OperationStore } from "../store/operationStore.js";
 
 const REPEATABILITY_ID = /^[\x21-\x7e]{1,128}$/;
 const IMF_FIXDATE =
@@ -167,7 +168,7 @@ export async function getOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const { select } = parseItemQuery(new URL(api.request.url).searchParams);
   const ifNoneMatch = parsePreconditions("If-None-Match", api.request.headers.get("if-none-match"));
   const stored = await (await store(api)).read(api.caller.tenantId, api.teamId, operationId);
-  if (!stored) throw notFound("The operation does not exist.");
+  if (!stored) throw operationNotFound();
   const running = !isFinished(stored.document.status);
   const headers: Record<string, string> = {
     ETag: etagHeader(stored.etag),
@@ -207,20 +208,14 @@ function decodeSkipToken(scope: string, token: string | undefined): string | und
   try {
     const bytes = Buffer.from(token, "base64url");
     // Buffer skips characters that are not base64url: a token must be exactly what we wrote.
-    if (bytes.toString("base64url") !== token) throw invalidSkipToken();
+    if (bytes.toString("base64url") !== token) throw new InvalidContinuationError();
     const parsed = JSON.parse(bytes.toString("utf8")) as { s?: unknown; c?: unknown };
     if (parsed.s === scope && typeof parsed.c === "string" && CONTINUATION.test(parsed.c)) return parsed.c;
   } catch {
-    // fall through to the 400
+    // fall through to the refusal
   }
-  throw invalidSkipToken();
+  throw new InvalidContinuationError();
 }
-
-const invalidSkipToken = () =>
-  badRequest("Invalid $skiptoken: it was not issued for this query; start again from the first page.", {
-    target: "$skiptoken",
-    details: [{ code: "invalidQueryOption", target: "$skiptoken", message: "Not issued for this query." }],
-  });
 
 function nextLink(api: ApiRequest, skipToken: string): string {
   const url = new URL(api.request.url);
@@ -238,20 +233,16 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
   const scope = queryScope(api, query);
   const continuation = decodeSkipToken(scope, query.skipToken);
   const condition = query.filter ? filterToSql(query.filter) : undefined;
-  const operations = await store(api);
-  let page;
-  try {
-    page = await operations.query(caller.tenantId, teamId, {
-      condition,
-      orderBy: query.orderBy,
-      top: query.top,
-      continuation,
-      count: query.count,
-    });
-  } catch (error) {
-    if (error instanceof InvalidContinuationError) throw invalidSkipToken();
-    throw error;
-  }
+  // A continuation the store refuses is an InvalidContinuationError too: the client's 400 for its $skiptoken.
+  const page = await (
+    await store(api)
+  ).query(caller.tenantId, teamId, {
+    condition,
+    orderBy: query.orderBy,
+    top: query.top,
+    continuation,
+    count: query.count,
+  });
   const selected = query.select ? `(${query.select.join(",")})` : "";
   const body: Record<string, unknown> = {
     "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations${selected}`),

@@ -13,10 +13,11 @@
  * (`PoisonMessage`: not JSON, invalid, against a state rule, unknown
  * operation), which the function moves to the poison queue at once with the
  * reason (`poison.ts`); or transient (store throttled or down), which is thrown so the host
- * retries and, after maxDequeueCount, poisons it itself.
+ * retries and, after maxDequeueCount, poisons it itself. What a refusal is
+ * called is what the HTTP API answers for the same body (`errorMapping.ts`).
  */
-import type { ErrorDetail } from "../http/graphError.js";
-import { GraphError } from "../http/graphError.js";
+import { Refusal, type ErrorDetail } from "../errors.js";
+import { graphErrorOf } from "../http/errorMapping.js";
 import { checkJsonStructure, checkJsonValue } from "../http/wire.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import { parseCreateBody, parseUpdateBody, toDetails } from "../operations/schema.js";
@@ -59,11 +60,13 @@ export interface InboxContext {
   readonly tenants: readonly string[] | "*";
 }
 
-/** Rejections that retrying cannot fix become poison; store faults (429, 503) stay errors, for the host to retry. */
+/**
+ * Refusals, which retrying cannot fix, become poison with the Graph error an HTTP caller would get; faults (the store
+ * throttled, down or failing) and anything unknown stay errors, for the host to retry.
+ */
 function asPoison(error: unknown): never {
-  if (error instanceof GraphError && error.status < 500 && error.status !== 429) {
-    throw new PoisonMessage(error.code, error.message, error.details);
-  }
+  const refused = error instanceof Refusal ? graphErrorOf(error) : undefined;
+  if (refused) throw new PoisonMessage(refused.code, refused.message, refused.details);
   throw error;
 }
 

@@ -9,7 +9,7 @@
  * so a poisoned message is never retried for the sake of its record.
  */
 import { createHash } from "node:crypto";
-import type { ErrorDetail } from "../http/graphError.js";
+import type { ErrorDetail } from "../errors.js";
 
 /** 64 KiB of Base64 is 48 KiB of bytes; a little is left for the host's own framing. */
 export const POISON_RECORD_MAX_BYTES = 48_000;

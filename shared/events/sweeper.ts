@@ -6,7 +6,7 @@
  * (`_ts`), never by the `lastActionDateTime` a client sent. A worker's
  * concurrent update wins: only the version found stale is changed (If-Match).
  */
-import { GraphError } from "../http/graphError.js";
+import { NotFoundError, PreconditionFailedError, RuleViolationError } from "../errors.js";
 import { updateOperation } from "../operations/service.js";
 import type { OperationStore } from "../store/operationStore.js";
 
@@ -27,6 +27,10 @@ export interface SweepResult {
   /** Stale when found, but changed by someone else (or gone) before the sweeper could write. */
   readonly skipped: number;
 }
+
+/** The operation changed (its ETag), finished (the rules refuse the change) or went away since it was found. */
+const lostToAnotherWriter = (error: unknown) =>
+  error instanceof PreconditionFailedError || error instanceof RuleViolationError || error instanceof NotFoundError;
 
 export async function sweepStaleOperations(store: OperationStore, options: SweepOptions): Promise<SweepResult> {
   const now = options.now ?? new Date();
@@ -53,8 +57,8 @@ export async function sweepStaleOperations(store: OperationStore, options: Sweep
         if (outcome.changed) result.failed.push(doc.id);
         else result.skipped++;
       } catch (error) {
-        // Changed (412), finished (409) or deleted (404) by someone else meanwhile: they win. Store faults end this run.
-        if (error instanceof GraphError && [404, 409, 412].includes(error.status)) result.skipped++;
+        // Changed, finished or deleted by someone else meanwhile: they win. Store faults end this run.
+        if (lostToAnotherWriter(error)) result.skipped++;
         else throw error;
       }
     }

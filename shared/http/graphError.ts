@@ -1,13 +1,12 @@
 /**
  * Graph's error model. Every rejection the API makes is one of these; the
  * pipeline turns it into `{"error":{code,message,target,details,innerError}}`.
+ * The HTTP layer throws them itself; what the store and the domain throw
+ * (`../errors.ts`) becomes one in `errorMapping.ts`.
  */
+import type { ErrorDetail } from "../errors.js";
 
-export interface ErrorDetail {
-  readonly code: string;
-  readonly message: string;
-  readonly target?: string;
-}
+export { DetailCode, type ErrorDetail } from "../errors.js";
 
 export interface GraphErrorOptions {
   readonly target?: string;
@@ -61,15 +60,6 @@ export const ErrorCode = {
   internal: "generalException",
 } as const;
 
-/** Codes used inside `details`, one per offending property or header. */
-export const DetailCode = {
-  unknownProperty: "unknownProperty",
-  readOnlyProperty: "readOnlyProperty",
-  requiredProperty: "requiredProperty",
-  invalidType: "invalidType",
-  invalidValue: "invalidValue",
-} as const;
-
 export const badRequest = (message: string, options?: GraphErrorOptions) =>
   new GraphError(400, ErrorCode.invalidRequest, message, options);
 
@@ -78,7 +68,3 @@ export const notSupported = (message: string, options?: GraphErrorOptions) =>
   new GraphError(400, ErrorCode.notSupported, message, options);
 
 export const notFound = (message: string) => new GraphError(404, ErrorCode.notFound, message);
-
-/** A 409 for a change the state rules refuse. */
-export const conflict = (message: string, options?: GraphErrorOptions) =>
-  new GraphError(409, ErrorCode.notAllowed, message, options);

@@ -1,7 +1,9 @@
 /**
  * The one path every API request takes: request ids, token verification,
  * permission and team checks, then the handler; any failure becomes a Graph
- * error. Function files wrap their handlers with `graphRoute` and do nothing else.
+ * error (the store's and the domain's through `errorMapping.ts`; anything
+ * unknown is a 500). Function files wrap their handlers with `graphRoute` and
+ * do nothing else.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import {
@@ -14,6 +16,7 @@ import {
 import { createAuthenticator, type Authenticator } from "../auth/tokens.js";
 import { config, type AppConfig } from "../config.js";
 import { telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
+import { graphErrorOf } from "./errorMapping.js";
 import { ErrorCode, GraphError, badRequest } from "./graphError.js";
 import { TEAM_PATHS, type TeamPathName } from "./teamPaths.js";
 import { errorResponse, wireContext, type WireContext } from "./wire.js";
@@ -74,9 +77,10 @@ export async function withGraphErrors(
       wire = { ...wire, baseUrl: config().publicBaseUrl ?? wire.baseUrl };
       return await run(wire);
     } catch (error) {
-      if (error instanceof GraphError) {
-        reportRejection(error, context);
-        return errorResponse(error, wire);
+      const graphError = graphErrorOf(error);
+      if (graphError) {
+        reportRejection(graphError, context);
+        return errorResponse(graphError, wire);
       }
       context.error("Unhandled error", error);
       trackException(error);

@@ -5,6 +5,7 @@
 import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import { InvalidInputError } from "../errors.js";
 import { ErrorCode, GraphError, type ErrorDetail, badRequest } from "./graphError.js";
 
 /** The largest request body accepted; a valid operation is well under 8 KB. */
@@ -285,6 +286,7 @@ function closingQuote(text: string, open: number, firstBackslash: number): numbe
  * that are not well-formed UTF-16 (lone surrogates), and nesting deeper than
  * MAX_BODY_DEPTH. Iterative, so nesting cannot overflow the stack; one pass over
  * the characters, decoding only the strings that hold an escape or a surrogate.
+ * Queue messages get the same checks, so what it refuses is an InvalidInputError.
  */
 export function checkJsonStructure(text: string, subject = "The request body"): void {
   const objects: Array<Set<string> | undefined> = [];
@@ -300,7 +302,7 @@ export function checkJsonStructure(text: string, subject = "The request body"): 
       objects.push(ch === OPEN_OBJECT ? new Set() : undefined);
       path.push("");
       if (objects.length > MAX_BODY_DEPTH) {
-        throw badRequest(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
+        throw new InvalidInputError(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
       }
     } else if (ch === CLOSE_OBJECT || ch === CLOSE_ARRAY) {
       objects.pop();
@@ -326,7 +328,7 @@ export function checkJsonStructure(text: string, subject = "The request body"): 
         path[path.length - 1] = value;
         if (keys.has(value)) {
           const target = path.filter((p) => p !== "").join(".");
-          throw badRequest(`${subject} names the property '${target}' more than once.`, {
+          throw new InvalidInputError(`${subject} names the property '${target}' more than once.`, {
             target,
             details: [{ code: "duplicateProperty", target, message: `'${target}' appears more than once.` }],
           });
@@ -341,10 +343,10 @@ export function checkJsonStructure(text: string, subject = "The request body"): 
 }
 
 const loneSurrogate = (subject: string) =>
-  badRequest(`${subject} contains a string that is not valid Unicode (a lone surrogate).`);
+  new InvalidInputError(`${subject} contains a string that is not valid Unicode (a lone surrogate).`);
 
 const forbiddenNames = (subject: string, names: ReadonlySet<string>) =>
-  badRequest(`${subject} uses a forbidden property name: ${[...names].join(", ")}.`, {
+  new InvalidInputError(`${subject} uses a forbidden property name: ${[...names].join(", ")}.`, {
     details: [...names].map((k) => ({ code: "forbiddenProperty", target: k, message: `'${k}' is not allowed.` })),
   });
 
@@ -362,7 +364,7 @@ export function checkJsonValue(value: unknown, subject: string): void {
       if (LONE_SURROGATE.test(item)) throw loneSurrogate(subject);
     } else if (typeof item === "object" && item !== null) {
       if (depth >= MAX_BODY_DEPTH) {
-        throw badRequest(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
+        throw new InvalidInputError(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
       }
       for (const [key, element] of Object.entries(item)) {
         if (!Array.isArray(item)) {

@@ -7,17 +7,19 @@
  * Status moves forward only:
  *   invalid | notStarted -> inProgress | succeeded | failed
  *   inProgress           -> inProgress | succeeded | failed
- *   succeeded, failed    -> final: any change is a 409
+ *   succeeded, failed    -> final: any change is refused
  * `attemptsCount` never decreases. `error` describes the most recent failure:
  * it may be set while the operation runs (a failed attempt that will be
  * retried) and must be set when it has failed; a succeeded operation has no
- * error (moving to succeeded clears it; sending one with succeeded is a 400).
+ * error (moving to succeeded clears it; sending one with succeeded is invalid).
  * A client's `lastActionDateTime`, on create as on update, lies between
  * `createdDateTime` and the server's clock (plus MAX_CLOCK_SKEW_MS); nothing
- * the server decides (the sweeper) depends on it.
+ * the server decides (the sweeper) depends on it. Inconsistent input is an
+ * InvalidInputError naming each property; a change the rules refuse is a
+ * RuleViolationError naming the property it concerns.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { badRequest, conflict, type ErrorDetail } from "../http/graphError.js";
+import { InvalidInputError, RuleViolationError, type ErrorDetail } from "../errors.js";
 import { documentId, isFinished, type CreatedBy, type OperationDocument, type OperationStatus } from "./model.js";
 import type { CreateOperationBody, UpdateOperationBody } from "./schema.js";
 import { compareUtc, namesStoredInstant, toCanonicalUtc, utcNow } from "./timestamps.js";
@@ -84,7 +86,9 @@ function lastActionDetails(value: string, createdDateTime: string, now: Date): E
 
 function throwIfAny(details: ErrorDetail[]): void {
   if (details.length > 0) {
-    throw badRequest(`The operation is not consistent: ${details.map((d) => d.message).join(" ")}`, { details });
+    throw new InvalidInputError(`The operation is not consistent: ${details.map((d) => d.message).join(" ")}`, {
+      details,
+    });
   }
 }
 
@@ -161,9 +165,10 @@ export function applyUpdate(
 ): UpdateResult {
   const readOnly = readOnlyDetails(current, changes.unchanged);
   if (readOnly.length > 0) {
-    throw badRequest(`Read-only properties differ from the operation's: ${readOnly.map((d) => d.target).join(", ")}.`, {
-      details: readOnly,
-    });
+    throw new InvalidInputError(
+      `Read-only properties differ from the operation's: ${readOnly.map((d) => d.target).join(", ")}.`,
+      { details: readOnly },
+    );
   }
   const next: OperationDocument = { ...current };
   if (changes.status !== undefined) next.status = changes.status;
@@ -189,13 +194,19 @@ export function applyUpdate(
   if (!changed) return { document: current, changed: false };
 
   if (isFinished(current.status)) {
-    throw conflict(`The operation has ${current.status}; a finished operation cannot change.`, { target: "status" });
+    throw new RuleViolationError(`The operation has ${current.status}; a finished operation cannot change.`, {
+      target: "status",
+    });
   }
   if (next.status !== current.status && !TRANSITIONS[current.status].includes(next.status)) {
-    throw conflict(`The status cannot move from ${current.status} to ${next.status}.`, { target: "status" });
+    throw new RuleViolationError(`The status cannot move from ${current.status} to ${next.status}.`, {
+      target: "status",
+    });
   }
   if (next.attemptsCount < current.attemptsCount) {
-    throw conflict(`attemptsCount cannot decrease (it is ${current.attemptsCount}).`, { target: "attemptsCount" });
+    throw new RuleViolationError(`attemptsCount cannot decrease (it is ${current.attemptsCount}).`, {
+      target: "attemptsCount",
+    });
   }
   if (next.status === "succeeded" && changes.error === undefined) next.error = null;
   throwIfAny([

@@ -1,11 +1,12 @@
 /**
  * Validation of what clients may send, with the schemas of `schemas.ts`
  * compiled ahead of time (`validators.generated.ts`), and the translation of
- * AJV's findings into Graph error details that name each offending property.
+ * AJV's findings into error details that name each offending property (an
+ * InvalidInputError, which the API answers as Graph's `invalidRequest`).
  * Nothing is coerced, defaulted or dropped here.
  */
 import type { ErrorObject } from "ajv";
-import { badRequest, DetailCode, type ErrorDetail } from "../http/graphError.js";
+import { DetailCode, InvalidInputError, type ErrorDetail } from "../errors.js";
 import {
   isEvolvableMember,
   OPERATION_STATUSES,
@@ -177,23 +178,23 @@ function parseBody<T>(
   includeUnknownEnumMembers: boolean,
   more: readonly ErrorDetail[] = [],
 ): T {
-  if (!isObject(body)) throw badRequest("The request body must be a JSON object.");
+  if (!isObject(body)) throw new InvalidInputError("The request body must be a JSON object.");
   const details = validate(body) ? [] : toDetails(validate.errors, readOnly);
   details.push(...more);
   details.push(...evolvableMemberDetails(body, includeUnknownEnumMembers));
   if (details.length > 0) {
     const targets = details.map((d) => d.target).join(", ");
-    throw badRequest(`The request body is not a valid teamsAsyncOperation: ${targets}.`, { details });
+    throw new InvalidInputError(`The request body is not a valid teamsAsyncOperation: ${targets}.`, { details });
   }
   return body as T;
 }
 
-/** Validates a create body; throws a 400 Graph error naming every offending property. */
+/** Validates a create body; throws an InvalidInputError naming every offending property. */
 export function parseCreateBody(body: unknown, includeUnknownEnumMembers: boolean): CreateOperationBody {
   return parseBody<CreateOperationBody>(body, validateCreateOperation, READ_ONLY_ON_CREATE, includeUnknownEnumMembers);
 }
 
-/** Validates a PATCH body; throws a 400 Graph error naming every offending property. */
+/** Validates a PATCH body; throws an InvalidInputError naming every offending property. */
 export function parseUpdateBody(body: unknown, includeUnknownEnumMembers: boolean): UpdateOperationBody {
   return parseBody<UpdateOperationBody>(body, validateUpdateOperation, READ_ONLY_ON_UPDATE, includeUnknownEnumMembers);
 }
@@ -211,7 +212,7 @@ function isEmptyError(value: unknown): boolean {
  * of PATCH; an empty error (`{}`) means no error. Everything else is validated as `parseUpdateBody` does.
  */
 export function parsePatchBody(body: unknown, includeUnknownEnumMembers: boolean): UpdateOperationBody {
-  if (!isObject(body)) throw badRequest("The request body must be a JSON object.");
+  if (!isObject(body)) throw new InvalidInputError("The request body must be a JSON object.");
   const changes: Record<string, unknown> = {};
   const unchanged: Record<string, string> = {};
   const details: ErrorDetail[] = [];

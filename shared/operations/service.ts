@@ -3,8 +3,14 @@
  * concurrency control. The one path for HTTP, queue and timer callers: each
  * adds only how it talks to its caller.
  */
-import { conflict, ErrorCode, GraphError, notFound } from "../http/graphError.js";
-import { preconditionFailed, type OperationStore } from "../store/operationStore.js";
+import {
+  AlreadyExistsError,
+  NotFoundError,
+  PreconditionFailedError,
+  RuleViolationError,
+  UnavailableError,
+} from "../errors.js";
+import { operationNotFound, type OperationStore } from "../store/operationStore.js";
 import { trackOperationCreated, trackStatusChanged } from "../telemetry.js";
 import type { OperationDocument, StoredOperation, Tombstone } from "./model.js";
 import { applyUpdate } from "./rules.js";
@@ -28,9 +34,9 @@ export interface CreateOutcome {
 
 /**
  * Stores a new operation. When its id is taken: a repeat of the request that created the operation there returns
- * it (nothing new stored); a repeat of the request that created an operation since deleted is a 409 (its tombstone
- * remembers it: no resurrection); a different request is a 409, unless only a tombstone holds the id, which it then
- * replaces.
+ * it (nothing new stored); a repeat of the request that created an operation since deleted is refused (its tombstone
+ * remembers it: no resurrection, a RuleViolationError); a different request finds the id taken (AlreadyExistsError),
+ * unless only a tombstone holds the id, which it then replaces.
  */
 export function createOperation(store: OperationStore, document: OperationDocument): Promise<CreateOutcome> {
   return inTurn(turnKey(document), async () => {
@@ -39,14 +45,14 @@ export function createOperation(store: OperationStore, document: OperationDocume
       trackOperationCreated(stored.document.operationType, stored.document.status);
       return { stored, replayed: false };
     } catch (error) {
-      if (!(error instanceof GraphError && error.status === 409)) throw error;
+      if (!(error instanceof AlreadyExistsError)) throw error;
       const entry = await store.readEntry(document.tenantId, document.teamId, document.operationId);
       if (entry?.kind === "tombstone") return createOverTombstone(store, document, entry.tombstone, entry.etag, error);
       const repeatability = document.repeatability;
       const first = entry?.stored.document.repeatability;
       if (!entry || !repeatability || first?.requestId !== repeatability.requestId) throw error;
       if (first.fingerprint !== repeatability.fingerprint) {
-        throw conflict("This request id was already used for a different request.", {
+        throw new RuleViolationError("This request id was already used for a different request.", {
           target: repeatabilityTarget(repeatability.requestId),
         });
       }
@@ -63,7 +69,7 @@ async function createOverTombstone(
   document: OperationDocument,
   tombstone: Tombstone,
   etag: string,
-  taken: GraphError,
+  taken: AlreadyExistsError,
 ): Promise<CreateOutcome> {
   const buried = tombstone.repeatability;
   const repeatability = document.repeatability;
@@ -73,7 +79,7 @@ async function createOverTombstone(
     buried.requestId === repeatability.requestId &&
     (!repeatability.requestId.startsWith("queue:") || buried.fingerprint === repeatability.fingerprint);
   if (isRepeat) {
-    throw conflict(
+    throw new RuleViolationError(
       "The operation this request created has since been deleted; a repeat of the request does not create it again.",
       { target: repeatabilityTarget(repeatability.requestId) },
     );
@@ -84,7 +90,7 @@ async function createOverTombstone(
     return { stored, replayed: false };
   } catch (error) {
     // Someone else took the id first: it is taken.
-    if (error instanceof GraphError && (error.status === 412 || error.status === 404)) throw taken;
+    if (error instanceof PreconditionFailedError || error instanceof NotFoundError) throw taken;
     throw error;
   }
 }
@@ -111,8 +117,9 @@ const turnKey = (key: OperationKey) => `${key.tenantId}/${key.teamId}/${key.oper
 
 /**
  * Runs a read-check-write round until it does not lose a race to a concurrent write. A conditional (If-Match)
- * change does not retry: the lost race is the caller's 412. An unconditional one, which in this process only loses
- * to other processes (turns.ts), retries with full-jitter exponential backoff for up to CONTENTION_BUDGET_MS.
+ * change does not retry: the lost race is the caller's PreconditionFailedError. An unconditional one, which in this
+ * process only loses to other processes (turns.ts), retries with full-jitter exponential backoff for up to
+ * CONTENTION_BUDGET_MS.
  */
 async function untilWon<T>(conditional: boolean, round: () => Promise<T>): Promise<T> {
   const started = performance.now();
@@ -120,14 +127,12 @@ async function untilWon<T>(conditional: boolean, round: () => Promise<T>): Promi
     try {
       return await round();
     } catch (error) {
-      const lostRace = error instanceof GraphError && error.status === 412;
+      const lostRace = error instanceof PreconditionFailedError;
       if (!lostRace || conditional) throw error;
     }
     // Only a stream of writes from elsewhere that never pauses for the whole budget gets here: say when to return.
     if (performance.now() - started > CONTENTION_BUDGET_MS) {
-      throw new GraphError(503, ErrorCode.serviceUnavailable, "The operation is being changed concurrently; retry.", {
-        headers: { "Retry-After": "1" },
-      });
+      throw new UnavailableError("The operation is being changed concurrently; retry.", 1);
     }
     await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
   }
@@ -137,8 +142,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Applies a change under the state rules as a compare-and-swap on the stored ETag, in its turn among this process's
- * writers of the operation. With a client's If-Match a lost race is the client's 412; without one the update
- * re-reads and retries, so concurrent updates are all applied, in some order, or refused by the rules (409).
+ * writers of the operation. With a client's If-Match a lost race is the client's PreconditionFailedError; without one
+ * the update re-reads and retries, so concurrent updates are all applied, in some order, or refused by the rules.
  */
 export function updateOperation(
   store: OperationStore,
@@ -157,8 +162,8 @@ async function compareAndSwap(
 ): Promise<UpdateOutcome> {
   return untilWon(options.ifMatch !== undefined, async () => {
     const stored = await store.read(key.tenantId, key.teamId, key.operationId);
-    if (!stored) throw notFound("The operation does not exist.");
-    if (options.ifMatch && !options.ifMatch(stored.etag)) throw preconditionFailed();
+    if (!stored) throw operationNotFound();
+    if (options.ifMatch && !options.ifMatch(stored.etag)) throw new PreconditionFailedError();
     const result = applyUpdate(stored.document, changes, { ttlSeconds: options.ttlSeconds });
     if (!result.changed) return { stored, changed: false };
     const replaced = await store.replace(result.document, stored.etag);
@@ -170,21 +175,21 @@ async function compareAndSwap(
 export interface DeleteOptions {
   /** Seconds a tombstone is kept: as long as a finished operation would have been. */
   readonly ttlSeconds: number;
-  /** A client's If-Match: only this version is deleted (412 otherwise). */
+  /** A client's If-Match: only this version is deleted (PreconditionFailedError otherwise). */
   readonly ifMatch?: (storedEtag: string) => boolean;
   readonly now?: Date;
 }
 
 /**
- * Deletes an operation (404 when there is none), in its turn among this process's writers. One created by a
+ * Deletes an operation (NotFoundError when there is none), in its turn among this process's writers. One created by a
  * repeatable request leaves a tombstone with that request's record, so repeating the request cannot bring it back.
  */
 export function deleteOperation(store: OperationStore, key: OperationKey, options: DeleteOptions): Promise<void> {
   return inTurn(turnKey(key), () =>
     untilWon(options.ifMatch !== undefined, async () => {
       const stored = await store.read(key.tenantId, key.teamId, key.operationId);
-      if (!stored) throw notFound("The operation does not exist.");
-      if (options.ifMatch && !options.ifMatch(stored.etag)) throw preconditionFailed();
+      if (!stored) throw operationNotFound();
+      if (options.ifMatch && !options.ifMatch(stored.etag)) throw new PreconditionFailedError();
       const { document } = stored;
       const gone = document.repeatability
         ? await store.bury(
@@ -201,7 +206,7 @@ export function deleteOperation(store: OperationStore, key: OperationKey, option
             stored.etag,
           )
         : await store.delete(key.tenantId, key.teamId, key.operationId, stored.etag);
-      if (!gone) throw notFound("The operation does not exist.");
+      if (!gone) throw operationNotFound();
     }),
   );
 }

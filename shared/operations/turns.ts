@@ -7,11 +7,11 @@
  * processes (other instances) can still race it, and the compare-and-swap
  * with jittered backoff settles those (`service.ts`).
  */
-import { ErrorCode, GraphError } from "../http/graphError.js";
+import { ThrottledError } from "../errors.js";
 
-/** Writers of one operation that may wait in one process; past this, a 429 (the client slows down, or the queue retries). */
+/** Writers of one operation that may wait in one process; past this, throttled (the client or the queue retries). */
 export const MAX_WAITING_WRITERS = 100;
-/** How long a writer waits for its turn before a 429: at local store speeds a turn takes milliseconds. */
+/** How long a writer waits for its turn before it is throttled: at local store speeds a turn takes milliseconds. */
 export const TURN_WAIT_MS = 10_000;
 
 interface Line {
@@ -22,13 +22,7 @@ interface Line {
 
 const lines = new Map<string, Line>();
 
-const busy = () =>
-  new GraphError(
-    429,
-    ErrorCode.activityLimitReached,
-    "Too many changes of this operation are waiting; retry after the time given.",
-    { headers: { "Retry-After": "1" } },
-  );
+const busy = () => new ThrottledError("Too many changes of this operation are waiting; retry after the time given.", 1);
 
 /** Runs `write` when every earlier writer of the same key in this process has finished. */
 export async function inTurn<T>(key: string, write: () => Promise<T>): Promise<T> {

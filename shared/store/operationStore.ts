@@ -1,8 +1,10 @@
 /**
  * The store of operations: one Cosmos DB container partitioned on /teamId.
  * Every call is scoped to one partition (a team) and one tenant; nothing here
- * knows about HTTP. Store faults are translated to Graph errors in one place
- * (`storeFault`), so callers get a 429/503 with Retry-After, never a 500.
+ * knows about HTTP. Cosmos DB's failures become the store's own errors
+ * (`../errors.ts`): what a method expects (not found, taken, changed) where it
+ * is called, every other in `storeFault` (throttled, unavailable, rejected),
+ * each with a retry hint where retrying helps.
  */
 import { setMaxListeners } from "node:events";
 import {
@@ -14,7 +16,16 @@ import {
   type SqlQuerySpec,
 } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
-import { ErrorCode, GraphError, notFound } from "../http/graphError.js";
+import {
+  AlreadyExistsError,
+  AppError,
+  InvalidContinuationError,
+  NotFoundError,
+  PreconditionFailedError,
+  StoreRejectedError,
+  ThrottledError,
+  UnavailableError,
+} from "../errors.js";
 import { developerCredential, managedIdentityCredential } from "../identity.js";
 import { trackStoreCall, type StoreCall } from "../telemetry.js";
 import {
@@ -61,20 +72,23 @@ export interface StalePage {
 }
 
 export interface OperationStore {
-  /** Stores a new document; a 409 Graph error when its id already exists in the team. */
+  /** Stores a new document; an AlreadyExistsError when its id already exists in the team. */
   create(document: OperationDocument): Promise<StoredOperation>;
   /** A point read by (tenant, team, operation id); undefined when absent (or only a tombstone is left). */
   read(tenantId: string, teamId: string, operationId: string): Promise<StoredOperation | undefined>;
   /** A point read of whatever the id holds: an operation, a tombstone, or nothing. */
   readEntry(tenantId: string, teamId: string, operationId: string): Promise<StoredEntry | undefined>;
   /**
-   * Replaces what the id holds (an operation, or a tombstone) only if it still has the given ETag; a 412 Graph
-   * error otherwise, a 404 if it is gone.
+   * Replaces what the id holds (an operation, or a tombstone) only if it still has the given ETag; a
+   * PreconditionFailedError otherwise, a NotFoundError if it is gone.
    */
   replace(document: OperationDocument, etag: string): Promise<StoredOperation>;
-  /** Replaces an operation by its tombstone, only if it still has the given ETag (412 otherwise); false if gone. */
+  /** Replaces an operation by its tombstone, only if it still has the given ETag (PreconditionFailedError otherwise); false if gone. */
   bury(tombstone: Tombstone, etag: string): Promise<boolean>;
-  /** Deletes a document (only if it has the given ETag, when one is given); false when it does not exist. */
+  /**
+   * Deletes a document (only if it has the given ETag, when one is given: PreconditionFailedError otherwise); false
+   * when it does not exist.
+   */
   delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean>;
   /** One page of a tenant's operations in one team (a single-partition query), and their count if asked. */
   query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage>;
@@ -156,26 +170,21 @@ async function measured<T>(
  */
 export const STORE_CALL_DEADLINE_MS = 20_000;
 
-/** A continuation token the store refused: the client's $skiptoken was tampered with. */
-export class InvalidContinuationError extends Error {}
-
 /**
  * The store answers, but the database or the container does not exist (the infrastructure was not deployed, or
- * they were deleted): the same 503 on every route, so nothing reads as "no such operation" or as a bug.
+ * they were deleted): the same answer on every route, so nothing reads as "no such operation" or as a bug.
  */
 export const storeNotSetUp = () =>
-  new GraphError(
-    503,
-    ErrorCode.serviceUnavailable,
-    "The store is not set up: its database or container does not exist. Retry later.",
-    { headers: { "Retry-After": "30" } },
-  );
+  new UnavailableError("The store is not set up: its database or container does not exist. Retry later.", 30);
 
 /** How long the container, once seen, is taken to exist when a point operation finds nothing. */
 const CONTAINER_SEEN_MS = 10_000;
 
-export const preconditionFailed = () =>
-  new GraphError(412, ErrorCode.resourceModified, "The operation has changed since the ETag given in If-Match.");
+/** The id of a new operation is taken in its team (by an operation or a tombstone). */
+export const operationExists = (operationId: string) =>
+  new AlreadyExistsError(`An operation with id '${operationId}' already exists in this team.`, { target: "id" });
+
+export const operationNotFound = () => new NotFoundError("The operation does not exist.");
 
 /** Cosmos system properties that must never reach a client. */
 const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"] as const;
@@ -186,27 +195,69 @@ function strip(resource: Record<string, unknown>): OperationDocument {
   return copy as unknown as OperationDocument;
 }
 
+/** The status code of a failed Cosmos DB call (undefined when it got no answer), as telemetry records it. */
 function cosmosStatus(error: unknown): number | undefined {
   const code = (error as ErrorResponse | undefined)?.code;
   return typeof code === "number" ? code : undefined;
 }
 
-/** Turns a store failure into the Graph error a caller can act on. */
-export function storeFault(error: unknown): GraphError {
-  if (error instanceof GraphError) return error;
+/**
+ * What a failed Cosmos DB call said, read from its status code in this one place (the stores of operations and of
+ * subscriptions both): `internalError` is the embedded server's answer where Cosmos DB says `notFound` for a missing
+ * container, and `unavailable` covers no answer, a timeout (408), retry-with (449) and the other server errors.
+ */
+export type CosmosFailure =
+  | "badRequest"
+  | "notFound"
+  | "conflict"
+  | "preconditionFailed"
+  | "throttled"
+  | "internalError"
+  | "unavailable"
+  | "refused";
+
+export function cosmosFailure(error: unknown): CosmosFailure {
   const status = cosmosStatus(error);
-  if (status === 429) {
-    const retryAfterMs = Number((error as ErrorResponse).retryAfterInMs ?? 1000);
-    return new GraphError(429, ErrorCode.activityLimitReached, "The store is busy; retry after the time given.", {
-      headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
-    });
+  switch (status) {
+    case 400:
+      return "badRequest";
+    case 404:
+      return "notFound";
+    case 409:
+      return "conflict";
+    case 412:
+      return "preconditionFailed";
+    case 429:
+      return "throttled";
+    case 500:
+      return "internalError";
+    case undefined:
+    case 408:
+    case 449:
+      return "unavailable";
+    default:
+      return status > 500 ? "unavailable" : "refused";
   }
-  if (status === undefined || status === 408 || status === 449 || status >= 500) {
-    return new GraphError(503, ErrorCode.serviceUnavailable, "The store is not available; retry later.", {
-      headers: { "Retry-After": "5" },
-    });
+}
+
+/**
+ * A failure no store method expects, as the error a caller can act on: throttled (with the store's hint), unavailable,
+ * or rejected. The store's own errors pass as they are.
+ */
+export function storeFault(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  switch (cosmosFailure(error)) {
+    case "throttled": {
+      const retryAfterMs = Number((error as ErrorResponse).retryAfterInMs ?? 1000);
+      const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+      return new ThrottledError("The store is busy; retry after the time given.", seconds, { cause: error });
+    }
+    case "internalError":
+    case "unavailable":
+      return new UnavailableError("The store is not available; retry later.", 5, { cause: error });
+    default:
+      return new StoreRejectedError({ cause: error });
   }
-  return new GraphError(500, ErrorCode.internal, "The store rejected the request.");
 }
 
 /**
@@ -349,17 +400,10 @@ export class CosmosOperationStore implements OperationStore {
       );
       return { document: strip(resource as unknown as Record<string, unknown>), etag };
     } catch (error) {
-      if (cosmosStatus(error) === 409) {
-        throw new GraphError(
-          409,
-          ErrorCode.nameAlreadyExists,
-          `An operation with id '${document.operationId}' already exists in this team.`,
-          { target: "id" },
-        );
-      }
+      const failure = cosmosFailure(error);
+      if (failure === "conflict") throw operationExists(document.operationId);
       // A missing container is a 404 from Cosmos DB (and an internal error from the embedded server): look.
-      const status = cosmosStatus(error);
-      if (status === 404 || status === 500) await this.#absent(undefined);
+      if (failure === "notFound" || failure === "internalError") await this.#absent(undefined);
       throw storeFault(error);
     }
   }
@@ -382,7 +426,7 @@ export class CosmosOperationStore implements OperationStore {
       }
       return { kind: "operation", stored: { document: strip(resource), etag } };
     } catch (error) {
-      if (cosmosStatus(error) === 404) return await this.#absent(undefined);
+      if (cosmosFailure(error) === "notFound") return await this.#absent(undefined);
       throw storeFault(error);
     }
   }
@@ -399,9 +443,9 @@ export class CosmosOperationStore implements OperationStore {
       );
       return { document: strip(resource as Record<string, unknown>), etag: newEtag };
     } catch (error) {
-      const status = cosmosStatus(error);
-      if (status === 412) throw preconditionFailed();
-      if (status === 404) throw await this.#absent(notFound("The operation does not exist."));
+      const failure = cosmosFailure(error);
+      if (failure === "preconditionFailed") throw new PreconditionFailedError();
+      if (failure === "notFound") throw await this.#absent(operationNotFound());
       throw storeFault(error);
     }
   }
@@ -415,9 +459,9 @@ export class CosmosOperationStore implements OperationStore {
       );
       return true;
     } catch (error) {
-      const status = cosmosStatus(error);
-      if (status === 404) return await this.#absent(false);
-      if (status === 412) throw preconditionFailed();
+      const failure = cosmosFailure(error);
+      if (failure === "notFound") return await this.#absent(false);
+      if (failure === "preconditionFailed") throw new PreconditionFailedError();
       throw storeFault(error);
     }
   }
@@ -433,9 +477,9 @@ export class CosmosOperationStore implements OperationStore {
       );
       return true;
     } catch (error) {
-      const status = cosmosStatus(error);
-      if (status === 412) throw preconditionFailed();
-      if (status === 404) return await this.#absent(false);
+      const failure = cosmosFailure(error);
+      if (failure === "preconditionFailed") throw new PreconditionFailedError();
+      if (failure === "notFound") return await this.#absent(false);
       throw storeFault(error);
     }
   }
@@ -461,8 +505,9 @@ export class CosmosOperationStore implements OperationStore {
         if (!continuation || operations.length > 0) break;
       }
     } catch (error) {
-      if (page.continuation && cosmosStatus(error) === 400) throw new InvalidContinuationError();
-      if (cosmosStatus(error) === 404) throw storeNotSetUp();
+      const failure = cosmosFailure(error);
+      if (page.continuation && failure === "badRequest") throw new InvalidContinuationError();
+      if (failure === "notFound") throw storeNotSetUp();
       throw storeFault(error);
     }
     if (!page.count) return { operations, continuation };
@@ -488,7 +533,7 @@ export class CosmosOperationStore implements OperationStore {
       } while (iterator.hasMoreResults());
       return count;
     } catch (error) {
-      if (cosmosStatus(error) === 404) throw storeNotSetUp();
+      if (cosmosFailure(error) === "notFound") throw storeNotSetUp();
       throw storeFault(error);
     }
   }
@@ -518,7 +563,7 @@ export class CosmosOperationStore implements OperationStore {
       }
       return { operations: [], continuation: undefined };
     } catch (error) {
-      if (cosmosStatus(error) === 404) throw storeNotSetUp();
+      if (cosmosFailure(error) === "notFound") throw storeNotSetUp();
       throw storeFault(error);
     }
   }
@@ -533,7 +578,7 @@ export class CosmosOperationStore implements OperationStore {
     try {
       await measured("ping", (deadline) => this.#container.read(deadline), 5_000);
     } catch (error) {
-      if (cosmosStatus(error) === 404) throw storeNotSetUp();
+      if (cosmosFailure(error) === "notFound") throw storeNotSetUp();
       throw storeFault(error);
     }
     this.#containerSeenAt = performance.now();
@@ -572,7 +617,7 @@ export function operationStore(cosmos: () => AppConfig["cosmos"]): Promise<Opera
   return shared;
 }
 
-/** Replaces the process-wide store (benchmarks use an in-memory one). */
+/** Replaces the process-wide store (the benchmark and the in-process handler tests install an in-memory one). */
 export function useOperationStore(store: OperationStore): void {
   shared = Promise.resolve(store);
 }

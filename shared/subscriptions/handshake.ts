@@ -2,10 +2,10 @@
  * Graph's validation handshake: before a subscription is created, each of
  * its URLs is sent `POST <url>?validationToken=<token>` and must answer 200
  * with the token, as text/plain, within the validation timeout (10 s, as
- * Graph). Anything else refuses the subscription with a 400 saying why.
+ * Graph). Anything else refuses the subscription (a 400) saying why.
  */
 import { randomBytes } from "node:crypto";
-import { badRequest } from "../http/graphError.js";
+import { InvalidInputError } from "../errors.js";
 import type { AddressPolicy } from "./addressPolicy.js";
 import { postToReceiver, WebhookFailure } from "./webhook.js";
 
@@ -41,7 +41,7 @@ export async function validationFailure(
   return undefined;
 }
 
-/** Runs the handshake on a subscription's URL; a 400 naming the property and why, when it fails. */
+/** Runs the handshake on a subscription's URL; an InvalidInputError naming the property and why, when it fails. */
 export async function requireValidatedEndpoint(
   property: "notificationUrl" | "lifecycleNotificationUrl",
   url: string,
@@ -50,5 +50,8 @@ export async function requireValidatedEndpoint(
   const why = await validationFailure(url, options);
   if (why === undefined) return;
   const message = `Subscription validation request failed: the ${property} did not pass the validation handshake: ${why}.`;
-  throw badRequest(message, { target: property, details: [{ code: "invalidValue", target: property, message }] });
+  throw new InvalidInputError(message, {
+    target: property,
+    details: [{ code: "invalidValue", target: property, message }],
+  });
 }

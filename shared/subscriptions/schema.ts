@@ -4,7 +4,7 @@
  * a resource this API serves, an expiration in the future and within the
  * maximum lifetime, URLs of an allowed form. Every refusal names its property.
  */
-import { badRequest, DetailCode, notSupported, type ErrorDetail } from "../http/graphError.js";
+import { DetailCode, InvalidInputError, UnsupportedError, type ErrorDetail } from "../errors.js";
 import { toDetails } from "../operations/schema.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
@@ -35,9 +35,12 @@ function isObject(body: unknown): body is Record<string, unknown> {
 }
 
 function refuse(details: readonly ErrorDetail[]): never {
-  throw badRequest(`The request body is not a valid subscription: ${details.map((d) => d.target).join(", ")}.`, {
-    details,
-  });
+  throw new InvalidInputError(
+    `The request body is not a valid subscription: ${details.map((d) => d.target).join(", ")}.`,
+    {
+      details,
+    },
+  );
 }
 
 const invalid = (target: string, message: string): ErrorDetail => ({ code: DetailCode.invalidValue, target, message });
@@ -72,7 +75,7 @@ function urlDetail(property: string, value: string, rules: LifetimeRules): Error
 }
 
 export function parseCreateSubscription(body: unknown, rules: LifetimeRules): SubscriptionRequest {
-  if (!isObject(body)) throw badRequest("The request body must be a JSON object.");
+  if (!isObject(body)) throw new InvalidInputError("The request body must be a JSON object.");
   // Instance annotations other than @odata.type are not properties (an SDK may send them).
   const fields = Object.fromEntries(Object.entries(body).filter(([k]) => !k.startsWith("@") || k === "@odata.type"));
   const details = validateCreateSubscription(fields)
@@ -91,7 +94,7 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
     // Cosmos DB's change feed (latest-version mode, the one the Functions trigger reads) carries no deletions.
     const message =
       "The changeType 'deleted' is not supported for operations: deletions are not delivered. Subscribe to created and/or updated.";
-    throw notSupported(message, {
+    throw new UnsupportedError(message, {
       target: "changeType",
       details: [{ code: DetailCode.invalidValue, target: "changeType", message }],
     });
@@ -134,7 +137,7 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
 
 /** A renewal body: the new expiration, canonical UTC. */
 export function parseRenewal(body: unknown, rules: LifetimeRules): string {
-  if (!isObject(body)) throw badRequest("The request body must be a JSON object.");
+  if (!isObject(body)) throw new InvalidInputError("The request body must be a JSON object.");
   const fields = Object.fromEntries(Object.entries(body).filter(([k]) => !k.startsWith("@") || k === "@odata.type"));
   if (!validateUpdateSubscription(fields)) {
     const details = toDetails(validateUpdateSubscription.errors, READ_ONLY).map((d) =>

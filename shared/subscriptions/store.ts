@@ -6,10 +6,10 @@
  * queries scoped to the tenant. Documents carry a TTL that ends with the
  * subscription; expired ones are treated as gone before Cosmos removes them.
  */
-import type { Container, ErrorResponse, SqlQuerySpec } from "@azure/cosmos";
+import type { Container, SqlQuerySpec } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
-import { notFound } from "../http/graphError.js";
-import { cosmosClient, preconditionFailed, storeFault } from "../store/operationStore.js";
+import { NotFoundError, PreconditionFailedError } from "../errors.js";
+import { cosmosClient, cosmosFailure, storeFault } from "../store/operationStore.js";
 import { isExpired, type SubscriptionCreator, type SubscriptionDocument } from "./model.js";
 
 export interface StoredSubscription {
@@ -53,7 +53,6 @@ function strip(resource: Record<string, unknown>): SubscriptionDocument {
   return copy as unknown as SubscriptionDocument;
 }
 
-const statusOf = (error: unknown) => (error as ErrorResponse | undefined)?.code;
 const live =
   (now = Date.now()) =>
   (d: SubscriptionDocument) =>
@@ -111,7 +110,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
       const document = strip(resource);
       return isExpired(document) ? undefined : { document, etag };
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      if (cosmosFailure(error) === "notFound") return undefined;
       throw storeFault(error);
     }
   }
@@ -128,9 +127,9 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
       );
       return { document: strip(resource as Record<string, unknown>), etag: newEtag };
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 412) throw preconditionFailed();
-      if (status === 404) throw notFound("The subscription does not exist.");
+      const failure = cosmosFailure(error);
+      if (failure === "preconditionFailed") throw new PreconditionFailedError();
+      if (failure === "notFound") throw new NotFoundError("The subscription does not exist.");
       throw storeFault(error);
     }
   }
@@ -140,7 +139,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
       await bounded((deadline) => this.#container.item(document.id, document.resourceKey).delete(deadline));
       return true;
     } catch (error) {
-      if (statusOf(error) === 404) return false;
+      if (cosmosFailure(error) === "notFound") return false;
       throw storeFault(error);
     }
   }

@@ -8,6 +8,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
+import { graphErrorOf } from "../../shared/http/errorMapping.js";
 import { GraphError, badRequest } from "../../shared/http/graphError.js";
 import { MAX_BODY_DEPTH, checkJsonStructure, parseJsonBody } from "../../shared/http/wire.js";
 
@@ -90,8 +91,10 @@ type Verdict =
 function verdict(run: () => unknown): Verdict {
   try {
     return { accepted: run() };
-  } catch (error) {
-    if (!(error instanceof GraphError)) throw error;
+  } catch (thrown) {
+    // What the API answers for the refusal.
+    const error = graphErrorOf(thrown);
+    if (!(error instanceof GraphError)) throw thrown;
     const { status, code, message, target, details } = error;
     return { refused: { status, code, message, target, details } };
   }

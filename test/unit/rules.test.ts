@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { graphErrorOf } from "../../shared/http/errorMapping.js";
 import type { GraphError } from "../../shared/http/graphError.js";
 import type { OperationStatus } from "../../shared/operations/model.js";
 import {
@@ -30,7 +31,8 @@ function statusOf(fn: () => unknown): number | "ok" {
     fn();
     return "ok";
   } catch (error) {
-    return (error as GraphError).status;
+    // The status the API answers with for the rule's error.
+    return (graphErrorOf(error) as GraphError).status;
   }
 }
 
@@ -83,7 +85,7 @@ describe("read-modify-write", () => {
       try {
         applyUpdate(base, { unchanged: { id: "other", createdDateTime: "2026-01-01T00:00:00.001Z" } }, ctx);
       } catch (e) {
-        return e as GraphError;
+        return graphErrorOf(e) as GraphError;
       }
       return undefined;
     })();

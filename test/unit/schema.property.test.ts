@@ -5,6 +5,7 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
+import { graphErrorOf } from "../../shared/http/errorMapping.js";
 import { GraphError } from "../../shared/http/graphError.js";
 import { acceptedMembers, OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
 import { newOperationDocument } from "../../shared/operations/rules.js";
@@ -15,7 +16,9 @@ import { createBody, updateBody } from "../reliability/arbitraries.js";
 function refusal(run: () => unknown): GraphError {
   try {
     run();
-  } catch (error) {
+  } catch (thrown) {
+    // What the API answers for the refusal.
+    const error = graphErrorOf(thrown);
     expect(error).toBeInstanceOf(GraphError);
     return error as GraphError;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { graphErrorOf } from "../../shared/http/errorMapping.js";
 import { GraphError } from "../../shared/http/graphError.js";
 import { parseCreateBody } from "../../shared/operations/schema.js";
 import { SEED_BODY } from "../support/seed.js";
@@ -6,7 +7,9 @@ import { SEED_BODY } from "../support/seed.js";
 function details(body: unknown, include = false): Array<{ code: string; target?: string }> {
   try {
     parseCreateBody(body, include);
-  } catch (error) {
+  } catch (thrown) {
+    // What the API answers for the refusal.
+    const error = graphErrorOf(thrown);
     expect(error).toBeInstanceOf(GraphError);
     const graphError = error as GraphError;
     expect(graphError.status).toBe(400);

@@ -9,6 +9,7 @@ import {
   SUBSCRIPTIONS_ORIGIN,
   validatorsModuleSource,
 } from "../../scripts/compile-validators.js";
+import { graphErrorOf } from "../../shared/http/errorMapping.js";
 import { GraphError } from "../../shared/http/graphError.js";
 import { toCanonicalUtc } from "../../shared/operations/timestamps.js";
 import { parseResource } from "../../shared/subscriptions/model.js";
@@ -30,9 +31,11 @@ const valid = {
 function refusal(run: () => unknown): GraphError {
   try {
     run();
-  } catch (error) {
+  } catch (thrown) {
+    // What the API answers for the refusal.
+    const error = graphErrorOf(thrown);
     if (error instanceof GraphError) return error;
-    throw error;
+    throw thrown;
   }
   throw new Error("not refused");
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { graphErrorOf } from "../../shared/http/errorMapping.js";
 import { GraphError } from "../../shared/http/graphError.js";
 import { inTurn, MAX_WAITING_WRITERS } from "../../shared/operations/turns.js";
 
@@ -44,7 +45,8 @@ describe("writers of one operation take turns", () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const line = Array.from({ length: MAX_WAITING_WRITERS }, () => inTurn("c", () => gate));
-    const refused = await inTurn("c", () => Promise.resolve()).catch((error: unknown) => error);
+    // What the API answers for the refusal.
+    const refused = await inTurn("c", () => Promise.resolve()).catch((error: unknown) => graphErrorOf(error));
     expect(refused).toBeInstanceOf(GraphError);
     expect((refused as GraphError).status).toBe(429);
     expect((refused as GraphError).headers["Retry-After"]).toBe("1");

@@ -1,0 +1,55 @@
+/**
+ * Where the errors of the store and the domain (`../errors.ts`) become Graph
+ * errors: the one table of status, Graph code and headers for each. The
+ * message, target and details are the error's own, except for the continuation
+ * token, which reaches the client as the `$skiptoken` it sent. The pipeline
+ * answers with the result, and the queue inbox writes it into a poison
+ * record's reason, so a message is refused in the words a request would be.
+ */
+import { isKnownError, type KnownError, type Refusal } from "../errors.js";
+import { ErrorCode, GraphError, type GraphErrorOptions } from "./graphError.js";
+
+const named = (error: Refusal): GraphErrorOptions => ({ target: error.target, details: error.details });
+const retryAfter = (seconds: number): GraphErrorOptions => ({ headers: { "Retry-After": String(seconds) } });
+
+function mapped(error: KnownError): GraphError {
+  switch (error.code) {
+    case "invalidInput":
+      return new GraphError(400, ErrorCode.invalidRequest, error.message, named(error));
+    case "unsupported":
+      return new GraphError(400, ErrorCode.notSupported, error.message, named(error));
+    case "invalidContinuation":
+      return new GraphError(
+        400,
+        ErrorCode.invalidRequest,
+        "Invalid $skiptoken: it was not issued for this query; start again from the first page.",
+        {
+          target: "$skiptoken",
+          details: [{ code: "invalidQueryOption", target: "$skiptoken", message: "Not issued for this query." }],
+        },
+      );
+    case "notFound":
+      return new GraphError(404, ErrorCode.notFound, error.message, named(error));
+    case "alreadyExists":
+      return new GraphError(409, ErrorCode.nameAlreadyExists, error.message, named(error));
+    case "ruleViolation":
+      return new GraphError(409, ErrorCode.notAllowed, error.message, named(error));
+    case "preconditionFailed":
+      return new GraphError(412, ErrorCode.resourceModified, error.message, named(error));
+    case "throttled":
+      return new GraphError(429, ErrorCode.activityLimitReached, error.message, retryAfter(error.retryAfterSeconds));
+    case "unavailable":
+      return new GraphError(503, ErrorCode.serviceUnavailable, error.message, retryAfter(error.retryAfterSeconds));
+    case "storeRejected":
+      return new GraphError(500, ErrorCode.internal, error.message);
+  }
+}
+
+/**
+ * The Graph error for a failure the app knows: a GraphError as it is, an error of the store or the domain mapped;
+ * undefined for anything else, which is a bug (the pipeline's 500).
+ */
+export function graphErrorOf(error: unknown): GraphError | undefined {
+  if (error instanceof GraphError) return error;
+  return isKnownError(error) ? mapped(error) : undefined;
+}
