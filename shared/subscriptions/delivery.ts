@@ -63,13 +63,18 @@ export interface DeliveryOptions {
   readonly now?: () => number;
 }
 
+/** What every changed document names: the operation it is (or was). */
+type ChangedDocument = Pick<OperationDocument, "id" | "operationId" | "teamId" | "tenantId">;
+
 interface Change {
-  readonly document: OperationDocument;
+  readonly document: ChangedDocument;
   readonly changeType: ChangeType;
   readonly version: string;
 }
 
-function isOperationDocument(value: unknown): value is OperationDocument & { _etag?: string; _ts?: number } {
+type Versioned = { _etag?: string };
+
+function namesAnOperation(value: unknown): value is ChangedDocument & Versioned & Record<string, unknown> {
   const doc = value as Partial<OperationDocument> | null;
   return (
     typeof doc === "object" &&
@@ -77,20 +82,24 @@ function isOperationDocument(value: unknown): value is OperationDocument & { _et
     typeof doc.id === "string" &&
     typeof doc.operationId === "string" &&
     typeof doc.teamId === "string" &&
-    typeof doc.tenantId === "string" &&
-    typeof doc.createdDateTime === "string" &&
-    typeof doc.lastActionDateTime === "string"
+    typeof doc.tenantId === "string"
   );
 }
 
 /**
- * What a changed document is. Every update moves lastActionDateTime past createdDateTime (the rules set it, or
- * refuse a client's earlier one), so a document whose last action is not after its creation has only been created.
+ * What a changed document is. A tombstone is a deletion (a delete replaces the operation with it, since the change
+ * feed carries no deletions). Every update moves lastActionDateTime past createdDateTime (the rules set it, or
+ * refuse a client's earlier one), so an operation whose last action is not after its creation has only been created.
  */
 export function changesOf(documents: readonly unknown[]): Change[] {
   const changes: Change[] = [];
   for (const doc of documents) {
-    if (!isOperationDocument(doc)) continue;
+    if (!namesAnOperation(doc)) continue;
+    if (doc.tombstone === true && typeof doc.deletedDateTime === "string") {
+      changes.push({ document: doc, changeType: "deleted", version: String(doc._etag ?? doc.deletedDateTime) });
+      continue;
+    }
+    if (typeof doc.createdDateTime !== "string" || typeof doc.lastActionDateTime !== "string") continue;
     const changeType: ChangeType = compareUtc(doc.lastActionDateTime, doc.createdDateTime) <= 0 ? "created" : "updated";
     changes.push({ document: doc, changeType, version: String(doc._etag ?? doc.lastActionDateTime) });
   }

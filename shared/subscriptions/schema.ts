@@ -4,7 +4,7 @@
  * a resource this API serves, an expiration in the future and within the
  * maximum lifetime, URLs of an allowed form. Every refusal names its property.
  */
-import { badRequest, DetailCode, notSupported, type ErrorDetail } from "../http/graphError.js";
+import { badRequest, DetailCode, type ErrorDetail } from "../http/graphError.js";
 import { toDetails } from "../operations/schema.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
@@ -86,15 +86,6 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
   const changeTypes = String(fields.changeType).split(",") as ChangeType[];
   if (new Set(changeTypes).size !== changeTypes.length) {
     details.push(invalid("changeType", "Each change type may appear once."));
-  }
-  if (changeTypes.includes("deleted")) {
-    // Cosmos DB's change feed (latest-version mode, the one the Functions trigger reads) carries no deletions.
-    const message =
-      "The changeType 'deleted' is not supported for operations: deletions are not delivered. Subscribe to created and/or updated.";
-    throw notSupported(message, {
-      target: "changeType",
-      details: [{ code: DetailCode.invalidValue, target: "changeType", message }],
-    });
   }
   const resource = String(fields.resource);
   const target = parseResource(resource);

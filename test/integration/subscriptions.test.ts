@@ -13,7 +13,7 @@ import { call, detailTargets, expectGraphError, OTHER_TEAM, OTHER_TENANT } from 
 import { startReceiver, waitFor, type Receiver } from "../support/receiver.js";
 import { freePort, startStack, type Stack } from "../support/stack.js";
 
-const LIMIT = 12;
+const LIMIT = 40;
 const LIMITED_TENANT = "e3e3e3e3-0000-4000-8000-000000000003";
 
 let azurite: Azurite;
@@ -280,6 +280,77 @@ describe("notifications", () => {
     // The resource in a notification is one this API serves.
     const read = await call(url(`/${created.resource}`), { token: app });
     expect(read.status, read.text).toBe(200);
+  });
+
+  it("deleted: one per deletion, plain or of a repeatable create; none for a refused conditional delete", async () => {
+    const team = randomUUID();
+    const r = await receiver();
+    const one = await receiver();
+    const subscription = await subscribed({
+      changeType: "deleted",
+      notificationUrl: r.url,
+      resource: `teams/${team}/operations`,
+      expirationDateTime: inMinutes(60),
+      clientState: "state-deleted",
+    });
+    const opId = `op-${randomUUID()}`;
+    await subscribed(
+      {
+        changeType: "created,updated,deleted",
+        notificationUrl: one.url,
+        resource: `me/joinedTeams/${team}/operations/${opId}`,
+        expirationDateTime: inMinutes(60),
+      },
+      await stack.token({ groups: [team], scopes: "TeamsAsyncOperation.Read" }),
+    );
+    const remove = (id: string, headers: Record<string, string> = {}) =>
+      call(url(`/teams/${team}/operations/${id}`), { method: "DELETE", token: app, headers });
+
+    const plain = await createOperation(team);
+    expect((await remove(plain)).status).toBe(204);
+    const [deleted] = await waitFor(() => (about(r, plain).length ? about(r, plain) : undefined), "deleted");
+    expect(deleted).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      subscriptionId: subscription.id,
+      subscriptionExpirationDateTime: subscription.expirationDateTime,
+      changeType: "deleted",
+      resource: `teams('${team}')/operations('${plain}')`,
+      resourceData: {
+        "@odata.type": "#microsoft.graph.teamsAsyncOperation",
+        "@odata.id": `teams('${team}')/operations('${plain}')`,
+        id: plain,
+      },
+      clientState: "state-deleted",
+      tenantId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expectGraphError(await call(url(`/${deleted.resource}`), { token: app }), 404, "itemNotFound");
+
+    const repeatable = await call(url(`/teams/${team}/operations`), {
+      method: "POST",
+      token: app,
+      headers: { "repeatability-request-id": randomUUID(), "repeatability-first-sent": new Date().toUTCString() },
+      body: { operationType: "cloneTeam" },
+    });
+    expect(repeatable.status).toBe(201);
+    const kept = await createOperation(team);
+    expectGraphError(await remove(kept, { "if-match": '"stale"' }), 412, "resourceModified");
+    expect((await remove(repeatable.json.id)).status).toBe(204);
+    await waitFor(() => about(r, repeatable.json.id).length > 0, "the repeatable create's deletion");
+    const barrier = await createOperation(team);
+    expect((await remove(barrier)).status).toBe(204);
+    await waitFor(() => about(r, barrier).length > 0, "a later deletion");
+    expect(about(r, kept)).toEqual([]);
+    expect(r.acknowledged.every((n) => n.changeType === "deleted")).toBe(true);
+    expect(about(r, plain)).toHaveLength(1);
+
+    // One operation's whole life, for a subscription to it: created, deleted, and created again under its id.
+    await createOperation(team, opId);
+    await waitFor(() => about(one, opId, "created").length > 0, "created");
+    expect((await remove(opId)).status).toBe(204);
+    await waitFor(() => about(one, opId, "deleted").length > 0, "deleted");
+    await createOperation(team, opId);
+    await waitFor(() => about(one, opId, "created").length > 1, "created again");
+    expect(about(one, opId).map((n) => n.changeType)).toEqual(["created", "deleted", "created"]);
   });
 
   it("none to another tenant's subscription to the same team id", async () => {
