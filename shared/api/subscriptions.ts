@@ -23,6 +23,7 @@ import {
   type SubscriptionDocument,
 } from "../subscriptions/model.js";
 import { parseCreateSubscription, parseRenewal } from "../subscriptions/schema.js";
+import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,6 +35,18 @@ function policy(api: CallerRequest): AddressPolicy {
 function store(api: CallerRequest): Promise<SubscriptionStore> {
   return subscriptionStore(api.config);
 }
+
+const quotaReached = (held: number, limit: number) =>
+  new GraphError(
+    403,
+    ErrorCode.quotaLimitReached,
+    `The tenant holds ${held} subscriptions, the most it may hold (${limit}); delete one or let one expire.`,
+  );
+
+const slotOf = (document: SubscriptionDocument) => ({
+  id: document.id,
+  expirationDateTime: document.expirationDateTime,
+});
 
 /** Seconds until the expiration, for the document's TTL (at least one: Cosmos refuses 0). */
 function ttlUntil(expirationDateTime: string): number {
@@ -91,14 +104,10 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
       "The token names no user (oid) or application to own the subscription.",
     );
   const subscriptions = await store(api);
-  const held = await subscriptions.countForTenant(caller.tenantId);
-  if (held >= config.subscriptions.perTenant) {
-    throw new GraphError(
-      403,
-      ErrorCode.quotaLimitReached,
-      `The tenant holds ${held} subscriptions, the most it may hold (${config.subscriptions.perTenant}); delete one or let one expire.`,
-    );
-  }
+  const limit = config.subscriptions.perTenant;
+  // A first look, so that a tenant at its limit costs no handshake; the slot is taken after the handshake.
+  const held = await slotsHeld(subscriptions, caller.tenantId);
+  if (held >= limit) throw quotaReached(held, limit);
   const handshake = { policy: policy(api), timeoutMs: config.subscriptions.validationTimeoutMs };
   await Promise.all([
     requireValidatedEndpoint("notificationUrl", body.notificationUrl, handshake),
@@ -125,7 +134,15 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
     latestSupportedTlsVersion: body.latestSupportedTlsVersion,
     ttl: ttlUntil(body.expirationDateTime),
   };
-  const { document: stored } = await subscriptions.create(document);
+  const slot = await claimSlot(subscriptions, caller.tenantId, slotOf(document), limit);
+  if (!slot.claimed) throw quotaReached(slot.held, limit);
+  let stored: SubscriptionDocument;
+  try {
+    ({ document: stored } = await subscriptions.create(document));
+  } catch (error) {
+    await releaseSlot(subscriptions, caller.tenantId, document.id).catch(() => undefined); // else it lapses at expiry
+    throw error;
+  }
   return jsonResponse(201, entity(stored, api), api.wire, {
     Location: absoluteUrl(api.wire, `/v1.0/subscriptions/${stored.id}`),
   });
@@ -163,7 +180,10 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
   const { document, etag } = await ownSubscription(api);
   requireReadAccess(api.caller, document.resource);
   const renewed = { ...document, expirationDateTime, ttl: ttlUntil(expirationDateTime) };
-  const { document: stored } = await (await store(api)).replace(renewed, etag);
+  const subscriptions = await store(api);
+  // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
+  await claimSlot(subscriptions, document.tenantId, slotOf(renewed));
+  const { document: stored } = await subscriptions.replace(renewed, etag);
   return jsonResponse(200, entity(stored, api), api.wire);
 }
 
@@ -171,6 +191,9 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
 export async function deleteSubscription(api: CallerRequest): Promise<HttpResponseInit> {
   requirePermission(api.caller, "read");
   const { document } = await ownSubscription(api);
-  if (!(await (await store(api)).delete(document))) throw notFound("The subscription does not exist.");
+  const subscriptions = await store(api);
+  if (!(await subscriptions.delete(document))) throw notFound("The subscription does not exist.");
+  // A slot whose release fails lapses at the subscription's expiration.
+  await releaseSlot(subscriptions, document.tenantId, document.id).catch(() => undefined);
   return emptyResponse(204, api.wire);
 }

@@ -17,6 +17,18 @@ export interface StoredSubscription {
   readonly etag: string;
 }
 
+/** A subscription counted against its tenant's limit, until it expires (quota.ts). */
+export interface QuotaSlot {
+  readonly id: string;
+  readonly expirationDateTime: string;
+}
+
+/** A tenant's slots as read, with the version to write them back with (undefined: no document yet). */
+export interface TenantSlots {
+  readonly slots: readonly QuotaSlot[];
+  readonly etag: string | undefined;
+}
+
 export interface SubscriptionStore {
   create(document: SubscriptionDocument): Promise<StoredSubscription>;
   /** A tenant's subscription by id (any team), undefined when absent or expired. */
@@ -27,8 +39,13 @@ export interface SubscriptionStore {
   delete(document: SubscriptionDocument): Promise<boolean>;
   /** A creator's live subscriptions in a tenant. */
   listByCreator(tenantId: string, creator: SubscriptionCreator): Promise<SubscriptionDocument[]>;
-  /** How many live subscriptions a tenant holds. */
-  countForTenant(tenantId: string): Promise<number>;
+  /**
+   * The tenant's quota slots: its one quota document, or, before it has one, its live subscriptions (a tenant that
+   * subscribed before the document existed keeps what it holds).
+   */
+  readSlots(tenantId: string): Promise<TenantSlots>;
+  /** Writes a tenant's slots if they are still the version read; false when another write got in first. */
+  writeSlots(tenantId: string, slots: readonly QuotaSlot[], etag: string | undefined): Promise<boolean>;
   /** The live subscriptions of one team of one tenant. */
   forResourceKey(resourceKey: string): Promise<SubscriptionDocument[]>;
 }
@@ -54,6 +71,20 @@ function strip(resource: Record<string, unknown>): SubscriptionDocument {
 }
 
 const statusOf = (error: unknown) => (error as ErrorResponse | undefined)?.code;
+
+/**
+ * A tenant's quota document: in the tenant's own partition (the resource key `{tenantId}`, which no subscription
+ * has: theirs is `{tenantId}:{teamId}`), the subscriptions that count against its limit. One document changed with
+ * ETags, so that concurrent creates cannot both take the last slot; no subscription query matches it (no tenantId,
+ * no creator).
+ */
+interface TenantQuotaDocument {
+  id: typeof QUOTA_DOCUMENT_ID;
+  resourceKey: string;
+  slots: readonly QuotaSlot[];
+}
+
+const QUOTA_DOCUMENT_ID = "tenantQuota";
 const live =
   (now = Date.now()) =>
   (d: SubscriptionDocument) =>
@@ -158,13 +189,42 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
     return found.map(strip).filter(live());
   }
 
-  async countForTenant(tenantId: string): Promise<number> {
+  async readSlots(tenantId: string): Promise<TenantSlots> {
+    try {
+      const { resource, etag, statusCode } = await bounded((deadline) =>
+        this.#container.item(QUOTA_DOCUMENT_ID, tenantId).read<TenantQuotaDocument>(deadline),
+      );
+      if (statusCode !== 404 && resource) return { slots: resource.slots, etag };
+    } catch (error) {
+      if (statusOf(error) !== 404) throw storeFault(error);
+    }
     const found = await this.#query({
-      query: "SELECT c.expirationDateTime FROM c WHERE c.tenantId = @tenantId",
+      query: "SELECT c.id, c.expirationDateTime FROM c WHERE c.tenantId = @tenantId AND IS_DEFINED(c.creator)",
       parameters: [{ name: "@tenantId", value: tenantId }],
     });
     const now = Date.now();
-    return found.filter((d) => !isExpired(d as { expirationDateTime: string }, now)).length;
+    const slots = (found as unknown as QuotaSlot[]).filter((s) => !isExpired(s, now));
+    return { slots: slots.map(({ id, expirationDateTime }) => ({ id, expirationDateTime })), etag: undefined };
+  }
+
+  async writeSlots(tenantId: string, slots: readonly QuotaSlot[], etag: string | undefined): Promise<boolean> {
+    const document: TenantQuotaDocument = { id: QUOTA_DOCUMENT_ID, resourceKey: tenantId, slots };
+    try {
+      await bounded((deadline) =>
+        etag === undefined
+          ? this.#container.items.create(document, deadline)
+          : this.#container.item(QUOTA_DOCUMENT_ID, tenantId).replace(document, {
+              accessCondition: { type: "IfMatch", condition: etag },
+              ...deadline,
+            }),
+      );
+      return true;
+    } catch (error) {
+      // 409: another request created the document first; 412: it changed since it was read; 404: it was removed.
+      const status = statusOf(error);
+      if (status === 409 || status === 412 || status === 404) return false;
+      throw storeFault(error);
+    }
   }
 
   async forResourceKey(resourceKey: string): Promise<SubscriptionDocument[]> {

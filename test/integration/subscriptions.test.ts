@@ -15,6 +15,7 @@ import { freePort, startStack, type Stack } from "../support/stack.js";
 
 const LIMIT = 40;
 const LIMITED_TENANT = "e3e3e3e3-0000-4000-8000-000000000003";
+const CONTENDED_TENANT = "e4e4e4e4-0000-4000-8000-000000000004";
 
 let azurite: Azurite;
 let stack: Stack;
@@ -227,6 +228,42 @@ describe("creating a subscription", () => {
       "quotaLimitReached",
     );
     expect(error.message).toContain(String(LIMIT));
+  });
+});
+
+describe("the per-tenant limit under concurrency", () => {
+  it(`lets exactly as many of 10 concurrent creates through as the limit leaves, and frees a slot on delete`, async () => {
+    const r = await receiver();
+    const token = await stack.token({ app: true, tenant: CONTENDED_TENANT });
+    const body = { changeType: "created", notificationUrl: r.url, resource: `teams/${randomUUID()}/operations` };
+    const held: string[] = [];
+    for (let i = 0; i < LIMIT - 3; i++)
+      held.push((await subscribed({ ...body, expirationDateTime: inMinutes(30) }, token)).id);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => subscribe({ ...body, expirationDateTime: inMinutes(30) }, token)),
+    );
+    expect(results.filter((res) => res.status === 201)).toHaveLength(3);
+    for (const refused of results.filter((res) => res.status !== 201)) {
+      expectGraphError(refused, 403, "quotaLimitReached");
+    }
+    const listed = await call(url("/subscriptions"), { token });
+    expect(listed.json.value).toHaveLength(LIMIT);
+    expectGraphError(await subscribe({ ...body, expirationDateTime: inMinutes(30) }, token), 403, "quotaLimitReached");
+
+    // A deletion frees its slot for one more, and only one.
+    expect((await call(url(`/subscriptions/${held[0]}`), { method: "DELETE", token })).status).toBe(204);
+    const again = await Promise.all(
+      Array.from({ length: 4 }, () => subscribe({ ...body, expirationDateTime: inMinutes(30) }, token)),
+    );
+    expect(again.map((res) => res.status).sort()).toEqual([201, 403, 403, 403]);
+    // A renewal keeps its slot.
+    const renewed = await call(url(`/subscriptions/${held[1]}`), {
+      method: "PATCH",
+      token,
+      body: { expirationDateTime: inMinutes(60) },
+    });
+    expect(renewed.status, renewed.text).toBe(200);
+    expectGraphError(await subscribe({ ...body, expirationDateTime: inMinutes(30) }, token), 403, "quotaLimitReached");
   });
 });
 
