@@ -20,9 +20,11 @@ import {
   parseResource,
   resourceKeyOf,
   toSubscriptionRepresentation,
+  ttlUntil,
   type SubscriptionDocument,
 } from "../subscriptions/model.js";
 import { parseCreateSubscription, parseRenewal } from "../subscriptions/schema.js";
+import { removeSubscription } from "../subscriptions/lifecycle.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
 
@@ -47,11 +49,6 @@ const slotOf = (document: SubscriptionDocument) => ({
   id: document.id,
   expirationDateTime: document.expirationDateTime,
 });
-
-/** Seconds until the expiration, for the document's TTL (at least one: Cosmos refuses 0). */
-function ttlUntil(expirationDateTime: string): number {
-  return Math.max(1, Math.ceil((Date.parse(expirationDateTime) - Date.now()) / 1000));
-}
 
 function entity(document: SubscriptionDocument, api: CallerRequest): Record<string, unknown> {
   return {
@@ -170,7 +167,28 @@ export async function getSubscription(api: CallerRequest): Promise<HttpResponseI
   return jsonResponse(200, entity(document, api), api.wire);
 }
 
-/** PATCH /subscriptions/{id}: renew (a new expirationDateTime), with the access of this request's token. */
+/**
+ * Whether the caller, a delegated creator with the read permission and a full groups claim, is known to have left
+ * the subscribed team: not a missing permission or a claim that cannot be checked (group overage), which another
+ * token could mend, but the token of the user who subscribed saying that user is no longer a member.
+ */
+function leftTheTeam(caller: Caller, resource: string): boolean {
+  if (caller.kind !== "delegated" || caller.groups === "overage") return false;
+  const target = parseResource(resource);
+  if (!target) return false;
+  try {
+    requirePermission(caller, "read");
+  } catch {
+    return false;
+  }
+  return !caller.groups.has(target.teamId);
+}
+
+/**
+ * PATCH /subscriptions/{id}: renew (a new expirationDateTime), with the access of this request's token. When that
+ * token shows its user has left the team, the subscription is removed (subscriptionRemoved to its lifecycle URL):
+ * its notifications would tell someone outside the team of the team's operations until it expired.
+ */
 export async function renewSubscription(api: CallerRequest): Promise<HttpResponseInit> {
   const { config } = api;
   const expirationDateTime = parseRenewal(await readJsonBody(api.request), {
@@ -178,7 +196,18 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
     allowLoopback: config.subscriptions.allowLoopback,
   });
   const { document, etag } = await ownSubscription(api);
-  requireReadAccess(api.caller, document.resource);
+  try {
+    requireReadAccess(api.caller, document.resource);
+  } catch (error) {
+    if (!(error instanceof GraphError) || !leftTheTeam(api.caller, document.resource)) throw error;
+    await removeSubscription(document, "its creator is no longer a member of the team", {
+      store: await store(api),
+      policy: policy(api),
+      timeoutMs: config.subscriptions.deliveryTimeoutMs,
+      log: (message) => api.context.info(message),
+    });
+    throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
+  }
   const renewed = { ...document, expirationDateTime, ttl: ttlUntil(expirationDateTime) };
   const subscriptions = await store(api);
   // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.

@@ -30,12 +30,28 @@ export interface ChangeNotification {
   readonly tenantId: string;
 }
 
+export type LifecycleEvent = "missed" | "subscriptionRemoved" | "reauthorizationRequired";
+
+/** Graph's lifecycle notification: about the subscription, not about a resource. */
 export interface LifecycleNotification {
   readonly subscriptionId: string;
   readonly subscriptionExpirationDateTime: string;
   readonly tenantId: string;
   readonly clientState: string | null;
-  readonly lifecycleEvent: "missed" | "subscriptionRemoved" | "reauthorizationRequired";
+  readonly lifecycleEvent: LifecycleEvent;
+}
+
+export function lifecycleNotification(
+  subscription: Pick<SubscriptionDocument, "id" | "expirationDateTime" | "tenantId" | "clientState">,
+  lifecycleEvent: LifecycleEvent,
+): LifecycleNotification {
+  return {
+    subscriptionId: subscription.id,
+    subscriptionExpirationDateTime: subscription.expirationDateTime,
+    tenantId: subscription.tenantId,
+    clientState: subscription.clientState,
+    lifecycleEvent,
+  };
 }
 
 /** One POST's worth: the notifications for one URL, with where they came from for re-checks on retry. */
@@ -166,8 +182,12 @@ export async function batchesFor(
   return batches;
 }
 
-/** POSTs a payload; undefined when acknowledged (a 2xx), else why not. */
-async function post(url: string, value: readonly unknown[], options: DeliveryOptions): Promise<string | undefined> {
+/** POSTs a payload (`{"value": [...]}`); undefined when acknowledged (a 2xx), else why not. */
+export async function postNotifications(
+  url: string,
+  value: readonly unknown[],
+  options: Pick<DeliveryOptions, "policy" | "timeoutMs">,
+): Promise<string | undefined> {
   try {
     const answer = await postToReceiver(url, {
       policy: options.policy,
@@ -193,14 +213,7 @@ async function reportMissed(batch: DeliveryBatch, options: DeliveryOptions): Pro
       const found = await options.store.read(batch.resourceKey, id);
       const url = found?.document.lifecycleNotificationUrl;
       if (!found || !url) return;
-      const event: LifecycleNotification = {
-        subscriptionId: id,
-        subscriptionExpirationDateTime: found.document.expirationDateTime,
-        tenantId: found.document.tenantId,
-        clientState: found.document.clientState,
-        lifecycleEvent: "missed",
-      };
-      const why = await post(url, [event], options);
+      const why = await postNotifications(url, [lifecycleNotification(found.document, "missed")], options);
       options.log(`subscription ${id}: missed notifications reported${why ? ` but not acknowledged: ${why}` : ""}`);
     }),
   );
@@ -211,7 +224,7 @@ export async function attemptBatch(
   batch: DeliveryBatch,
   options: DeliveryOptions,
 ): Promise<"delivered" | "queued" | "dropped"> {
-  const why = await post(batch.notificationUrl, batch.notifications, options);
+  const why = await postNotifications(batch.notificationUrl, batch.notifications, options);
   if (why === undefined) return "delivered";
   const delay = options.retryScheduleSeconds[batch.retries];
   const target = `${batch.notifications.length} notifications for ${new URL(batch.notificationUrl).host}`;

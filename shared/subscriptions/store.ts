@@ -8,6 +8,7 @@
  */
 import type { Container, ErrorResponse, SqlQuerySpec } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
+import { utcNow } from "../operations/timestamps.js";
 import { notFound } from "../http/graphError.js";
 import { cosmosClient, preconditionFailed, storeFault } from "../store/operationStore.js";
 import { isExpired, type SubscriptionCreator, type SubscriptionDocument } from "./model.js";
@@ -48,9 +49,16 @@ export interface SubscriptionStore {
   writeSlots(tenantId: string, slots: readonly QuotaSlot[], etag: string | undefined): Promise<boolean>;
   /** The live subscriptions of one team of one tenant. */
   forResourceKey(resourceKey: string): Promise<SubscriptionDocument[]>;
+  /** Live subscriptions with a lifecycle URL that expire by `until` (every tenant: the lifecycle run's query). */
+  expiringBy(until: string): Promise<StoredSubscription[]>;
+  /** Live subscriptions of tenants other than these (every tenant: the lifecycle run's query). */
+  ofTenantsOtherThan(tenants: readonly string[]): Promise<StoredSubscription[]>;
 }
 
 const CALL_DEADLINE_MS = 10_000;
+/** The lifecycle run's pages: 10 of 100 subscriptions a run at most. */
+const LIFECYCLE_PAGE = 100;
+const LIFECYCLE_PAGES = 10;
 
 async function bounded<T>(call: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -225,6 +233,46 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
       if (status === 409 || status === 412 || status === 404) return false;
       throw storeFault(error);
     }
+  }
+
+  /** A query over every partition, a page at a time, at most LIFECYCLE_PAGES pages a run: the rest waits for the next. */
+  async #scan(spec: SqlQuerySpec): Promise<StoredSubscription[]> {
+    const found: StoredSubscription[] = [];
+    try {
+      await bounded(async (deadline) => {
+        const iterator = this.#container.items.query<Record<string, unknown>>(spec, {
+          maxItemCount: LIFECYCLE_PAGE,
+          ...deadline,
+        });
+        for (let page = 0; page < LIFECYCLE_PAGES && iterator.hasMoreResults(); page++) {
+          const { resources } = await iterator.fetchNext();
+          for (const resource of resources) found.push({ document: strip(resource), etag: String(resource._etag) });
+        }
+      });
+    } catch (error) {
+      throw storeFault(error);
+    }
+    const now = Date.now();
+    return found.filter((s) => !isExpired(s.document, now));
+  }
+
+  expiringBy(until: string): Promise<StoredSubscription[]> {
+    // Both canonical UTC (seven fractional digits, as every stored expiration is), so they compare as strings.
+    return this.#scan({
+      query:
+        "SELECT * FROM c WHERE IS_STRING(c.lifecycleNotificationUrl) AND c.expirationDateTime > @now AND c.expirationDateTime <= @until",
+      parameters: [
+        { name: "@now", value: utcNow() },
+        { name: "@until", value: until },
+      ],
+    });
+  }
+
+  ofTenantsOtherThan(tenants: readonly string[]): Promise<StoredSubscription[]> {
+    return this.#scan({
+      query: "SELECT * FROM c WHERE IS_DEFINED(c.creator) AND NOT ARRAY_CONTAINS(@tenants, c.tenantId)",
+      parameters: [{ name: "@tenants", value: [...tenants] }],
+    });
   }
 
   async forResourceKey(resourceKey: string): Promise<SubscriptionDocument[]> {
