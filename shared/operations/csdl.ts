@@ -92,7 +92,8 @@ export function propertyRole(name: string): Role {
   return roleIn(name, createOperationSchema.properties, updateOperationSchema.properties);
 }
 
-const roleAnnotations = (role: Role) => (role === "computed" ? ["Computed"] : role === "immutable" ? ["Immutable"] : []);
+const roleAnnotations = (role: Role) =>
+  role === "computed" ? ["Computed"] : role === "immutable" ? ["Immutable"] : [];
 
 /** Graph's v1.0 `subscription` properties, in Graph's order, with its EDM types and nullability. */
 export const SUBSCRIPTION_PROPERTIES: ReadonlyArray<{ name: string; type: string; nullable: boolean }> = [
