@@ -135,6 +135,8 @@ var appDefaults = {
   subscriptionValidationTimeoutSeconds: '10'
   subscriptionDeliveryTimeoutSeconds: '5'
   subscriptionRetryScheduleSeconds: '10,60,300,900,1800,3600'
+  subscriptionLifecycleSchedule: '0 * * * * *'
+  subscriptionReauthorizationNoticeMinutes: '60'
 }
 
 // The queues of the event-driven functions; the host moves a message it cannot process
@@ -388,6 +390,8 @@ module functionApp 'modules/function-app.bicep' = {
       SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: appDefaults.subscriptionValidationTimeoutSeconds
       SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS: appDefaults.subscriptionDeliveryTimeoutSeconds
       SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: appDefaults.subscriptionRetryScheduleSeconds
+      SUBSCRIPTION_LIFECYCLE_SCHEDULE: appDefaults.subscriptionLifecycleSchedule
+      SUBSCRIPTION_REAUTHORIZATION_NOTICE_MINUTES: appDefaults.subscriptionReauthorizationNoticeMinutes
     }
   }
   dependsOn: [

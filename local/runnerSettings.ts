@@ -76,13 +76,14 @@ export function readRunnerSettings(env: Env, projectRoot: string): RunnerSetting
   if (!["debug", "info", "warning", "error"].includes(logLevel)) {
     throw new RunnerSettingError("LOG_LEVEL", raw(env, "LOG_LEVEL"), allowed("LOG_LEVEL"));
   }
-  const schedule = env.SWEEPER_SCHEDULE?.trim();
-  if (schedule) {
+  for (const name of ["SWEEPER_SCHEDULE", "SUBSCRIPTION_LIFECYCLE_SCHEDULE"]) {
+    const schedule = env[name]?.trim();
+    if (!schedule) continue;
     try {
       ncrontab(schedule);
     } catch (error) {
       throw new RunnerSettingError(
-        "SWEEPER_SCHEDULE",
+        name,
         schedule,
         `an NCRONTAB schedule, six fields with seconds first, like "0 */5 * * * *" (${error instanceof Error ? error.message : String(error)})`,
       );

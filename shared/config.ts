@@ -149,6 +149,18 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: "10,60,300,900,1800,3600",
   },
   {
+    name: "SUBSCRIPTION_LIFECYCLE_SCHEDULE",
+    description:
+      "NCRONTAB schedule of the subscription lifecycle run (reauthorizationRequired before expiry, subscriptionRemoved for tenants no longer accepted).",
+    default: "0 * * * * *",
+  },
+  {
+    name: "SUBSCRIPTION_REAUTHORIZATION_NOTICE_MINUTES",
+    description:
+      "Minutes before its expiration a subscription with a lifecycleNotificationUrl is sent reauthorizationRequired.",
+    default: "60",
+  },
+  {
     name: "SUBSCRIPTION_ALLOW_LOOPBACK",
     description:
       "true: notification URLs may be plain http to 127.0.0.0/8, ::1 or localhost, to try and test receivers locally. Refused in Azure.",
@@ -222,6 +234,8 @@ export interface AppConfig {
     readonly deliveryTimeoutMs: number;
     /** Seconds before each retry; its length bounds how long a batch is retried. */
     readonly retryScheduleSeconds: readonly number[];
+    /** How long before its expiration a subscription is sent reauthorizationRequired. */
+    readonly reauthorizationNoticeMinutes: number;
     readonly allowLoopback: boolean;
   };
 }
@@ -368,6 +382,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       validationTimeoutMs: positiveInteger(env, "SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS") * 1000,
       deliveryTimeoutMs: positiveInteger(env, "SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS") * 1000,
       retryScheduleSeconds,
+      reauthorizationNoticeMinutes: positiveInteger(env, "SUBSCRIPTION_REAUTHORIZATION_NOTICE_MINUTES"),
       allowLoopback: allowLoopback === "true",
     },
   };

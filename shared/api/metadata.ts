@@ -41,6 +41,7 @@ export const SERVICE_ROOTS = [
   { name: "teams", kind: "EntitySet", url: "teams" },
   { name: "groups", kind: "EntitySet", url: "groups" },
   { name: "users", kind: "EntitySet", url: "users" },
+  { name: "subscriptions", kind: "EntitySet", url: "subscriptions" },
   { name: "me", kind: "Singleton", url: "me" },
 ] as const;
 

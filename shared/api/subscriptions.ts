@@ -20,9 +20,12 @@ import {
   parseResource,
   resourceKeyOf,
   toSubscriptionRepresentation,
+  ttlUntil,
   type SubscriptionDocument,
 } from "../subscriptions/model.js";
 import { parseCreateSubscription, parseRenewal } from "../subscriptions/schema.js";
+import { removeSubscription } from "../subscriptions/lifecycle.js";
+import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,10 +38,17 @@ function store(api: CallerRequest): Promise<SubscriptionStore> {
   return subscriptionStore(api.config);
 }
 
-/** Seconds until the expiration, for the document's TTL (at least one: Cosmos refuses 0). */
-function ttlUntil(expirationDateTime: string): number {
-  return Math.max(1, Math.ceil((Date.parse(expirationDateTime) - Date.now()) / 1000));
-}
+const quotaReached = (held: number, limit: number) =>
+  new GraphError(
+    403,
+    ErrorCode.quotaLimitReached,
+    `The tenant holds ${held} subscriptions, the most it may hold (${limit}); delete one or let one expire.`,
+  );
+
+const slotOf = (document: SubscriptionDocument) => ({
+  id: document.id,
+  expirationDateTime: document.expirationDateTime,
+});
 
 function entity(document: SubscriptionDocument, api: CallerRequest): Record<string, unknown> {
   return {
@@ -91,14 +101,10 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
       "The token names no user (oid) or application to own the subscription.",
     );
   const subscriptions = await store(api);
-  const held = await subscriptions.countForTenant(caller.tenantId);
-  if (held >= config.subscriptions.perTenant) {
-    throw new GraphError(
-      403,
-      ErrorCode.quotaLimitReached,
-      `The tenant holds ${held} subscriptions, the most it may hold (${config.subscriptions.perTenant}); delete one or let one expire.`,
-    );
-  }
+  const limit = config.subscriptions.perTenant;
+  // A first look, so that a tenant at its limit costs no handshake; the slot is taken after the handshake.
+  const held = await slotsHeld(subscriptions, caller.tenantId);
+  if (held >= limit) throw quotaReached(held, limit);
   const handshake = { policy: policy(api), timeoutMs: config.subscriptions.validationTimeoutMs };
   await Promise.all([
     requireValidatedEndpoint("notificationUrl", body.notificationUrl, handshake),
@@ -125,7 +131,15 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
     latestSupportedTlsVersion: body.latestSupportedTlsVersion,
     ttl: ttlUntil(body.expirationDateTime),
   };
-  const { document: stored } = await subscriptions.create(document);
+  const slot = await claimSlot(subscriptions, caller.tenantId, slotOf(document), limit);
+  if (!slot.claimed) throw quotaReached(slot.held, limit);
+  let stored: SubscriptionDocument;
+  try {
+    ({ document: stored } = await subscriptions.create(document));
+  } catch (error) {
+    await releaseSlot(subscriptions, caller.tenantId, document.id).catch(() => undefined); // else it lapses at expiry
+    throw error;
+  }
   return jsonResponse(201, entity(stored, api), api.wire, {
     Location: absoluteUrl(api.wire, `/v1.0/subscriptions/${stored.id}`),
   });
@@ -153,7 +167,28 @@ export async function getSubscription(api: CallerRequest): Promise<HttpResponseI
   return jsonResponse(200, entity(document, api), api.wire);
 }
 
-/** PATCH /subscriptions/{id}: renew (a new expirationDateTime), with the access of this request's token. */
+/**
+ * Whether the caller, a delegated creator with the read permission and a full groups claim, is known to have left
+ * the subscribed team: not a missing permission or a claim that cannot be checked (group overage), which another
+ * token could mend, but the token of the user who subscribed saying that user is no longer a member.
+ */
+function leftTheTeam(caller: Caller, resource: string): boolean {
+  if (caller.kind !== "delegated" || caller.groups === "overage") return false;
+  const target = parseResource(resource);
+  if (!target) return false;
+  try {
+    requirePermission(caller, "read");
+  } catch {
+    return false;
+  }
+  return !caller.groups.has(target.teamId);
+}
+
+/**
+ * PATCH /subscriptions/{id}: renew (a new expirationDateTime), with the access of this request's token. When that
+ * token shows its user has left the team, the subscription is removed (subscriptionRemoved to its lifecycle URL):
+ * its notifications would tell someone outside the team of the team's operations until it expired.
+ */
 export async function renewSubscription(api: CallerRequest): Promise<HttpResponseInit> {
   const { config } = api;
   const expirationDateTime = parseRenewal(await readJsonBody(api.request), {
@@ -161,9 +196,23 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
     allowLoopback: config.subscriptions.allowLoopback,
   });
   const { document, etag } = await ownSubscription(api);
-  requireReadAccess(api.caller, document.resource);
+  try {
+    requireReadAccess(api.caller, document.resource);
+  } catch (error) {
+    if (!(error instanceof GraphError) || !leftTheTeam(api.caller, document.resource)) throw error;
+    await removeSubscription(document, "its creator is no longer a member of the team", {
+      store: await store(api),
+      policy: policy(api),
+      timeoutMs: config.subscriptions.deliveryTimeoutMs,
+      log: (message) => api.context.info(message),
+    });
+    throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
+  }
   const renewed = { ...document, expirationDateTime, ttl: ttlUntil(expirationDateTime) };
-  const { document: stored } = await (await store(api)).replace(renewed, etag);
+  const subscriptions = await store(api);
+  // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
+  await claimSlot(subscriptions, document.tenantId, slotOf(renewed));
+  const { document: stored } = await subscriptions.replace(renewed, etag);
   return jsonResponse(200, entity(stored, api), api.wire);
 }
 
@@ -171,6 +220,9 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
 export async function deleteSubscription(api: CallerRequest): Promise<HttpResponseInit> {
   requirePermission(api.caller, "read");
   const { document } = await ownSubscription(api);
-  if (!(await (await store(api)).delete(document))) throw notFound("The subscription does not exist.");
+  const subscriptions = await store(api);
+  if (!(await subscriptions.delete(document))) throw notFound("The subscription does not exist.");
+  // A slot whose release fails lapses at the subscription's expiration.
+  await releaseSlot(subscriptions, document.tenantId, document.id).catch(() => undefined);
   return emptyResponse(204, api.wire);
 }

@@ -6,8 +6,12 @@
  * length, which properties the server computes (in neither the create nor the
  * update schema) and which are immutable (create only), both enums with
  * Graph's members in Graph's order and values, and the entity sets and
- * navigation properties the routes expose.
+ * navigation properties the routes expose. The `subscription` type is Graph's
+ * v1.0 definition (its properties, types and nullability, as
+ * microsoftgraph/msgraph-metadata has them), with the lengths and roles of
+ * the subscription schemas.
  */
+import { createSubscriptionSchema, updateSubscriptionSchema } from "../subscriptions/schemas.js";
 import { OPERATION_STATUSES, OPERATION_TYPES } from "./model.js";
 import { createOperationSchema, representationSchema, updateOperationSchema } from "./schemas.js";
 
@@ -76,12 +80,59 @@ function propertyElement(name: string, schema: PropertySchema, annotations: read
   ].join("\n");
 }
 
+type Role = "computed" | "immutable" | "updatable";
+
 /** Computed: the server sets it; Immutable: set on create only. Read from which schemas list the property. */
-export function propertyRole(name: string): "computed" | "immutable" | "updatable" {
-  const create = createOperationSchema.properties as Readonly<Record<string, unknown>>;
-  const update = updateOperationSchema.properties as Readonly<Record<string, unknown>>;
+function roleIn(name: string, create: object, update: object): Role {
   if (!(name in create)) return "computed";
   return name in update ? "updatable" : "immutable";
+}
+
+export function propertyRole(name: string): Role {
+  return roleIn(name, createOperationSchema.properties, updateOperationSchema.properties);
+}
+
+const roleAnnotations = (role: Role) =>
+  role === "computed" ? ["Computed"] : role === "immutable" ? ["Immutable"] : [];
+
+/** Graph's v1.0 `subscription` properties, in Graph's order, with its EDM types and nullability. */
+export const SUBSCRIPTION_PROPERTIES: ReadonlyArray<{ name: string; type: string; nullable: boolean }> = [
+  { name: "applicationId", type: "Edm.String", nullable: true },
+  { name: "changeType", type: "Edm.String", nullable: false },
+  { name: "clientState", type: "Edm.String", nullable: true },
+  { name: "creatorId", type: "Edm.String", nullable: true },
+  { name: "encryptionCertificate", type: "Edm.String", nullable: true },
+  { name: "encryptionCertificateId", type: "Edm.String", nullable: true },
+  { name: "expirationDateTime", type: "Edm.DateTimeOffset", nullable: false },
+  { name: "includeResourceData", type: "Edm.Boolean", nullable: true },
+  { name: "latestSupportedTlsVersion", type: "Edm.String", nullable: true },
+  { name: "lifecycleNotificationUrl", type: "Edm.String", nullable: true },
+  { name: "notificationQueryOptions", type: "Edm.String", nullable: true },
+  { name: "notificationUrl", type: "Edm.String", nullable: false },
+  { name: "notificationUrlAppId", type: "Edm.String", nullable: true },
+  { name: "resource", type: "Edm.String", nullable: false },
+];
+
+/**
+ * A subscription property: Graph's type and nullability; the length the create schema allows; Computed when a
+ * client cannot set it (read-only, or not supported here), Immutable when only a create sets it.
+ */
+function subscriptionPropertyElement({ name, type, nullable }: (typeof SUBSCRIPTION_PROPERTIES)[number]): string {
+  const create = createSubscriptionSchema.properties as Readonly<Record<string, PropertySchema>>;
+  const maxLength = create[name]?.maxLength;
+  const facets = [
+    `Name="${name}"`,
+    `Type="${type}"`,
+    ...(nullable ? [] : ['Nullable="false"']),
+    ...(maxLength !== undefined ? [`MaxLength="${maxLength}"`] : []),
+  ];
+  const annotations = roleAnnotations(roleIn(name, create, updateSubscriptionSchema.properties));
+  if (annotations.length === 0) return `<Property ${facets.join(" ")} />`;
+  return [
+    `<Property ${facets.join(" ")}>`,
+    ...annotations.map((term) => `  <Annotation Term="Org.OData.Core.V1.${term}" Bool="true" />`),
+    `</Property>`,
+  ].join("\n");
 }
 
 const indent = (lines: string, by: number) =>
@@ -103,11 +154,7 @@ export function csdlDocument(): string {
   const operationProperties = Object.entries(properties)
     .filter(([name]) => name !== "id")
     .map(([name, schema]) => {
-      const role = propertyRole(name);
-      return indent(
-        propertyElement(name, schema, role === "computed" ? ["Computed"] : role === "immutable" ? ["Immutable"] : []),
-        2,
-      );
+      return indent(propertyElement(name, schema, roleAnnotations(propertyRole(name))), 2);
     });
   const errorProperties = Object.entries(properties.error!.properties!)
     .filter(([name]) => !name.startsWith("@"))
@@ -129,6 +176,11 @@ export function csdlDocument(): string {
       `</EntityType>`,
     ].join("\n"),
     [`<ComplexType Name="operationError">`, ...errorProperties, `</ComplexType>`].join("\n"),
+    [
+      `<EntityType Name="subscription" BaseType="${ALIAS}.entity">`,
+      ...SUBSCRIPTION_PROPERTIES.map((property) => indent(subscriptionPropertyElement(property), 2)),
+      `</EntityType>`,
+    ].join("\n"),
     [
       `<EntityType Name="team" BaseType="${ALIAS}.entity">`,
       `  <NavigationProperty Name="operations" Type="Collection(${ALIAS}.teamsAsyncOperation)" ContainsTarget="true" />`,
@@ -155,6 +207,7 @@ export function csdlDocument(): string {
       `    <NavigationPropertyBinding Path="joinedTeams" Target="teams" />`,
       `    <NavigationPropertyBinding Path="joinedGroups" Target="groups" />`,
       `  </EntitySet>`,
+      `  <EntitySet Name="subscriptions" EntityType="${ALIAS}.subscription" />`,
       `  <Singleton Name="me" Type="${ALIAS}.user">`,
       `    <NavigationPropertyBinding Path="joinedTeams" Target="teams" />`,
       `    <NavigationPropertyBinding Path="joinedGroups" Target="groups" />`,

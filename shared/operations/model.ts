@@ -85,9 +85,11 @@ export interface StoredOperation {
 }
 
 /**
- * What a deleted operation that was created by a repeatable request leaves behind, under its id, for as long as a
- * finished operation is kept: the memory that a repeat of that request must not create it again. Invisible to
- * every read, list, count and event; a different request may create the id anew.
+ * What a deleted operation leaves behind under its id: a write the change feed carries (it carries no deletions),
+ * from which change notifications learn of the deletion. One created by a repeatable request keeps that request's
+ * record for as long as a finished operation is kept, the memory that a repeat of the request must not create it
+ * again; any other lives only as long as the change feed needs to carry it (DELETION_NOTICE_SECONDS). Invisible to
+ * every read, list, count and completion event; a different request may create the id anew.
  */
 export interface Tombstone {
   id: string;
@@ -96,8 +98,22 @@ export interface Tombstone {
   operationId: string;
   tombstone: true;
   deletedDateTime: string;
-  repeatability: { requestId: string; fingerprint: string };
+  repeatability?: { requestId: string; fingerprint: string };
   ttl: number;
+}
+
+/**
+ * How long the tombstone of a deletion without a repeatability record is kept: a day, so that the change feed
+ * carries it to delivery even after hours of delivery being down, then Cosmos DB's TTL removes it.
+ */
+export const DELETION_NOTICE_SECONDS = 86_400;
+
+/**
+ * Whether a tombstone's time to live has passed. Cosmos DB removes it then; a store that keeps documents past their
+ * TTL (the local embedded store) must treat it as gone.
+ */
+export function isTombstoneExpired(tombstone: Pick<Tombstone, "deletedDateTime" | "ttl">, now = Date.now()): boolean {
+  return Date.parse(tombstone.deletedDateTime) + tombstone.ttl * 1000 <= now;
 }
 
 /** What the store holds under an id: an operation, or the tombstone of one. */

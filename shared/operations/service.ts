@@ -12,7 +12,13 @@ import {
 } from "../errors.js";
 import { operationNotFound, type OperationStore } from "../store/operationStore.js";
 import { trackOperationCreated, trackStatusChanged } from "../telemetry.js";
-import type { OperationDocument, StoredOperation, Tombstone } from "./model.js";
+import {
+  DELETION_NOTICE_SECONDS,
+  isTombstoneExpired,
+  type OperationDocument,
+  type StoredOperation,
+  type Tombstone,
+} from "./model.js";
 import { applyUpdate } from "./rules.js";
 import { inTurn } from "./turns.js";
 import { utcNow } from "./timestamps.js";
@@ -73,9 +79,12 @@ async function createOverTombstone(
 ): Promise<CreateOutcome> {
   const buried = tombstone.repeatability;
   const repeatability = document.repeatability;
-  // Queue creates share one request id; their body tells one message from another.
+  // Queue creates share one request id; their body tells one message from another. An expired tombstone remembers
+  // nothing (Cosmos DB has removed it; a store that keeps it past its TTL must not refuse for it).
   const isRepeat =
+    buried !== undefined &&
     repeatability !== undefined &&
+    !isTombstoneExpired(tombstone) &&
     buried.requestId === repeatability.requestId &&
     (!repeatability.requestId.startsWith("queue:") || buried.fingerprint === repeatability.fingerprint);
   if (isRepeat) {
@@ -181,8 +190,11 @@ export interface DeleteOptions {
 }
 
 /**
- * Deletes an operation (NotFoundError when there is none), in its turn among this process's writers. One created by a
- * repeatable request leaves a tombstone with that request's record, so repeating the request cannot bring it back.
+ * Deletes an operation (NotFoundError when there is none), in its turn among this process's writers, by replacing it with its
+ * tombstone in one conditional write: the change feed carries that write (it carries no deletions), so change
+ * notifications see every deletion, with no second write to keep in step. One created by a repeatable request
+ * keeps that request's record for the whole retention, so repeating the request cannot bring it back; any other
+ * expires after DELETION_NOTICE_SECONDS.
  */
 export function deleteOperation(store: OperationStore, key: OperationKey, options: DeleteOptions): Promise<void> {
   return inTurn(turnKey(key), () =>
@@ -191,22 +203,17 @@ export function deleteOperation(store: OperationStore, key: OperationKey, option
       if (!stored) throw operationNotFound();
       if (options.ifMatch && !options.ifMatch(stored.etag)) throw new PreconditionFailedError();
       const { document } = stored;
-      const gone = document.repeatability
-        ? await store.bury(
-            {
-              id: document.id,
-              teamId: document.teamId,
-              tenantId: document.tenantId,
-              operationId: document.operationId,
-              tombstone: true,
-              deletedDateTime: utcNow(options.now),
-              repeatability: document.repeatability,
-              ttl: options.ttlSeconds,
-            },
-            stored.etag,
-          )
-        : await store.delete(key.tenantId, key.teamId, key.operationId, stored.etag);
-      if (!gone) throw operationNotFound();
+      const tombstone: Tombstone = {
+        id: document.id,
+        teamId: document.teamId,
+        tenantId: document.tenantId,
+        operationId: document.operationId,
+        tombstone: true,
+        deletedDateTime: utcNow(options.now),
+        ...(document.repeatability ? { repeatability: document.repeatability } : {}),
+        ttl: document.repeatability ? options.ttlSeconds : Math.min(options.ttlSeconds, DELETION_NOTICE_SECONDS),
+      };
+      if (!(await store.bury(tombstone, stored.etag))) throw operationNotFound();
     }),
   );
 }

@@ -30,12 +30,28 @@ export interface ChangeNotification {
   readonly tenantId: string;
 }
 
+export type LifecycleEvent = "missed" | "subscriptionRemoved" | "reauthorizationRequired";
+
+/** Graph's lifecycle notification: about the subscription, not about a resource. */
 export interface LifecycleNotification {
   readonly subscriptionId: string;
   readonly subscriptionExpirationDateTime: string;
   readonly tenantId: string;
   readonly clientState: string | null;
-  readonly lifecycleEvent: "missed" | "subscriptionRemoved" | "reauthorizationRequired";
+  readonly lifecycleEvent: LifecycleEvent;
+}
+
+export function lifecycleNotification(
+  subscription: Pick<SubscriptionDocument, "id" | "expirationDateTime" | "tenantId" | "clientState">,
+  lifecycleEvent: LifecycleEvent,
+): LifecycleNotification {
+  return {
+    subscriptionId: subscription.id,
+    subscriptionExpirationDateTime: subscription.expirationDateTime,
+    tenantId: subscription.tenantId,
+    clientState: subscription.clientState,
+    lifecycleEvent,
+  };
 }
 
 /** One POST's worth: the notifications for one URL, with where they came from for re-checks on retry. */
@@ -63,13 +79,18 @@ export interface DeliveryOptions {
   readonly now?: () => number;
 }
 
+/** What every changed document names: the operation it is (or was). */
+type ChangedDocument = Pick<OperationDocument, "id" | "operationId" | "teamId" | "tenantId">;
+
 interface Change {
-  readonly document: OperationDocument;
+  readonly document: ChangedDocument;
   readonly changeType: ChangeType;
   readonly version: string;
 }
 
-function isOperationDocument(value: unknown): value is OperationDocument & { _etag?: string; _ts?: number } {
+type Versioned = { _etag?: string };
+
+function namesAnOperation(value: unknown): value is ChangedDocument & Versioned & Record<string, unknown> {
   const doc = value as Partial<OperationDocument> | null;
   return (
     typeof doc === "object" &&
@@ -77,20 +98,24 @@ function isOperationDocument(value: unknown): value is OperationDocument & { _et
     typeof doc.id === "string" &&
     typeof doc.operationId === "string" &&
     typeof doc.teamId === "string" &&
-    typeof doc.tenantId === "string" &&
-    typeof doc.createdDateTime === "string" &&
-    typeof doc.lastActionDateTime === "string"
+    typeof doc.tenantId === "string"
   );
 }
 
 /**
- * What a changed document is. Every update moves lastActionDateTime past createdDateTime (the rules set it, or
- * refuse a client's earlier one), so a document whose last action is not after its creation has only been created.
+ * What a changed document is. A tombstone is a deletion (a delete replaces the operation with it, since the change
+ * feed carries no deletions). Every update moves lastActionDateTime past createdDateTime (the rules set it, or
+ * refuse a client's earlier one), so an operation whose last action is not after its creation has only been created.
  */
 export function changesOf(documents: readonly unknown[]): Change[] {
   const changes: Change[] = [];
   for (const doc of documents) {
-    if (!isOperationDocument(doc)) continue;
+    if (!namesAnOperation(doc)) continue;
+    if (doc.tombstone === true && typeof doc.deletedDateTime === "string") {
+      changes.push({ document: doc, changeType: "deleted", version: String(doc._etag ?? doc.deletedDateTime) });
+      continue;
+    }
+    if (typeof doc.createdDateTime !== "string" || typeof doc.lastActionDateTime !== "string") continue;
     const changeType: ChangeType = compareUtc(doc.lastActionDateTime, doc.createdDateTime) <= 0 ? "created" : "updated";
     changes.push({ document: doc, changeType, version: String(doc._etag ?? doc.lastActionDateTime) });
   }
@@ -157,8 +182,12 @@ export async function batchesFor(
   return batches;
 }
 
-/** POSTs a payload; undefined when acknowledged (a 2xx), else why not. */
-async function post(url: string, value: readonly unknown[], options: DeliveryOptions): Promise<string | undefined> {
+/** POSTs a payload (`{"value": [...]}`); undefined when acknowledged (a 2xx), else why not. */
+export async function postNotifications(
+  url: string,
+  value: readonly unknown[],
+  options: Pick<DeliveryOptions, "policy" | "timeoutMs">,
+): Promise<string | undefined> {
   try {
     const answer = await postToReceiver(url, {
       policy: options.policy,
@@ -184,14 +213,7 @@ async function reportMissed(batch: DeliveryBatch, options: DeliveryOptions): Pro
       const found = await options.store.read(batch.resourceKey, id);
       const url = found?.document.lifecycleNotificationUrl;
       if (!found || !url) return;
-      const event: LifecycleNotification = {
-        subscriptionId: id,
-        subscriptionExpirationDateTime: found.document.expirationDateTime,
-        tenantId: found.document.tenantId,
-        clientState: found.document.clientState,
-        lifecycleEvent: "missed",
-      };
-      const why = await post(url, [event], options);
+      const why = await postNotifications(url, [lifecycleNotification(found.document, "missed")], options);
       options.log(`subscription ${id}: missed notifications reported${why ? ` but not acknowledged: ${why}` : ""}`);
     }),
   );
@@ -202,7 +224,7 @@ export async function attemptBatch(
   batch: DeliveryBatch,
   options: DeliveryOptions,
 ): Promise<"delivered" | "queued" | "dropped"> {
-  const why = await post(batch.notificationUrl, batch.notifications, options);
+  const why = await postNotifications(batch.notificationUrl, batch.notifications, options);
   if (why === undefined) return "delivered";
   const delay = options.retryScheduleSeconds[batch.retries];
   const target = `${batch.notifications.length} notifications for ${new URL(batch.notificationUrl).host}`;

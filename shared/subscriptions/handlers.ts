@@ -1,13 +1,14 @@
 /**
- * The delivery functions' handlers: the change feed's first attempt, and the
- * delivery queue's retries.
+ * The delivery functions' handlers: the change feed's first attempt, the
+ * delivery queue's retries, and the lifecycle run.
  */
-import type { InvocationContext } from "@azure/functions";
+import type { InvocationContext, Timer } from "@azure/functions";
 import { config, type AppConfig } from "../config.js";
 import { trackException, withTelemetryScope } from "../telemetry.js";
 import { systemResolver } from "./addressPolicy.js";
 import { deliverChanges, parseDeliveryBatch, retryBatch, type DeliveryOptions } from "./delivery.js";
 import { deliveryQueue } from "./deliveryQueue.js";
+import { runSubscriptionLifecycle } from "./lifecycle.js";
 import { subscriptionStore } from "./store.js";
 
 async function options(cfg: AppConfig, context: InvocationContext): Promise<DeliveryOptions> {
@@ -47,6 +48,28 @@ export async function retryNotificationsHandler(payload: unknown, context: Invoc
     try {
       const outcome = await retryBatch(batch, await options(config(), context));
       context.info(`notification retry ${batch.retries}: ${outcome}`);
+    } catch (error) {
+      trackException(error);
+      throw error;
+    }
+  });
+}
+
+/** The lifecycle timer: reauthorizationRequired before expiry, subscriptionRemoved for tenants no longer accepted. */
+export async function subscriptionLifecycleHandler(_timer: Timer, context: InvocationContext): Promise<void> {
+  await withTelemetryScope({ requestId: context.invocationId, trigger: "timer" }, async () => {
+    const cfg = config();
+    try {
+      const run = await runSubscriptionLifecycle({
+        ...(await options(cfg, context)),
+        reauthorizationNoticeMinutes: cfg.subscriptions.reauthorizationNoticeMinutes,
+        tenants: cfg.auth.tenants,
+      });
+      if (run.removed.length + run.reauthorizationRequired.length > 0) {
+        context.info(
+          `subscription lifecycle: ${run.reauthorizationRequired.length} asked to reauthorize, ${run.removed.length} removed`,
+        );
+      }
     } catch (error) {
       trackException(error);
       throw error;

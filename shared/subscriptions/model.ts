@@ -41,6 +41,8 @@ export interface SubscriptionDocument {
   latestSupportedTlsVersion: string;
   /** Cosmos DB time-to-live, seconds: the document expires with the subscription. */
   ttl: number;
+  /** The expiration a reauthorizationRequired was acknowledged for (a renewal, which moves it, asks again). */
+  reauthorizationNotifiedFor?: string;
 }
 
 export const resourceKeyOf = (tenantId: string, teamId: string) => `${tenantId}:${teamId}`;
@@ -99,6 +101,11 @@ export function ownedBy(document: SubscriptionDocument, caller: Caller): boolean
     creator.kind === document.creator.kind &&
     creator.id === document.creator.id
   );
+}
+
+/** Seconds until the expiration, for the document's TTL, which counts from its last write (at least one: Cosmos refuses 0). */
+export function ttlUntil(expirationDateTime: string, now = Date.now()): number {
+  return Math.max(1, Math.ceil((Date.parse(expirationDateTime) - now) / 1000));
 }
 
 export function isExpired(document: Pick<SubscriptionDocument, "expirationDateTime">, now = Date.now()): boolean {

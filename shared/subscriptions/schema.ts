@@ -4,7 +4,7 @@
  * a resource this API serves, an expiration in the future and within the
  * maximum lifetime, URLs of an allowed form. Every refusal names its property.
  */
-import { DetailCode, InvalidInputError, UnsupportedError, type ErrorDetail } from "../errors.js";
+import { DetailCode, InvalidInputError, type ErrorDetail } from "../errors.js";
 import { toDetails } from "../operations/schema.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
@@ -89,15 +89,6 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
   const changeTypes = String(fields.changeType).split(",") as ChangeType[];
   if (new Set(changeTypes).size !== changeTypes.length) {
     details.push(invalid("changeType", "Each change type may appear once."));
-  }
-  if (changeTypes.includes("deleted")) {
-    // Cosmos DB's change feed (latest-version mode, the one the Functions trigger reads) carries no deletions.
-    const message =
-      "The changeType 'deleted' is not supported for operations: deletions are not delivered. Subscribe to created and/or updated.";
-    throw new UnsupportedError(message, {
-      target: "changeType",
-      details: [{ code: DetailCode.invalidValue, target: "changeType", message }],
-    });
   }
   const resource = String(fields.resource);
   const target = parseResource(resource);

@@ -9,12 +9,25 @@
 import type { Container, SqlQuerySpec } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
 import { NotFoundError, PreconditionFailedError } from "../errors.js";
+import { utcNow } from "../operations/timestamps.js";
 import { cosmosClient, cosmosFailure, storeFault } from "../store/operationStore.js";
 import { isExpired, type SubscriptionCreator, type SubscriptionDocument } from "./model.js";
 
 export interface StoredSubscription {
   readonly document: SubscriptionDocument;
   readonly etag: string;
+}
+
+/** A subscription counted against its tenant's limit, until it expires (quota.ts). */
+export interface QuotaSlot {
+  readonly id: string;
+  readonly expirationDateTime: string;
+}
+
+/** A tenant's slots as read, with the version to write them back with (undefined: no document yet). */
+export interface TenantSlots {
+  readonly slots: readonly QuotaSlot[];
+  readonly etag: string | undefined;
 }
 
 export interface SubscriptionStore {
@@ -27,13 +40,25 @@ export interface SubscriptionStore {
   delete(document: SubscriptionDocument): Promise<boolean>;
   /** A creator's live subscriptions in a tenant. */
   listByCreator(tenantId: string, creator: SubscriptionCreator): Promise<SubscriptionDocument[]>;
-  /** How many live subscriptions a tenant holds. */
-  countForTenant(tenantId: string): Promise<number>;
+  /**
+   * The tenant's quota slots: its one quota document, or, before it has one, its live subscriptions (a tenant that
+   * subscribed before the document existed keeps what it holds).
+   */
+  readSlots(tenantId: string): Promise<TenantSlots>;
+  /** Writes a tenant's slots if they are still the version read; false when another write got in first. */
+  writeSlots(tenantId: string, slots: readonly QuotaSlot[], etag: string | undefined): Promise<boolean>;
   /** The live subscriptions of one team of one tenant. */
   forResourceKey(resourceKey: string): Promise<SubscriptionDocument[]>;
+  /** Live subscriptions with a lifecycle URL that expire by `until` (every tenant: the lifecycle run's query). */
+  expiringBy(until: string): Promise<StoredSubscription[]>;
+  /** Live subscriptions of tenants other than these (every tenant: the lifecycle run's query). */
+  ofTenantsOtherThan(tenants: readonly string[]): Promise<StoredSubscription[]>;
 }
 
 const CALL_DEADLINE_MS = 10_000;
+/** The lifecycle run's pages: 10 of 100 subscriptions a run at most. */
+const LIFECYCLE_PAGE = 100;
+const LIFECYCLE_PAGES = 10;
 
 async function bounded<T>(call: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -53,6 +78,19 @@ function strip(resource: Record<string, unknown>): SubscriptionDocument {
   return copy as unknown as SubscriptionDocument;
 }
 
+/**
+ * A tenant's quota document: in the tenant's own partition (the resource key `{tenantId}`, which no subscription
+ * has: theirs is `{tenantId}:{teamId}`), the subscriptions that count against its limit. One document changed with
+ * ETags, so that concurrent creates cannot both take the last slot; no subscription query matches it (no tenantId,
+ * no creator).
+ */
+interface TenantQuotaDocument {
+  id: typeof QUOTA_DOCUMENT_ID;
+  resourceKey: string;
+  slots: readonly QuotaSlot[];
+}
+
+const QUOTA_DOCUMENT_ID = "tenantQuota";
 const live =
   (now = Date.now()) =>
   (d: SubscriptionDocument) =>
@@ -157,13 +195,82 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
     return found.map(strip).filter(live());
   }
 
-  async countForTenant(tenantId: string): Promise<number> {
+  async readSlots(tenantId: string): Promise<TenantSlots> {
+    try {
+      const { resource, etag, statusCode } = await bounded((deadline) =>
+        this.#container.item(QUOTA_DOCUMENT_ID, tenantId).read<TenantQuotaDocument>(deadline),
+      );
+      if (statusCode !== 404 && resource) return { slots: resource.slots, etag };
+    } catch (error) {
+      if (cosmosFailure(error) !== "notFound") throw storeFault(error);
+    }
     const found = await this.#query({
-      query: "SELECT c.expirationDateTime FROM c WHERE c.tenantId = @tenantId",
+      query: "SELECT c.id, c.expirationDateTime FROM c WHERE c.tenantId = @tenantId AND IS_DEFINED(c.creator)",
       parameters: [{ name: "@tenantId", value: tenantId }],
     });
     const now = Date.now();
-    return found.filter((d) => !isExpired(d as { expirationDateTime: string }, now)).length;
+    const slots = (found as unknown as QuotaSlot[]).filter((s) => !isExpired(s, now));
+    return { slots: slots.map(({ id, expirationDateTime }) => ({ id, expirationDateTime })), etag: undefined };
+  }
+
+  async writeSlots(tenantId: string, slots: readonly QuotaSlot[], etag: string | undefined): Promise<boolean> {
+    const document: TenantQuotaDocument = { id: QUOTA_DOCUMENT_ID, resourceKey: tenantId, slots };
+    try {
+      await bounded((deadline) =>
+        etag === undefined
+          ? this.#container.items.create(document, deadline)
+          : this.#container.item(QUOTA_DOCUMENT_ID, tenantId).replace(document, {
+              accessCondition: { type: "IfMatch", condition: etag },
+              ...deadline,
+            }),
+      );
+      return true;
+    } catch (error) {
+      // 409: another request created the document first; 412: it changed since it was read; 404: it was removed.
+      const failure = cosmosFailure(error);
+      if (failure === "conflict" || failure === "preconditionFailed" || failure === "notFound") return false;
+      throw storeFault(error);
+    }
+  }
+
+  /** A query over every partition, a page at a time, at most LIFECYCLE_PAGES pages a run: the rest waits for the next. */
+  async #scan(spec: SqlQuerySpec): Promise<StoredSubscription[]> {
+    const found: StoredSubscription[] = [];
+    try {
+      await bounded(async (deadline) => {
+        const iterator = this.#container.items.query<Record<string, unknown>>(spec, {
+          maxItemCount: LIFECYCLE_PAGE,
+          ...deadline,
+        });
+        for (let page = 0; page < LIFECYCLE_PAGES && iterator.hasMoreResults(); page++) {
+          const { resources } = await iterator.fetchNext();
+          for (const resource of resources) found.push({ document: strip(resource), etag: String(resource._etag) });
+        }
+      });
+    } catch (error) {
+      throw storeFault(error);
+    }
+    const now = Date.now();
+    return found.filter((s) => !isExpired(s.document, now));
+  }
+
+  expiringBy(until: string): Promise<StoredSubscription[]> {
+    // Both canonical UTC (seven fractional digits, as every stored expiration is), so they compare as strings.
+    return this.#scan({
+      query:
+        "SELECT * FROM c WHERE IS_STRING(c.lifecycleNotificationUrl) AND c.expirationDateTime > @now AND c.expirationDateTime <= @until",
+      parameters: [
+        { name: "@now", value: utcNow() },
+        { name: "@until", value: until },
+      ],
+    });
+  }
+
+  ofTenantsOtherThan(tenants: readonly string[]): Promise<StoredSubscription[]> {
+    return this.#scan({
+      query: "SELECT * FROM c WHERE IS_DEFINED(c.creator) AND NOT ARRAY_CONTAINS(@tenants, c.tenantId)",
+      parameters: [{ name: "@tenants", value: [...tenants] }],
+    });
   }
 
   async forResourceKey(resourceKey: string): Promise<SubscriptionDocument[]> {

@@ -722,8 +722,10 @@ describe("tenant isolation on every route: another tenant's operation is a 404",
   it("delete: the same id deletes only the caller's tenant's operation", async () => {
     const res = await call(opUrl(shared), { method: "DELETE", token: tokenB });
     expect(res.status, res.text).toBe(204);
-    const left = (await stack.documents()).filter((d) => d.operationId === shared).map((d) => d.tenantId);
-    expect(left).toEqual([TENANT_A]);
+    const left = (await stack.documents()).filter((d) => d.operationId === shared);
+    // B's operation is gone (what is left of it is its tombstone, no operation); A's is untouched.
+    expect(left.filter((d) => d.tombstone !== true).map((d) => d.tenantId)).toEqual([TENANT_A]);
+    expect(left.filter((d) => d.tombstone === true).map((d) => d.tenantId)).toEqual([TENANT_B]);
     expect((await call(opUrl(shared), { token: tokenA })).status).toBe(200);
   });
 

@@ -46,7 +46,13 @@ describe("the service document, $metadata and the OpenAPI description", () => {
       const res = await call(`${stack.baseUrl}${path}`);
       expect(res.status).toBe(200);
       expect(res.json["@odata.context"]).toBe(`${stack.baseUrl}/$metadata`);
-      expect(res.json.value.map((v: { name: string }) => v.name)).toEqual(["teams", "groups", "users", "me"]);
+      expect(res.json.value.map((v: { name: string }) => v.name)).toEqual([
+        "teams",
+        "groups",
+        "users",
+        "subscriptions",
+        "me",
+      ]);
       expect(res.headers.get("odata-version")).toBe("4.0");
     }
     expectGraphError(await call(`${stack.baseUrl}/`, { method: "POST" }), 405, "notSupported");
@@ -59,6 +65,9 @@ describe("the service document, $metadata and the OpenAPI description", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/xml/);
     expect(res.text).toContain('<EntityType Name="teamsAsyncOperation" BaseType="graph.entity" OpenType="true">');
+    // Subscriptions' @odata.context (`$metadata#subscriptions/$entity`) names an entity set it declares.
+    expect(res.text).toContain('<EntityType Name="subscription" BaseType="graph.entity">');
+    expect(res.text).toContain('<EntitySet Name="subscriptions" EntityType="graph.subscription" />');
     expect(res.headers.get("request-id")).toBeTruthy();
   });
 

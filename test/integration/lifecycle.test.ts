@@ -483,7 +483,10 @@ describe("DELETE", () => {
     const created = await create();
     const res = await call(one(created.json.id), { method: "DELETE", token: app });
     expect(res.status).toBe(204);
-    expect(await stored(created.json.id)).toBeUndefined();
+    // No operation is left: its tombstone, which the change feed carries to notifications, expires in a day.
+    expect(await stored(created.json.id)).toMatchObject({ tombstone: true, ttl: 86_400 });
+    expect(await stored(created.json.id)).not.toHaveProperty("status");
+    expect(await stored(created.json.id)).not.toHaveProperty("repeatability");
     expectGraphError(await call(one(created.json.id), { token: app }), 404, "itemNotFound");
     expectGraphError(await call(one(created.json.id), { method: "DELETE", token: app }), 404, "itemNotFound");
   });
@@ -499,6 +502,23 @@ describe("DELETE", () => {
       headers: { "if-match": created.headers.get("etag")! },
     });
     expect(ok.status).toBe(204);
+  });
+
+  it("frees the id: a create with it after a delete stores a new operation, with or without repeatability", async () => {
+    const created = await create();
+    const id = created.json.id as string;
+    expect((await call(one(id), { method: "DELETE", token: app })).status).toBe(204);
+    const again = await create({ id, operationType: "archiveTeam" });
+    expect(again.json).toMatchObject({ id, operationType: "archiveTeam", status: "notStarted" });
+    expect((await call(one(id), { method: "DELETE", token: app })).status).toBe(204);
+    const repeatable = await call(collection(), {
+      method: "POST",
+      token: app,
+      headers: { "repeatability-request-id": randomUUID(), "repeatability-first-sent": new Date().toUTCString() },
+      body: { id, operationType: "createTeam" },
+    });
+    expect(repeatable.status, repeatable.text).toBe(201);
+    expect((await call(one(id), { token: app })).json.operationType).toBe("createTeam");
   });
 
   it("cannot delete another tenant's operation, and needs write permission", async () => {
@@ -593,6 +613,22 @@ describe("repeatable create (Repeatability-Request-ID)", () => {
       409,
       "nameAlreadyExists",
     );
+  });
+
+  it("forgets a deleted repeatable create once its tombstone's time to live has passed, in any store", async () => {
+    const requestId = randomUUID();
+    const first = await post(requestId, { operationType: "cloneTeam" });
+    expect(first.status).toBe(201);
+    const id = first.json.id as string;
+    expect((await call(one(id), { method: "DELETE", token: app })).status).toBe(204);
+    expectGraphError(await post(requestId, { operationType: "cloneTeam" }), 409, "notAllowed");
+    // Cosmos DB would have removed it by now; a store that keeps documents past their TTL must not refuse for it.
+    const tombstone = await stored(id);
+    const dayAndMore = new Date(Date.parse(String(tombstone.deletedDateTime)) - (tombstone.ttl + 1) * 1000);
+    await stack.container.items.upsert({ ...tombstone, deletedDateTime: dayAndMore.toISOString() });
+    const repeat = await post(requestId, { operationType: "cloneTeam" });
+    expect(repeat.status, repeat.text).toBe(201);
+    expect(repeat.json.id).toBe(id);
   });
 
   it("lets a create without repeatability take the id of a deleted repeatable operation", async () => {

@@ -14,7 +14,29 @@ import type { RegisteredFunction } from "../../local/functionsHost.js";
 import { builtApp, OPENAPI_FILE, servedOpenApi } from "../../scripts/openapi.js";
 import { csdlDocument } from "../../shared/operations/csdl.js";
 import { OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
+import { toSubscriptionRepresentation, type SubscriptionDocument } from "../../shared/subscriptions/model.js";
+import { SUBSCRIPTION_LIMITS } from "../../shared/subscriptions/schemas.js";
 import { PROJECT_ROOT } from "../support/stack.js";
+
+const subscriptionDocument: SubscriptionDocument = {
+  id: "7f1d0b7e-5c1a-4a8e-9d3b-2f6c8e4a1b90",
+  resourceKey: "t:team",
+  tenantId: "t",
+  teamId: "team",
+  operationId: null,
+  resource: "teams/team/operations",
+  teamPath: "teams",
+  changeTypes: ["created"],
+  notificationUrl: "https://hooks.contoso.com/a",
+  lifecycleNotificationUrl: null,
+  clientState: null,
+  expirationDateTime: "2026-06-02T00:00:00.0000000Z",
+  createdDateTime: "2026-06-01T00:00:00.0000000Z",
+  creator: { kind: "application", id: "app" },
+  applicationId: null,
+  latestSupportedTlsVersion: "v1_2",
+  ttl: 1,
+};
 
 let served: string;
 let document: any;
@@ -109,9 +131,43 @@ describe("the CSDL", () => {
     expect(byName(schema.ComplexType, "operationError").Property.map((p: any) => p.Name)).toEqual(["code", "message"]);
   });
 
+  it("declares Graph's subscription type: what the representation carries, Graph's types, the schemas' lengths and roles", () => {
+    const type = byName(schema.EntityType, "subscription");
+    expect(type.BaseType).toBe("graph.entity");
+    expect(type.OpenType).toBeUndefined();
+    const represented = Object.keys(toSubscriptionRepresentation(subscriptionDocument)).filter((k) => k !== "id");
+    expect(type.Property.map((p: any) => p.Name).sort()).toEqual(represented.sort());
+    const property = (name: string) => byName(type.Property, name);
+    // Graph v1.0 (microsoftgraph/msgraph-metadata): these four are Nullable="false", expirationDateTime a
+    // DateTimeOffset, includeResourceData a Boolean, every other a nullable String.
+    for (const name of ["changeType", "notificationUrl", "resource"]) {
+      expect(property(name)).toMatchObject({ Type: "Edm.String", Nullable: "false" });
+    }
+    expect(property("expirationDateTime")).toMatchObject({ Type: "Edm.DateTimeOffset", Nullable: "false" });
+    expect(property("includeResourceData")).toMatchObject({ Type: "Edm.Boolean" });
+    for (const name of [
+      "applicationId",
+      "clientState",
+      "creatorId",
+      "lifecycleNotificationUrl",
+      "notificationUrlAppId",
+    ]) {
+      expect(property(name).Type, name).toBe("Edm.String");
+      expect(property(name).Nullable, name).toBeUndefined();
+    }
+    expect(property("clientState").MaxLength).toBe(String(SUBSCRIPTION_LIMITS.clientState));
+    const term = (name: string) => property(name).Annotation?.[0].Term;
+    expect(term("creatorId")).toBe("Org.OData.Core.V1.Computed");
+    expect(term("notificationQueryOptions")).toBe("Org.OData.Core.V1.Computed");
+    expect(term("resource")).toBe("Org.OData.Core.V1.Immutable");
+    // Renewal changes the expiration: the one updatable property.
+    expect(type.Property.filter((p: any) => !p.Annotation).map((p: any) => p.Name)).toEqual(["expirationDateTime"]);
+  });
+
   it("exposes the entity sets and navigation the routes use", () => {
     const container = schema.EntityContainer[0];
-    expect(container.EntitySet.map((s: any) => s.Name)).toEqual(["teams", "groups", "users"]);
+    expect(container.EntitySet.map((s: any) => s.Name)).toEqual(["teams", "groups", "users", "subscriptions"]);
+    expect(byName(container.EntitySet, "subscriptions").EntityType).toBe("graph.subscription");
     expect(container.Singleton.map((s: any) => s.Name)).toEqual(["me"]);
     expect(byName(schema.EntityType, "team").NavigationProperty[0]).toMatchObject({
       Name: "operations",

@@ -139,6 +139,10 @@ describe("function registrations", () => {
         name: "sweepStuckOperations",
         bindings: [{ type: "timerTrigger", direction: "in", schedule: "%SWEEPER_SCHEDULE%" }],
       },
+      {
+        name: "sweepSubscriptions",
+        bindings: [{ type: "timerTrigger", direction: "in", schedule: "%SUBSCRIPTION_LIFECYCLE_SCHEDULE%" }],
+      },
     ]);
   });
 });

@@ -13,8 +13,9 @@ import { call, detailTargets, expectGraphError, OTHER_TEAM, OTHER_TENANT } from 
 import { startReceiver, waitFor, type Receiver } from "../support/receiver.js";
 import { freePort, startStack, type Stack } from "../support/stack.js";
 
-const LIMIT = 12;
+const LIMIT = 40;
 const LIMITED_TENANT = "e3e3e3e3-0000-4000-8000-000000000003";
+const CONTENDED_TENANT = "e4e4e4e4-0000-4000-8000-000000000004";
 
 let azurite: Azurite;
 let stack: Stack;
@@ -230,6 +231,42 @@ describe("creating a subscription", () => {
   });
 });
 
+describe("the per-tenant limit under concurrency", () => {
+  it(`lets exactly as many of 10 concurrent creates through as the limit leaves, and frees a slot on delete`, async () => {
+    const r = await receiver();
+    const token = await stack.token({ app: true, tenant: CONTENDED_TENANT });
+    const body = { changeType: "created", notificationUrl: r.url, resource: `teams/${randomUUID()}/operations` };
+    const held: string[] = [];
+    for (let i = 0; i < LIMIT - 3; i++)
+      held.push((await subscribed({ ...body, expirationDateTime: inMinutes(30) }, token)).id);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => subscribe({ ...body, expirationDateTime: inMinutes(30) }, token)),
+    );
+    expect(results.filter((res) => res.status === 201)).toHaveLength(3);
+    for (const refused of results.filter((res) => res.status !== 201)) {
+      expectGraphError(refused, 403, "quotaLimitReached");
+    }
+    const listed = await call(url("/subscriptions"), { token });
+    expect(listed.json.value).toHaveLength(LIMIT);
+    expectGraphError(await subscribe({ ...body, expirationDateTime: inMinutes(30) }, token), 403, "quotaLimitReached");
+
+    // A deletion frees its slot for one more, and only one.
+    expect((await call(url(`/subscriptions/${held[0]}`), { method: "DELETE", token })).status).toBe(204);
+    const again = await Promise.all(
+      Array.from({ length: 4 }, () => subscribe({ ...body, expirationDateTime: inMinutes(30) }, token)),
+    );
+    expect(again.map((res) => res.status).sort()).toEqual([201, 403, 403, 403]);
+    // A renewal keeps its slot.
+    const renewed = await call(url(`/subscriptions/${held[1]}`), {
+      method: "PATCH",
+      token,
+      body: { expirationDateTime: inMinutes(60) },
+    });
+    expect(renewed.status, renewed.text).toBe(200);
+    expectGraphError(await subscribe({ ...body, expirationDateTime: inMinutes(30) }, token), 403, "quotaLimitReached");
+  });
+});
+
 describe("notifications", () => {
   it("one per change type, with clientState, in Graph's payload; only the subscribed operation's", async () => {
     const team = randomUUID();
@@ -280,6 +317,77 @@ describe("notifications", () => {
     // The resource in a notification is one this API serves.
     const read = await call(url(`/${created.resource}`), { token: app });
     expect(read.status, read.text).toBe(200);
+  });
+
+  it("deleted: one per deletion, plain or of a repeatable create; none for a refused conditional delete", async () => {
+    const team = randomUUID();
+    const r = await receiver();
+    const one = await receiver();
+    const subscription = await subscribed({
+      changeType: "deleted",
+      notificationUrl: r.url,
+      resource: `teams/${team}/operations`,
+      expirationDateTime: inMinutes(60),
+      clientState: "state-deleted",
+    });
+    const opId = `op-${randomUUID()}`;
+    await subscribed(
+      {
+        changeType: "created,updated,deleted",
+        notificationUrl: one.url,
+        resource: `me/joinedTeams/${team}/operations/${opId}`,
+        expirationDateTime: inMinutes(60),
+      },
+      await stack.token({ groups: [team], scopes: "TeamsAsyncOperation.Read" }),
+    );
+    const remove = (id: string, headers: Record<string, string> = {}) =>
+      call(url(`/teams/${team}/operations/${id}`), { method: "DELETE", token: app, headers });
+
+    const plain = await createOperation(team);
+    expect((await remove(plain)).status).toBe(204);
+    const [deleted] = await waitFor(() => (about(r, plain).length ? about(r, plain) : undefined), "deleted");
+    expect(deleted).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      subscriptionId: subscription.id,
+      subscriptionExpirationDateTime: subscription.expirationDateTime,
+      changeType: "deleted",
+      resource: `teams('${team}')/operations('${plain}')`,
+      resourceData: {
+        "@odata.type": "#microsoft.graph.teamsAsyncOperation",
+        "@odata.id": `teams('${team}')/operations('${plain}')`,
+        id: plain,
+      },
+      clientState: "state-deleted",
+      tenantId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    expectGraphError(await call(url(`/${deleted.resource}`), { token: app }), 404, "itemNotFound");
+
+    const repeatable = await call(url(`/teams/${team}/operations`), {
+      method: "POST",
+      token: app,
+      headers: { "repeatability-request-id": randomUUID(), "repeatability-first-sent": new Date().toUTCString() },
+      body: { operationType: "cloneTeam" },
+    });
+    expect(repeatable.status).toBe(201);
+    const kept = await createOperation(team);
+    expectGraphError(await remove(kept, { "if-match": '"stale"' }), 412, "resourceModified");
+    expect((await remove(repeatable.json.id)).status).toBe(204);
+    await waitFor(() => about(r, repeatable.json.id).length > 0, "the repeatable create's deletion");
+    const barrier = await createOperation(team);
+    expect((await remove(barrier)).status).toBe(204);
+    await waitFor(() => about(r, barrier).length > 0, "a later deletion");
+    expect(about(r, kept)).toEqual([]);
+    expect(r.acknowledged.every((n) => n.changeType === "deleted")).toBe(true);
+    expect(about(r, plain)).toHaveLength(1);
+
+    // One operation's whole life, for a subscription to it: created, deleted, and created again under its id.
+    await createOperation(team, opId);
+    await waitFor(() => about(one, opId, "created").length > 0, "created");
+    expect((await remove(opId)).status).toBe(204);
+    await waitFor(() => about(one, opId, "deleted").length > 0, "deleted");
+    await createOperation(team, opId);
+    await waitFor(() => about(one, opId, "created").length > 1, "created again");
+    expect(about(one, opId).map((n) => n.changeType)).toEqual(["created", "deleted", "created"]);
   });
 
   it("none to another tenant's subscription to the same team id", async () => {

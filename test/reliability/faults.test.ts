@@ -85,10 +85,12 @@ describe("transient throttling (429) is absorbed by the client's retries", () =>
     expect(patched.status, patched.text).toBe(200);
     expect(await stored(id)).toMatchObject({ status: "inProgress", attemptsCount: 1 });
 
-    proxy.inject("delete", throttle(10), 1);
+    // A delete replaces the operation with its tombstone (what the change feed carries to notifications).
+    proxy.inject("replace", throttle(10), 1);
     const deleted = await call(one(id), { method: "DELETE", token: app });
     expect(deleted.status, deleted.text).toBe(204);
-    expect(await stored(id)).toBeUndefined();
+    expect(await stored(id)).toMatchObject({ tombstone: true });
+    expect(await stored(id)).not.toHaveProperty("status");
   });
 });
 
@@ -229,12 +231,14 @@ describe("dropped connections", () => {
     expect((await stored(id))!._etag).toBe(afterDrop!._etag);
   });
 
-  it("a delete applied but unanswered: the document is gone and the retry is a 404", async () => {
+  it("a delete applied but unanswered: the operation is gone and the retry is a 404", async () => {
     const id = `t-${randomUUID()}`;
     expect((await post({ id })).status).toBe(201);
-    proxy.inject("delete", { kind: "drop", after: true }, 1);
+    // The delete's one write: the operation replaced by its tombstone.
+    proxy.inject("replace", { kind: "drop", after: true }, 1);
     expectGraphError(await call(one(id), { method: "DELETE", token: app }), 503, "serviceNotAvailable");
-    expect(await stored(id)).toBeUndefined();
+    expect(await stored(id)).toMatchObject({ tombstone: true });
+    expect(await stored(id)).not.toHaveProperty("status");
     expectGraphError(await call(one(id), { method: "DELETE", token: app }), 404, "itemNotFound");
   });
 });

@@ -27,6 +27,8 @@ export interface Stack {
   stop(): Promise<void>;
   /** Everything the runner printed, for diagnosing a failure. */
   output(): string;
+  /** Stops the runner and starts another over the same store and keys, with these settings changed (baseUrl moves). */
+  restart(env: Record<string, string>): Promise<void>;
 }
 
 export interface StackOptions {
@@ -101,29 +103,37 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const container = client.database(database).container(containerName);
 
   const runnerEndpoint = options.cosmosEndpointFor ? await options.cosmosEndpointFor(cosmos.endpoint) : cosmos.endpoint;
+  let runnerEnv: Record<string, string> = {
+    COSMOS_ENDPOINT: runnerEndpoint,
+    COSMOS_KEY: cosmos.key,
+    COSMOS_DATABASE: database,
+    COSMOS_CONTAINER: containerName,
+    TEAMOPS_DEV_DIR: devDir,
+    LOCAL_QUEUES: "off",
+    ...options.env,
+  };
   let runner: Runner;
   try {
-    runner = await spawnRunner({
-      COSMOS_ENDPOINT: runnerEndpoint,
-      COSMOS_KEY: cosmos.key,
-      COSMOS_DATABASE: database,
-      COSMOS_CONTAINER: containerName,
-      TEAMOPS_DEV_DIR: devDir,
-      LOCAL_QUEUES: "off",
-      ...options.env,
-    });
+    runner = await spawnRunner(runnerEnv);
   } catch (error) {
     await cosmos.close();
     throw error;
   }
 
   return {
-    baseUrl: runner.baseUrl,
+    get baseUrl() {
+      return runner.baseUrl;
+    },
     container,
     devDir,
     token: (tokenOptions) => mintDevToken(tokenOptions, keys),
     documents: async () => (await container.items.readAll<Record<string, unknown>>().fetchAll()).resources,
     output: () => runner.output(),
+    restart: async (env) => {
+      await runner.stop();
+      runnerEnv = { ...runnerEnv, ...env };
+      runner = await spawnRunner(runnerEnv);
+    },
     stop: async () => {
       await runner.stop();
       client.dispose();

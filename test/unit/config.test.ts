@@ -31,6 +31,7 @@ describe("configuration", () => {
       validationTimeoutMs: 10_000,
       deliveryTimeoutMs: 5_000,
       retryScheduleSeconds: [10, 60, 300, 900, 1800, 3600],
+      reauthorizationNoticeMinutes: 60,
       allowLoopback: false,
     });
   });

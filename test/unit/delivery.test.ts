@@ -18,6 +18,18 @@ const operation = (id: string, lastActionDateTime = "2026-05-31T10:00:00.0000000
   _etag: etag,
 });
 
+const tombstone = (id: string, changes: Record<string, unknown> = {}) => ({
+  id: `${TENANT}:${id}`,
+  tenantId: TENANT,
+  teamId: TEAM,
+  operationId: id,
+  tombstone: true,
+  deletedDateTime: "2026-05-31T12:00:00.0000000Z",
+  ttl: 86_400,
+  _etag: `"${id}-gone"`,
+  ...changes,
+});
+
 function subscription(id: string, changes: Partial<SubscriptionDocument> = {}): SubscriptionDocument {
   return {
     id,
@@ -60,6 +72,17 @@ describe("change types from the change feed", () => {
       ["b", "updated"],
     ]);
   });
+
+  it("a tombstone, what a delete leaves in the operation's place, is deleted", () => {
+    const changes = changesOf([
+      tombstone("c"),
+      tombstone("d", { repeatability: { requestId: "r", fingerprint: "f" } }),
+    ]);
+    expect(changes.map((c) => [c.document.operationId, c.changeType])).toEqual([
+      ["c", "deleted"],
+      ["d", "deleted"],
+    ]);
+  });
 });
 
 describe("batches", () => {
@@ -70,8 +93,9 @@ describe("batches", () => {
       subscription("s3", { operationId: "other" }),
       subscription("s4", { expirationDateTime: "2026-05-31T23:59:59.0000000Z" }),
       subscription("s5", { notificationUrl: "https://hooks.contoso.com/a", clientState: null }),
+      subscription("s6", { notificationUrl: "https://hooks.contoso.com/c", changeTypes: ["deleted"] }),
     ]);
-    const docs = [operation("a"), operation("b", "2026-05-31T11:00:00.0000000Z")];
+    const docs = [operation("a"), operation("b", "2026-05-31T11:00:00.0000000Z"), tombstone("c")];
     const batches = await batchesFor(docs, store, NOW);
     const summary = batches.map((b) => ({
       url: b.notificationUrl,
@@ -80,6 +104,7 @@ describe("batches", () => {
     expect(summary).toEqual([
       { url: "https://hooks.contoso.com/a", items: ["s1:a:created", "s5:a:created", "s1:b:updated", "s5:b:updated"] },
       { url: "https://hooks.contoso.com/b", items: ["s2:b:updated"] },
+      { url: "https://hooks.contoso.com/c", items: ["s6:c:deleted"] },
     ]);
     const again = await batchesFor(docs, store, NOW);
     expect(again[0]!.notifications.map((n) => n.id)).toEqual(batches[0]!.notifications.map((n) => n.id));

@@ -83,10 +83,15 @@ describe("subscription bodies", () => {
     });
   });
 
-  it("refuse deleted with notSupported: the change feed carries no deletions", () => {
-    const error = refusal(() => parseCreateSubscription({ ...valid, changeType: "created,deleted" }, rules));
-    expect(error.code).toBe("notSupported");
-    expect(error.target).toBe("changeType");
+  it("accept deleted, alone or with the others, each once", () => {
+    expect(parseCreateSubscription({ ...valid, changeType: "deleted" }, rules).changeTypes).toEqual(["deleted"]);
+    expect(parseCreateSubscription({ ...valid, changeType: "created,updated,deleted" }, rules).changeTypes).toEqual([
+      "created",
+      "updated",
+      "deleted",
+    ]);
+    const twice = refusal(() => parseCreateSubscription({ ...valid, changeType: "deleted,deleted" }, rules));
+    expect(twice.details.map((d) => d.target)).toEqual(["changeType"]);
   });
 
   it("state the maximum lifetime and refuse the past", () => {
