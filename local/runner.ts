@@ -16,6 +16,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo, Socket } from "node:net";
 import { join, relative } from "node:path";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
+import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
 import { errorResponse, refusalWireContext } from "../shared/http/wire.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
 import {
@@ -54,41 +55,19 @@ const BODY_IDLE_TIMEOUT_MS = 5_000;
 /** The longest a whole request may take to arrive. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
-interface Route {
+interface Route extends CompiledRouteTemplate {
   readonly fn: RegisteredFunction;
   readonly methods: ReadonlySet<string>;
-  readonly pattern: RegExp;
-  readonly params: readonly string[];
-  /** Literal segments first, as ASP.NET routing orders them. */
-  readonly rank: string;
 }
 
+/** A function's route below the route prefix, as the host compiles it (`routeTemplate.ts`). */
 function compileRoute(prefix: string, fn: RegisteredFunction): Route {
   const route = typeof fn.trigger.route === "string" ? fn.trigger.route : fn.name;
-  const template = `${prefix}/${route}`.replace(/^\/+/, "");
-  const params: string[] = [];
-  let rank = "";
-  const parts = template.split("/").map((segment) => {
-    const param = /^\{(\*?)([A-Za-z0-9_]+)(?::[^}?]*)?(\??)\}$/.exec(segment);
-    if (!param) {
-      rank += "0";
-      return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`;
-    }
-    params.push(param[2]!);
-    if (param[1]) {
-      rank += "2";
-      return "(?:/(.*))?";
-    }
-    rank += "1";
-    return param[3] ? "(?:/([^/]+))?" : "/([^/]+)";
-  });
   const methods = (fn.trigger.methods as string[] | undefined) ?? ["GET", "POST"];
   return {
     fn,
     methods: new Set(methods.map((m) => m.toUpperCase())),
-    pattern: new RegExp(`^${parts.join("")}/?$`, "i"),
-    params,
-    rank,
+    ...compileRouteTemplate(`${prefix}/${route}`.replace(/^\/+/, "")),
   };
 }
 
@@ -472,11 +451,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       body = read.bytes;
     }
 
-    const params: Record<string, string> = {};
-    route.params.forEach((name, i) => {
-      const value = match[i + 1];
-      if (value !== undefined) params[name] = value;
-    });
+    const params = routeValues(route, match);
     const started = debug ? performance.now() : 0;
     const invocationId = randomUUID();
     const query = url.search === "" ? [] : queryOf(url.searchParams);
