@@ -4,6 +4,7 @@
  * so none of them can drift from what the code actually reads.
  */
 import { readFileSync } from "node:fs";
+import { GUID } from "./ids.js";
 
 export interface SettingSpec {
   readonly name: string;
@@ -262,8 +263,6 @@ function list(raw: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A JWKS file that cannot be read would fail every request; refuse it at start-up instead. */
 function checkJwksFile(file: string): void {

@@ -40,10 +40,10 @@ import {
   updateOperation as updateStoredOperation,
 } from "../operations/service.js";
 import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
+import { VISIBLE_ASCII_ID } from "../ids.js";
 import { telemetryScope } from "../telemetry.js";
 import { InvalidContinuationError, operationStore, type OperationStore } from "../store/operationStore.js";
 
-const REPEATABILITY_ID = /^[\x21-\x7e]{1,128}$/;
 const IMF_FIXDATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
@@ -120,7 +120,7 @@ function repeatabilityFrom(api: ApiRequest): Repeatability | undefined {
     if (firstSent !== null) throw badRequest("Repeatability-First-Sent needs Repeatability-Request-ID.");
     return undefined;
   }
-  if (!REPEATABILITY_ID.test(requestId)) {
+  if (!VISIBLE_ASCII_ID.test(requestId)) {
     throw badRequest("Repeatability-Request-ID must be 1-128 visible ASCII characters (a GUID is best).", {
       target: "Repeatability-Request-ID",
     });

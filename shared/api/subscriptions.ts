@@ -11,6 +11,7 @@ import { requirePermission, requireTeamAccess, type Caller } from "../auth/acces
 import { badRequest, ErrorCode, GraphError, notFound } from "../http/graphError.js";
 import type { CallerRequest } from "../http/pipeline.js";
 import { absoluteUrl, emptyResponse, jsonResponse, readJsonBody } from "../http/wire.js";
+import { GUID } from "../ids.js";
 import { utcNow } from "../operations/timestamps.js";
 import { systemResolver, type AddressPolicy } from "../subscriptions/addressPolicy.js";
 import { requireValidatedEndpoint } from "../subscriptions/handshake.js";
@@ -24,8 +25,6 @@ import {
 } from "../subscriptions/model.js";
 import { parseCreateSubscription, parseRenewal } from "../subscriptions/schema.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function policy(api: CallerRequest): AddressPolicy {
   return { allowLoopback: api.config.subscriptions.allowLoopback, resolve: systemResolver };

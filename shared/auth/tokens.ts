@@ -22,6 +22,7 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import type { AppConfig } from "../config.js";
+import { GUID } from "../ids.js";
 import { ErrorCode, GraphError } from "../http/graphError.js";
 
 /** Entra ID signs access tokens with RS256; nothing else is accepted (no `none`, no HMAC). */
@@ -31,7 +32,6 @@ export const CLOCK_TOLERANCE_SECONDS = 60;
 export const JWKS_TIMEOUT_MS = 5_000;
 /** Entra ID access tokens are a few KB; anything far larger is refused before parsing. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function issuersFor(tenantId: string): string[] {
   return [`https://login.microsoftonline.com/${tenantId}/v2.0`, `https://sts.windows.net/${tenantId}/`];

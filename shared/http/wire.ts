@@ -5,11 +5,11 @@
 import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import { VISIBLE_ASCII_ID } from "../ids.js";
 import { ErrorCode, GraphError, type ErrorDetail, badRequest } from "./graphError.js";
 
 /** The largest request body accepted; a valid operation is well under 8 KB. */
 export const MAX_BODY_BYTES = 32 * 1024;
-const CLIENT_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 export interface Preferences {
@@ -31,7 +31,7 @@ export function wireContext(request: HttpRequest, requestId: string, publicBaseU
   const clientRequestId = request.headers.get("client-request-id") ?? undefined;
   return {
     requestId,
-    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
+    clientRequestId: clientRequestId && VISIBLE_ASCII_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
     baseUrl: publicBaseUrl ?? originOf(request.url),
     preferences: parsePrefer(request.headers.get("prefer")),
   };
@@ -52,7 +52,7 @@ function originOf(url: string): string {
 export function refusalWireContext(clientRequestId: string | undefined, requestId: string): WireContext {
   return {
     requestId,
-    clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
+    clientRequestId: clientRequestId && VISIBLE_ASCII_ID.test(clientRequestId) ? clientRequestId : randomUUID(),
     baseUrl: "",
     preferences: parsePrefer(null),
   };
