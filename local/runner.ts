@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join, relative } from "node:path";
+import { COSMOS_DEFAULTS } from "../shared/config.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
 import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
 import { errorResponse, refusalWireContext } from "../shared/http/wire.js";
@@ -647,11 +648,11 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     const warning = await storeWarning(process.env.COSMOS_ENDPOINT, fromLocalSettings.has("COSMOS_ENDPOINT"));
     if (warning) console.error(`[warning] ${warning}`);
   }
-  const database = (process.env.COSMOS_DATABASE ??= "teamops");
-  const container = (process.env.COSMOS_CONTAINER ??= "operations");
+  const database = (process.env.COSMOS_DATABASE ??= COSMOS_DEFAULTS.database);
+  const container = (process.env.COSMOS_CONTAINER ??= COSMOS_DEFAULTS.container);
   if (process.env.COSMOS_KEY) {
     await ensureLocalContainer(process.env.COSMOS_ENDPOINT, process.env.COSMOS_KEY, database, container);
-    const subscriptions = (process.env.COSMOS_SUBSCRIPTIONS_CONTAINER ??= "subscriptions");
+    const subscriptions = (process.env.COSMOS_SUBSCRIPTIONS_CONTAINER ??= COSMOS_DEFAULTS.subscriptionsContainer);
     await ensureLocalSubscriptionsContainer(
       process.env.COSMOS_ENDPOINT,
       process.env.COSMOS_KEY,

@@ -17,13 +17,20 @@ export interface SettingSpec {
   readonly host?: boolean;
 }
 
+/** Where the app's data is unless COSMOS_DATABASE and the container settings say otherwise. */
+export const COSMOS_DEFAULTS = {
+  database: "teamops",
+  container: "operations",
+  subscriptionsContainer: "subscriptions",
+} as const;
+
 export const SETTINGS: readonly SettingSpec[] = [
   { name: "COSMOS_ENDPOINT", description: "Cosmos DB account endpoint (https://<account>.documents.azure.com:443/)." },
-  { name: "COSMOS_DATABASE", description: "Cosmos DB database name.", default: "teamops" },
+  { name: "COSMOS_DATABASE", description: "Cosmos DB database name.", default: COSMOS_DEFAULTS.database },
   {
     name: "COSMOS_CONTAINER",
     description: "Cosmos DB container of operations (partition key /teamId).",
-    default: "operations",
+    default: COSMOS_DEFAULTS.container,
   },
   {
     name: "COSMOS_KEY",
@@ -120,7 +127,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: "COSMOS_SUBSCRIPTIONS_CONTAINER",
     description: "Cosmos DB container of change-notification subscriptions (partition key /resourceKey, TTL on).",
-    default: "subscriptions",
+    default: COSMOS_DEFAULTS.subscriptionsContainer,
   },
   {
     name: "SUBSCRIPTION_DELIVERY_QUEUE",
