@@ -18,7 +18,8 @@ import { join, relative } from "node:path";
 import { COSMOS_DEFAULTS } from "../shared/config.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
 import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
-import { errorResponse, refusalWireContext } from "../shared/http/wire.js";
+import { errorResponse } from "../shared/http/responses.js";
+import { refusalWireContext } from "../shared/http/wireContext.js";
 import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
 import {
   ensureLocalContainer,

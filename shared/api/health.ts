@@ -9,7 +9,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { config } from "../config.js";
 import { withGraphErrors } from "../http/pipeline.js";
-import { jsonResponse } from "../http/wire.js";
+import { jsonResponse } from "../http/responses.js";
 import { operationStore } from "../store/operationStore.js";
 
 /** The ping's own deadline, well inside a store call's (20 s): a health check must answer promptly. */

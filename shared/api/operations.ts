@@ -14,18 +14,12 @@ import {
   type CollectionQuery,
 } from "../http/odata.js";
 import type { ApiRequest } from "../http/pipeline.js";
-import {
-  absoluteUrl,
-  emptyResponse,
-  etagHeader,
-  jsonResponse,
-  parsePreconditions,
-  textResponse,
-  preconditionMatches,
-  preferenceApplied,
-  readJsonBody,
-  type WireContext,
-} from "../http/wire.js";
+import { etagHeader, parsePreconditions, preconditionMatches } from "../http/etags.js";
+import { preferenceApplied } from "../http/preferences.js";
+import { readJsonBody } from "../http/requestBody.js";
+import { emptyResponse, jsonResponse, textResponse } from "../http/responses.js";
+import { absoluteUrl } from "../http/urls.js";
+import type { WireContext } from "../http/wireContext.js";
 import {
   ENTITY_TYPE,
   isFinished,

@@ -17,7 +17,7 @@
  */
 import type { ErrorDetail } from "../http/graphError.js";
 import { GraphError } from "../http/graphError.js";
-import { checkJsonStructure, checkJsonValue } from "../http/wire.js";
+import { checkJsonStructure, checkJsonValue } from "../http/jsonStructure.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import { parseCreateBody, parseUpdateBody, toDetails } from "../operations/schema.js";
 import { createOperation, updateOperation } from "../operations/service.js";

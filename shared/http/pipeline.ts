@@ -17,7 +17,8 @@ import { GUID } from "../ids.js";
 import { telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
 import { ErrorCode, GraphError, badRequest } from "./graphError.js";
 import { TEAM_PATHS, type TeamPathName } from "./teamPaths.js";
-import { errorResponse, wireContext, type WireContext } from "./wire.js";
+import { errorResponse } from "./responses.js";
+import { wireContext, type WireContext } from "./wireContext.js";
 
 export interface RouteOptions {
   /** What the route needs: `read` or `write` permission. */
