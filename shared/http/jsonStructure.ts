@@ -2,7 +2,9 @@
  * What JSON.parse lets through silently and a request body may not hold: a property name given twice (JSON.parse
  * keeps the last; OData readers refuse such a body), a string that is not well-formed UTF-16 (a lone surrogate),
  * nesting deeper than MAX_BODY_DEPTH, and property names that could pollute prototypes. One scan over the text,
- * for bodies that arrive as text; a walk of the value, for JSON that arrives parsed. No library does the first two.
+ * for bodies that arrive as text; a walk of the value, for JSON that arrives parsed. No library does the first two;
+ * the prototype check is here too rather than secure-json-parse's, which would be a second pass over the text for
+ * names this scan already reads, and narrower (it lets a bare `constructor` or `prototype` name through).
  */
 import { badRequest } from "./graphError.js";
 
