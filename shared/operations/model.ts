@@ -36,9 +36,13 @@ export function isEvolvableMember(members: readonly string[], value: string): bo
 }
 
 /** Members a client may send: everything but the sentinel, the evolvable ones only with the opt-in. */
-export function acceptedMembers(members: readonly string[], includeUnknownEnumMembers: boolean): string[] {
+export function acceptedMembers<M extends string>(
+  members: readonly M[],
+  includeUnknownEnumMembers: boolean,
+): Array<Exclude<M, typeof UNKNOWN_FUTURE_VALUE>> {
   return members.filter(
-    (m) => m !== UNKNOWN_FUTURE_VALUE && (includeUnknownEnumMembers || !isEvolvableMember(members, m)),
+    (m): m is Exclude<M, typeof UNKNOWN_FUTURE_VALUE> =>
+      m !== UNKNOWN_FUTURE_VALUE && (includeUnknownEnumMembers || !isEvolvableMember(members, m)),
   );
 }
 
