@@ -21,7 +21,7 @@ let last: { readonly up: Promise<boolean>; settledAt: number | undefined } | und
 
 function storeUp(): Promise<boolean> {
   if (last && (last.settledAt === undefined || performance.now() - last.settledAt < HEALTH_CACHE_MS)) return last.up;
-  const up = operationStore(() => config().cosmos)
+  const up = operationStore(config().cosmos)
     .then((store) => store.ping(HEALTH_TIMEOUT_MS))
     .catch(() => false);
   const entry: { up: Promise<boolean>; settledAt: number | undefined } = { up, settledAt: undefined };

@@ -28,11 +28,7 @@ import {
   type StoredOperation,
 } from "../operations/model.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
-import {
-  createOperation as createStoredOperation,
-  deleteOperation as deleteStoredOperation,
-  updateOperation as updateStoredOperation,
-} from "../operations/service.js";
+import { createStoredOperation, deleteStoredOperation, updateStoredOperation } from "../operations/service.js";
 import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
 import { VISIBLE_ASCII_ID } from "../ids.js";
 import { telemetryScope } from "../telemetry.js";
@@ -42,7 +38,7 @@ const IMF_FIXDATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 function store(api: ApiRequest): Promise<OperationStore> {
-  return operationStore(() => api.config.cosmos);
+  return operationStore(api.config.cosmos);
 }
 
 function operationPath(teamId: string, operationId: string): string {

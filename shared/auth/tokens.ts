@@ -87,7 +87,7 @@ const HEADER_PROBLEMS: Record<HeaderProblem, { description?: string; message: st
   tooLarge: { description: "The access token is too large.", message: "The access token is too large." },
 };
 
-/** Kept for callers that only need the token: throws the 401 a bad header deserves. */
+/** The bearer token of an Authorization header, or the 401 a missing or bad header deserves. */
 export function bearerToken(header: string | null, uri?: string): string {
   const parsed = parseAuthorization(header);
   if ("token" in parsed) return parsed.token;

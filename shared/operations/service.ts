@@ -32,7 +32,7 @@ export interface CreateOutcome {
  * remembers it: no resurrection); a different request is a 409, unless only a tombstone holds the id, which it then
  * replaces.
  */
-export function createOperation(store: OperationStore, document: OperationDocument): Promise<CreateOutcome> {
+export function createStoredOperation(store: OperationStore, document: OperationDocument): Promise<CreateOutcome> {
   return inTurn(turnKey(document), async () => {
     try {
       const stored = await store.create(document);
@@ -140,7 +140,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * writers of the operation. With a client's If-Match a lost race is the client's 412; without one the update
  * re-reads and retries, so concurrent updates are all applied, in some order, or refused by the rules (409).
  */
-export function updateOperation(
+export function updateStoredOperation(
   store: OperationStore,
   key: OperationKey,
   changes: UpdateOperationBody,
@@ -179,7 +179,7 @@ export interface DeleteOptions {
  * Deletes an operation (404 when there is none), in its turn among this process's writers. One created by a
  * repeatable request leaves a tombstone with that request's record, so repeating the request cannot bring it back.
  */
-export function deleteOperation(store: OperationStore, key: OperationKey, options: DeleteOptions): Promise<void> {
+export function deleteStoredOperation(store: OperationStore, key: OperationKey, options: DeleteOptions): Promise<void> {
   return inTurn(turnKey(key), () =>
     untilWon(options.ifMatch !== undefined, async () => {
       const stored = await store.read(key.tenantId, key.teamId, key.operationId);

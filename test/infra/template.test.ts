@@ -20,12 +20,6 @@ const ROLE = {
   cosmosDataContributor: "00000000-0000-0000-0000-000000000002",
 };
 
-/**
- * Settings the template provides before shared/config.ts lists them: the "COSMOS"
- * connection of the planned change-feed trigger. Once SETTINGS lists a name, it is
- * checked like any other and can be dropped from here.
- */
-
 /** What no output or app setting may contain: keys, key-bearing connection strings, SAS. */
 const SECRET =
   /list(Keys|ConnectionStrings|AccountSas|ServiceSas|Secrets|Credentials?)\(|AccountKey|InstrumentationKey|SharedAccessKey|SharedAccessSignature|primaryMasterKey|primaryKey|masterKey/i;
