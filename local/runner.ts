@@ -20,12 +20,7 @@ import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from ".
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
 import { DEV_AUDIENCE, devDir, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
-import {
-  ensureLocalContainer,
-  ensureLocalSubscriptionsContainer,
-  startEmbeddedCosmos,
-  type EmbeddedCosmos,
-} from "./embeddedCosmos.js";
+import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
   invokeFunction,
@@ -651,7 +646,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const subscriptionsContainer = given.values.COSMOS_SUBSCRIPTIONS_CONTAINER ?? COSMOS_DEFAULTS.subscriptionsContainer;
   if (store.key) {
     await ensureLocalContainer(store.endpoint, store.key, store.database, store.container);
-    await ensureLocalSubscriptionsContainer(store.endpoint, store.key, store.database, subscriptionsContainer);
+    await ensureLocalContainer(store.endpoint, store.key, store.database, subscriptionsContainer, "subscriptions");
   }
 
   // Storage for queue triggers and outputs: Azurite unless AzureWebJobsStorage names an account.

@@ -82,6 +82,26 @@ export interface OperationDocument {
   ttl?: number;
 }
 
+/**
+ * Whether a document from the store's change feed is an operation: its keys, status and timestamps are there, and
+ * it is not a tombstone (what a deleted repeatable operation leaves).
+ */
+export function isOperationDocument(value: unknown): value is OperationDocument & { _etag?: string; _ts?: number } {
+  const doc = value as Partial<OperationDocument> | null;
+  return (
+    typeof doc === "object" &&
+    doc !== null &&
+    typeof doc.id === "string" &&
+    typeof doc.operationId === "string" &&
+    typeof doc.teamId === "string" &&
+    typeof doc.tenantId === "string" &&
+    typeof doc.status === "string" &&
+    typeof doc.createdDateTime === "string" &&
+    typeof doc.lastActionDateTime === "string" &&
+    (doc as { tombstone?: unknown }).tombstone === undefined
+  );
+}
+
 /** A document as read back from the store, with the concurrency token. */
 export interface StoredOperation {
   readonly document: OperationDocument;

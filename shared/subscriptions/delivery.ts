@@ -12,7 +12,7 @@
  * id (subscription, document and version) for receivers to drop repeats.
  */
 import { createHash } from "node:crypto";
-import { ENTITY_TYPE, type OperationDocument } from "../operations/model.js";
+import { ENTITY_TYPE, isOperationDocument, type OperationDocument } from "../operations/model.js";
 import { compareUtc } from "../operations/timestamps.js";
 import type { AddressPolicy } from "./addressPolicy.js";
 import { isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
@@ -67,20 +67,6 @@ interface Change {
   readonly document: OperationDocument;
   readonly changeType: ChangeType;
   readonly version: string;
-}
-
-function isOperationDocument(value: unknown): value is OperationDocument & { _etag?: string; _ts?: number } {
-  const doc = value as Partial<OperationDocument> | null;
-  return (
-    typeof doc === "object" &&
-    doc !== null &&
-    typeof doc.id === "string" &&
-    typeof doc.operationId === "string" &&
-    typeof doc.teamId === "string" &&
-    typeof doc.tenantId === "string" &&
-    typeof doc.createdDateTime === "string" &&
-    typeof doc.lastActionDateTime === "string"
-  );
 }
 
 /**
