@@ -1,19 +1,10 @@
 /** The body guard on bytes: UTF-8, not blank, well-formed JSON, then the structure checks. */
 import { describe, expect, it } from "vitest";
-import { GraphError, badRequest } from "../../../shared/http/graphError.js";
+import { badRequest } from "../../../shared/http/graphError.js";
 import { decodeUtf8, parseJsonBody } from "../../../shared/http/jsonBody.js";
+import { refusal } from "../../support/refusal.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
-
-function refusal(run: () => unknown): GraphError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof GraphError) return error;
-    throw error;
-  }
-  throw new Error("not refused");
-}
 
 describe("decodeUtf8", () => {
   it("decodes UTF-8, dropping one leading byte-order mark", () => {

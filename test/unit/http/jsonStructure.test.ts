@@ -3,18 +3,8 @@
  * names that could pollute prototypes; on text (`checkJsonStructure`) and on parsed values (`checkJsonValue`).
  */
 import { describe, expect, it } from "vitest";
-import { GraphError } from "../../../shared/http/graphError.js";
 import { MAX_BODY_DEPTH, checkJsonStructure, checkJsonValue } from "../../../shared/http/jsonStructure.js";
-
-function refusal(run: () => void): GraphError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof GraphError) return error;
-    throw error;
-  }
-  throw new Error("not refused");
-}
+import { refusal } from "../../support/refusal.js";
 
 const nested = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
 

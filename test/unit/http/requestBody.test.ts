@@ -1,8 +1,8 @@
 /** Reading a request's JSON body within bounds: its media type, its size, a chunked body, then the guard. */
 import { HttpRequest } from "@azure/functions";
 import { describe, expect, it } from "vitest";
-import { GraphError } from "../../../shared/http/graphError.js";
 import { MAX_BODY_BYTES, readBounded, readJsonBody } from "../../../shared/http/requestBody.js";
+import { refusalOf } from "../../support/refusal.js";
 
 const URL = "http://127.0.0.1:7071/v1.0/teams/t/operations";
 
@@ -26,16 +26,6 @@ function streamed(chunks: string[], headers: Record<string, string> = {}): HttpR
   return { headers: new Headers(headers), body } as unknown as HttpRequest;
 }
 
-async function refusal(run: () => Promise<unknown>): Promise<GraphError> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof GraphError) return error;
-    throw error;
-  }
-  throw new Error("not refused");
-}
-
 describe("readJsonBody", () => {
   it("reads a JSON body", async () => {
     expect(await readJsonBody(request('{"operationType":"archiveTeam"}'))).toEqual({ operationType: "archiveTeam" });
@@ -43,7 +33,7 @@ describe("readJsonBody", () => {
 
   it("refuses a body that does not say it is JSON with a 415", async () => {
     for (const type of [undefined, "text/plain", "application/json; charset=latin1"]) {
-      const error = await refusal(() =>
+      const error = await refusalOf(() =>
         readJsonBody(new HttpRequest({ method: "POST", url: URL, headers: type ? { "content-type": type } : {} })),
       );
       expect(error.status, String(type)).toBe(415);
@@ -52,18 +42,20 @@ describe("readJsonBody", () => {
   });
 
   it("refuses a body declared or found larger than the limit with a 413", async () => {
-    const declared = await refusal(() => readJsonBody(request("{}", { "content-length": String(MAX_BODY_BYTES + 1) })));
+    const declared = await refusalOf(() =>
+      readJsonBody(request("{}", { "content-length": String(MAX_BODY_BYTES + 1) })),
+    );
     expect(declared.status).toBe(413);
     expect(declared.message).toBe(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
-    const counted = await refusal(() => readJsonBody(request(`{"a":"${"x".repeat(40)}"}`), 16));
+    const counted = await refusalOf(() => readJsonBody(request(`{"a":"${"x".repeat(40)}"}`), 16));
     expect(counted.status).toBe(413);
   });
 
   it("says a missing body was sent chunked when it was (411), and empty otherwise (400)", async () => {
-    const chunked = await refusal(() => readJsonBody(request(undefined, { "transfer-encoding": "chunked" })));
+    const chunked = await refusalOf(() => readJsonBody(request(undefined, { "transfer-encoding": "chunked" })));
     expect(chunked.status).toBe(411);
     expect(chunked.target).toBe("Transfer-Encoding");
-    const empty = await refusal(() => readJsonBody(request(undefined)));
+    const empty = await refusalOf(() => readJsonBody(request(undefined)));
     expect(empty.status).toBe(400);
     expect(empty.message).toBe("The request body is empty; a JSON object is required.");
   });
@@ -81,7 +73,7 @@ describe("readBounded", () => {
   });
 
   it("refuses once the chunks come to more than the limit", async () => {
-    expect((await refusal(() => readBounded(streamed(["12345", "67890"]), 8))).status).toBe(413);
+    expect((await refusalOf(() => readBounded(streamed(["12345", "67890"]), 8))).status).toBe(413);
   });
 
   it("gives no bytes for a request without a body", async () => {
