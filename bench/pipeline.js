@@ -118,7 +118,8 @@ try {
   const { config } = await import(dist("shared/config.js"));
   const tokens = await import(dist("shared/auth/tokens.js"));
   const { callerFromClaims, createdBy } = await import(dist("shared/auth/access.js"));
-  const { parseJsonBody, readJsonBody } = await import(dist("shared/http/wire.js"));
+  const { parseJsonBody } = await import(dist("shared/http/jsonBody.js"));
+  const { readJsonBody } = await import(dist("shared/http/requestBody.js"));
   const { parseCreateBody } = await import(dist("shared/operations/schema.js"));
   const { newOperationDocument } = await import(dist("shared/operations/rules.js"));
   const { toRepresentation } = await import(dist("shared/operations/model.js"));

@@ -20,8 +20,8 @@ export const DEFAULT_APP_ROLES = "TeamsAsyncOperation.ReadWrite.All";
 /** The project root: two levels above dist/local. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-export function devDir(): string {
-  return process.env.TEAMOPS_DEV_DIR ?? join(PROJECT_ROOT, ".dev");
+export function devDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return env.TEAMOPS_DEV_DIR ?? join(PROJECT_ROOT, ".dev");
 }
 
 export interface DevKeys {

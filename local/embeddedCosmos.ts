@@ -87,50 +87,34 @@ async function existing<T>(createIfNotExists: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Creates the database and a container with this definition if they do not exist. */
-async function ensureContainer(
+/** The local store's containers, defined as the infrastructure defines them in Azure (infra/modules/cosmos.bicep). */
+const LOCAL_CONTAINERS = {
+  /**
+   * Partition key /teamId, with the indexing policy Azure gets: the embedded server refuses a multi-property ORDER
+   * BY that no composite index serves.
+   */
+  operations: () => ({
+    partitionKey: { paths: ["/teamId"] },
+    defaultTtl: -1,
+    indexingPolicy: embeddedStoreIndexingPolicy(),
+  }),
+  /** Partition key /resourceKey, TTL on. */
+  subscriptions: () => ({ partitionKey: { paths: ["/resourceKey"] }, defaultTtl: -1 }),
+} satisfies Record<string, () => Omit<ContainerRequest, "id">>;
+
+/** Creates the database and a container of the operations (or of the subscriptions) if they do not exist. */
+export async function ensureLocalContainer(
   endpoint: string,
   key: string,
   database: string,
-  definition: ContainerRequest,
+  container: string,
+  kind: keyof typeof LOCAL_CONTAINERS = "operations",
 ): Promise<void> {
   const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
   try {
     const db = (await existing(() => client.databases.createIfNotExists({ id: database }))).database;
-    await existing(() => db.containers.createIfNotExists(definition));
+    await existing(() => db.containers.createIfNotExists({ id: container, ...LOCAL_CONTAINERS[kind]() }));
   } finally {
     client.dispose();
   }
-}
-
-/**
- * Creates the database and the operations container (partition key /teamId) if they do not exist, with the
- * indexing policy Azure gets: the embedded server refuses a multi-property ORDER BY that no composite index serves.
- */
-export function ensureLocalContainer(
-  endpoint: string,
-  key: string,
-  database: string,
-  container: string,
-): Promise<void> {
-  return ensureContainer(endpoint, key, database, {
-    id: container,
-    partitionKey: { paths: ["/teamId"] },
-    defaultTtl: -1,
-    indexingPolicy: embeddedStoreIndexingPolicy(),
-  });
-}
-
-/** Creates the subscriptions container (partition key /resourceKey, TTL on) if it does not exist. */
-export function ensureLocalSubscriptionsContainer(
-  endpoint: string,
-  key: string,
-  database: string,
-  container: string,
-): Promise<void> {
-  return ensureContainer(endpoint, key, database, {
-    id: container,
-    partitionKey: { paths: ["/resourceKey"] },
-    defaultTtl: -1,
-  });
 }

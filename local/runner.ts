@@ -11,19 +11,16 @@
  * `npm run --silent token`.
  */
 import { randomFillSync, randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join, relative } from "node:path";
+import { COSMOS_DEFAULTS } from "../shared/config.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
-import { errorResponse, refusalWireContext } from "../shared/http/wire.js";
-import { DEV_AUDIENCE, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
-import {
-  ensureLocalContainer,
-  ensureLocalSubscriptionsContainer,
-  startEmbeddedCosmos,
-  type EmbeddedCosmos,
-} from "./embeddedCosmos.js";
+import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
+import { errorResponse } from "../shared/http/responses.js";
+import { refusalWireContext } from "../shared/http/wireContext.js";
+import { DEV_AUDIENCE, devDir, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
+import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
   invokeFunction,
@@ -38,12 +35,12 @@ import {
   type RpcNullableString,
   type RpcTypedData,
 } from "./functionsHost.js";
-import { readRunnerSettings } from "./runnerSettings.js";
-import { QueueOutputs, resolveSetting, startTriggers } from "./triggers.js";
+import { readAppSettings, readRunnerSettings } from "./runnerSettings.js";
+import { QueueOutputs, resolveSetting, startTriggers, type Settings } from "./triggers.js";
 
 /** The Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, in bytes; unset, this runner's own limit. */
-function bodyLimit(): number {
-  const setting = Number(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
+function bodyLimit(settings: Settings): number {
+  const setting = Number(settings.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
   return Number.isSafeInteger(setting) && setting >= 0 ? setting : 4 * 1024 * 1024;
 }
 
@@ -54,41 +51,19 @@ const BODY_IDLE_TIMEOUT_MS = 5_000;
 /** The longest a whole request may take to arrive. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
-interface Route {
+interface Route extends CompiledRouteTemplate {
   readonly fn: RegisteredFunction;
   readonly methods: ReadonlySet<string>;
-  readonly pattern: RegExp;
-  readonly params: readonly string[];
-  /** Literal segments first, as ASP.NET routing orders them. */
-  readonly rank: string;
 }
 
+/** A function's route below the route prefix, as the host compiles it (`routeTemplate.ts`). */
 function compileRoute(prefix: string, fn: RegisteredFunction): Route {
   const route = typeof fn.trigger.route === "string" ? fn.trigger.route : fn.name;
-  const template = `${prefix}/${route}`.replace(/^\/+/, "");
-  const params: string[] = [];
-  let rank = "";
-  const parts = template.split("/").map((segment) => {
-    const param = /^\{(\*?)([A-Za-z0-9_]+)(?::[^}?]*)?(\??)\}$/.exec(segment);
-    if (!param) {
-      rank += "0";
-      return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`;
-    }
-    params.push(param[2]!);
-    if (param[1]) {
-      rank += "2";
-      return "(?:/(.*))?";
-    }
-    rank += "1";
-    return param[3] ? "(?:/([^/]+))?" : "/([^/]+)";
-  });
   const methods = (fn.trigger.methods as string[] | undefined) ?? ["GET", "POST"];
   return {
     fn,
     methods: new Set(methods.map((m) => m.toUpperCase())),
-    pattern: new RegExp(`^${parts.join("")}/?$`, "i"),
-    params,
-    rank,
+    ...compileRouteTemplate(`${prefix}/${route}`.replace(/^\/+/, "")),
   };
 }
 
@@ -381,6 +356,8 @@ export interface LocalServerOptions {
   readonly port: number;
   readonly host?: string;
   readonly projectRoot?: string;
+  /** The app settings the host reads (the body limit, the bindings' expressions); unset: the environment. */
+  readonly settings?: Settings;
   /** Where the queue output bindings of HTTP functions write (none: such a function fails). */
   readonly outputs?: QueueOutputs;
   readonly log?: (level: string, message: string) => void;
@@ -394,16 +371,17 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Serves the app's HTTP functions; the environment must already hold the app's settings. */
+/** Serves the app's HTTP functions; the environment must already hold the app's settings, which the app reads. */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const root = options.projectRoot ?? PROJECT_ROOT;
+  const settings = options.settings ?? process.env;
   const prefix = routePrefix(root);
   const routes = buildRoutes(prefix, await loadFunctionApp(root));
-  const outputs = options.outputs ?? new QueueOutputs(undefined, root);
+  const outputs = options.outputs ?? new QueueOutputs(undefined, root, settings);
   const log = options.log ?? (() => undefined);
   const debug = options.debug ?? false;
   const host = options.host ?? "127.0.0.1";
-  const limit = bodyLimit();
+  const limit = bodyLimit(settings);
 
   // Requests being handled, so a shutdown can let them finish before it closes the connections.
   let active = 0;
@@ -472,11 +450,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       body = read.bytes;
     }
 
-    const params: Record<string, string> = {};
-    route.params.forEach((name, i) => {
-      const value = match[i + 1];
-      if (value !== undefined) params[name] = value;
-    });
+    const params = routeValues(route, match);
     const started = debug ? performance.now() : 0;
     const invocationId = randomUUID();
     const query = url.search === "" ? [] : queryOf(url.searchParams);
@@ -559,28 +533,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
 }
 
-/**
- * Reads `Values` of local.settings.json as settings, as `func start` does, without overriding the real environment;
- * returns the names it set. An empty value counts as unset, as in Azure's app settings.
- */
-function applyLocalSettings(root: string): Set<string> {
-  const applied = new Set<string>();
-  const file = join(root, "local.settings.json");
-  if (!existsSync(file)) return applied;
-  let values: Record<string, unknown>;
-  try {
-    values = (JSON.parse(readFileSync(file, "utf8")) as { Values?: Record<string, unknown> }).Values ?? {};
-  } catch (error) {
-    throw new Error(`local.settings.json cannot be read as JSON: ${String(error)}`);
-  }
-  for (const [name, value] of Object.entries(values)) {
-    if (typeof value !== "string" || value === "" || process.env[name] !== undefined) continue;
-    process.env[name] = value;
-    applied.add(name);
-  }
-  return applied;
-}
-
 /** The example team the banner's commands use: any GUID would do. */
 export const EXAMPLE_TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 
@@ -640,17 +592,32 @@ async function main(): Promise<void> {
   }
 }
 
+/** Where the app's operations and subscriptions are: the store the runner started, or the one the settings name. */
+interface StoreConnection {
+  readonly endpoint: string;
+  /** An account key (the embedded store, the emulator); none: the app's credential. */
+  readonly key: string | undefined;
+  readonly database: string;
+  readonly container: string;
+}
+
+/**
+ * Hands the app its settings. The app runs in this process, as the worker runs beside the Functions host, and reads
+ * its settings from its environment as the worker does: this is the environment the host would start the worker
+ * with, written once, before the app is loaded. The runner itself reads only its typed settings.
+ */
+function provideAppSettings(settings: Readonly<Record<string, string | undefined>>): void {
+  for (const [name, value] of Object.entries(settings)) {
+    if (value !== undefined && process.env[name] !== value) process.env[name] = value;
+  }
+}
+
 async function start(started: { close(): Promise<void> }[], stopping: () => boolean): Promise<void> {
   // The app to serve: the script root, as the Functions host names it (this repository unless told otherwise).
   const appRoot = process.env.AzureWebJobsScriptRoot ?? PROJECT_ROOT;
-  const fromLocalSettings = applyLocalSettings(appRoot);
-  const settings = readRunnerSettings(process.env, appRoot);
-  const keys = await ensureDevKeys();
-  process.env.AUTH_AUDIENCES ??= DEV_AUDIENCE;
-  process.env.AUTH_TENANTS ??= "*";
-  // Locally, notification receivers may be plain http on loopback (npm run receiver); never in Azure.
-  process.env.SUBSCRIPTION_ALLOW_LOOPBACK ??= "true";
-  if (!process.env.AUTH_JWKS_URI) process.env.AUTH_JWKS_FILE ??= keys.jwksFile;
+  const given = readAppSettings(process.env, appRoot);
+  const settings = readRunnerSettings(given.values, appRoot);
+  const keys = await ensureDevKeys(devDir(given.values));
   const log = (level: string, message: string) => {
     if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);
     else if (level === "warning" && settings.logLevel !== "error") console.error(`[${level}] ${message}`);
@@ -658,7 +625,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   };
 
   let embedded: EmbeddedCosmos | undefined;
-  if (!process.env.COSMOS_ENDPOINT) {
+  if (!given.values.COSMOS_ENDPOINT) {
     embedded = await startEmbeddedCosmos(settings.cosmosPort, "127.0.0.1", {
       dataFile: settings.dataDir ? join(settings.dataDir, "store.json") : undefined,
       log: (message) => log("warning", message),
@@ -666,28 +633,25 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
       throw portTaken(error, "COSMOS_PORT", settings.cosmosPort);
     });
     started.push(embedded);
-    process.env.COSMOS_ENDPOINT = embedded.endpoint;
-    process.env.COSMOS_KEY = embedded.key;
   } else {
-    const warning = await storeWarning(process.env.COSMOS_ENDPOINT, fromLocalSettings.has("COSMOS_ENDPOINT"));
+    const warning = await storeWarning(given.values.COSMOS_ENDPOINT, given.fromLocalSettings.has("COSMOS_ENDPOINT"));
     if (warning) console.error(`[warning] ${warning}`);
   }
-  const database = (process.env.COSMOS_DATABASE ??= "teamops");
-  const container = (process.env.COSMOS_CONTAINER ??= "operations");
-  if (process.env.COSMOS_KEY) {
-    await ensureLocalContainer(process.env.COSMOS_ENDPOINT, process.env.COSMOS_KEY, database, container);
-    const subscriptions = (process.env.COSMOS_SUBSCRIPTIONS_CONTAINER ??= "subscriptions");
-    await ensureLocalSubscriptionsContainer(
-      process.env.COSMOS_ENDPOINT,
-      process.env.COSMOS_KEY,
-      database,
-      subscriptions,
-    );
+  const store: StoreConnection = {
+    endpoint: embedded?.endpoint ?? given.values.COSMOS_ENDPOINT!,
+    key: embedded ? embedded.key : given.values.COSMOS_KEY,
+    database: given.values.COSMOS_DATABASE ?? COSMOS_DEFAULTS.database,
+    container: given.values.COSMOS_CONTAINER ?? COSMOS_DEFAULTS.container,
+  };
+  const subscriptionsContainer = given.values.COSMOS_SUBSCRIPTIONS_CONTAINER ?? COSMOS_DEFAULTS.subscriptionsContainer;
+  if (store.key) {
+    await ensureLocalContainer(store.endpoint, store.key, store.database, store.container);
+    await ensureLocalContainer(store.endpoint, store.key, store.database, subscriptionsContainer, "subscriptions");
   }
 
   // Storage for queue triggers and outputs: Azurite unless AzureWebJobsStorage names an account.
   let azurite: Azurite | undefined;
-  const storageSetting = process.env.AzureWebJobsStorage;
+  const storageSetting = given.values.AzureWebJobsStorage;
   if (settings.queues && (!storageSetting || storageSetting === "UseDevelopmentStorage=true")) {
     azurite = await startAzuriteQueue(
       settings.azuriteQueuePort,
@@ -696,15 +660,34 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
       throw portTaken(error, "AZURITE_QUEUE_PORT", settings.azuriteQueuePort);
     });
     started.push(azurite);
-    process.env.AzureWebJobsStorage = azurite.connectionString;
   }
   if (stopping()) return;
 
+  // The app's settings: those given, and what the local host provides (the development identity, plain-http
+  // receivers on loopback, which are never allowed in Azure, the store and the queues' storage account).
+  const appSettings: Record<string, string | undefined> = {
+    ...given.values,
+    AUTH_AUDIENCES: given.values.AUTH_AUDIENCES ?? DEV_AUDIENCE,
+    AUTH_TENANTS: given.values.AUTH_TENANTS ?? "*",
+    SUBSCRIPTION_ALLOW_LOOPBACK: given.values.SUBSCRIPTION_ALLOW_LOOPBACK ?? "true",
+    AUTH_JWKS_FILE: given.values.AUTH_JWKS_URI
+      ? given.values.AUTH_JWKS_FILE
+      : (given.values.AUTH_JWKS_FILE ?? keys.jwksFile),
+    COSMOS_ENDPOINT: store.endpoint,
+    COSMOS_KEY: store.key,
+    COSMOS_DATABASE: store.database,
+    COSMOS_CONTAINER: store.container,
+    COSMOS_SUBSCRIPTIONS_CONTAINER: store.key ? subscriptionsContainer : given.values.COSMOS_SUBSCRIPTIONS_CONTAINER,
+    AzureWebJobsStorage: azurite?.connectionString ?? storageSetting,
+  };
+  provideAppSettings(appSettings);
+
   setWorkerLog(log);
-  const outputs = new QueueOutputs(settings.queues ? process.env.AzureWebJobsStorage : undefined, appRoot);
+  const outputs = new QueueOutputs(settings.queues ? appSettings.AzureWebJobsStorage : undefined, appRoot, appSettings);
   const local = await startLocalServer({
     port: settings.port,
     projectRoot: appRoot,
+    settings: appSettings,
     outputs,
     log,
     debug: settings.logLevel === "debug",
@@ -718,11 +701,10 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   });
   const triggers = await startTriggers({
     projectRoot: appRoot,
+    settings: appSettings,
     functions: settings.triggers ? await loadFunctionApp(appRoot) : [],
     outputs,
-    cosmos: process.env.COSMOS_KEY
-      ? { endpoint: process.env.COSMOS_ENDPOINT, key: process.env.COSMOS_KEY, database, container }
-      : undefined,
+    cosmos: store.key ? { ...store, key: store.key } : undefined,
     log,
   });
   started.push(triggers, local);
@@ -733,9 +715,10 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     const near = relative(process.cwd(), dir);
     return near === "" ? "." : near.startsWith("..") ? dir : near;
   };
+  const setting = (expression: string) => resolveSetting(expression, appSettings);
   console.log(`Team Operations API listening on ${base}`);
   console.log(
-    `  store:  ${embedded ? `embedded Cosmos DB server at ${embedded.endpoint}` : process.env.COSMOS_ENDPOINT}` +
+    `  store:  ${embedded ? `embedded Cosmos DB server at ${embedded.endpoint}` : store.endpoint}` +
       (embedded && settings.dataDir
         ? `, data in ${where(join(settings.dataDir, "store.json"))} (${embedded.restored} documents restored)`
         : embedded
@@ -744,7 +727,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   );
   if (settings.queues) {
     console.log(
-      `  queues: ${resolveSetting("%OPERATIONS_INBOX_QUEUE%")} -> ${resolveSetting("%OPERATION_EVENTS_QUEUE%")} on ` +
+      `  queues: ${setting("%OPERATIONS_INBOX_QUEUE%")} -> ${setting("%OPERATION_EVENTS_QUEUE%")} on ` +
         (azurite
           ? `Azurite at 127.0.0.1:${azurite.port}${settings.dataDir ? `, data in ${where(join(settings.dataDir, "azurite"))}` : ""}`
           : "AzureWebJobsStorage"),

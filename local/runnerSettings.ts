@@ -1,9 +1,12 @@
 /**
- * The local runner's own settings (the app's are in shared/config.ts), read
- * once at start-up into a typed object and checked there: a mistyped value
- * stops the runner with a message that names the setting, the value and what
- * is allowed, instead of being ignored or failing later.
+ * What the local runner starts with, read once at start-up: the app settings
+ * as `func start` gives them (the environment, then local.settings.json), and
+ * the runner's own settings (the app's are in shared/config.ts) in a typed
+ * object, checked there: a mistyped value stops the runner with a message that
+ * names the setting, the value and what is allowed, instead of being ignored
+ * or failing later.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { ncrontab } from "./triggers.js";
 
@@ -33,6 +36,36 @@ export class RunnerSettingError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+export interface AppSettings {
+  /** Every setting by name: the environment's, and local.settings.json's `Values` where the environment has none. */
+  readonly values: Env;
+  /** The names whose value came from local.settings.json. */
+  readonly fromLocalSettings: ReadonlySet<string>;
+}
+
+/**
+ * Reads `Values` of local.settings.json as settings, as `func start` does, without overriding the environment. An
+ * empty value counts as unset, as in Azure's app settings.
+ */
+export function readAppSettings(env: Env, appRoot: string): AppSettings {
+  const values: Record<string, string | undefined> = { ...env };
+  const fromLocalSettings = new Set<string>();
+  const file = join(appRoot, "local.settings.json");
+  if (!existsSync(file)) return { values, fromLocalSettings };
+  let local: Record<string, unknown>;
+  try {
+    local = (JSON.parse(readFileSync(file, "utf8")) as { Values?: Record<string, unknown> }).Values ?? {};
+  } catch (error) {
+    throw new Error(`local.settings.json cannot be read as JSON: ${String(error)}`);
+  }
+  for (const [name, value] of Object.entries(local)) {
+    if (typeof value !== "string" || value === "" || values[name] !== undefined) continue;
+    values[name] = value;
+    fromLocalSettings.add(name);
+  }
+  return { values, fromLocalSettings };
+}
 
 /** The runner's settings, with their defaults, for the README and --help texts. */
 export const RUNNER_SETTINGS = [

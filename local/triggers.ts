@@ -34,10 +34,13 @@ import {
 
 type Log = (level: string, message: string) => void;
 
-/** Resolves `%SETTING%` binding expressions from the environment (or the setting's documented default). */
-export function resolveSetting(value: string): string {
+/** App settings by name, as the host gives them to the worker. */
+export type Settings = Readonly<Record<string, string | undefined>>;
+
+/** Resolves `%SETTING%` binding expressions from the app settings (or the setting's documented default). */
+export function resolveSetting(value: string, settings: Settings): string {
   return value.replace(/%([A-Za-z0-9_]+)%/g, (_, name: string) => {
-    const found = process.env[name] ?? SETTINGS.find((s) => s.name === name)?.default;
+    const found = settings[name] ?? SETTINGS.find((s) => s.name === name)?.default;
     if (found === undefined) throw new Error(`The binding expression %${name}% names no setting.`);
     return found;
   });
@@ -126,13 +129,13 @@ function timeSpanSeconds(value: string | undefined, fallback: number): number {
   return match ? Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]) : fallback;
 }
 
-function queueSettings(projectRoot: string): QueueSettings {
+function queueSettings(projectRoot: string, settings: Settings): QueueSettings {
   const host = JSON.parse(readFileSync(join(projectRoot, "host.json"), "utf8")) as {
     extensions?: { queues?: Record<string, string | number> };
   };
   const queues = host.extensions?.queues ?? {};
   const setting = (name: string) =>
-    process.env[`AzureFunctionsJobHost__extensions__queues__${name}`] ?? queues[name]?.toString();
+    settings[`AzureFunctionsJobHost__extensions__queues__${name}`] ?? queues[name]?.toString();
   return {
     maxDequeueCount: Number(setting("maxDequeueCount") ?? 5),
     visibilityTimeoutSeconds: timeSpanSeconds(setting("visibilityTimeout"), 0),
@@ -153,10 +156,12 @@ export class QueueOutputs {
   readonly #service: QueueServiceClient | undefined;
   readonly #queues = new Map<string, Promise<QueueClient>>();
   readonly #base64: boolean;
+  readonly #settings: Settings;
 
-  constructor(connection: string | undefined, projectRoot: string) {
+  constructor(connection: string | undefined, projectRoot: string, settings: Settings) {
     this.#service = connection ? QueueServiceClient.fromConnectionString(connection) : undefined;
-    this.#base64 = queueSettings(projectRoot).base64;
+    this.#base64 = queueSettings(projectRoot, settings).base64;
+    this.#settings = settings;
   }
 
   get connected(): boolean {
@@ -188,7 +193,7 @@ export class QueueOutputs {
           ? response.returnValue
           : response.outputData?.find((output) => output.name === binding.name)?.data;
       if (!data) continue;
-      const target = await this.queue(resolveSetting(String(binding.queueName)));
+      const target = await this.queue(resolveSetting(String(binding.queueName), this.#settings));
       for (const message of queueMessagesOf(data)) {
         await target.sendMessage(this.#base64 ? message.toString("base64") : message.toString("utf8"));
       }
@@ -214,6 +219,8 @@ export function ncrontab(expression: string): Cron {
 
 export interface TriggerOptions {
   readonly projectRoot: string;
+  /** The app settings the bindings' `%SETTING%` expressions and host.json overrides are read from. */
+  readonly settings: Settings;
   readonly functions: readonly RegisteredFunction[];
   readonly outputs: QueueOutputs;
   readonly cosmos: { endpoint: string; key: string; database: string; container: string } | undefined;
@@ -281,8 +288,8 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
   for (const fn of options.functions) {
     const trigger = fn.trigger;
     if (trigger.type === "queueTrigger" && outputs.connected) {
-      const settings = queueSettings(options.projectRoot);
-      const inbox = await outputs.queue(resolveSetting(String(trigger.queueName)));
+      const settings = queueSettings(options.projectRoot, options.settings);
+      const inbox = await outputs.queue(resolveSetting(String(trigger.queueName), options.settings));
       const poison = await outputs.queue(`${inbox.name}-poison`);
       loops.push(
         (async () => {
@@ -321,7 +328,8 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
         })(),
       );
     } else if (trigger.type === "timerTrigger") {
-      const schedule = ncrontab(resolveSetting(String(trigger.schedule))); // a malformed schedule stops the start
+      // A malformed schedule stops the start.
+      const schedule = ncrontab(resolveSetting(String(trigger.schedule), options.settings));
       const [first, second] = schedule.nextRuns(2);
       // The host keeps a schedule status (useMonitor) for schedules of a minute or more.
       const monitored = first && second ? second.getTime() - first.getTime() >= 60_000 : false;

@@ -4,6 +4,7 @@
  * so none of them can drift from what the code actually reads.
  */
 import { readFileSync } from "node:fs";
+import { GUID } from "./ids.js";
 
 export interface SettingSpec {
   readonly name: string;
@@ -16,13 +17,20 @@ export interface SettingSpec {
   readonly host?: boolean;
 }
 
+/** Where the app's data is unless COSMOS_DATABASE and the container settings say otherwise. */
+export const COSMOS_DEFAULTS = {
+  database: "teamops",
+  container: "operations",
+  subscriptionsContainer: "subscriptions",
+} as const;
+
 export const SETTINGS: readonly SettingSpec[] = [
   { name: "COSMOS_ENDPOINT", description: "Cosmos DB account endpoint (https://<account>.documents.azure.com:443/)." },
-  { name: "COSMOS_DATABASE", description: "Cosmos DB database name.", default: "teamops" },
+  { name: "COSMOS_DATABASE", description: "Cosmos DB database name.", default: COSMOS_DEFAULTS.database },
   {
     name: "COSMOS_CONTAINER",
     description: "Cosmos DB container of operations (partition key /teamId).",
-    default: "operations",
+    default: COSMOS_DEFAULTS.container,
   },
   {
     name: "COSMOS_KEY",
@@ -119,7 +127,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: "COSMOS_SUBSCRIPTIONS_CONTAINER",
     description: "Cosmos DB container of change-notification subscriptions (partition key /resourceKey, TTL on).",
-    default: "subscriptions",
+    default: COSMOS_DEFAULTS.subscriptionsContainer,
   },
   {
     name: "SUBSCRIPTION_DELIVERY_QUEUE",
@@ -276,8 +284,6 @@ function list(raw: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A JWKS file that cannot be read would fail every request; refuse it at start-up instead. */
 function checkJwksFile(file: string): void {

@@ -10,6 +10,7 @@
  * account key (the local store) never needs it.
  */
 import type { TokenCredential } from "@azure/identity";
+import { GUID } from "./ids.js";
 
 const managedIdentities = new Map<string, Promise<TokenCredential>>();
 
@@ -61,7 +62,7 @@ export function parseIngestionAuthentication(value: string | undefined): Ingesti
     throw new Error("APPLICATIONINSIGHTS_AUTHENTICATION_STRING must say Authorization=AAD.");
   }
   const clientId = pairs.get("clientid");
-  if (clientId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId)) {
+  if (clientId !== undefined && !GUID.test(clientId)) {
     throw new Error(`APPLICATIONINSIGHTS_AUTHENTICATION_STRING's ClientId must be a GUID, not "${clientId}".`);
   }
   return clientId ? { aad: true, clientId } : { aad: true };

@@ -9,7 +9,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { config } from "../config.js";
 import { withGraphErrors } from "../http/pipeline.js";
-import { jsonResponse } from "../http/wire.js";
+import { jsonResponse } from "../http/responses.js";
 import { operationStore } from "../store/operationStore.js";
 
 /** The ping's own deadline, well inside a store call's (20 s): a health check must answer promptly. */
@@ -21,7 +21,7 @@ let last: { readonly up: Promise<boolean>; settledAt: number | undefined } | und
 
 function storeUp(): Promise<boolean> {
   if (last && (last.settledAt === undefined || performance.now() - last.settledAt < HEALTH_CACHE_MS)) return last.up;
-  const up = operationStore(() => config().cosmos)
+  const up = operationStore(config().cosmos)
     .then((store) => store.ping(HEALTH_TIMEOUT_MS))
     .catch(() => false);
   const entry: { up: Promise<boolean>; settledAt: number | undefined } = { up, settledAt: undefined };

@@ -8,7 +8,8 @@ import { csdlDocument } from "../operations/csdl.js";
 import { openApiDocument } from "../http/openapi.js";
 import { withGraphErrors } from "../http/pipeline.js";
 import { registeredRoutes } from "../http/routes.js";
-import { absoluteUrl, baseHeaders, jsonResponse } from "../http/wire.js";
+import { baseHeaders, jsonResponse } from "../http/responses.js";
+import { absoluteUrl } from "../http/urls.js";
 
 let csdl: string | undefined;
 let openApiText: string | undefined;

@@ -15,18 +15,12 @@ import {
   type CollectionQuery,
 } from "../http/odata.js";
 import type { ApiRequest } from "../http/pipeline.js";
-import {
-  absoluteUrl,
-  emptyResponse,
-  etagHeader,
-  jsonResponse,
-  parsePreconditions,
-  textResponse,
-  preconditionMatches,
-  preferenceApplied,
-  readJsonBody,
-  type WireContext,
-} from "../http/wire.js";
+import { etagHeader, parsePreconditions, preconditionMatches } from "../http/etags.js";
+import { preferenceApplied } from "../http/preferences.js";
+import { readJsonBody } from "../http/requestBody.js";
+import { emptyResponse, jsonResponse, textResponse } from "../http/responses.js";
+import { absoluteUrl } from "../http/urls.js";
+import type { WireContext } from "../http/wireContext.js";
 import {
   ENTITY_TYPE,
   isFinished,
@@ -35,21 +29,17 @@ import {
   type StoredOperation,
 } from "../operations/model.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
-import {
-  createOperation as createStoredOperation,
-  deleteOperation as deleteStoredOperation,
-  updateOperation as updateStoredOperation,
-} from "../operations/service.js";
+import { createStoredOperation, deleteStoredOperation, updateStoredOperation } from "../operations/service.js";
 import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
+import { VISIBLE_ASCII_ID } from "../ids.js";
 import { telemetryScope } from "../telemetry.js";
 import { operationNotFound, operationStore, type OperationStore } from "../store/operationStore.js";
 
-const REPEATABILITY_ID = /^[\x21-\x7e]{1,128}$/;
 const IMF_FIXDATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 function store(api: ApiRequest): Promise<OperationStore> {
-  return operationStore(() => api.config.cosmos);
+  return operationStore(api.config.cosmos);
 }
 
 function operationPath(teamId: string, operationId: string): string {
@@ -121,7 +111,7 @@ function repeatabilityFrom(api: ApiRequest): Repeatability | undefined {
     if (firstSent !== null) throw badRequest("Repeatability-First-Sent needs Repeatability-Request-ID.");
     return undefined;
   }
-  if (!REPEATABILITY_ID.test(requestId)) {
+  if (!VISIBLE_ASCII_ID.test(requestId)) {
     throw badRequest("Repeatability-Request-ID must be 1-128 visible ASCII characters (a GUID is best).", {
       target: "Repeatability-Request-ID",
     });

@@ -10,7 +10,10 @@ import type { HttpResponseInit } from "@azure/functions";
 import { requirePermission, requireTeamAccess, type Caller } from "../auth/access.js";
 import { badRequest, ErrorCode, GraphError, notFound } from "../http/graphError.js";
 import type { CallerRequest } from "../http/pipeline.js";
-import { absoluteUrl, emptyResponse, jsonResponse, readJsonBody } from "../http/wire.js";
+import { readJsonBody } from "../http/requestBody.js";
+import { emptyResponse, jsonResponse } from "../http/responses.js";
+import { absoluteUrl } from "../http/urls.js";
+import { GUID } from "../ids.js";
 import { utcNow } from "../operations/timestamps.js";
 import { systemResolver, type AddressPolicy } from "../subscriptions/addressPolicy.js";
 import { requireValidatedEndpoint } from "../subscriptions/handshake.js";
@@ -27,8 +30,6 @@ import { parseCreateSubscription, parseRenewal } from "../subscriptions/schema.j
 import { removeSubscription } from "../subscriptions/lifecycle.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function policy(api: CallerRequest): AddressPolicy {
   return { allowLoopback: api.config.subscriptions.allowLoopback, resolve: systemResolver };

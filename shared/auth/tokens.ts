@@ -22,6 +22,7 @@ import {
   type JWTVerifyGetKey,
 } from "jose";
 import type { AppConfig } from "../config.js";
+import { GUID } from "../ids.js";
 import { ErrorCode, GraphError } from "../http/graphError.js";
 
 /** Entra ID signs access tokens with RS256; nothing else is accepted (no `none`, no HMAC). */
@@ -31,7 +32,6 @@ export const CLOCK_TOLERANCE_SECONDS = 60;
 export const JWKS_TIMEOUT_MS = 5_000;
 /** Entra ID access tokens are a few KB; anything far larger is refused before parsing. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function issuersFor(tenantId: string): string[] {
   return [`https://login.microsoftonline.com/${tenantId}/v2.0`, `https://sts.windows.net/${tenantId}/`];
@@ -87,7 +87,7 @@ const HEADER_PROBLEMS: Record<HeaderProblem, { description?: string; message: st
   tooLarge: { description: "The access token is too large.", message: "The access token is too large." },
 };
 
-/** Kept for callers that only need the token: throws the 401 a bad header deserves. */
+/** The bearer token of an Authorization header, or the 401 a missing or bad header deserves. */
 export function bearerToken(header: string | null, uri?: string): string {
   const parsed = parseAuthorization(header);
   if ("token" in parsed) return parsed.token;

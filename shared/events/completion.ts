@@ -6,7 +6,7 @@
  * is derived from the change itself (see `eventId`), so consumers can drop
  * the duplicates an at-least-once feed may deliver, and only those.
  */
-import { isFinished, toRepresentation, type OperationDocument } from "../operations/model.js";
+import { isFinished, isOperationDocument, toRepresentation, type OperationDocument } from "../operations/model.js";
 import { derivedGuid } from "../operations/rules.js";
 
 export interface CompletionEvent {
@@ -18,21 +18,6 @@ export interface CompletionEvent {
   readonly time: string;
   readonly datacontenttype: "application/json";
   readonly data: Record<string, unknown>;
-}
-
-function isOperationDocument(value: unknown): value is OperationDocument {
-  const doc = value as Partial<OperationDocument> | null;
-  return (
-    typeof doc === "object" &&
-    doc !== null &&
-    typeof doc.id === "string" &&
-    typeof doc.operationId === "string" &&
-    typeof doc.teamId === "string" &&
-    typeof doc.tenantId === "string" &&
-    typeof doc.status === "string" &&
-    // A tombstone (what a deleted repeatable operation leaves) is no operation.
-    (doc as { tombstone?: unknown }).tombstone === undefined
-  );
 }
 
 /**

@@ -3,9 +3,10 @@
  * `scripts/compile-validators.js`. `operation` and `changes` are then checked
  * by the HTTP schemas themselves.
  */
+import { GUID_SOURCE } from "../ids.js";
 import { OPERATION_ID_PATTERN } from "../operations/schemas.js";
 
-const GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+const GUID_PATTERN = `^${GUID_SOURCE}$`;
 
 const envelope = {
   tenantId: { type: "string", pattern: GUID_PATTERN },

@@ -1,7 +1,8 @@
 /**
  * The queue, timer and change-feed function handlers: each reads its
- * trigger, runs the shared logic with a telemetry scope, and logs what
- * happened through the invocation context.
+ * trigger, runs the shared logic, and logs what happened through the
+ * invocation context. The inbox and the sweeper run in a telemetry scope (they
+ * call the store); the change-feed handler only maps documents to events.
  */
 import type { FunctionOutput, InvocationContext, Timer } from "@azure/functions";
 import { config } from "../config.js";
@@ -28,7 +29,7 @@ export function inboxHandler(poison: FunctionOutput) {
         const message = parseInboxMessage(payload);
         scope.teamId = message.teamId.toLowerCase();
         const cfg = config();
-        const store = await operationStore(() => cfg.cosmos);
+        const store = await operationStore(cfg.cosmos);
         const outcome = await processInboxMessage(message, {
           store,
           ttlSeconds: cfg.operationTtlSeconds,
@@ -65,7 +66,7 @@ export function inboxHandler(poison: FunctionOutput) {
 export async function sweeperHandler(_timer: Timer, context: InvocationContext): Promise<void> {
   await withTelemetryScope({ requestId: context.invocationId, trigger: "timer" }, async () => {
     const cfg = config();
-    const store = await operationStore(() => cfg.cosmos);
+    const store = await operationStore(cfg.cosmos);
     const result = await sweepStaleOperations(store, { ...cfg.sweeper, ttlSeconds: cfg.operationTtlSeconds });
     context.info(
       `sweeper: examined ${result.examined}, failed ${result.failed.length} (operationTimedOut), skipped ${result.skipped}`,

@@ -18,10 +18,10 @@
  */
 import { Refusal, type ErrorDetail } from "../errors.js";
 import { graphErrorOf } from "../http/errorMapping.js";
-import { checkJsonStructure, checkJsonValue } from "../http/wire.js";
+import { checkJsonStructure, checkJsonValue } from "../http/jsonStructure.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import { parseCreateBody, parseUpdateBody, toDetails } from "../operations/schema.js";
-import { createOperation, updateOperation } from "../operations/service.js";
+import { createStoredOperation, updateStoredOperation } from "../operations/service.js";
 import { validateCreateMessage, validateUpdateMessage } from "../operations/validators.generated.js";
 import type { OperationStore } from "../store/operationStore.js";
 
@@ -159,13 +159,13 @@ export async function processInboxMessage(message: InboxMessage, ctx: InboxConte
     } catch (error) {
       asPoison(error);
     }
-    const outcome = await createOperation(ctx.store, document).catch(asPoison);
+    const outcome = await createStoredOperation(ctx.store, document).catch(asPoison);
     return { action: "create", operationId: document.operationId, teamId, changed: !outcome.replayed };
   }
   const key = { tenantId, teamId, operationId: message.operationId };
   try {
     const changes = parseUpdateBody(message.changes, true);
-    const outcome = await updateOperation(ctx.store, key, changes, { ttlSeconds: ctx.ttlSeconds });
+    const outcome = await updateStoredOperation(ctx.store, key, changes, { ttlSeconds: ctx.ttlSeconds });
     return { action: "update", operationId: key.operationId, teamId, changed: outcome.changed };
   } catch (error) {
     return asPoison(error);

@@ -7,7 +7,7 @@
  * concurrent update wins: only the version found stale is changed (If-Match).
  */
 import { NotFoundError, PreconditionFailedError, RuleViolationError } from "../errors.js";
-import { updateOperation } from "../operations/service.js";
+import { updateStoredOperation } from "../operations/service.js";
 import type { OperationStore } from "../store/operationStore.js";
 
 export const TIMED_OUT = "operationTimedOut";
@@ -50,7 +50,7 @@ export async function sweepStaleOperations(store: OperationStore, options: Sweep
       result.examined++;
       try {
         const key = { tenantId: doc.tenantId, teamId: doc.teamId, operationId: doc.operationId };
-        const outcome = await updateOperation(store, key, changes, {
+        const outcome = await updateStoredOperation(store, key, changes, {
           ttlSeconds: options.ttlSeconds,
           ifMatch: (current) => current === etag,
         });

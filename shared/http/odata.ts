@@ -270,7 +270,7 @@ class FilterParser {
 
   parse(): FilterNode {
     if (this.#tokens.length === 0) throw invalid("$filter", "the expression is empty.");
-    const node = this.#or(0);
+    const node = this.#chain("or", 0);
     const rest = this.#tokens[this.#position];
     if (rest) throw invalid("$filter", `unexpected '${describe(rest)}' at position ${rest.at + 1}.`);
     return node;
@@ -281,20 +281,13 @@ class FilterParser {
     return token?.type === "word" && token.text === word;
   }
 
-  #or(depth: number): FilterNode {
-    let node = this.#and(depth);
-    while (this.#peekWord("or")) {
+  /** A left-associative chain of `or` over `and` terms, or of `and` over unary ones (`and` binds tighter). */
+  #chain(kind: "or" | "and", depth: number): FilterNode {
+    const term = () => (kind === "or" ? this.#chain("and", depth) : this.#unary(depth));
+    let node = term();
+    while (this.#peekWord(kind)) {
       this.#position++;
-      node = { kind: "or", left: node, right: this.#and(depth) };
-    }
-    return node;
-  }
-
-  #and(depth: number): FilterNode {
-    let node = this.#unary(depth);
-    while (this.#peekWord("and")) {
-      this.#position++;
-      node = { kind: "and", left: node, right: this.#unary(depth) };
+      node = { kind, left: node, right: term() };
     }
     return node;
   }
@@ -308,7 +301,7 @@ class FilterParser {
     const token = this.#tokens[this.#position];
     if (token?.type === "open") {
       this.#position++;
-      const node = this.#or(depth + 1);
+      const node = this.#chain("or", depth + 1);
       if (this.#tokens[this.#position]?.type !== "close") throw invalid("$filter", "a '(' is not closed.");
       this.#position++;
       return node;

@@ -15,13 +15,13 @@ import {
 } from "../auth/access.js";
 import { createAuthenticator, type Authenticator } from "../auth/tokens.js";
 import { config, type AppConfig } from "../config.js";
+import { GUID } from "../ids.js";
 import { telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
 import { graphErrorOf } from "./errorMapping.js";
 import { ErrorCode, GraphError, badRequest } from "./graphError.js";
 import { TEAM_PATHS, type TeamPathName } from "./teamPaths.js";
-import { errorResponse, wireContext, type WireContext } from "./wire.js";
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { errorResponse } from "./responses.js";
+import { wireContext, type WireContext } from "./wireContext.js";
 
 export interface RouteOptions {
   /** What the route needs: `read` or `write` permission. */

@@ -16,6 +16,7 @@ import {
 } from "@azure/functions";
 import type { AccessLevel } from "../auth/access.js";
 import { graphRoute, type ApiRequest } from "./pipeline.js";
+import { compileRouteTemplate, routeValues } from "./routeTemplate.js";
 import { TEAM_PATH_NAMES, TEAM_PATHS, type TeamPathName } from "./teamPaths.js";
 
 /** A handler that can be given its route parameters, as the fallback does for key-syntax paths. */
@@ -53,6 +54,7 @@ export interface RegisteredRoute {
   readonly methods: readonly HttpMethod[];
   readonly info: RouteInfo;
   readonly handler: RouteHandler;
+  /** Matches `/` and a path below the route prefix. */
   readonly pattern: RegExp;
   readonly params: readonly string[];
   /** ASP.NET routing's order: per segment, literals before parameters. */
@@ -61,22 +63,20 @@ export interface RegisteredRoute {
 
 const registered: RegisteredRoute[] = [];
 
-/** Compiles a template of literal and `{name}` segments, matched case-insensitively as ASP.NET routing does. */
+/**
+ * Compiles a template of literal and `{name}` segments (`routeTemplate.ts`), the only kinds the API's routes use: an
+ * optional, constrained or catch-all parameter, or a brace inside a literal, is refused.
+ */
 function compile(route: string): Pick<RegisteredRoute, "pattern" | "params" | "rank"> {
-  const params: string[] = [];
-  let rank = "";
-  const parts = route.split("/").map((segment) => {
-    const param = /^\{([A-Za-z0-9_]+)\}$/.exec(segment);
-    if (!param) {
-      if (/[{}]/.test(segment)) throw new Error(`Route segment '${segment}' is not a literal or a whole parameter.`);
-      rank += "0";
-      return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    }
-    params.push(param[1]!);
-    rank += "1";
-    return "([^/]+)";
+  const compiled = compileRouteTemplate(route);
+  compiled.segments.forEach((segment, i) => {
+    const plain =
+      segment.kind === "literal"
+        ? !/[{}]/.test(segment.text)
+        : !segment.optional && !segment.catchAll && !segment.constrained;
+    if (!plain) throw new Error(`Route segment '${route.split("/")[i]}' is not a literal or a whole parameter.`);
   });
-  return { pattern: new RegExp(`^${parts.join("/")}/?$`, "i"), params, rank };
+  return { pattern: compiled.pattern, params: compiled.params, rank: compiled.rank };
 }
 
 export function httpRoute(
@@ -108,20 +108,19 @@ export function matchRoute(
   path: string,
   method: string,
 ): { route: RegisteredRoute; params: Record<string, string> } | undefined {
+  const rooted = `/${path}`;
   for (const route of registered) {
     if (!route.methods.includes(method.toUpperCase() as HttpMethod)) continue;
-    const match = route.pattern.exec(path);
-    if (!match) continue;
-    const params: Record<string, string> = {};
-    route.params.forEach((name, i) => (params[name] = match[i + 1]!));
-    return { route, params };
+    const match = route.pattern.exec(rooted);
+    if (match) return { route, params: routeValues(route, match) };
   }
   return undefined;
 }
 
 /** The methods a path (below the route prefix) answers, or undefined when no route has its shape. */
 export function allowedMethods(path: string): HttpMethod[] | undefined {
-  const methods = registered.filter((t) => t.pattern.test(path)).flatMap((t) => t.methods);
+  const rooted = `/${path}`;
+  const methods = registered.filter((t) => t.pattern.test(rooted)).flatMap((t) => t.methods);
   return methods.length > 0 ? [...new Set(methods)].sort() : undefined;
 }
 

@@ -36,9 +36,13 @@ export function isEvolvableMember(members: readonly string[], value: string): bo
 }
 
 /** Members a client may send: everything but the sentinel, the evolvable ones only with the opt-in. */
-export function acceptedMembers(members: readonly string[], includeUnknownEnumMembers: boolean): string[] {
+export function acceptedMembers<M extends string>(
+  members: readonly M[],
+  includeUnknownEnumMembers: boolean,
+): Array<Exclude<M, typeof UNKNOWN_FUTURE_VALUE>> {
   return members.filter(
-    (m) => m !== UNKNOWN_FUTURE_VALUE && (includeUnknownEnumMembers || !isEvolvableMember(members, m)),
+    (m): m is Exclude<M, typeof UNKNOWN_FUTURE_VALUE> =>
+      m !== UNKNOWN_FUTURE_VALUE && (includeUnknownEnumMembers || !isEvolvableMember(members, m)),
   );
 }
 
@@ -76,6 +80,39 @@ export interface OperationDocument {
   repeatability?: { requestId: string; fingerprint: string };
   /** Seconds to live once finished (Cosmos per-item TTL); absent while running. */
   ttl?: number;
+}
+
+/** A document that names an operation: an operation, or the tombstone a deleted one leaves. */
+export function namesAnOperation(
+  value: unknown,
+): value is Pick<OperationDocument, "id" | "operationId" | "teamId" | "tenantId"> & { _etag?: string } & Record<
+    string,
+    unknown
+  > {
+  const doc = value as Partial<OperationDocument> | null;
+  return (
+    typeof doc === "object" &&
+    doc !== null &&
+    typeof doc.id === "string" &&
+    typeof doc.operationId === "string" &&
+    typeof doc.teamId === "string" &&
+    typeof doc.tenantId === "string"
+  );
+}
+
+/**
+ * Whether a document from the store's change feed is an operation: its keys, status and timestamps are there, and
+ * it is not a tombstone (what a deleted operation leaves).
+ */
+export function isOperationDocument(value: unknown): value is OperationDocument & { _etag?: string; _ts?: number } {
+  if (!namesAnOperation(value)) return false;
+  const doc = value as Partial<OperationDocument>;
+  return (
+    typeof doc.status === "string" &&
+    typeof doc.createdDateTime === "string" &&
+    typeof doc.lastActionDateTime === "string" &&
+    (doc as { tombstone?: unknown }).tombstone === undefined
+  );
 }
 
 /** A document as read back from the store, with the concurrency token. */

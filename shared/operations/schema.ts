@@ -6,16 +6,10 @@
  * Nothing is coerced, defaulted or dropped here.
  */
 import type { ErrorObject } from "ajv";
+import type { FromSchema } from "json-schema-to-ts";
 import { DetailCode, InvalidInputError, type ErrorDetail } from "../errors.js";
-import {
-  isEvolvableMember,
-  OPERATION_STATUSES,
-  OPERATION_TYPES,
-  UNKNOWN_FUTURE_VALUE,
-  type OperationStatus,
-  type OperationType,
-} from "./model.js";
-import { OPERATION_ID_PATTERN } from "./schemas.js";
+import { isEvolvableMember, OPERATION_STATUSES, OPERATION_TYPES, UNKNOWN_FUTURE_VALUE } from "./model.js";
+import { type createOperationSchema, OPERATION_ID_PATTERN, type updateOperationSchema } from "./schemas.js";
 import { toCanonicalUtc } from "./timestamps.js";
 import { type CompiledValidator, validateCreateOperation, validateUpdateOperation } from "./validators.generated.js";
 
@@ -27,20 +21,14 @@ export const OPERATION_ID = new RegExp(OPERATION_ID_PATTERN);
 const READ_ONLY_ON_CREATE = new Set(["createdDateTime"]);
 const READ_ONLY_ON_UPDATE = new Set(["id", "operationType", "createdDateTime"]);
 
-export interface UpdateOperationBody {
-  "@odata.type"?: string;
-  status?: OperationStatus;
-  lastActionDateTime?: string;
-  attemptsCount?: number;
-  targetResourceId?: string | null;
-  targetResourceLocation?: string | null;
-  error?: { code: string; message?: string | null } | null;
+/** A PATCH body as the update schema admits it (the type is the schema's, so the two cannot drift apart). */
+export type UpdateOperationBody = FromSchema<typeof updateOperationSchema> & {
   /**
    * Read-only properties a PATCH sent back as it read them (read-modify-write): each must equal the stored
    * value, which the rules check (`rules.ts`). Not part of what the validators accept.
    */
   unchanged?: ReadOnlyValues;
-}
+};
 
 /** The read-only properties a PATCH may carry with their current values. */
 export interface ReadOnlyValues {
@@ -49,11 +37,8 @@ export interface ReadOnlyValues {
   createdDateTime?: string;
 }
 
-/** A create body: what an update may carry, plus the id and the type, which are fixed once created. */
-export interface CreateOperationBody extends UpdateOperationBody {
-  id?: string;
-  operationType: OperationType;
-}
+/** A create body as the create schema admits it: what an update may carry, plus the id and the type. */
+export type CreateOperationBody = FromSchema<typeof createOperationSchema>;
 
 function pointerToTarget(pointer: string): string {
   return pointer

@@ -3,7 +3,13 @@
  * and by the generator that compiles them ahead of time
  * (`scripts/compile-validators.js`), which must not load the generated module.
  */
-import { acceptedMembers, ENTITY_TYPE, OPERATION_STATUSES, OPERATION_TYPES } from "./model.js";
+import {
+  acceptedMembers,
+  ENTITY_TYPE,
+  OPERATION_STATUSES,
+  OPERATION_TYPES,
+  REPRESENTATION_PROPERTIES,
+} from "./model.js";
 
 /** A client-supplied id: letters, digits, `-`, `_`, `.`; starts with a letter or digit; at most 128 characters. */
 export const OPERATION_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
@@ -36,6 +42,14 @@ const operationError = {
   },
 } as const;
 
+/** The properties after the status and lastActionDateTime: the same on create, on update and in a response. */
+const progress = {
+  attemptsCount: { type: "integer", minimum: 0, maximum: LIMITS.attemptsCount },
+  targetResourceId: nullableString(LIMITS.targetResourceId),
+  targetResourceLocation: nullableString(LIMITS.targetResourceLocation),
+  error: operationError,
+} as const;
+
 export const createOperationSchema = {
   $id: "createOperation",
   type: "object",
@@ -47,10 +61,7 @@ export const createOperationSchema = {
     operationType: { type: "string", enum: acceptedMembers(OPERATION_TYPES, true) },
     status: { type: "string", enum: acceptedMembers(OPERATION_STATUSES, true) },
     lastActionDateTime: dateTime,
-    attemptsCount: { type: "integer", minimum: 0, maximum: LIMITS.attemptsCount },
-    targetResourceId: nullableString(LIMITS.targetResourceId),
-    targetResourceLocation: nullableString(LIMITS.targetResourceLocation),
-    error: operationError,
+    ...progress,
   },
 } as const;
 
@@ -63,10 +74,7 @@ export const updateOperationSchema = {
     "@odata.type": { const: ENTITY_TYPE },
     status: createOperationSchema.properties.status,
     lastActionDateTime: dateTime,
-    attemptsCount: createOperationSchema.properties.attemptsCount,
-    targetResourceId: createOperationSchema.properties.targetResourceId,
-    targetResourceLocation: createOperationSchema.properties.targetResourceLocation,
-    error: operationError,
+    ...progress,
   },
 } as const;
 
@@ -79,26 +87,13 @@ export const updateOperationSchema = {
 export const representationSchema = {
   $id: "teamsAsyncOperation",
   type: "object",
-  required: [
-    "id",
-    "operationType",
-    "createdDateTime",
-    "status",
-    "lastActionDateTime",
-    "attemptsCount",
-    "targetResourceId",
-    "targetResourceLocation",
-    "error",
-  ],
+  required: REPRESENTATION_PROPERTIES,
   properties: {
     id: { type: "string", maxLength: 128 },
     operationType: { type: "string", enum: OPERATION_TYPES },
     createdDateTime: dateTime,
     status: { type: "string", enum: OPERATION_STATUSES },
     lastActionDateTime: dateTime,
-    attemptsCount: createOperationSchema.properties.attemptsCount,
-    targetResourceId: createOperationSchema.properties.targetResourceId,
-    targetResourceLocation: createOperationSchema.properties.targetResourceLocation,
-    error: operationError,
+    ...progress,
   },
 } as const;

@@ -44,7 +44,7 @@ export interface CreateOutcome {
  * remembers it: no resurrection, a RuleViolationError); a different request finds the id taken (AlreadyExistsError),
  * unless only a tombstone holds the id, which it then replaces.
  */
-export function createOperation(store: OperationStore, document: OperationDocument): Promise<CreateOutcome> {
+export function createStoredOperation(store: OperationStore, document: OperationDocument): Promise<CreateOutcome> {
   return inTurn(turnKey(document), async () => {
     try {
       const stored = await store.create(document);
@@ -154,7 +154,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * writers of the operation. With a client's If-Match a lost race is the client's PreconditionFailedError; without one
  * the update re-reads and retries, so concurrent updates are all applied, in some order, or refused by the rules.
  */
-export function updateOperation(
+export function updateStoredOperation(
   store: OperationStore,
   key: OperationKey,
   changes: UpdateOperationBody,
@@ -196,7 +196,7 @@ export interface DeleteOptions {
  * keeps that request's record for the whole retention, so repeating the request cannot bring it back; any other
  * expires after DELETION_NOTICE_SECONDS.
  */
-export function deleteOperation(store: OperationStore, key: OperationKey, options: DeleteOptions): Promise<void> {
+export function deleteStoredOperation(store: OperationStore, key: OperationKey, options: DeleteOptions): Promise<void> {
   return inTurn(turnKey(key), () =>
     untilWon(options.ifMatch !== undefined, async () => {
       const stored = await store.read(key.tenantId, key.teamId, key.operationId);

@@ -608,9 +608,12 @@ export function cosmosClient(cosmos: AppConfig["cosmos"]): Promise<CosmosClient>
 
 let shared: Promise<OperationStore> | undefined;
 
-/** The process-wide store: one CosmosClient per process, created on first use. */
-export function operationStore(cosmos: () => AppConfig["cosmos"]): Promise<OperationStore> {
-  shared ??= CosmosOperationStore.connect(cosmos()).catch((error: unknown) => {
+/**
+ * The process-wide store: one CosmosClient per process, connected on first use with the settings of that call (a
+ * process has one configuration; later calls get the same store).
+ */
+export function operationStore(cosmos: AppConfig["cosmos"]): Promise<OperationStore> {
+  shared ??= CosmosOperationStore.connect(cosmos).catch((error: unknown) => {
     shared = undefined;
     throw error;
   });

@@ -12,7 +12,7 @@
  * id (subscription, document and version) for receivers to drop repeats.
  */
 import { createHash } from "node:crypto";
-import { ENTITY_TYPE, type OperationDocument } from "../operations/model.js";
+import { ENTITY_TYPE, namesAnOperation, type OperationDocument } from "../operations/model.js";
 import { compareUtc } from "../operations/timestamps.js";
 import type { AddressPolicy } from "./addressPolicy.js";
 import { isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
@@ -86,20 +86,6 @@ interface Change {
   readonly document: ChangedDocument;
   readonly changeType: ChangeType;
   readonly version: string;
-}
-
-type Versioned = { _etag?: string };
-
-function namesAnOperation(value: unknown): value is ChangedDocument & Versioned & Record<string, unknown> {
-  const doc = value as Partial<OperationDocument> | null;
-  return (
-    typeof doc === "object" &&
-    doc !== null &&
-    typeof doc.id === "string" &&
-    typeof doc.operationId === "string" &&
-    typeof doc.teamId === "string" &&
-    typeof doc.tenantId === "string"
-  );
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { Caller } from "../auth/access.js";
 import { TEAM_PATHS, type TeamPathName } from "../http/teamPaths.js";
 import type { TeamReach } from "../auth/access.js";
+import { GUID_SOURCE } from "../ids.js";
 import { OPERATION_ID_PATTERN } from "../operations/schemas.js";
 
 export const CHANGE_TYPES = ["created", "updated", "deleted"] as const;
@@ -54,7 +55,6 @@ export interface SubscribedResource {
   readonly reach: TeamReach;
 }
 
-const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 const OPERATION_ID = OPERATION_ID_PATTERN.replace(/^\^|\$$/g, "");
 
 /** Each team path with `/operations` or `/operations/{id}` after it, as a pattern with named groups. */
@@ -63,7 +63,7 @@ const RESOURCE_PATTERNS = (Object.entries(TEAM_PATHS) as Array<[TeamPathName, (t
     name,
     path,
     pattern: new RegExp(
-      `^${path.prefix.replace(/\{(\w+)\}/g, (_, param: string) => `(?<${param}>${param === "userId" ? "[^/]+" : GUID})`)}/operations(?:/(?<operationId>${OPERATION_ID}))?$`,
+      `^${path.prefix.replace(/\{(\w+)\}/g, (_, param: string) => `(?<${param}>${param === "userId" ? "[^/]+" : GUID_SOURCE})`)}/operations(?:/(?<operationId>${OPERATION_ID}))?$`,
       "i",
     ),
   }),

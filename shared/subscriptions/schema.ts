@@ -4,24 +4,34 @@
  * a resource this API serves, an expiration in the future and within the
  * maximum lifetime, URLs of an allowed form. Every refusal names its property.
  */
+import type { FromSchema } from "json-schema-to-ts";
 import { DetailCode, InvalidInputError, type ErrorDetail } from "../errors.js";
 import { toDetails } from "../operations/schema.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
 import { parseResource, type ChangeType, type SubscribedResource } from "./model.js";
+import type { createSubscriptionSchema, updateSubscriptionSchema } from "./schemas.js";
 import { validateCreateSubscription, validateUpdateSubscription } from "./validators.generated.js";
 
 const READ_ONLY = new Set(["id", "applicationId", "creatorId", "notificationUrlAppId"]);
 
+/** A create body as the create schema admits it (the type is the schema's, so the two cannot drift apart). */
+export type CreateSubscriptionBody = FromSchema<typeof createSubscriptionSchema>;
+
+/** A renewal body as the update schema admits it. */
+export type RenewalBody = FromSchema<typeof updateSubscriptionSchema>;
+
+/** A create body read: its change types split, its resource parsed, its expiration canonical, its defaults filled. */
 export interface SubscriptionRequest {
   readonly changeTypes: ChangeType[];
-  readonly notificationUrl: string;
-  readonly lifecycleNotificationUrl: string | null;
-  readonly resource: string;
+  readonly notificationUrl: CreateSubscriptionBody["notificationUrl"];
+  readonly lifecycleNotificationUrl: NonNullable<CreateSubscriptionBody["lifecycleNotificationUrl"]> | null;
+  readonly resource: CreateSubscriptionBody["resource"];
   readonly target: SubscribedResource;
+  /** Canonical UTC. */
   readonly expirationDateTime: string;
-  readonly clientState: string | null;
-  readonly latestSupportedTlsVersion: string;
+  readonly clientState: NonNullable<CreateSubscriptionBody["clientState"]> | null;
+  readonly latestSupportedTlsVersion: NonNullable<CreateSubscriptionBody["latestSupportedTlsVersion"]>;
 }
 
 export interface LifetimeRules {
@@ -86,11 +96,12 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
           : d,
       );
   if (details.length > 0) refuse(details);
-  const changeTypes = String(fields.changeType).split(",") as ChangeType[];
+  const admitted = fields as CreateSubscriptionBody;
+  const changeTypes = admitted.changeType.split(",") as ChangeType[];
   if (new Set(changeTypes).size !== changeTypes.length) {
     details.push(invalid("changeType", "Each change type may appear once."));
   }
-  const resource = String(fields.resource);
+  const resource = admitted.resource;
   const target = parseResource(resource);
   if (!target) {
     details.push(
@@ -100,11 +111,10 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
       ),
     );
   }
-  const expiration = expirationDetail(String(fields.expirationDateTime), rules);
+  const expiration = expirationDetail(admitted.expirationDateTime, rules);
   if (expiration.detail) details.push(expiration.detail);
-  const notificationUrl = String(fields.notificationUrl);
-  const lifecycleNotificationUrl =
-    typeof fields.lifecycleNotificationUrl === "string" ? fields.lifecycleNotificationUrl : null;
+  const notificationUrl = admitted.notificationUrl;
+  const lifecycleNotificationUrl = admitted.lifecycleNotificationUrl ?? null;
   const urlDetails = [
     urlDetail("notificationUrl", notificationUrl, rules),
     lifecycleNotificationUrl === null
@@ -120,9 +130,8 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
     resource,
     target: target!,
     expirationDateTime: expiration.at!,
-    clientState: typeof fields.clientState === "string" ? fields.clientState : null,
-    latestSupportedTlsVersion:
-      typeof fields.latestSupportedTlsVersion === "string" ? fields.latestSupportedTlsVersion : "v1_2",
+    clientState: admitted.clientState ?? null,
+    latestSupportedTlsVersion: admitted.latestSupportedTlsVersion ?? "v1_2",
   };
 }
 
@@ -138,7 +147,7 @@ export function parseRenewal(body: unknown, rules: LifetimeRules): string {
     );
     refuse(details);
   }
-  const expiration = expirationDetail(String(fields.expirationDateTime), rules);
+  const expiration = expirationDetail((fields as RenewalBody).expirationDateTime, rules);
   if (expiration.detail) refuse([expiration.detail]);
   return expiration.at!;
 }

@@ -1,23 +1,15 @@
 /**
- * Helpers for the infrastructure tests: find a Bicep CLI, run it, and walk the
- * ARM JSON it compiles (modules become nested Microsoft.Resources/deployments).
+ * Helpers for the infrastructure tests: find a Bicep CLI (tools/bicep/find.sh), run it, compile infra/main.bicep
+ * once per test run, and walk the ARM JSON it compiles (modules become nested Microsoft.Resources/deployments).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const INFRA = path.join(ROOT, "infra");
-
-const HOW_TO_GET_BICEP = [
-  "The infrastructure tests (test/infra) need the Bicep CLI to compile and lint infra/*.bicep, and none was found.",
-  "Get one of these, then run the tests again:",
-  "  - the .NET SDK (dotnet): the tests then restore Bicep from NuGet by themselves (tools/bicep/restore.sh, into .tools/);",
-  "  - the Azure CLI: az bicep install;",
-  "  - a bicep binary on PATH, or BICEP_PATH=/path/to/bicep.",
-].join("\n");
 
 export interface BicepCli {
   readonly path: string;
@@ -40,64 +32,21 @@ function run(command: string, args: readonly string[], timeoutMs = 120_000): Run
   return { status: result.status, stdout, output: `${stdout}${result.stderr ?? ""}${error}` };
 }
 
-function version(candidate: string): string | undefined {
-  if (!candidate || !existsSync(candidate)) return undefined;
-  const result = run(candidate, ["--version"], 60_000);
-  return result.status === 0 ? result.stdout.trim() : undefined;
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function restoredCopies(): string[] {
-  const base = path.join(ROOT, ".tools/nuget/azure.bicep.commandline.linux-x64");
-  if (!existsSync(base)) return [];
-  return readdirSync(base)
-    .sort()
-    .reverse()
-    .map((v) => path.join(base, v, "tools/bicep"));
-}
-
 /**
- * Finds a working Bicep CLI: BICEP_PATH, the copy restored into .tools/, `bicep`
- * on PATH, the Azure CLI's copy, then a restore from NuGet when `dotnet` is there.
- * Throws (never skips) with instructions when there is none.
+ * Finds a working Bicep CLI as `tools/bicep/find.sh` does, which it runs: BICEP_PATH, the copy restored into
+ * .tools/, `bicep` on PATH, the Azure CLI's copy, then a restore from NuGet when `dotnet` is there. Throws (never
+ * skips) with its instructions when there is none.
  */
 export function findBicep(): BicepCli {
-  const fromEnv = process.env.BICEP_PATH;
-  if (fromEnv) {
-    const v = version(fromEnv);
-    if (v) return { path: fromEnv, source: "BICEP_PATH", version: v };
-    throw new Error(`BICEP_PATH is set to '${fromEnv}', which is not a working Bicep CLI.\n${HOW_TO_GET_BICEP}`);
+  const found = run("bash", [path.join(ROOT, "tools/bicep/find.sh")], 300_000);
+  const candidate = found.status === 0 ? found.stdout.trim().split("\n").at(-1)! : "";
+  const version = candidate ? run(candidate, ["--version"], 60_000) : undefined;
+  if (!version || version.status !== 0) {
+    throw new Error(
+      `The infrastructure tests (test/infra) need the Bicep CLI to compile and lint infra/*.bicep, and tools/bicep/find.sh found none:\n${found.output}`,
+    );
   }
-  for (const candidate of restoredCopies()) {
-    const v = version(candidate);
-    if (v) return { path: candidate, source: ".tools (tools/bicep/restore.sh)", version: v };
-  }
-  const bicepOnPath = onPath("bicep");
-  if (bicepOnPath) {
-    const v = version(bicepOnPath);
-    if (v) return { path: bicepOnPath, source: "PATH", version: v };
-  }
-  if (onPath("az") && run("az", ["bicep", "version"]).status === 0) {
-    const candidate = path.join(process.env.AZURE_CONFIG_DIR ?? path.join(homedir(), ".azure"), "bin", "bicep");
-    const v = version(candidate);
-    if (v) return { path: candidate, source: "az bicep", version: v };
-  }
-  if (onPath("dotnet")) {
-    const restore = run("bash", [path.join(ROOT, "tools/bicep/restore.sh")], 300_000);
-    const candidate = restore.stdout.trim().split("\n").at(-1) ?? "";
-    const v = restore.status === 0 ? version(candidate) : undefined;
-    if (v) return { path: candidate, source: "restored from NuGet just now (tools/bicep/restore.sh)", version: v };
-    throw new Error(`tools/bicep/restore.sh could not restore the Bicep CLI:\n${restore.output}\n${HOW_TO_GET_BICEP}`);
-  }
-  throw new Error(HOW_TO_GET_BICEP);
+  return { path: candidate, source: "tools/bicep/find.sh", version: version.stdout.trim() };
 }
 
 export function bicep(cli: BicepCli, args: readonly string[]): RunResult {
@@ -231,15 +180,70 @@ export function resolve(
   return value;
 }
 
-/** Compiles infra/main.bicep to ARM JSON in a temporary folder; the CLI's output comes back too. */
-export function buildMain(cli: BicepCli): { template: ArmTemplate; output: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), "teamops-infra-"));
-  try {
-    const outFile = path.join(dir, "main.json");
-    const result = bicep(cli, ["build", path.join(INFRA, "main.bicep"), "--outfile", outFile]);
-    if (result.status !== 0) throw new Error(`bicep build failed:\n${result.output}`);
-    return { template: JSON.parse(readFileSync(outFile, "utf8")) as ArmTemplate, output: result.output };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+export interface CompiledMain {
+  /** The compiled ARM JSON; undefined when the build failed. */
+  readonly template: ArmTemplate | undefined;
+  readonly status: number | null;
+  /** What the CLI printed (its diagnostics included). */
+  readonly output: string;
+}
+
+function compile(cli: BicepCli, outFile: string): Omit<CompiledMain, "template"> {
+  const result = bicep(cli, ["build", path.join(INFRA, "main.bicep"), "--outfile", outFile]);
+  return { status: result.status, output: result.output };
+}
+
+/**
+ * infra/main.bicep compiled to ARM JSON once per test run, by whichever infra test asks first; the others wait for
+ * it and read the same JSON and CLI output, so a run (CI's included) compiles the template once. The run's folder
+ * comes from the global setup (test/support/runFolder.ts). The build is published by renaming its folder, so a
+ * reader never sees half of it.
+ */
+export async function compiledMain(cli: BicepCli): Promise<CompiledMain> {
+  const published = path.join(inject("runFolder"), "bicep-main");
+  const building = `${published}.building`;
+  const read = (): CompiledMain => {
+    const result = JSON.parse(readFileSync(path.join(published, "result.json"), "utf8")) as Omit<
+      CompiledMain,
+      "template"
+    >;
+    const template =
+      result.status === 0
+        ? (JSON.parse(readFileSync(path.join(published, "main.json"), "utf8")) as ArmTemplate)
+        : undefined;
+    return { ...result, template };
+  };
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    if (existsSync(published)) return read();
+    try {
+      mkdirSync(building);
+    } catch {
+      // Another test file is compiling it.
+      if (Date.now() > deadline) throw new Error(`infra/main.bicep was not compiled in time (${building}).`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    // Published between the look and the lock: the lock was free because the build is done.
+    if (existsSync(published)) {
+      rmdirSync(building);
+      return read();
+    }
+    let result: Omit<CompiledMain, "template">;
+    try {
+      result = compile(cli, path.join(building, "main.json"));
+    } catch (error) {
+      result = { status: null, output: String(error) };
+    }
+    writeFileSync(path.join(building, "result.json"), JSON.stringify(result));
+    renameSync(building, published);
+    return read();
   }
+}
+
+/** The compiled template of infra/main.bicep (`compiledMain`); throws when it does not build. */
+export async function buildMain(cli: BicepCli): Promise<ArmTemplate> {
+  const { template, output } = await compiledMain(cli);
+  if (!template) throw new Error(`bicep build failed:\n${output}`);
+  return template;
 }

@@ -20,9 +20,9 @@ import { analyse, coverage } from "./indexCoverage.js";
 let compiled: IndexingPolicy;
 let setupError: Error | undefined;
 
-beforeAll(() => {
+beforeAll(async () => {
   try {
-    const main: ArmTemplate = buildMain(findBicep()).template;
+    const main: ArmTemplate = await buildMain(findBicep());
     const all = deployed(main, { environmentName: "teamops-dev", location: "swedencentral", authAudiences: "api://x" });
     const containers = all.filter((d) => d.type === "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers");
     const operations = containers.filter((c) => String(c.name).endsWith("/operations"));

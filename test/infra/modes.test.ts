@@ -28,10 +28,10 @@ let cli: BicepCli;
 let main: ArmTemplate;
 let setupError: Error | undefined;
 
-beforeAll(() => {
+beforeAll(async () => {
   try {
     cli = findBicep();
-    main = buildMain(cli).template;
+    main = await buildMain(cli);
   } catch (error) {
     // Kept, not thrown: a throw here would mark every test "skipped". Each test fails instead.
     setupError = error instanceof Error ? error : new Error(String(error));

@@ -7,11 +7,21 @@
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SETTINGS } from "../../shared/config.js";
 import { OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
 import type { ArmTemplate, BicepCli, Json, Placed } from "./bicep.js";
-import { INFRA, bicep, diagnostics, findBicep, passedParameter, resolve, templates, walk } from "./bicep.js";
+import {
+  INFRA,
+  bicep,
+  compiledMain,
+  diagnostics,
+  findBicep,
+  passedParameter,
+  resolve,
+  templates,
+  walk,
+} from "./bicep.js";
 
 const ROLE = {
   storageBlobDataOwner: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
@@ -20,18 +30,11 @@ const ROLE = {
   cosmosDataContributor: "00000000-0000-0000-0000-000000000002",
 };
 
-/**
- * Settings the template provides before shared/config.ts lists them: the "COSMOS"
- * connection of the planned change-feed trigger. Once SETTINGS lists a name, it is
- * checked like any other and can be dropped from here.
- */
-
 /** What no output or app setting may contain: keys, key-bearing connection strings, SAS. */
 const SECRET =
   /list(Keys|ConnectionStrings|AccountSas|ServiceSas|Secrets|Credentials?)\(|AccountKey|InstrumentationKey|SharedAccessKey|SharedAccessSignature|primaryMasterKey|primaryKey|masterKey/i;
 
 let cli: BicepCli;
-let outDir: string;
 let main: ArmTemplate;
 let buildOutput: string;
 let all: Placed[];
@@ -43,9 +46,9 @@ function top(): { template: ArmTemplate; deployment: undefined } {
 
 let setupError: Error | undefined;
 
-beforeAll(() => {
+beforeAll(async () => {
   try {
-    build();
+    await build();
   } catch (error) {
     // Kept, not thrown: a throw here would mark every test "skipped". Each test fails instead.
     setupError = error instanceof Error ? error : new Error(String(error));
@@ -56,21 +59,15 @@ beforeEach(() => {
   if (setupError) throw setupError;
 });
 
-function build(): void {
+async function build(): Promise<void> {
   cli = findBicep();
   console.info(`Bicep CLI: ${cli.path} (${cli.version}; from ${cli.source})`);
-  outDir = mkdtempSync(path.join(tmpdir(), "teamops-infra-"));
-  const outFile = path.join(outDir, "main.json");
-  const result = bicep(cli, ["build", path.join(INFRA, "main.bicep"), "--outfile", outFile]);
-  buildOutput = result.output;
-  if (result.status !== 0) throw new Error(`bicep build failed:\n${result.output}`);
-  main = JSON.parse(readFileSync(outFile, "utf8")) as ArmTemplate;
+  const compiled = await compiledMain(cli);
+  buildOutput = compiled.output;
+  if (!compiled.template) throw new Error(`bicep build failed:\n${compiled.output}`);
+  main = compiled.template;
   all = walk(main);
 }
-
-afterAll(() => {
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
 
 function ofType(type: string): Placed[] {
   return all.filter((p) => p.resource.type.toLowerCase() === type.toLowerCase() && !p.resource.existing);

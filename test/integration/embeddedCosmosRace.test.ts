@@ -4,12 +4,7 @@
  */
 import { CosmosClient } from "@azure/cosmos";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  ensureLocalContainer,
-  ensureLocalSubscriptionsContainer,
-  startEmbeddedCosmos,
-  type EmbeddedCosmos,
-} from "../../local/embeddedCosmos.js";
+import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
 import { cosmosClientOptions } from "../../shared/store/operationStore.js";
 
 let cosmos: EmbeddedCosmos;
@@ -24,7 +19,7 @@ it("creates the database and containers once when many starts race for them", as
   const starts = Array.from({ length: 8 }, (_, i) =>
     i % 2 === 0
       ? ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "operations")
-      : ensureLocalSubscriptionsContainer(cosmos.endpoint, cosmos.key, "teamops", "subscriptions"),
+      : ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "subscriptions", "subscriptions"),
   );
   const outcomes = await Promise.allSettled(starts);
   expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);

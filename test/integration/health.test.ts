@@ -12,10 +12,11 @@ import { ensureLocalContainer, startEmbeddedCosmos } from "../../local/embeddedC
 import { startFaultProxy } from "../support/faultProxy.js";
 import { call } from "../support/http.js";
 import { spawnRunner, startStack } from "../support/stack.js";
+import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 it("answers 200 while the store answers and 503 when it is down, naming only what is down", async () => {
   const cosmos = await startEmbeddedCosmos();
-  await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "operations");
+  await ensureLocalContainer(cosmos.endpoint, cosmos.key, COSMOS_DEFAULTS.database, COSMOS_DEFAULTS.container);
   const devDir = mkdtempSync(join(tmpdir(), "teamops-health-"));
   const runner = await spawnRunner({
     LOCAL_QUEUES: "off",

@@ -22,6 +22,7 @@ import { call, TEAM } from "../support/http.js";
 import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from "../support/managedIdentity.js";
 import { spawnRunner, type Runner } from "../support/stack.js";
 import { selfSignedCertificate, type Certificate } from "../support/tlsProxy.js";
+import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 const CLIENT_ID = randomUUID();
 const MONITOR_RESOURCE = "https://monitor.azure.com";
@@ -95,7 +96,7 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
     // The infrastructure creates the database and container in Azure; here a key-holding admin does, before the
     // app starts, so that the app's own calls are the only ones recorded.
     const admin = new CosmosClient({ endpoint, key: "admin", agent: new Agent({ ca: certificate.cert }) });
-    const { database } = await admin.databases.createIfNotExists({ id: "teamops" });
+    const { database } = await admin.databases.createIfNotExists({ id: COSMOS_DEFAULTS.database });
     await database.containers.createIfNotExists({ id: "operations", partitionKey: { paths: ["/teamId"] } });
     admin.dispose();
     store.prependListener("request", (req: IncomingMessage) => storeRequests.push(record(req)));
@@ -121,7 +122,7 @@ describe("managed identity (App Service protocol) for Cosmos DB and Application 
     const jwksPort = await listen(jwks);
     runner = await spawnRunner({
       COSMOS_ENDPOINT: endpoint,
-      COSMOS_DATABASE: "teamops",
+      COSMOS_DATABASE: COSMOS_DEFAULTS.database,
       COSMOS_CONTAINER: "operations",
       AZURE_CLIENT_ID: CLIENT_ID,
       ...identity.env,

@@ -14,6 +14,7 @@ import { ensureLocalContainer, startEmbeddedCosmos } from "../../local/embeddedC
 import { startFaultProxy } from "../support/faultProxy.js";
 import { call, TEAM } from "../support/http.js";
 import { freePort, spawnRunner } from "../support/stack.js";
+import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -29,7 +30,7 @@ it(
   async () => {
     const devDir = mkdtempSync(join(tmpdir(), "teamops-shutdown-"));
     const cosmos = await startEmbeddedCosmos();
-    await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "operations");
+    await ensureLocalContainer(cosmos.endpoint, cosmos.key, COSMOS_DEFAULTS.database, COSMOS_DEFAULTS.container);
     const proxy = await startFaultProxy(cosmos.endpoint);
     const azuritePort = await freePort();
     const runner = await spawnRunner({

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LOCAL_COSMOS_KEY } from "../../local/embeddedCosmos.js";
 import { CosmosOperationStore } from "../../shared/store/operationStore.js";
+import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 let silent: Server;
 const sockets: Socket[] = [];
@@ -28,7 +29,7 @@ it("gives up on a store that never answers at the call's deadline, not the SDK's
   const store = await CosmosOperationStore.connect({
     endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`,
     key: LOCAL_COSMOS_KEY,
-    database: "teamops",
+    database: COSMOS_DEFAULTS.database,
     container: "operations",
     managedIdentityClientId: undefined,
     credential: "managedidentity",

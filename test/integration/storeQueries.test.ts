@@ -16,6 +16,7 @@ import { embeddedStoreIndexingPolicy, OPERATIONS_INDEXING_POLICY } from "../../s
 import { CosmosOperationStore, cosmosClientOptions, teamPageQuery } from "../../shared/store/operationStore.js";
 import { startFaultProxy, type FaultProxy } from "../support/faultProxy.js";
 import { acceptedSorts } from "../support/queryShapes.js";
+import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 const TENANT = "0f0f0f0f-0000-0000-0000-000000000001";
 const OTHER_TENANT = "0f0f0f0f-0000-0000-0000-000000000002";
@@ -52,7 +53,7 @@ function documents() {
 }
 
 async function containerWith(id: string, indexingPolicy: IndexingPolicy | undefined): Promise<Container> {
-  const { database } = await client.databases.createIfNotExists({ id: "teamops" });
+  const { database } = await client.databases.createIfNotExists({ id: COSMOS_DEFAULTS.database });
   const { container } = await database.containers.create({
     id,
     partitionKey: { paths: ["/teamId"] },
@@ -166,7 +167,7 @@ describe("store round trips, counted at a proxy in front of the store", () => {
       key: cosmos.key,
       ...cosmosClientOptions(proxy.endpoint),
     });
-    store = new CosmosOperationStore(proxied.database("teamops").container("round-trips"));
+    store = new CosmosOperationStore(proxied.database(COSMOS_DEFAULTS.database).container("round-trips"));
     // The client's first call reads the account and the container's metadata; those are not the store's calls.
     await store.count(TENANT, TEAM, undefined);
   });
@@ -224,7 +225,11 @@ describe("store round trips, counted at a proxy in front of the store", () => {
   it("sends the query plan request the SDK would send otherwise (what the store saves)", async () => {
     const spec = teamPageQuery(TENANT, TEAM, page(5, false));
     const requests = await requestsOf(() =>
-      proxied.database("teamops").container("round-trips").items.query(spec, { partitionKey: TEAM }).fetchNext(),
+      proxied
+        .database(COSMOS_DEFAULTS.database)
+        .container("round-trips")
+        .items.query(spec, { partitionKey: TEAM })
+        .fetchNext(),
     );
     expect(queryPlans(requests)).toHaveLength(1);
     expect(requests).toHaveLength(2);

@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { CosmosClient } from "@azure/cosmos";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureLocalContainer, startEmbeddedCosmos } from "../../local/embeddedCosmos.js";
+import { COSMOS_DEFAULTS } from "../../shared/config.js";
 import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+
+const DATABASE = COSMOS_DEFAULTS.database;
 
 const dir = mkdtempSync(join(tmpdir(), "teamops-snapshot-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +27,7 @@ describe("the embedded store with a data file", () => {
     const file = join(dir, "keep", "store.json");
     const first = await startEmbeddedCosmos(0, "127.0.0.1", { dataFile: file });
     expect(first.restored).toBe(0);
-    await ensureLocalContainer(first.endpoint, first.key, "teamops", "operations");
+    await ensureLocalContainer(first.endpoint, first.key, DATABASE, "operations");
     const written = Array.from({ length: 150 }, (_, i) => ({
       id: `${randomUUID()}`,
       teamId: `team-${i % 3}`,
@@ -32,7 +35,7 @@ describe("the embedded store with a data file", () => {
       nested: { n: i, text: "héllo ✓" },
     }));
     const a = client(first.endpoint, first.key);
-    const container = a.database("teamops").container("operations");
+    const container = a.database(DATABASE).container("operations");
     for (const doc of written) await container.items.create(doc);
     await container.item(written[0]!.id, written[0]!.teamId).delete();
     a.dispose();
@@ -41,11 +44,11 @@ describe("the embedded store with a data file", () => {
     const second = await startEmbeddedCosmos(0, "127.0.0.1", { dataFile: file });
     expect(second.restored).toBe(149);
     const b = client(second.endpoint, second.key);
-    const { resource: definition } = await b.database("teamops").container("operations").read();
+    const { resource: definition } = await b.database(DATABASE).container("operations").read();
     expect(definition?.partitionKey?.paths).toEqual(["/teamId"]);
     expect(definition?.defaultTtl).toBe(-1);
     const { resources } = await b
-      .database("teamops")
+      .database(DATABASE)
       .container("operations")
       .items.readAll<Record<string, unknown>>()
       .fetchAll();
@@ -54,7 +57,7 @@ describe("the embedded store with a data file", () => {
     expect(byId.has(written[0]!.id)).toBe(false);
     for (const doc of written.slice(1)) expect(byId.get(doc.id)).toMatchObject(doc);
     // Point reads by partition key still work on restored documents.
-    const { resource } = await b.database("teamops").container("operations").item(written[7]!.id, "team-1").read();
+    const { resource } = await b.database(DATABASE).container("operations").item(written[7]!.id, "team-1").read();
     expect(resource?.nested).toEqual({ n: 7, text: "héllo ✓" });
     b.dispose();
     await second.close();
@@ -63,9 +66,9 @@ describe("the embedded store with a data file", () => {
   it("saves shortly after a change, before any stop", async () => {
     const file = join(dir, "soon", "store.json");
     const store = await startEmbeddedCosmos(0, "127.0.0.1", { dataFile: file });
-    await ensureLocalContainer(store.endpoint, store.key, "teamops", "operations");
+    await ensureLocalContainer(store.endpoint, store.key, DATABASE, "operations");
     const c = client(store.endpoint, store.key);
-    await c.database("teamops").container("operations").items.create({ id: "x1", teamId: "t" });
+    await c.database(DATABASE).container("operations").items.create({ id: "x1", teamId: "t" });
     let saved = "";
     for (let i = 0; i < 50 && !saved.includes('"x1"'); i++) {
       await new Promise((r) => setTimeout(r, 100));

@@ -5,11 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { CosmosClient, type Container } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ensureLocalSubscriptionsContainer,
-  startEmbeddedCosmos,
-  type EmbeddedCosmos,
-} from "../../local/embeddedCosmos.js";
+import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
 import { cosmosClientOptions } from "../../shared/store/operationStore.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../../shared/subscriptions/quota.js";
 import { CosmosSubscriptionStore } from "../../shared/subscriptions/store.js";
@@ -25,7 +21,7 @@ const slot = (expirationDateTime = inMinutes(30)) => ({ id: randomUUID(), expira
 
 beforeAll(async () => {
   cosmos = await startEmbeddedCosmos();
-  await ensureLocalSubscriptionsContainer(cosmos.endpoint, cosmos.key, "teamops", "subscriptions");
+  await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "subscriptions", "subscriptions");
   client = new CosmosClient({ endpoint: cosmos.endpoint, key: cosmos.key, ...cosmosClientOptions(cosmos.endpoint) });
   container = client.database("teamops").container("subscriptions");
   store = new CosmosSubscriptionStore(container);

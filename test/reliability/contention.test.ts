@@ -18,6 +18,7 @@ import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "
 import { cosmosClientOptions } from "../../shared/store/operationStore.js";
 import { call, type ApiResponse } from "../support/http.js";
 import { freePort, spawnRunner, type Runner } from "../support/stack.js";
+import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 const devDir = mkdtempSync(join(tmpdir(), "teamops-contention-"));
 let cosmos: EmbeddedCosmos;
@@ -33,9 +34,9 @@ let poison: QueueClient;
 beforeAll(async () => {
   keys = await ensureDevKeys(devDir);
   cosmos = await startEmbeddedCosmos();
-  await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "operations");
+  await ensureLocalContainer(cosmos.endpoint, cosmos.key, COSMOS_DEFAULTS.database, COSMOS_DEFAULTS.container);
   client = new CosmosClient({ endpoint: cosmos.endpoint, key: cosmos.key, ...cosmosClientOptions(cosmos.endpoint) });
-  container = client.database("teamops").container("operations");
+  container = client.database(COSMOS_DEFAULTS.database).container(COSMOS_DEFAULTS.container);
   azurite = await startAzuriteQueue(await freePort());
   const env = {
     COSMOS_ENDPOINT: cosmos.endpoint,

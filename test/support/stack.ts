@@ -14,6 +14,7 @@ import { CosmosClient, type Container } from "@azure/cosmos";
 import { ensureDevKeys, mintDevToken, type DevKeys, type TokenOptions } from "../../local/devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
 import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, "..", "..");
 
@@ -92,8 +93,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const devDir = mkdtempSync(join(tmpdir(), "teamops-dev-"));
   const keys: DevKeys = await ensureDevKeys(devDir);
   const cosmos: EmbeddedCosmos = await startEmbeddedCosmos();
-  const database = "teamops";
-  const containerName = "operations";
+  const database = COSMOS_DEFAULTS.database;
+  const containerName = COSMOS_DEFAULTS.container;
   await ensureLocalContainer(cosmos.endpoint, cosmos.key, database, containerName);
   const client = new CosmosClient({
     endpoint: cosmos.endpoint,

@@ -71,3 +71,20 @@ describe("local.settings.sample.json", () => {
     expect(Object.keys(sample.Values)).toEqual(expect.arrayContaining(appSettings));
   });
 });
+
+describe("README.md", () => {
+  it("names every setting the app reads in its Configuration section", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { SETTINGS } = await import("../../shared/config.js");
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = /^## Configuration\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? "";
+    const named = new Set<string>();
+    for (const row of section.split("\n").filter((line) => line.startsWith("| `"))) {
+      // `AzureWebJobsStorage` (`__credential`, ...): a suffix names the setting of the row's first name.
+      const names = [...row.split("|")[1]!.matchAll(/`([A-Za-z0-9_]+)`/g)].map((m) => m[1]!);
+      for (const name of names) named.add(name.startsWith("__") ? `${names[0]}${name}` : name);
+    }
+    expect(named.size).toBeGreaterThan(10);
+    expect(SETTINGS.map((s) => s.name).filter((name) => !named.has(name))).toEqual([]);
+  });
+});

@@ -38,8 +38,8 @@ const anyJson = fc.oneof(
 /** For each property, values that are wrong for it. */
 const wrong: Record<string, fc.Arbitrary<unknown>> = {
   id: anyJson.filter((v) => typeof v !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v)),
-  operationType: anyJson.filter((v) => !acceptedMembers(OPERATION_TYPES, false).includes(v as string)),
-  status: anyJson.filter((v) => !acceptedMembers(OPERATION_STATUSES, false).includes(v as string)),
+  operationType: anyJson.filter((v) => !(acceptedMembers(OPERATION_TYPES, false) as readonly unknown[]).includes(v)),
+  status: anyJson.filter((v) => !(acceptedMembers(OPERATION_STATUSES, false) as readonly unknown[]).includes(v)),
   lastActionDateTime: anyJson.filter((v) => typeof v !== "string" || toCanonicalUtc(v) === undefined),
   attemptsCount: fc.oneof(
     fc.integer({ max: -1 }),

@@ -9,14 +9,13 @@ import {
   SUBSCRIPTIONS_ORIGIN,
   validatorsModuleSource,
 } from "../../scripts/compile-validators.js";
-import { graphErrorOf } from "../../shared/http/errorMapping.js";
-import { GraphError } from "../../shared/http/graphError.js";
 import { toCanonicalUtc } from "../../shared/operations/timestamps.js";
 import { parseResource } from "../../shared/subscriptions/model.js";
 import { parseCreateSubscription, parseRenewal } from "../../shared/subscriptions/schema.js";
 import { createSubscriptionSchema, updateSubscriptionSchema } from "../../shared/subscriptions/schemas.js";
 import * as generated from "../../shared/subscriptions/validators.generated.js";
 import { PROJECT_ROOT } from "../support/stack.js";
+import { refusal } from "../support/refusal.js";
 
 const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 const NOW = Date.parse("2026-06-01T00:00:00Z");
@@ -27,18 +26,6 @@ const valid = {
   resource: `teams/${TEAM}/operations`,
   expirationDateTime: "2026-06-02T00:00:00Z",
 };
-
-function refusal(run: () => unknown): GraphError {
-  try {
-    run();
-  } catch (thrown) {
-    // What the API answers for the refusal.
-    const error = graphErrorOf(thrown);
-    if (error instanceof GraphError) return error;
-    throw thrown;
-  }
-  throw new Error("not refused");
-}
 
 describe("the generated subscription validators", () => {
   it(`are what the schemas generate (after a schema change, run ${COMMAND})`, () => {

@@ -8,9 +8,10 @@
  */
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { graphErrorOf } from "../../shared/http/errorMapping.js";
-import { GraphError, badRequest } from "../../shared/http/graphError.js";
-import { MAX_BODY_DEPTH, checkJsonStructure, parseJsonBody } from "../../shared/http/wire.js";
+import { graphErrorOf } from "../../../shared/http/errorMapping.js";
+import { GraphError, badRequest } from "../../../shared/http/graphError.js";
+import { parseJsonBody } from "../../../shared/http/jsonBody.js";
+import { MAX_BODY_DEPTH, checkJsonStructure } from "../../../shared/http/jsonStructure.js";
 
 // ---------------------------------------------------------------- the reference: the guard as it was
 
