@@ -84,10 +84,8 @@ export class InvalidContinuationError extends Refusal {
   }
 }
 
-/** Too much at once (the store's request rate, or writers waiting for one operation): retry after the hint. */
-export class ThrottledError extends Fault {
-  override readonly name = "ThrottledError";
-  readonly code = "throttled";
+/** A fault that says when to try again. */
+export abstract class RetryLaterFault extends Fault {
   constructor(
     message: string,
     /** Whole seconds to wait before retrying, at least 1. */
@@ -98,18 +96,16 @@ export class ThrottledError extends Fault {
   }
 }
 
+/** Too much at once (the store's request rate, or writers waiting for one operation): retry after the hint. */
+export class ThrottledError extends RetryLaterFault {
+  override readonly name = "ThrottledError";
+  readonly code = "throttled";
+}
+
 /** The store cannot serve the request now (down, timed out, not set up, or contended): retry after the hint. */
-export class UnavailableError extends Fault {
+export class UnavailableError extends RetryLaterFault {
   override readonly name = "UnavailableError";
   readonly code = "unavailable";
-  constructor(
-    message: string,
-    /** Whole seconds to wait before retrying, at least 1. */
-    readonly retryAfterSeconds: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /**

@@ -65,6 +65,16 @@ export function edmType(name: string, schema: PropertySchema): string {
 const escape = (text: string) =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
+/** A `<Property>` with these facets, and its Core annotations (Computed, Immutable) inside it when it has any. */
+function propertyXml(facets: readonly string[], annotations: readonly string[]): string {
+  if (annotations.length === 0) return `<Property ${facets.join(" ")} />`;
+  return [
+    `<Property ${facets.join(" ")}>`,
+    ...annotations.map((term) => `  <Annotation Term="Org.OData.Core.V1.${term}" Bool="true" />`),
+    `</Property>`,
+  ].join("\n");
+}
+
 function propertyElement(name: string, schema: PropertySchema, annotations: readonly string[] = []): string {
   const facets = [
     `Name="${escape(name)}"`,
@@ -72,12 +82,7 @@ function propertyElement(name: string, schema: PropertySchema, annotations: read
     ...(isNullable(schema) ? [] : ['Nullable="false"']),
     ...(schema.maxLength !== undefined ? [`MaxLength="${schema.maxLength}"`] : []),
   ];
-  if (annotations.length === 0) return `<Property ${facets.join(" ")} />`;
-  return [
-    `<Property ${facets.join(" ")}>`,
-    ...annotations.map((term) => `  <Annotation Term="Org.OData.Core.V1.${term}" Bool="true" />`),
-    `</Property>`,
-  ].join("\n");
+  return propertyXml(facets, annotations);
 }
 
 type Role = "computed" | "immutable" | "updatable";
@@ -127,12 +132,7 @@ function subscriptionPropertyElement({ name, type, nullable }: (typeof SUBSCRIPT
     ...(maxLength !== undefined ? [`MaxLength="${maxLength}"`] : []),
   ];
   const annotations = roleAnnotations(roleIn(name, create, updateSubscriptionSchema.properties));
-  if (annotations.length === 0) return `<Property ${facets.join(" ")} />`;
-  return [
-    `<Property ${facets.join(" ")}>`,
-    ...annotations.map((term) => `  <Annotation Term="Org.OData.Core.V1.${term}" Bool="true" />`),
-    `</Property>`,
-  ].join("\n");
+  return propertyXml(facets, annotations);
 }
 
 const indent = (lines: string, by: number) =>

@@ -11,6 +11,7 @@ import {
   CosmosClient,
   type Container,
   type CosmosClientOptions,
+  type Item,
   type ErrorResponse,
   type QueryIterator,
   type SqlQuerySpec,
@@ -113,6 +114,18 @@ function requestChargeOf(value: unknown): number {
 /** The options every store call gets: the signal that ends it at its deadline. */
 interface Deadline {
   readonly abortSignal: AbortSignal;
+}
+
+/**
+ * A store call that writes `document` over the item only while it still has `etag` (Cosmos DB answers 412
+ * otherwise): every change to a stored document goes this way.
+ */
+export function replaceIfMatch(item: Item, document: object, etag: string) {
+  return (deadline: Deadline) =>
+    item.replace<Record<string, unknown>>(document as Record<string, unknown>, {
+      accessCondition: { type: "IfMatch", condition: etag },
+      ...deadline,
+    });
 }
 
 /** Store calls that start within this long of each other, with the same deadline, share one deadline signal. */
@@ -433,13 +446,9 @@ export class CosmosOperationStore implements OperationStore {
 
   async replace(document: OperationDocument, etag: string): Promise<StoredOperation> {
     try {
-      const { resource, etag: newEtag } = await measured("replace", (deadline) =>
-        this.#container
-          .item(document.id, document.teamId)
-          .replace<Record<string, unknown>>(document as unknown as Record<string, unknown>, {
-            accessCondition: { type: "IfMatch", condition: etag },
-            ...deadline,
-          }),
+      const { resource, etag: newEtag } = await measured(
+        "replace",
+        replaceIfMatch(this.#container.item(document.id, document.teamId), document, etag),
       );
       return { document: strip(resource as Record<string, unknown>), etag: newEtag };
     } catch (error) {
@@ -467,14 +476,7 @@ export class CosmosOperationStore implements OperationStore {
   }
   async bury(tombstone: Tombstone, etag: string): Promise<boolean> {
     try {
-      await measured("replace", (deadline) =>
-        this.#container
-          .item(tombstone.id, tombstone.teamId)
-          .replace<Record<string, unknown>>(tombstone as unknown as Record<string, unknown>, {
-            accessCondition: { type: "IfMatch", condition: etag },
-            ...deadline,
-          }),
-      );
+      await measured("replace", replaceIfMatch(this.#container.item(tombstone.id, tombstone.teamId), tombstone, etag));
       return true;
     } catch (error) {
       const failure = cosmosFailure(error);

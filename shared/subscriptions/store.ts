@@ -10,7 +10,7 @@ import type { Container, SqlQuerySpec } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
 import { NotFoundError, PreconditionFailedError } from "../errors.js";
 import { utcNow } from "../operations/timestamps.js";
-import { cosmosClient, cosmosFailure, storeFault } from "../store/operationStore.js";
+import { cosmosClient, cosmosFailure, replaceIfMatch, storeFault } from "../store/operationStore.js";
 import { isExpired, type SubscriptionCreator, type SubscriptionDocument } from "./model.js";
 
 export interface StoredSubscription {
@@ -155,13 +155,8 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
 
   async replace(document: SubscriptionDocument, etag: string): Promise<StoredSubscription> {
     try {
-      const { resource, etag: newEtag } = await bounded((deadline) =>
-        this.#container
-          .item(document.id, document.resourceKey)
-          .replace<Record<string, unknown>>(document as unknown as Record<string, unknown>, {
-            accessCondition: { type: "IfMatch", condition: etag },
-            ...deadline,
-          }),
+      const { resource, etag: newEtag } = await bounded(
+        replaceIfMatch(this.#container.item(document.id, document.resourceKey), document, etag),
       );
       return { document: strip(resource as Record<string, unknown>), etag: newEtag };
     } catch (error) {
@@ -216,13 +211,10 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
   async writeSlots(tenantId: string, slots: readonly QuotaSlot[], etag: string | undefined): Promise<boolean> {
     const document: TenantQuotaDocument = { id: QUOTA_DOCUMENT_ID, resourceKey: tenantId, slots };
     try {
-      await bounded((deadline) =>
+      await bounded((deadline): Promise<unknown> =>
         etag === undefined
           ? this.#container.items.create(document, deadline)
-          : this.#container.item(QUOTA_DOCUMENT_ID, tenantId).replace(document, {
-              accessCondition: { type: "IfMatch", condition: etag },
-              ...deadline,
-            }),
+          : replaceIfMatch(this.#container.item(QUOTA_DOCUMENT_ID, tenantId), document, etag)(deadline),
       );
       return true;
     } catch (error) {
