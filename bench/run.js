@@ -222,6 +222,13 @@ try {
   );
   versus(
     "2",
+    "  option: the same, runner RSS MiB after the POST rounds",
+    e2e.rss.appTelemetryFrame,
+    e2e.rss.appFrame,
+    0,
+  );
+  versus(
+    "2",
     "  option: telemetry off, with the flag vs without, req/s",
     e2e.create.appFrame.rps,
     e2e.create.app.rps,

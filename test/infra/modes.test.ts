@@ -14,7 +14,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ArmTemplate, BicepCli, Json } from "./bicep.js";
 import { INFRA, bicep, buildMain, diagnostics, findBicep } from "./bicep.js";
 import type { Deployed, Expr } from "./armEvaluator.js";
-import { Runtime, azdParameters, deployed, expressionOf, parseExpression } from "./armEvaluator.js";
+import { Runtime, azdParameters, deployed, evaluate, expressionOf, parseExpression } from "./armEvaluator.js";
 
 const ROLE = {
   storageBlobDataOwner: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
@@ -152,6 +152,15 @@ describe("Node.js runtime", () => {
     const all = deployed(main, azdEnvironment(requested ? { FUNCTIONS_NODE_VERSION: requested } : {}));
     const runtime = one(all, "Microsoft.Web/sites").properties().functionAppConfig.runtime;
     expect(runtime).toEqual({ name: "node", version: expected });
+  });
+
+  it.each([
+    [undefined, { NODE_OPTIONS: "--experimental-async-context-frame" }],
+    ["24", {}],
+  ])("node %s: the worker's Node.js options (a flag Node.js 22 needs and 24 refuses)", (requested, expected) => {
+    const all = deployed(main, azdEnvironment(requested ? { FUNCTIONS_NODE_VERSION: requested } : {}));
+    const site = one(all, "Microsoft.Web/sites");
+    expect(evaluate("[variables('runtimeSettings')]", site.scope)).toEqual(expected);
   });
 
   it("a parameter file asking for Node.js 20 does not compile; 24 does", () => {

@@ -495,12 +495,13 @@ describe("app settings", () => {
     return params(module("function-app")).appSettings as Record<string, Json>;
   }
 
-  it("the site's settings are exactly the appSettings object main.bicep passes", () => {
+  it("the site's settings are the appSettings object main.bicep passes, and the worker's runtime options", () => {
     const site = one("Microsoft.Web/sites");
     const copy = site.resource.properties.siteConfig.copy as Json[];
     expect(copy).toHaveLength(1);
     expect(copy[0].name).toBe("appSettings");
-    expect(copy[0].count).toBe("[length(items(parameters('appSettings')))]");
+    // With the worker's runtime options (see modes.test.ts): nothing the app reads.
+    expect(copy[0].count).toBe("[length(items(union(parameters('appSettings'), variables('runtimeSettings'))))]");
     expect(site.resource.properties.siteConfig.appSettings).toBeUndefined();
   });
 
