@@ -9,31 +9,22 @@ import type { Container } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_TENANT_ID } from "../../local/devIdentity.js";
 import { call, expectGraphError, OTHER_TENANT } from "../support/http.js";
-import { startReceiver, waitFor, type Receiver } from "../support/receiver.js";
+import { waitFor, type Receiver } from "../support/receiver.js";
+import { inMinutes, receiverPool, subscriptionCalls } from "../support/subscriptionCalls.js";
 import { startStack, type Stack } from "../support/stack.js";
 
 let stack: Stack;
 let app: string;
 let subscriptions: Container;
-const receivers: Receiver[] = [];
+const receivers = receiverPool();
 
 const url = (path: string) => `${stack.baseUrl}${path}`;
-const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
-  receivers.push(r);
-  return r;
-}
-
-async function subscribed(body: Record<string, unknown>, token = app) {
-  const response = await call(url("/subscriptions"), { method: "POST", token, body });
-  expect(response.status, response.text).toBe(201);
-  return response.json as Record<string, any>;
-}
-
-const renew = (id: string, expirationDateTime: string, token = app) =>
-  call(url(`/subscriptions/${id}`), { method: "PATCH", token, body: { expirationDateTime } });
+const receiver = () => receivers.start();
+const { subscribed, renew } = subscriptionCalls(
+  () => stack.baseUrl,
+  () => app,
+);
 
 /** The lifecycle notifications a receiver acknowledged for one subscription, of one event. */
 const events = (r: Receiver, subscriptionId: string, lifecycleEvent: string) =>
@@ -54,7 +45,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  await Promise.all(receivers.map((r) => r.close()));
+  await receivers.close();
 });
 
 describe("reauthorizationRequired", () => {

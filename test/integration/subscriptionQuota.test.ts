@@ -10,13 +10,13 @@ import { cosmosClientOptions } from "../../shared/store/operationStore.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../../shared/subscriptions/quota.js";
 import { CosmosSubscriptionStore } from "../../shared/subscriptions/store.js";
 import { waitFor } from "../support/receiver.js";
+import { inMinutes } from "../support/subscriptionCalls.js";
 
 let cosmos: EmbeddedCosmos;
 let client: CosmosClient;
 let container: Container;
 let store: CosmosSubscriptionStore;
 
-const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 const slot = (expirationDateTime = inMinutes(30)) => ({ id: randomUUID(), expirationDateTime });
 
 beforeAll(async () => {

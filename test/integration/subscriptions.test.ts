@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { call, detailTargets, expectGraphError, OTHER_TEAM, OTHER_TENANT } from "../support/http.js";
-import { startReceiver, waitFor, type Receiver } from "../support/receiver.js";
+import { waitFor, type Receiver } from "../support/receiver.js";
+import { inMinutes, receiverPool, subscriptionCalls } from "../support/subscriptionCalls.js";
 import { freePort, startStack, type Stack } from "../support/stack.js";
 
 const LIMIT = 40;
@@ -20,26 +21,15 @@ const CONTENDED_TENANT = "e4e4e4e4-0000-4000-8000-000000000004";
 let azurite: Azurite;
 let stack: Stack;
 let app: string;
-const receivers: Receiver[] = [];
+const receivers = receiverPool();
 
 const url = (path: string) => `${stack.baseUrl}${path}`;
-const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver();
-  receivers.push(r);
-  return r;
-}
-
-async function subscribe(body: Record<string, unknown>, token = app) {
-  return call(url("/subscriptions"), { method: "POST", token, body });
-}
-
-async function subscribed(body: Record<string, unknown>, token = app) {
-  const response = await subscribe(body, token);
-  expect(response.status, response.text).toBe(201);
-  return response.json as Record<string, any>;
-}
+const receiver = () => receivers.start();
+const { subscribe, subscribed } = subscriptionCalls(
+  () => stack.baseUrl,
+  () => app,
+);
 
 async function createOperation(team: string, id: string = randomUUID(), token = app) {
   const response = await call(url(`/teams/${team}/operations`), {
@@ -82,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await azurite?.close();
-  await Promise.all(receivers.map((r) => r.close()));
+  await receivers.close();
 });
 
 describe("creating a subscription", () => {
