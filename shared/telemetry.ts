@@ -26,7 +26,7 @@ export type Trigger = "HTTP" | "queue" | "timer";
 
 /** What one store call cost: reported to telemetry, never to the caller. */
 export interface StoreCall {
-  readonly operation: "create" | "read" | "replace" | "delete" | "query" | "count" | "ping";
+  readonly operation: "create" | "read" | "replace" | "query" | "count" | "ping";
   readonly requestCharge: number;
   readonly durationMs: number;
   readonly statusCode: number | undefined;

@@ -86,11 +86,6 @@ export interface OperationStore {
   replace(document: OperationDocument, etag: string): Promise<StoredOperation>;
   /** Replaces an operation by its tombstone, only if it still has the given ETag (PreconditionFailedError otherwise); false if gone. */
   bury(tombstone: Tombstone, etag: string): Promise<boolean>;
-  /**
-   * Deletes a document (only if it has the given ETag, when one is given: PreconditionFailedError otherwise); false
-   * when it does not exist.
-   */
-  delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean>;
   /** One page of a tenant's operations in one team (a single-partition query), and their count if asked. */
   query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage>;
   /** How many of a tenant's operations in one team match the condition. */
@@ -459,21 +454,6 @@ export class CosmosOperationStore implements OperationStore {
     }
   }
 
-  async delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean> {
-    try {
-      await measured("delete", (deadline) =>
-        this.#container
-          .item(documentId(tenantId, operationId), teamId)
-          .delete({ ...(etag ? { accessCondition: { type: "IfMatch", condition: etag } } : {}), ...deadline }),
-      );
-      return true;
-    } catch (error) {
-      const failure = cosmosFailure(error);
-      if (failure === "notFound") return await this.#absent(false);
-      if (failure === "preconditionFailed") throw new PreconditionFailedError();
-      throw storeFault(error);
-    }
-  }
   async bury(tombstone: Tombstone, etag: string): Promise<boolean> {
     try {
       await measured("replace", replaceIfMatch(this.#container.item(tombstone.id, tombstone.teamId), tombstone, etag));

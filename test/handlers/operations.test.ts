@@ -453,7 +453,7 @@ describe("what the API answers when the store fails", () => {
     async (_, fault, status, code, message, retryAfter) => {
       const created = await create({ status: "inProgress" });
       const id = created.json.id as string;
-      for (const method of ["create", "read", "readEntry", "replace", "delete", "query", "count"] as const) {
+      for (const method of ["create", "read", "readEntry", "replace", "bury", "query", "count"] as const) {
         app.store.failOn(method, fault);
       }
       const answers = [

@@ -125,15 +125,6 @@ export class MemoryOperationStore implements OperationStore {
     return true;
   }
 
-  async delete(tenantId: string, teamId: string, operationId: string, etag?: string): Promise<boolean> {
-    this.#fault("delete");
-    const key = this.#key(documentId(tenantId, operationId), teamId);
-    const entry = this.#entries.get(key);
-    if (!entry) return false;
-    if (etag !== undefined && entry.etag !== etag) throw new PreconditionFailedError();
-    return this.#entries.delete(key);
-  }
-
   #team(tenantId: string, teamId: string, condition: QueryCondition | undefined): Entry[] {
     if (condition) throw new Error("The in-memory store does not evaluate SQL conditions ($filter).");
     return [...this.#entries.values()].filter(
