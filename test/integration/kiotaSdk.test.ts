@@ -7,13 +7,7 @@
  * behind a loopback TLS proxy, with PUBLIC_BASE_URL naming it.
  */
 import { randomUUID } from "node:crypto";
-import {
-  AllowedHostsValidator,
-  BaseBearerTokenAuthenticationProvider,
-  validateProtocol,
-  type AccessTokenProvider,
-} from "@microsoft/kiota-abstractions";
-import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from "@microsoft/msgraph-sdk";
+import type { GraphRequestAdapter, GraphServiceClient } from "@microsoft/msgraph-sdk";
 import {
   createTeamsAsyncOperationCollectionResponseFromDiscriminatorValue,
   type TeamsAsyncOperation,
@@ -28,6 +22,7 @@ import "@microsoft/msgraph-sdk-teams";
 import "@microsoft/msgraph-sdk-users";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEAM } from "../support/http.js";
+import { graphClient } from "../support/kiota.js";
 import { startStack, type Stack } from "../support/stack.js";
 import { startTlsProxy, type TlsProxy } from "../support/tlsProxy.js";
 
@@ -37,35 +32,16 @@ let asApp: GraphServiceClient;
 let asUser: GraphServiceClient;
 let appAdapter: GraphRequestAdapter;
 
-/** What an application supplies the SDK: its tokens, for its API's hosts, over https only. */
-function tokens(token: string): AccessTokenProvider {
-  const hosts = new AllowedHostsValidator(new Set(["127.0.0.1"]));
-  return {
-    getAllowedHostsValidator: () => hosts,
-    getAuthorizationToken: (url) => {
-      if (!url || !hosts.isUrlHostValid(url)) return Promise.resolve("");
-      validateProtocol(url);
-      return Promise.resolve(token);
-    },
-  };
-}
-
-function client(token: string): { client: GraphServiceClient; adapter: GraphRequestAdapter } {
-  const adapter = new GraphRequestAdapter(new BaseBearerTokenAuthenticationProvider(tokens(token)));
-  adapter.baseUrl = `${proxy.origin}/v1.0`;
-  return { client: createGraphServiceClient(adapter), adapter };
-}
-
 beforeAll(async () => {
   // The proxy's certificate is self-signed: trust without verification in this test process only.
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
   proxy = await startTlsProxy();
   stack = await startStack({ env: { PUBLIC_BASE_URL: proxy.origin } });
   proxy.target = new URL(stack.baseUrl).origin;
-  const app = client(await stack.token({ app: true }));
+  const app = graphClient(proxy.origin, await stack.token({ app: true }));
   asApp = app.client;
   appAdapter = app.adapter;
-  asUser = client(await stack.token({ groups: [TEAM] })).client;
+  asUser = graphClient(proxy.origin, await stack.token({ groups: [TEAM] })).client;
 });
 afterAll(async () => {
   await stack?.stop();
@@ -242,7 +218,7 @@ describe("the Kiota-based Microsoft Graph SDK", () => {
       expect(error.errorEscaped?.innerError?.clientRequestId).toBeTruthy();
       expect(error.errorEscaped?.innerError?.date).toBeInstanceOf(Date);
     }
-    const unauthenticated = client("not-a-token").client;
+    const unauthenticated = graphClient(proxy.origin, "not-a-token").client;
     const error = await odataError(unauthenticated.teams.byTeamId(team).operations.get());
     expect(error.responseStatusCode).toBe(401);
     expect(error.errorEscaped?.code).toBe("InvalidAuthenticationToken");

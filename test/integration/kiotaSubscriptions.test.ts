@@ -7,17 +7,12 @@
  * so the runner sits behind a loopback TLS proxy.
  */
 import { randomUUID } from "node:crypto";
-import {
-  AllowedHostsValidator,
-  BaseBearerTokenAuthenticationProvider,
-  validateProtocol,
-  type AccessTokenProvider,
-} from "@microsoft/kiota-abstractions";
-import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from "@microsoft/msgraph-sdk";
+import type { GraphServiceClient } from "@microsoft/msgraph-sdk";
 import type { ODataError } from "@microsoft/msgraph-sdk/models/oDataErrors/index.js";
 import "@microsoft/msgraph-sdk-subscriptions";
 import "@microsoft/msgraph-sdk-teams";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphClient } from "../support/kiota.js";
 import { startReceiver, waitFor, type Receiver } from "../support/receiver.js";
 import { startStack, type Stack } from "../support/stack.js";
 import { startTlsProxy, type TlsProxy } from "../support/tlsProxy.js";
@@ -27,18 +22,6 @@ let proxy: TlsProxy;
 let receiver: Receiver;
 let graph: GraphServiceClient;
 
-function tokens(token: string): AccessTokenProvider {
-  const hosts = new AllowedHostsValidator(new Set(["127.0.0.1"]));
-  return {
-    getAllowedHostsValidator: () => hosts,
-    getAuthorizationToken: (url) => {
-      if (!url || !hosts.isUrlHostValid(url)) return Promise.resolve("");
-      validateProtocol(url);
-      return Promise.resolve(token);
-    },
-  };
-}
-
 beforeAll(async () => {
   // The proxy's certificate is self-signed: trust without verification in this test process only.
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
@@ -46,11 +29,7 @@ beforeAll(async () => {
   proxy = await startTlsProxy();
   stack = await startStack({ env: { PUBLIC_BASE_URL: proxy.origin, SUBSCRIPTION_ALLOW_LOOPBACK: "true" } });
   proxy.target = new URL(stack.baseUrl).origin;
-  const adapter = new GraphRequestAdapter(
-    new BaseBearerTokenAuthenticationProvider(tokens(await stack.token({ app: true }))),
-  );
-  adapter.baseUrl = `${proxy.origin}/v1.0`;
-  graph = createGraphServiceClient(adapter);
+  graph = graphClient(proxy.origin, await stack.token({ app: true })).client;
 });
 afterAll(async () => {
   await stack?.stop();
