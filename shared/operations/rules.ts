@@ -35,6 +35,25 @@ export const TRANSITIONS: Readonly<Record<OperationStatus, readonly OperationSta
   unknownFutureValue: [],
 };
 
+/**
+ * What this service holds an operation to, or reads into what a client sends, beyond what Graph's metadata declares
+ * for `teamsAsyncOperation`: each rule by a stable key. They are the deliberate differences
+ * docs/graph-compatibility.md lists ("Deliberate differences"), and a test holds the two together: a rule here
+ * without its row there, or a row without its rule, fails it. Every refusal below names its rule.
+ */
+export const OPERATION_RULES = {
+  "status.forwardOnly": "Status moves forward only: nothing moves back to notStarted or invalid (409).",
+  "status.finishedIsFinal": "A succeeded or failed operation never changes; sending what it holds is a no-op (409).",
+  "attemptsCount.neverDecreases": "attemptsCount never decreases (409).",
+  "error.failedSaysWhy": "A failed operation needs an error with a code or a message (400).",
+  "error.emptyIsNone": "An error with neither a code nor a message is no error (null).",
+  "readOnly.currentValueOnly":
+    "PATCH may carry id, operationType and createdDateTime only with their current values (400 otherwise).",
+  "lastActionDateTime.readBackIsUnchanged":
+    "On PATCH, a lastActionDateTime that names the stored one through a millisecond Date is no change.",
+} as const;
+export type OperationRule = keyof typeof OPERATION_RULES;
+
 export interface CreateContext {
   readonly tenantId: string;
   readonly teamId: string;
@@ -51,25 +70,23 @@ export function saysSomething(error: OperationDocument["error"]): boolean {
   return Boolean(error && (error.code || error.message));
 }
 
-function errorRuleDetails(status: OperationStatus, error: OperationDocument["error"]): ErrorDetail[] {
-  if (status === "failed" && !saysSomething(error)) {
-    return [
-      {
-        code: "requiredProperty",
-        target: "error",
-        message: "A failed operation needs an error with a code or a message.",
-      },
-    ];
-  }
-  return [];
+function refuseFailureWithoutError(status: OperationStatus, error: OperationDocument["error"]): void {
+  if (status !== "failed" || saysSomething(error)) return;
+  const details: ErrorDetail[] = [
+    {
+      code: "requiredProperty",
+      target: "error",
+      message: "A failed operation needs an error with a code or a message.",
+    },
+  ];
+  throw new InvalidInputError(`The operation is not consistent: ${details[0]!.message}`, {
+    details,
+    rule: "error.failedSaysWhy" satisfies OperationRule,
+  });
 }
 
-function throwIfAny(details: ErrorDetail[]): void {
-  if (details.length > 0) {
-    throw new InvalidInputError(`The operation is not consistent: ${details.map((d) => d.message).join(" ")}`, {
-      details,
-    });
-  }
+function violation(rule: OperationRule, message: string, target: string): RuleViolationError {
+  return new RuleViolationError(message, { target, rule });
 }
 
 /** Builds the document for a validated create body: server-owned fields from the server, defaults applied. */
@@ -81,7 +98,7 @@ export function newOperationDocument(body: CreateOperationBody, ctx: CreateConte
   const error = storedError(body.error);
   // The schema has already checked the format; the conversion only normalises to UTC.
   const clientTime = body.lastActionDateTime ? toCanonicalUtc(body.lastActionDateTime) : undefined;
-  throwIfAny(errorRuleDetails(status, error));
+  refuseFailureWithoutError(status, error);
   const document: OperationDocument = {
     id: documentId(ctx.tenantId, operationId),
     teamId: ctx.teamId,
@@ -166,7 +183,7 @@ export function applyUpdate(
   if (readOnly.length > 0) {
     throw new InvalidInputError(
       `Read-only properties differ from the operation's: ${readOnly.map((d) => d.target).join(", ")}.`,
-      { details: readOnly },
+      { details: readOnly, rule: "readOnly.currentValueOnly" satisfies OperationRule },
     );
   }
   const next: OperationDocument = { ...current };
@@ -191,21 +208,23 @@ export function applyUpdate(
   if (!changed) return { document: current, changed: false };
 
   if (isFinished(current.status)) {
-    throw new RuleViolationError(`The operation has ${current.status}; a finished operation cannot change.`, {
-      target: "status",
-    });
+    throw violation(
+      "status.finishedIsFinal",
+      `The operation has ${current.status}; a finished operation cannot change.`,
+      "status",
+    );
   }
   if (next.status !== current.status && !TRANSITIONS[current.status].includes(next.status)) {
-    throw new RuleViolationError(`The status cannot move from ${current.status} to ${next.status}.`, {
-      target: "status",
-    });
+    throw violation("status.forwardOnly", `The status cannot move from ${current.status} to ${next.status}.`, "status");
   }
   if (next.attemptsCount < current.attemptsCount) {
-    throw new RuleViolationError(`attemptsCount cannot decrease (it is ${current.attemptsCount}).`, {
-      target: "attemptsCount",
-    });
+    throw violation(
+      "attemptsCount.neverDecreases",
+      `attemptsCount cannot decrease (it is ${current.attemptsCount}).`,
+      "attemptsCount",
+    );
   }
-  throwIfAny(errorRuleDetails(next.status, next.error));
+  refuseFailureWithoutError(next.status, next.error);
   const changedDateTime = utcNow(ctx.now);
   if (!clientTime) next.lastActionDateTime = changedDateTime;
   next.changedDateTime = changedDateTime;

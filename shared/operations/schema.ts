@@ -18,7 +18,7 @@ export { createOperationSchema, LIMITS, OPERATION_ID_PATTERN, updateOperationSch
 export const OPERATION_ID = new RegExp(OPERATION_ID_PATTERN);
 
 /** Properties that exist on the resource but that clients may not set. */
-const READ_ONLY_ON_CREATE = new Set(["createdDateTime"]);
+export const READ_ONLY_ON_CREATE: ReadonlySet<string> = new Set(["createdDateTime"]);
 const READ_ONLY_ON_UPDATE = new Set(["id", "operationType", "createdDateTime"]);
 
 /** A PATCH body as the update schema admits it (the type is the schema's, so the two cannot drift apart). */
