@@ -78,6 +78,8 @@ try {
   const telemetryOptions = section("telemetry-options.js");
   const calls = section("store-calls.js");
   const soaked = soak();
+  // Sections that write their own rows and figures ({ figures, rows }).
+  const reported = ["delivery.js"].map((script) => section(script));
   const size = QUICK ? undefined : section("size.js");
 
   const p = pipeline;
@@ -105,6 +107,7 @@ try {
     storeCallsPerListPage: calls.storeCallsPerListPage,
     rssGrowthMiBPerMinute: soaked.rss.growthMiBPerMinute,
   };
+  for (const { figures } of reported) Object.assign(FIGURES, figures);
 
   const rows = [];
   const ratio = (a, b) => (b ? `${fmt(a / b, 2)}` : "");
@@ -322,6 +325,10 @@ try {
     "",
     "",
   );
+
+  for (const [sec, what, ours, base, r, goal, met] of reported.flatMap(({ rows: own }) => own)) {
+    row(sec, what, ours, base, r, goal || undefined, met ?? undefined);
+  }
 
   const header = ["§", "measure", "ours", "baseline", "ratio", "goal"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));

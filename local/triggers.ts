@@ -7,6 +7,9 @@
  *   (DequeueCount, Id, InsertionTime, ...), a retry after `visibilityTimeout`,
  *   and the `<queue>-poison` queue after `maxDequeueCount` (host.json
  *   `extensions.queues`, overridable with `AzureFunctionsJobHost__extensions__queues__*`).
+ *   Messages run side by side as the host's queue listener runs them: it
+ *   fetches `batchSize` messages, starts them all, and fetches the next batch
+ *   once no more than `newBatchThreshold` are still running.
  * - Timer triggers on their NCRONTAB schedule, with the TimerInfo the host sends.
  * - Cosmos DB triggers, fed by polling the local store for changed documents
  *   (the embedded server has no change feed).
@@ -20,7 +23,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CosmosClient, type Container } from "@azure/cosmos";
-import { QueueServiceClient, type QueueClient } from "@azure/storage-queue";
+import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from "@azure/storage-queue";
 import { Cron } from "croner";
 import { SETTINGS } from "../shared/config.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
@@ -120,9 +123,19 @@ interface QueueSettings {
   maxDequeueCount: number;
   visibilityTimeoutSeconds: number;
   batchSize: number;
+  /** Messages still running at or below which the next batch is fetched. */
+  newBatchThreshold: number;
+  /** The longest wait between polls of an empty queue. */
   pollIntervalMs: number;
   base64: boolean;
 }
+
+/** How long a fetched message stays invisible while it runs: the host's ten minutes. */
+const FETCH_VISIBILITY_SECONDS = 600;
+/** The shortest wait between polls of an empty queue (the host's QueuePollingIntervals.Minimum). */
+const MIN_POLL_MS = 100;
+/** How long a stop waits for the messages still running. */
+const STOP_GRACE_MS = 5_000;
 
 function timeSpanSeconds(value: string | undefined, fallback: number): number {
   const match = /^(\d+):(\d{2}):(\d{2})$/.exec(value ?? "");
@@ -136,10 +149,14 @@ function queueSettings(projectRoot: string, settings: Settings): QueueSettings {
   const queues = host.extensions?.queues ?? {};
   const setting = (name: string) =>
     settings[`AzureFunctionsJobHost__extensions__queues__${name}`] ?? queues[name]?.toString();
+  const batchSize = Math.min(32, Number(setting("batchSize") ?? 16));
+  // The host's default is half a batch per processor; a consumption instance counts one.
+  const threshold = setting("newBatchThreshold");
   return {
     maxDequeueCount: Number(setting("maxDequeueCount") ?? 5),
     visibilityTimeoutSeconds: timeSpanSeconds(setting("visibilityTimeout"), 0),
-    batchSize: Math.min(32, Number(setting("batchSize") ?? 16)),
+    batchSize,
+    newBatchThreshold: threshold === undefined ? Math.floor(batchSize / 2) : Number(threshold),
     pollIntervalMs: Math.min(1000, timeSpanSeconds(setting("maxPollingInterval"), 1) * 1000),
     base64: (setting("messageEncoding") ?? "base64").toLowerCase() !== "none",
   };
@@ -291,40 +308,59 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
       const settings = queueSettings(options.projectRoot, options.settings);
       const inbox = await outputs.queue(resolveSetting(String(trigger.queueName), options.settings));
       const poison = await outputs.queue(`${inbox.name}-poison`);
+      const run = async (message: DequeuedMessageItem) => {
+        const text = settings.base64 ? decode(message.messageText) : message.messageText;
+        try {
+          if (text === undefined) throw new Error("The message is not Base64-encoded.");
+          const response = await invokeFunction(fn, request(fn, { string: text }, queueTriggerMetadata(text, message)));
+          await outputs.write(fn, response);
+          await inbox.deleteMessage(message.messageId, message.popReceipt);
+        } catch (error) {
+          if (text === undefined || message.dequeueCount >= settings.maxDequeueCount) {
+            log("warning", `[${fn.name}] message ${message.messageId} moved to ${poison.name}: ${String(error)}`);
+            await poison.sendMessage(message.messageText);
+            await inbox.deleteMessage(message.messageId, message.popReceipt);
+          } else {
+            failed(fn, error);
+            await inbox.updateMessage(
+              message.messageId,
+              message.popReceipt,
+              undefined,
+              settings.visibilityTimeoutSeconds,
+            );
+          }
+        }
+      };
       loops.push(
         (async () => {
+          const running = new Map<Promise<void>, DequeuedMessageItem>();
+          let idleMs = MIN_POLL_MS;
           while (!stopping.signal.aborted) {
             const { receivedMessageItems } = await inbox
-              .receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: 30 })
+              .receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: FETCH_VISIBILITY_SECONDS })
               .catch(() => ({ receivedMessageItems: [] }));
             for (const message of receivedMessageItems) {
-              const text = settings.base64 ? decode(message.messageText) : message.messageText;
-              try {
-                if (text === undefined) throw new Error("The message is not Base64-encoded.");
-                const response = await invokeFunction(
-                  fn,
-                  request(fn, { string: text }, queueTriggerMetadata(text, message)),
-                );
-                await outputs.write(fn, response);
-                await inbox.deleteMessage(message.messageId, message.popReceipt);
-              } catch (error) {
-                if (text === undefined || message.dequeueCount >= settings.maxDequeueCount) {
-                  log("warning", `[${fn.name}] message ${message.messageId} moved to ${poison.name}: ${String(error)}`);
-                  await poison.sendMessage(message.messageText);
-                  await inbox.deleteMessage(message.messageId, message.popReceipt);
-                } else {
-                  failed(fn, error);
-                  await inbox.updateMessage(
-                    message.messageId,
-                    message.popReceipt,
-                    undefined,
-                    settings.visibilityTimeoutSeconds,
-                  );
-                }
-              }
+              const task: Promise<void> = run(message)
+                .catch((error: unknown) => failed(fn, error))
+                .finally(() => running.delete(task));
+              running.set(task, message);
             }
-            if (receivedMessageItems.length === 0) await pause(settings.pollIntervalMs);
+            if (receivedMessageItems.length === 0) {
+              // An empty queue is polled less and less often, up to maxPollingInterval, as the host does.
+              await pause(idleMs);
+              idleMs = Math.min(idleMs * 2, settings.pollIntervalMs);
+              continue;
+            }
+            idleMs = MIN_POLL_MS;
+            while (running.size > settings.newBatchThreshold && !stopping.signal.aborted) {
+              await Promise.race([...running.keys(), pause(settings.pollIntervalMs)]);
+            }
           }
+          // Stopping: what is still running after a grace period is released, to run again at the next start.
+          await Promise.race([Promise.allSettled(running.keys()), sleep(STOP_GRACE_MS)]);
+          await Promise.allSettled(
+            [...running.values()].map((m) => inbox.updateMessage(m.messageId, m.popReceipt, undefined, 0)),
+          );
         })(),
       );
     } else if (trigger.type === "timerTrigger") {

@@ -3,13 +3,20 @@
  * container (not the code that wrote the change: no dual write) gives the
  * changed documents; each is matched with the live subscriptions of its
  * tenant and team, and the notifications are batched per notification URL
- * in Graph's payload (`{"value":[...]}`). Every batch is sent at once and
- * concurrently, each bounded by the delivery timeout, so a slow or failing
- * endpoint never holds up another. A batch that gets no 2xx goes to the
- * delivery queue, retried on the configured schedule (backoff), then dropped
- * with a `missed` lifecycle notification to the subscriptions that have a
- * lifecycle URL. Delivery is at least once: each notification has a stable
- * id (subscription, document and version) for receivers to drop repeats.
+ * in Graph's payload (`{"value":[...]}`).
+ *
+ * Each receiver is isolated from the others (receiverSchedule.ts): a
+ * change-feed batch gets one first attempt per receiver, all at once, each
+ * with a short deadline (FIRST_ATTEMPT_TIMEOUT_MS), and is handed on as soon
+ * as every batch is acknowledged or queued: a batch not acknowledged in time,
+ * or for a receiver that is busy or resting after a failure, goes to the
+ * delivery queue at once. Retries from the queue run side by side (the queue
+ * trigger's concurrency), one attempt per receiver at a time, each allowed
+ * the full delivery timeout, on the configured schedule (backoff); after the
+ * last, the batch is dropped with a `missed` lifecycle notification to the
+ * subscriptions that have a lifecycle URL. Delivery is at least once: each
+ * notification has a stable id (subscription, document and version) for
+ * receivers to drop repeats.
  */
 import { createHash } from "node:crypto";
 import {
@@ -21,6 +28,7 @@ import {
 } from "../operations/model.js";
 import type { AddressPolicy } from "./addressPolicy.js";
 import { isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
+import { receiverSchedule, waitingBatches, type ReceiverSchedule, type WaitingBatches } from "./receiverSchedule.js";
 import type { SubscriptionStore } from "./store.js";
 import { postToReceiver, WebhookFailure } from "./webhook.js";
 
@@ -78,11 +86,23 @@ export interface DeliveryOptions {
   readonly store: SubscriptionStore;
   readonly queue: DeliveryQueue;
   readonly policy: AddressPolicy;
+  /** How long a retry waits for a receiver's answer (a first attempt waits at most FIRST_ATTEMPT_TIMEOUT_MS). */
   readonly timeoutMs: number;
   readonly retryScheduleSeconds: readonly number[];
   readonly log: (message: string) => void;
   readonly now?: () => number;
+  /** When each receiver may be tried next; this instance's by default. */
+  readonly receivers?: ReceiverSchedule;
+  /** The batches waiting for their receiver; this instance's by default. */
+  readonly waiting?: WaitingBatches;
 }
+
+/**
+ * How long the first attempt at a batch waits for its receiver's answer before the batch goes to the retry queue:
+ * the change feed hands its batch on only once every first attempt has ended. Graph asks a receiver to answer at
+ * once (a 202) and do its work afterwards; one that needs longer gets the batch from the queue, with the full timeout.
+ */
+export const FIRST_ATTEMPT_TIMEOUT_MS = 1_000;
 
 /** What every changed document names: the operation it is (or was). */
 type ChangedDocument = Pick<OperationDocument, "id" | "operationId" | "teamId" | "tenantId">;
@@ -146,8 +166,12 @@ export async function batchesFor(
   }
   const batches: DeliveryBatch[] = [];
   const firstAttemptDateTime = new Date(now).toISOString();
-  for (const [resourceKey, changes] of byKey) {
-    const subscriptions = await store.forResourceKey(resourceKey);
+  // Every team's subscriptions at once: one query each, none waiting for another.
+  const keys = [...byKey.keys()];
+  const found = await Promise.all(keys.map((key) => store.forResourceKey(key)));
+  for (const [k, resourceKey] of keys.entries()) {
+    const changes = byKey.get(resourceKey)!;
+    const subscriptions = found[k]!;
     const byUrl = new Map<string, ChangeNotification[]>();
     for (const change of changes) {
       for (const subscription of subscriptions) {
@@ -211,40 +235,80 @@ async function reportMissed(batch: DeliveryBatch, options: DeliveryOptions): Pro
   );
 }
 
-/** One attempt at a batch: on failure, queued for the next retry, or, past the last, dropped and reported missed. */
-export async function attemptBatch(
-  batch: DeliveryBatch,
-  options: DeliveryOptions,
-): Promise<"delivered" | "queued" | "dropped"> {
-  const why = await postNotifications(batch.notificationUrl, batch.notifications, options);
-  if (why === undefined) return "delivered";
+type Outcome = "delivered" | "queued" | "dropped";
+
+const secondsFrom = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+const describe = (batch: DeliveryBatch) =>
+  `${batch.notifications.length} notifications for ${new URL(batch.notificationUrl).host}`;
+
+/**
+ * One attempt at a batch, within `timeoutMs`: on failure, queued for the next retry (and the receiver rests until
+ * it is due), or, past the last, dropped and reported missed.
+ */
+async function attemptBatch(batch: DeliveryBatch, options: DeliveryOptions, timeoutMs: number): Promise<Outcome> {
+  const receivers = options.receivers ?? receiverSchedule;
+  const url = batch.notificationUrl;
+  const why = await postNotifications(url, batch.notifications, { policy: options.policy, timeoutMs });
+  if (why === undefined) {
+    receivers.end(url, { acknowledged: true });
+    return "delivered";
+  }
   const delay = options.retryScheduleSeconds[batch.retries];
-  const target = `${batch.notifications.length} notifications for ${new URL(batch.notificationUrl).host}`;
+  receivers.end(url, { acknowledged: false, restMs: (delay ?? 0) * 1000 });
   if (delay !== undefined) {
-    options.log(`${target} not acknowledged (${why}); retry ${batch.retries + 1} in ${delay} s`);
+    options.log(`${describe(batch)} not acknowledged (${why}); retry ${batch.retries + 1} in ${delay} s`);
     await options.queue.send({ ...batch, retries: batch.retries + 1 }, delay);
     return "queued";
   }
-  options.log(`${target} not acknowledged (${why}) after ${batch.retries} retries: dropped`);
+  options.log(`${describe(batch)} not acknowledged (${why}) after ${batch.retries} retries: dropped`);
   await reportMissed(batch, options);
   return "dropped";
 }
 
-/** The first attempt for every batch of a change-feed batch, all at once. */
+/**
+ * An attempt when the receiver may be tried now; otherwise the batch goes to the queue, due when it may (not an
+ * attempt: its retries do not count it). Batches from the queue that find their receiver busy or resting are
+ * gathered with the others waiting for it and go back as one.
+ */
+async function attemptOrQueue(
+  batch: DeliveryBatch,
+  options: DeliveryOptions,
+  attempt: "first" | "retry",
+): Promise<Outcome | "deferred"> {
+  const receivers = options.receivers ?? receiverSchedule;
+  const url = batch.notificationUrl;
+  const timeoutMs = attempt === "first" ? Math.min(options.timeoutMs, FIRST_ATTEMPT_TIMEOUT_MS) : options.timeoutMs;
+  const now = Date.now();
+  if (receivers.begin(url, attempt, now + timeoutMs, now)) return attemptBatch(batch, options, timeoutMs);
+  const send = (waiting: DeliveryBatch) => options.queue.send(waiting, secondsFrom(receivers.waitMs(url, attempt)));
+  if (attempt === "first") await send(batch);
+  else await (options.waiting ?? waitingBatches).wait(batch, send);
+  return "deferred";
+}
+
+/** The first attempt for every batch of a change-feed batch, all at once; whatever is not acknowledged is queued. */
 export async function deliverChanges(documents: readonly unknown[], options: DeliveryOptions) {
   const batches = await batchesFor(documents, options.store, options.now?.() ?? Date.now());
-  const outcomes = await Promise.all(batches.map((batch) => attemptBatch(batch, options)));
+  const outcomes = await Promise.all(
+    batches.map(async (batch) => {
+      const outcome = await attemptOrQueue(batch, options, "first");
+      return outcome === "deferred" ? "queued" : outcome;
+    }),
+  );
   return { batches: batches.length, outcomes };
 }
 
-/** A retry from the delivery queue: only notifications whose subscription still lives are sent. */
+/**
+ * A batch from the delivery queue: only notifications whose subscription still lives are sent, with the full
+ * timeout, when the receiver may be tried (else it goes back to the queue until it may).
+ */
 export async function retryBatch(batch: DeliveryBatch, options: DeliveryOptions) {
   const ids = [...new Set(batch.notifications.map((n) => n.subscriptionId))];
   const live = new Set<string>();
   for (const id of ids) if (await options.store.read(batch.resourceKey, id)) live.add(id);
   const notifications = batch.notifications.filter((n) => live.has(n.subscriptionId));
   if (notifications.length === 0) return "gone" as const;
-  return attemptBatch({ ...batch, notifications }, options);
+  return attemptOrQueue({ ...batch, notifications }, options, "retry");
 }
 
 /** A delivery-queue message read back; undefined when it is not one. */
