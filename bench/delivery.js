@@ -175,7 +175,7 @@ try {
     silentTeams.map(async ({ team, bearer }, i) => {
       await sleep((i * CHURN_MS) / SILENT);
       while (churning) {
-        await create(team, bearer);
+        await create(team, bearer).catch((error) => process.stderr.write(`delivery: ${String(error)}\n`));
         await sleep(CHURN_MS);
       }
     }),

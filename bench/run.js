@@ -79,7 +79,7 @@ try {
   const calls = section("store-calls.js");
   const soaked = soak();
   // Sections that write their own rows and figures ({ figures, rows }).
-  const reported = ["delivery.js"].map((script) => section(script));
+  const reported = ["delivery.js", "local-store.js"].map((script) => section(script));
   const size = QUICK ? undefined : section("size.js");
 
   const p = pipeline;

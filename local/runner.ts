@@ -628,7 +628,8 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   if (!given.values.COSMOS_ENDPOINT) {
     embedded = await startEmbeddedCosmos(settings.cosmosPort, "127.0.0.1", {
       dataFile: settings.dataDir ? join(settings.dataDir, "store.json") : undefined,
-      log: (message) => log("warning", message),
+      changeFeed: settings.triggers,
+      log,
     }).catch((error: unknown) => {
       throw portTaken(error, "COSMOS_PORT", settings.cosmosPort);
     });
@@ -705,6 +706,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     functions: settings.triggers ? await loadFunctionApp(appRoot) : [],
     outputs,
     cosmos: store.key ? { ...store, key: store.key } : undefined,
+    changeFeed: embedded?.changeFeed,
     log,
   });
   started.push(triggers, local);

@@ -11,8 +11,11 @@
  *   fetches `batchSize` messages, starts them all, and fetches the next batch
  *   once no more than `newBatchThreshold` are still running.
  * - Timer triggers on their NCRONTAB schedule, with the TimerInfo the host sends.
- * - Cosmos DB triggers, fed by polling the local store for changed documents
- *   (the embedded server has no change feed).
+ * - Cosmos DB triggers: the embedded store's own change feed
+ *   (storeMirror.ts), woken by each change, from the trigger's lease, which is
+ *   kept with the data, so a restart resumes where it stopped (no lease yet:
+ *   from now, as the host's `startFromBeginning` default); against a store
+ *   this process did not start, by polling it for changed documents.
  * - Storage queue output bindings, written after a successful invocation, one
  *   message per item, as the host's queue binding writes them.
  * Every invocation goes through the worker (functionsHost.ts) and so through
@@ -26,6 +29,7 @@ import { CosmosClient, type Container } from "@azure/cosmos";
 import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from "@azure/storage-queue";
 import { Cron } from "croner";
 import { SETTINGS } from "../shared/config.js";
+import type { LocalChangeFeed } from "./embeddedCosmos.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
 import {
   invokeFunction,
@@ -210,8 +214,10 @@ export class QueueOutputs {
           ? response.returnValue
           : response.outputData?.find((output) => output.name === binding.name)?.data;
       if (!data) continue;
+      const messages = queueMessagesOf(data);
+      if (messages.length === 0) continue;
       const target = await this.queue(resolveSetting(String(binding.queueName), this.#settings));
-      for (const message of queueMessagesOf(data)) {
+      for (const message of messages) {
         await target.sendMessage(this.#base64 ? message.toString("base64") : message.toString("utf8"));
       }
     }
@@ -241,8 +247,13 @@ export interface TriggerOptions {
   readonly functions: readonly RegisteredFunction[];
   readonly outputs: QueueOutputs;
   readonly cosmos: { endpoint: string; key: string; database: string; container: string } | undefined;
+  /** The embedded store's change feed, when this process runs it. */
+  readonly changeFeed?: LocalChangeFeed;
   readonly log: Log;
 }
+
+/** Documents a Cosmos DB trigger is given at most at once (the host's `maxItemsPerInvocation` default). */
+const MAX_ITEMS_PER_INVOCATION = 100;
 
 export interface Triggers {
   close(): Promise<void>;
@@ -395,6 +406,38 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
               .catch((error: unknown) => failed(fn, error));
             status = { Last: newtonsoftDate(due), LastUpdated: newtonsoftDate(new Date()) };
             next = schedule.nextRun(new Date(Math.max(Date.now(), due.getTime())));
+          }
+        })(),
+      );
+    } else if (trigger.type === "cosmosDBTrigger" && options.changeFeed) {
+      const { mirror, saveLease } = options.changeFeed;
+      const database = resolveSetting(String(trigger.databaseName), options.settings);
+      const container = resolveSetting(String(trigger.containerName), options.settings);
+      loops.push(
+        (async () => {
+          let position = mirror.leases.get(fn.name) ?? mirror.sequence;
+          while (!stopping.signal.aborted) {
+            const next = mirror.nextChange(stopping.signal);
+            const { documents, position: after } = mirror.changesAfter(
+              database,
+              container,
+              position,
+              MAX_ITEMS_PER_INVOCATION,
+            );
+            if (documents.length === 0) {
+              await next;
+              continue;
+            }
+            try {
+              const response = await invokeFunction(fn, request(fn, { string: JSON.stringify(documents) }, {}));
+              await outputs.write(fn, response);
+              position = after;
+              await saveLease(fn.name, position);
+            } catch (error) {
+              // The same documents again after a pause, as the host retries a failed batch.
+              log("warning", `[${fn.name}] change feed batch failed: ${String(error)}`);
+              await pause(1_000);
+            }
           }
         })(),
       );
