@@ -14,7 +14,8 @@ import { randomFillSync, randomUUID } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join, relative } from "node:path";
-import { COSMOS_DEFAULTS } from "../shared/config.js";
+import { COSMOS_DEFAULTS, misspeltSettings, SETTINGS } from "../shared/config.js";
+import { authorizationProblem, parseAuthorization, unauthenticated } from "../shared/auth/tokens.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
 import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
@@ -35,7 +36,7 @@ import {
   type RpcNullableString,
   type RpcTypedData,
 } from "./functionsHost.js";
-import { readAppSettings, readRunnerSettings } from "./runnerSettings.js";
+import { readAppSettings, readRunnerSettings, RUNNER_SETTINGS } from "./runnerSettings.js";
 import { QueueOutputs, resolveSetting, startTriggers, type Settings } from "./triggers.js";
 
 /** The Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, in bytes; unset, this runner's own limit. */
@@ -98,16 +99,17 @@ interface Refusal {
 }
 
 function refusal(status: number, code: string, message: string, clientRequestId?: string): Refusal {
-  const response = errorResponse(
-    new GraphError(status, code, message),
-    refusalWireContext(clientRequestId, randomUUID()),
-  );
+  return graphRefusal(new GraphError(status, code, message), clientRequestId);
+}
+
+function graphRefusal(error: GraphError, clientRequestId?: string): Refusal {
+  const response = errorResponse(error, refusalWireContext(clientRequestId, randomUUID()));
   const body = response.body as string;
   const headers = {
     ...(response.headers as Record<string, string>),
     "Content-Length": String(Buffer.byteLength(body)),
   };
-  return { status, headers, body };
+  return { status: error.status, headers, body };
 }
 
 /** A refusal written straight to a socket, for requests node:http could not parse. */
@@ -118,8 +120,28 @@ function rawRefusal(socket: Socket, answer: Refusal): void {
   socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`);
 }
 
-/** What node:http's parser errors mean, as Kestrel answers them. */
-function parserRefusal(error: NodeJS.ErrnoException): Refusal {
+/**
+ * The Authorization header of a request node:http could not parse, as its sender meant it, when its line feeds are
+ * what broke the request: a token captured with the lines printed before it (npm's script banner) reaches the wire
+ * as an Authorization value running over several lines.
+ */
+function brokenAuthorization(packet: Buffer | undefined): string | undefined {
+  const value = packet && /\r\nauthorization:([^\r]*)/i.exec(packet.toString("latin1"))?.[1];
+  return value?.includes("\n") ? value : undefined;
+}
+
+/**
+ * What node:http's parser errors mean, as Kestrel answers them; an Authorization header broken over several lines
+ * gets the 401 that says what it held and why (`local`: the app trusts the development key).
+ */
+function parserRefusal(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, local: boolean): Refusal {
+  const authorization = brokenAuthorization(error.rawPacket);
+  if (authorization !== undefined) {
+    const parsed = parseAuthorization(authorization);
+    const problem = "problem" in parsed ? parsed.problem : "severalWords";
+    const { description, message } = authorizationProblem(problem, authorization, local);
+    return graphRefusal(unauthenticated(description, undefined, message));
+  }
   if (error.code === "HPE_HEADER_OVERFLOW") {
     return refusal(431, ErrorCode.invalidRequest, "The request headers are larger than the host accepts (32 KB).");
   }
@@ -506,7 +528,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
     if (error.code === "ECONNRESET" || !socket.writable || response?.headersSent) return void socket.destroy();
-    rawRefusal(socket, parserRefusal(error));
+    rawRefusal(socket, parserRefusal(error, settings.AUTH_JWKS_FILE !== undefined));
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -532,6 +554,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     },
   };
 }
+
+/** The app's settings, and what the runner reads that is not one of its own typed settings. */
+const APP_SETTING_NAMES = [
+  ...SETTINGS.map((s) => s.name),
+  "AzureWebJobsStorage",
+  "AzureWebJobsScriptRoot",
+  "TEAMOPS_DEV_DIR",
+];
 
 /** The example team the banner's commands use: any GUID would do. */
 export const EXAMPLE_TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
@@ -623,6 +653,11 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     else if (level === "warning" && settings.logLevel !== "error") console.error(`[${level}] ${message}`);
     else if (settings.logLevel === "debug") console.log(`[${level}] ${message}`);
   };
+  // A misspelt runner setting is a warning here; the app warns about its own settings when it loads (index.ts).
+  const runnerSettings = RUNNER_SETTINGS.map((s) => s.name);
+  for (const warning of misspeltSettings(Object.keys(given.values), runnerSettings, APP_SETTING_NAMES)) {
+    log("warning", warning);
+  }
 
   let embedded: EmbeddedCosmos | undefined;
   if (!given.values.COSMOS_ENDPOINT) {
