@@ -16,6 +16,7 @@ const SLOW = [
   "test/integration/subscriptionLifecycle.test.ts",
   "test/integration/subscriptions.test.ts",
   "test/integration/tokenCapture.test.ts",
+  "test/integration/troubleshooting.test.ts",
   "test/reliability/faults.test.ts",
 ];
 

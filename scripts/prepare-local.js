@@ -61,8 +61,8 @@ export function findFunc(projectRoot = root, path = process.env.PATH ?? "") {
   const wanted = `azure-functions-core-tools@${coreToolsVersion(projectRoot)}`;
   throw new Error(
     `npm run start:func needs Azure Functions Core Tools and finds none. npm ci installs them (the optional ` +
-      `dependency ${wanted}) only where their install script can download the Functions host from ` +
-      "cdn.functions.azure.com, and skipped them here. Run npm ci where that download is reachable, or install " +
+      `dependency ${wanted}) only where npm runs on Node.js 22 or later and their install script can download the ` +
+      "Functions host from cdn.functions.azure.com, and skipped them here. Run npm ci where both hold, or install " +
       `them yourself so that func is on PATH: npm install --global ${wanted}, or your system's package ` +
       "(https://learn.microsoft.com/azure/azure-functions/functions-run-local). " +
       "Without Core Tools, npm start serves the same functions.",

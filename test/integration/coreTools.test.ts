@@ -7,9 +7,19 @@
  * and with the host's download sent to a proxy that refuses every connection (npm reaches its registry directly).
  */
 import { execFile } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { findFunc } from "../../scripts/prepare-local.js";
@@ -26,6 +36,15 @@ const folder = (prefix: string) => {
 afterAll(() => {
   for (const path of folders) rmSync(path, { recursive: true, force: true });
 });
+
+/** npm's own script (npm-cli.js), to run it on this Node.js. */
+function npmCli(): string {
+  if (process.env.npm_execpath?.endsWith("npm-cli.js")) return process.env.npm_execpath;
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && existsSync(join(dir, "npm"))) return realpathSync(join(dir, "npm"));
+  }
+  throw new Error("npm is not on PATH");
+}
 
 type LockEntry = { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
 
@@ -77,10 +96,12 @@ describe("npm ci with the Functions host's download unreachable", () => {
     const { stdout: registry } = await run("npm", ["config", "get", "registry"], { cwd: project });
     const refused = `http://127.0.0.1:${await freePort()}`;
     const started = Date.now();
-    const installed = run("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline", "--foreground-scripts"], {
+    // npm on the Node.js 22 the project runs on: an older Node.js skips Core Tools (engines: node >= 22) untried.
+    const args = ["ci", "--no-audit", "--no-fund", "--prefer-offline", "--foreground-scripts", "--loglevel=http"];
+    const installed = run(process.execPath, [npmCli(), ...args], {
       cwd: project,
       env: {
-        PATH: process.env.PATH ?? "",
+        PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
         HOME: process.env.HOME ?? "",
         // The install script reads npm's proxy settings first; npm itself skips the proxy for its registry.
         npm_config_https_proxy: refused,
@@ -94,7 +115,8 @@ describe("npm ci with the Functions host's download unreachable", () => {
       if (error.killed) throw new Error(`npm ci hung: still running after ${(Date.now() - started) / 1000} s`);
       throw error;
     });
-    expect(`${stdout}${stderr}`).toContain("attempting to GET"); // the host's download was tried, and failed
+    // The host's download was tried, and failed.
+    expect(`${stdout}${stderr}`, `${stdout}${stderr}`).toContain("attempting to GET");
     expect(existsSync(join(project, "node_modules", PACKAGE))).toBe(false);
   }, 300_000);
 });
