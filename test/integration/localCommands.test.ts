@@ -7,25 +7,23 @@
  */
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILD_INPUTS, BUILD_OUTPUTS, buildIsStale } from "../../scripts/prepare-local.js";
-import { PROJECT_ROOT, spawnRunner } from "../support/stack.js";
+import { holdPort, PROJECT_ROOT, spawnRunner } from "../support/stack.js";
 
 const run = promisify(execFile);
 const prepare = join(PROJECT_ROOT, "scripts/prepare-local.js");
 
-let taken: Server;
+let taken: Awaited<ReturnType<typeof holdPort>>;
 let takenPort: number;
 beforeAll(async () => {
-  taken = createServer();
-  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
-  takenPort = (taken.address() as { port: number }).port;
+  taken = await holdPort();
+  takenPort = taken.port;
 });
-afterAll(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+afterAll(() => taken.release());
 
 describe("scripts/prepare-local.js", () => {
   it("refuses a taken PORT at once, naming the setting, without touching the build", async () => {

@@ -5,7 +5,6 @@
  */
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,7 +16,7 @@ import { callerFromClaims, requireTeamAccess } from "../../shared/auth/access.js
 import { bearerToken, createAuthenticator } from "../../shared/auth/tokens.js";
 import { loadConfig, misspeltSettings, SETTINGS } from "../../shared/config.js";
 import { TEAM } from "../support/http.js";
-import { PROJECT_ROOT } from "../support/stack.js";
+import { holdPort, PROJECT_ROOT } from "../support/stack.js";
 
 const run = promisify(execFile);
 const folders: string[] = [];
@@ -27,15 +26,14 @@ const folder = (prefix: string) => {
   return path;
 };
 
-let taken: Server;
+let taken: Awaited<ReturnType<typeof holdPort>>;
 let takenPort: number;
 beforeAll(async () => {
-  taken = createServer();
-  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
-  takenPort = (taken.address() as { port: number }).port;
+  taken = await holdPort();
+  takenPort = taken.port;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => taken.close(() => resolve()));
+  await taken.release();
   for (const path of folders) rmSync(path, { recursive: true, force: true });
 });
 
