@@ -12,8 +12,13 @@
  * id (subscription, document and version) for receivers to drop repeats.
  */
 import { createHash } from "node:crypto";
-import { ENTITY_TYPE, namesAnOperation, type OperationDocument } from "../operations/model.js";
-import { compareUtc } from "../operations/timestamps.js";
+import {
+  ENTITY_TYPE,
+  isOperationDocument,
+  namesAnOperation,
+  revisionOf,
+  type OperationDocument,
+} from "../operations/model.js";
 import type { AddressPolicy } from "./addressPolicy.js";
 import { isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
 import type { SubscriptionStore } from "./store.js";
@@ -89,9 +94,10 @@ interface Change {
 }
 
 /**
- * What a changed document is. A tombstone is a deletion (a delete replaces the operation with it, since the change
- * feed carries no deletions). Every update moves lastActionDateTime past createdDateTime (the rules set it, or
- * refuse a client's earlier one), so an operation whose last action is not after its creation has only been created.
+ * What a changed document is, from what the server owns. A tombstone is a deletion (a delete replaces the operation
+ * with it, since the change feed carries no deletions). An operation at revision 1 has only been created; any later
+ * write raised its revision. A document written before revisions existed is an update unless the store wrote it in
+ * the second it was created.
  */
 export function changesOf(documents: readonly unknown[]): Change[] {
   const changes: Change[] = [];
@@ -101,9 +107,9 @@ export function changesOf(documents: readonly unknown[]): Change[] {
       changes.push({ document: doc, changeType: "deleted", version: String(doc._etag ?? doc.deletedDateTime) });
       continue;
     }
-    if (typeof doc.createdDateTime !== "string" || typeof doc.lastActionDateTime !== "string") continue;
-    const changeType: ChangeType = compareUtc(doc.lastActionDateTime, doc.createdDateTime) <= 0 ? "created" : "updated";
-    changes.push({ document: doc, changeType, version: String(doc._etag ?? doc.lastActionDateTime) });
+    if (!isOperationDocument(doc)) continue;
+    const changeType: ChangeType = revisionOf(doc) === 1 ? "created" : "updated";
+    changes.push({ document: doc, changeType, version: String(doc._etag ?? revisionOf(doc)) });
   }
   return changes;
 }

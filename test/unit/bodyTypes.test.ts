@@ -16,7 +16,7 @@ import { createSubscriptionSchema } from "../../shared/subscriptions/schemas.js"
 
 type OperationError = {
   "@odata.type"?: "microsoft.graph.operationError" | "#microsoft.graph.operationError";
-  code: string;
+  code?: string | null;
   message?: string | null;
 } | null;
 
