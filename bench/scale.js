@@ -1,0 +1,325 @@
+// Section 7: cost as the work grows. Prints JSON.
+//   - One team grows to each of BENCH_SCALE_SIZES operations (default 1,000, 10,000, 100,000; seeded straight into
+//     the store in transactional batches, documents made by the app's own rules, one in ten still running). At each
+//     size: a list page, a list page in $orderby order, $count (through the local runner), and the stuck-operation
+//     sweeper's run (the timer function, nothing stale; then, up to 10,000, a run that finds every running operation
+//     stale, as if two hours had passed; both in the app loaded here as the worker loads it). The store is behind a
+//     counting proxy: the round trips, the time the store took to answer, and the rest (ours, and the client's). The
+//     store is bench/scale-store.js: the embedded store without its query engine's quadratic copy.
+//   - Change-notification fan-out: one change on a team with each of BENCH_SCALE_SUBSCRIBERS subscriptions (default
+//     1, 100, 1,000; the first created through the API, the others copies of its stored document, each with its own
+//     notification URL on one receiver process), delivered by the app's change-feed function invoked here as the host
+//     invokes it: the deliveries, when the first and the last arrived after the invocation began, deliveries per
+//     second; then the same with one receiver more that takes RECEIVER_SLOW_MS (1 s) to answer: what it adds to the
+//     others' deliveries, and how long it holds the invocation (the change feed's next batch waits that long).
+//   BENCH_SCALE_SAMPLES (requests per measure, median; default 7)
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CosmosClient } from "@azure/cosmos";
+import { repoRoot as root } from "./app-roots.js";
+import { countingProxy } from "./counting-proxy.js";
+import { startNode } from "./processes.js";
+import { median } from "./stats.js";
+
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? "1000,10000,100000").split(",").map(Number);
+const SUBSCRIBERS = (process.env.BENCH_SCALE_SUBSCRIBERS ?? "1,100,1000").split(",").map(Number);
+const SAMPLES = Number(process.env.BENCH_SCALE_SAMPLES ?? 7);
+const SLOW_MS = 1000;
+/** The largest team the all-stale sweeper run is measured on, and its page size. */
+const STALE_SIZE = 10_000;
+const STALE_BATCH = 10;
+const TEAM = randomUUID();
+const FAN_TEAM = randomUUID();
+const now = () => performance.timeOrigin + performance.now();
+
+const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-scale-"));
+const started = [];
+let proxy;
+let client;
+try {
+  const store = await startNode([join(root, "bench/scale-store.js")], {
+    env: { COSMOS_PORT: "0" },
+    ready: /Embedded Cosmos DB server at (\S+)/,
+  });
+  started.push(store);
+  proxy = await countingProxy(store.match[1]);
+  const receiver = await startNode([join(root, "bench/fanout-receiver.js")], {
+    env: { RECEIVER_SLOW_MS: String(SLOW_MS) },
+    ready: /receiver listening on (http:\/\/\S+)/,
+  });
+  started.push(receiver);
+  const receiverUrl = receiver.match[1];
+
+  const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
+  const { ensureDevKeys, mintDevToken, DEV_AUDIENCE, DEV_TENANT_ID } = await import("../dist/local/devIdentity.js");
+  const keys = await ensureDevKeys(devDir);
+  const settings = {
+    COSMOS_ENDPOINT: proxy.endpoint,
+    COSMOS_KEY: LOCAL_COSMOS_KEY,
+    COSMOS_DATABASE: "teamops",
+    COSMOS_CONTAINER: "operations",
+    SUBSCRIPTIONS_PER_TENANT: String(Math.max(...SUBSCRIBERS) + 10),
+    SUBSCRIPTION_ALLOW_LOOPBACK: "true",
+  };
+  const runner = await startNode([join(root, "dist/local/runner.js")], {
+    env: { ...settings, PORT: "0", TEAMOPS_DEV_DIR: devDir, AUTH_JWKS_URI: "", LOCAL_TRIGGERS: "off" },
+    ready: /listening on (http:\/\/\S+)/,
+  });
+  started.push(runner);
+  const base = runner.match[1];
+
+  // The app, loaded in this process as the worker loads it, for the functions no request reaches (timer, change feed).
+  Object.assign(process.env, settings, {
+    AUTH_AUDIENCES: DEV_AUDIENCE,
+    AUTH_TENANTS: "*",
+    AUTH_JWKS_FILE: keys.jwksFile,
+    AUTH_JWKS_URI: "",
+  });
+  const { invokeFunction, loadFunctionApp, setWorkerLog } = await import("../dist/local/functionsHost.js");
+  setWorkerLog((level, message) => {
+    if (level === "error" || level === "warning") console.error(`[${level}] ${message}`);
+  });
+  const functions = await loadFunctionApp(root);
+  const fn = (name) => functions.find((f) => f.name === name) ?? assert(false, `${name} is not registered`);
+  const invoke = (f, data, triggerMetadata = {}) =>
+    invokeFunction(f, {
+      invocationId: randomUUID(),
+      functionId: f.functionId,
+      inputData: [{ name: f.trigger.name, data }],
+      triggerMetadata,
+    });
+  const sweeperRun = () =>
+    invoke(
+      fn("sweepStuckOperations"),
+      { string: JSON.stringify({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false }) },
+      { TimerTrigger: { string: new Date().toISOString() } },
+    );
+
+  const token = await mintDevToken({ app: true }, keys);
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const call = async (url, init = {}, status = 200) => {
+    const response = await fetch(url, { headers, ...init });
+    const text = await response.text();
+    if (response.status !== status) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 300)}`);
+    return text;
+  };
+  /** `run` SAMPLES times: the median time, the median store time, and the most round trips of one. */
+  const sampled = async (run) => {
+    const samples = [];
+    for (let i = 0; i < SAMPLES; i++) samples.push(await proxy.measure(run));
+    const ms = median(samples.map((s) => s.ms));
+    const storeMs = median(samples.map((s) => s.storeMs));
+    return { ms, storeMs, ownMs: ms - storeMs, calls: Math.max(...samples.map((s) => s.calls)) };
+  };
+
+  // ---------------------------------------------------------------- one team grows
+  const { cosmosClientOptions } = await import("../dist/shared/store/operationStore.js");
+  client = new CosmosClient({
+    endpoint: store.match[1],
+    key: LOCAL_COSMOS_KEY,
+    ...cosmosClientOptions(store.match[1]),
+  });
+  const container = client.database("teamops").container("operations");
+  const { newOperationDocument } = await import("../dist/shared/operations/rules.js");
+  const { operationStore } = await import("../dist/shared/store/operationStore.js");
+  const { sweepStaleOperations } = await import("../dist/shared/events/sweeper.js");
+  const { config } = await import("../dist/shared/config.js");
+  const creator = { kind: "application", objectId: randomUUID(), appId: randomUUID() };
+  const seededFrom = Date.now() - 86_400_000;
+  let seeded = 0;
+  /** Adds operations to the team until it holds `size`, 100 to a transactional batch, a few batches at once. */
+  async function growTo(size) {
+    const documentAt = (i) =>
+      newOperationDocument(
+        {
+          operationType: "archiveTeam",
+          status: i % 10 === 0 ? "inProgress" : "succeeded",
+          attemptsCount: 1,
+          targetResourceId: "fa4aa5a2-a75b-4769-86f4-9e2742a18fda",
+          targetResourceLocation:
+            "https://graph.microsoft.com/v1.0/groups('fa4aa5a2-a75b-4769-86f4-9e2742a18fda')/team",
+        },
+        {
+          tenantId: DEV_TENANT_ID,
+          teamId: TEAM,
+          createdBy: creator,
+          ttlSeconds: 2_592_000,
+          now: new Date(seededFrom + i),
+        },
+      );
+    const batches = [];
+    for (let from = seeded; from < size; from += 100) {
+      const to = Math.min(size, from + 100);
+      batches.push(Array.from({ length: to - from }, (_, k) => documentAt(from + k)));
+    }
+    for (let i = 0; i < batches.length; i += 8) {
+      await Promise.all(
+        batches.slice(i, i + 8).map(async (documents) => {
+          const response = await container.items.batch(
+            documents.map((resourceBody) => ({ operationType: "Create", resourceBody })),
+            TEAM,
+          );
+          const failed = response.result?.find((r) => r.statusCode >= 300);
+          if (failed) throw new Error(`seeding answered ${failed.statusCode}`);
+        }),
+      );
+    }
+    seeded = size;
+  }
+
+  const operations = `${base}/teams/${TEAM}/operations`;
+  const appStore = await operationStore(config().cosmos);
+  const sizes = [];
+  for (const size of SIZES) {
+    const seedStarted = performance.now();
+    await growTo(size);
+    const seedMs = performance.now() - seedStarted;
+    await call(`${operations}?$top=20`); // the first call of a size: not counted
+    const list = await sampled(() => call(`${operations}?$top=20`));
+    const listOrdered = await sampled(() => call(`${operations}?$orderby=createdDateTime%20desc&$top=20`));
+    const count = await sampled(() => call(`${operations}/$count`));
+    const sweep = await sampled(sweeperRun);
+    // Every running operation stale (as if two hours had passed): a run fails at most 10 pages, the rest waits for
+    // the next run. Pages of STALE_BATCH (the setting's default is 100) and teams up to STALE_SIZE, because on the
+    // embedded store every page is a scan of the container and every failed operation a read and a replace.
+    const stale =
+      size <= STALE_SIZE
+        ? await proxy.measure(() =>
+            sweepStaleOperations(appStore, {
+              deadlineMinutes: 60,
+              batchSize: STALE_BATCH,
+              ttlSeconds: 2_592_000,
+              now: new Date(Date.now() + 2 * 3_600_000),
+            }),
+          )
+        : undefined;
+    sizes.push({
+      operations: size,
+      seedMs,
+      list,
+      listOrdered,
+      count,
+      sweep,
+      ...(stale && {
+        sweepStale: { ms: stale.ms, storeMs: stale.storeMs, calls: stale.calls, failed: stale.value.failed.length },
+      }),
+    });
+    process.stderr.write(`scale: ${size} operations: list ${list.ms.toFixed(1)} ms, sweep ${sweep.ms.toFixed(1)} ms\n`);
+  }
+
+  // ---------------------------------------------------------------- fan-out
+  const change = JSON.parse(
+    await call(
+      `${base}/teams/${FAN_TEAM}/operations`,
+      {
+        method: "POST",
+        body: JSON.stringify({ operationType: "archiveTeam", status: "inProgress" }),
+      },
+      201,
+    ),
+  );
+  const { resource: changed } = await container.item(`${DEV_TENANT_ID}:${change.id}`, FAN_TEAM).read();
+  // The first subscription of each URL kind through the API (handshake, quota, the stored document); the others are
+  // that stored document again with their own id and URL, written in transactional batches (the API's quota and
+  // handshake would take 30-50 ms each, and the fan-out reads only the documents).
+  const subscriptions = client.database("teamops").container("subscriptions");
+  const { resourceKeyOf } = await import("../dist/shared/subscriptions/model.js");
+  const resourceKey = resourceKeyOf(DEV_TENANT_ID, FAN_TEAM);
+  const subscribe = async (path) => {
+    const created = JSON.parse(
+      await call(
+        `${base}/subscriptions`,
+        {
+          method: "POST",
+          body: JSON.stringify({
+            changeType: "created",
+            notificationUrl: `${receiverUrl}${path}`,
+            resource: `teams/${FAN_TEAM}/operations`,
+            expirationDateTime: new Date(Date.now() + 3 * 3_600_000).toISOString(),
+          }),
+        },
+        201,
+      ),
+    );
+    const { resource } = await subscriptions.item(created.id, resourceKey).read();
+    if (!resource) throw new Error("the subscription the API created is not in the store");
+    return Object.fromEntries(Object.entries(resource).filter(([key]) => !key.startsWith("_")));
+  };
+  const template = await subscribe("/r/0");
+  let subscribed = 1;
+  async function subscribeTo(count) {
+    const copies = Array.from({ length: count - subscribed }, (_, i) => ({
+      ...template,
+      id: randomUUID(),
+      notificationUrl: `${receiverUrl}/r/${subscribed + i}`,
+    }));
+    for (let i = 0; i < copies.length; i += 100) {
+      const response = await subscriptions.items.batch(
+        copies.slice(i, i + 100).map((resourceBody) => ({ operationType: "Create", resourceBody })),
+        resourceKey,
+      );
+      const failed = response.result?.find((r) => r.statusCode >= 300);
+      if (failed) throw new Error(`subscribing answered ${failed.statusCode}`);
+    }
+    subscribed = count;
+  }
+  const deliverNotifications = fn("deliverNotifications");
+  /** One change-feed batch holding the change, invoked as the host invokes the function; what arrived, and when. */
+  async function deliver() {
+    const began = now();
+    const { ms, calls } = await proxy.measure(() =>
+      invoke(deliverNotifications, { string: JSON.stringify([changed]) }),
+    );
+    const arrivals = JSON.parse(await call(`${receiverUrl}/arrivals`)).map((a) => ({ ...a, ms: a.at - began }));
+    return { invocationMs: ms, storeCalls: calls, arrivals };
+  }
+  await deliver(); // the first invocation connects the subscription store: not counted
+  const fanout = [];
+  for (const subscribers of SUBSCRIBERS) {
+    const subscribedStarted = performance.now();
+    await subscribeTo(subscribers);
+    const subscribeMs = performance.now() - subscribedStarted;
+    const { invocationMs, storeCalls, arrivals } = await deliver();
+    const times = arrivals.map((a) => a.ms).sort((a, b) => a - b);
+    const lastMs = times.at(-1) ?? NaN;
+    fanout.push({
+      subscribers,
+      deliveries: arrivals.length,
+      notifications: arrivals.reduce((n, a) => n + a.notifications, 0),
+      firstMs: times[0] ?? NaN,
+      lastMs,
+      deliveriesPerSecond: (arrivals.length * 1000) / lastMs,
+      invocationMs,
+      storeCalls,
+      subscribeMs,
+    });
+    process.stderr.write(`scale: ${subscribers} subscribers: last delivery after ${lastMs.toFixed(0)} ms\n`);
+  }
+  // One receiver more, slow to answer: the others' deliveries should not wait for it.
+  const fastest = fanout.at(-1);
+  await subscribe("/slow/0");
+  const withSlow = await deliver();
+  const fast = withSlow.arrivals.filter((a) => !a.path.startsWith("/slow/")).map((a) => a.ms);
+  const slowReceiver = {
+    subscribers: subscribed + 1,
+    slowMs: SLOW_MS,
+    lastFastMs: Math.max(...fast),
+    addedMs: Math.max(...fast) - fastest.lastMs,
+    invocationMs: withSlow.invocationMs,
+  };
+  process.stdout.write(JSON.stringify({ samples: SAMPLES, sizes, fanout, slowReceiver }) + "\n");
+} finally {
+  client?.dispose();
+  for (const p of started.reverse()) await p.stop();
+  await proxy?.close();
+  rmSync(devDir, { recursive: true, force: true });
+}
+// The app loaded here keeps its clients and timers: nothing else is left to do.
+process.exit(0);
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+  return undefined;
+}
