@@ -24,7 +24,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { streamingApp } from "./app-roots.js";
 import { startIngestion } from "./ingestion.js";
-import { startNode } from "./processes.js";
+import { cpuMicros, startNode } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 6);
@@ -34,14 +34,7 @@ const WARMUP = Number(process.env.BENCH_E2E_WARMUP_SECONDS ?? 1);
 const LADDER = (process.env.BENCH_E2E_LADDER ?? "50,100").split(",").filter(Boolean).map(Number);
 const root = new URL("..", import.meta.url).pathname;
 const PEER_ROOT = join(root, "bench/peer");
-const CLOCK_TICKS_PER_SECOND = 100;
 const ASYNC_CONTEXT_FRAME = [process.env.NODE_OPTIONS, "--experimental-async-context-frame"].filter(Boolean).join(" ");
-
-/** CPU time (user + system) a process has used, in µs. */
-function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
-}
 
 function rssMiB(pid) {
   const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -129,6 +122,7 @@ try {
         ...env,
       },
       ready: /listening on (http:\/\/\S+)/,
+      timeoutMs: 60_000,
     });
   const bareHost = (env = {}) =>
     startNode([join(root, "bench/bare-host.js")], {
@@ -142,6 +136,7 @@ try {
         ...env,
       },
       ready: /bare host listening on (http:\/\/\S+)/,
+      timeoutMs: 60_000,
     });
   // As in Azure: a connection string, and telemetry really exported (to the loopback ingestion endpoint).
   const telemetry = () => ({
@@ -151,29 +146,26 @@ try {
   // As deployed on Node.js 22: the worker runs with AsyncLocalStorage on the async context frame (the default from
   // Node.js 24; a flag on 22, which the deployment gives the worker), which the peer gets too.
   const frame = { NODE_OPTIONS: ASYNC_CONTEXT_FRAME };
-  const servers = Object.fromEntries(
-    await Promise.all(
-      Object.entries({
-        baseline: () =>
-          startNode([join(root, "bench/baseline-server.js")], {
-            env: { ...cosmosEnv, PORT: "0" },
-            ready: /baseline listening on (http:\/\/\S+)/,
-          }),
-        bare: () => bareHost(),
-        peerBare: () => bareHost({ BENCH_APP_ROOT: PEER_ROOT }),
-        app: () => runner(),
-        appTelemetry: () => runner(telemetry()),
-        appFrame: () => runner(frame),
-        deployed: () => runner({ ...telemetry(), ...frame }),
-        peer: () => runner({ ...frame, AzureWebJobsScriptRoot: PEER_ROOT }),
-        streams: () => runner({ ...telemetry(), ...frame, AzureWebJobsScriptRoot: streaming.root }),
-      }).map(async ([side, start]) => {
-        const server = await start();
-        started.push(server);
-        return [side, server];
+  // Started one after another: at once, on two shared cores, some would not be up in time.
+  const servers = {};
+  for (const [side, start] of Object.entries({
+    baseline: () =>
+      startNode([join(root, "bench/baseline-server.js")], {
+        env: { ...cosmosEnv, PORT: "0" },
+        ready: /baseline listening on (http:\/\/\S+)/,
       }),
-    ),
-  );
+    bare: () => bareHost(),
+    peerBare: () => bareHost({ BENCH_APP_ROOT: PEER_ROOT }),
+    app: () => runner(),
+    appTelemetry: () => runner(telemetry()),
+    appFrame: () => runner(frame),
+    deployed: () => runner({ ...telemetry(), ...frame }),
+    peer: () => runner({ ...frame, AzureWebJobsScriptRoot: PEER_ROOT }),
+    streams: () => runner({ ...telemetry(), ...frame, AzureWebJobsScriptRoot: streaming.root }),
+  })) {
+    servers[side] = await start();
+    started.push(servers[side]);
+  }
 
   const token = await mintDevToken({ app: true }, keys);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };

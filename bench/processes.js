@@ -1,5 +1,14 @@
-// Starting and stopping the servers the end-to-end bench drives.
+// Starting and stopping the servers the end-to-end bench drives, and what they use.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used, in µs. */
+export function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
 
 /** Spawns `node args...` and resolves once a line of its stdout matches `ready`. */
 export function startNode(args, { env = {}, ready, timeoutMs = 30_000 } = {}) {
