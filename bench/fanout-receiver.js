@@ -1,12 +1,13 @@
 // The notification receiver of bench/scale.js, in a process of its own so that receiving does not share an event
 // loop with sending: it answers Graph's validation handshake, acknowledges every notification POST with 202 (those
-// to /slow/... after RECEIVER_SLOW_MS), and records when each arrived (wall clock, ms, sub-millisecond). GET
+// to /slow/... after RECEIVER_SLOW_MS), and records when each arrived (CLOCK_MONOTONIC, as process.hrtime reads
+// it in every process, in ms). GET
 // /arrivals gives them and forgets them.
 //   PORT (default 0), RECEIVER_SLOW_MS (default 1000)
 import { createServer } from "node:http";
 
 const SLOW_MS = Number(process.env.RECEIVER_SLOW_MS ?? 1000);
-const now = () => performance.timeOrigin + performance.now();
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 let arrivals = [];
 
 const server = createServer((req, res) => {

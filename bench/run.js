@@ -465,10 +465,10 @@ try {
   );
   row(
     "7",
-    `  one receiver ${scale.slowReceiver.slowMs} ms slow: the others' last delivery, ms added (invocation held ${ms(scale.slowReceiver.invocationMs)} ms)`,
+    `  ${scale.slowReceiver.fastSubscribers} subscribers beside one ${scale.slowReceiver.slowMs} ms slow: last delivery ms (invocation held ${ms(scale.slowReceiver.invocationMs)} ms)`,
+    ms(scale.slowReceiver.lastFastMsBeside),
+    ms(scale.slowReceiver.lastFastMsAlone),
     ms(scale.slowReceiver.addedMs),
-    "",
-    "",
     ...goalOf("no head-of-line", (v) => v < scale.slowReceiver.slowMs / 4, scale.slowReceiver.addedMs),
   );
   row(

@@ -10,8 +10,9 @@
 //     1, 100, 1,000; the first created through the API, the others copies of its stored document, each with its own
 //     notification URL on one receiver process), delivered by the app's change-feed function invoked here as the host
 //     invokes it: the deliveries, when the first and the last arrived after the invocation began, deliveries per
-//     second; then the same with one receiver more that takes RECEIVER_SLOW_MS (1 s) to answer: what it adds to the
-//     others' deliveries, and how long it holds the invocation (the change feed's next batch waits that long).
+//     second; then 100 subscribers on a team of their own and 100 on a team with a receiver more that takes 1 s to
+//     answer, in turn: what the slow one adds to the others' deliveries, and how long it holds the invocation (the
+//     change feed's next batch waits that long).
 //   BENCH_SCALE_SAMPLES (requests per measure, median; default 7)
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,9 +31,11 @@ const SLOW_MS = 1000;
 /** The largest team the all-stale sweeper run is measured on, and its page size. */
 const STALE_SIZE = 10_000;
 const STALE_BATCH = 10;
+/** Subscribers beside the slow receiver. */
+const SLOW_FAST = 100;
 const TEAM = randomUUID();
-const FAN_TEAM = randomUUID();
-const now = () => performance.timeOrigin + performance.now();
+/** CLOCK_MONOTONIC in ms: the same clock in the receiver's process. */
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-scale-"));
 const started = [];
@@ -210,78 +213,75 @@ try {
   }
 
   // ---------------------------------------------------------------- fan-out
-  const change = JSON.parse(
-    await call(
-      `${base}/teams/${FAN_TEAM}/operations`,
-      {
-        method: "POST",
-        body: JSON.stringify({ operationType: "archiveTeam", status: "inProgress" }),
-      },
-      201,
-    ),
-  );
-  const { resource: changed } = await container.item(`${DEV_TENANT_ID}:${change.id}`, FAN_TEAM).read();
-  // The first subscription of each URL kind through the API (handshake, quota, the stored document); the others are
-  // that stored document again with their own id and URL, written in transactional batches (the API's quota and
-  // handshake would take 30-50 ms each, and the fan-out reads only the documents).
+  // Each team's first subscription goes through the API (handshake, quota, the stored document); the others are that
+  // stored document again with their own id and URL, written in transactional batches (the API's quota and handshake
+  // take 30-50 ms each, and delivery reads only the documents).
   const subscriptions = client.database("teamops").container("subscriptions");
   const { resourceKeyOf } = await import("../dist/shared/subscriptions/model.js");
-  const resourceKey = resourceKeyOf(DEV_TENANT_ID, FAN_TEAM);
-  const subscribe = async (path) => {
+  const deliverNotifications = fn("deliverNotifications");
+  let receivers = 0;
+  /** A team with one change (a created operation) and its subscribers, each with a URL of its own. */
+  async function fanTeam() {
+    const teamId = randomUUID();
     const created = JSON.parse(
       await call(
-        `${base}/subscriptions`,
-        {
-          method: "POST",
-          body: JSON.stringify({
-            changeType: "created",
-            notificationUrl: `${receiverUrl}${path}`,
-            resource: `teams/${FAN_TEAM}/operations`,
-            expirationDateTime: new Date(Date.now() + 3 * 3_600_000).toISOString(),
-          }),
-        },
+        `${base}/teams/${teamId}/operations`,
+        { method: "POST", body: JSON.stringify({ operationType: "archiveTeam", status: "inProgress" }) },
         201,
       ),
     );
-    const { resource } = await subscriptions.item(created.id, resourceKey).read();
-    if (!resource) throw new Error("the subscription the API created is not in the store");
-    return Object.fromEntries(Object.entries(resource).filter(([key]) => !key.startsWith("_")));
-  };
-  const template = await subscribe("/r/0");
-  let subscribed = 1;
-  async function subscribeTo(count) {
-    const copies = Array.from({ length: count - subscribed }, (_, i) => ({
-      ...template,
-      id: randomUUID(),
-      notificationUrl: `${receiverUrl}/r/${subscribed + i}`,
-    }));
-    for (let i = 0; i < copies.length; i += 100) {
-      const response = await subscriptions.items.batch(
-        copies.slice(i, i + 100).map((resourceBody) => ({ operationType: "Create", resourceBody })),
-        resourceKey,
-      );
-      const failed = response.result?.find((r) => r.statusCode >= 300);
-      if (failed) throw new Error(`subscribing answered ${failed.statusCode}`);
-    }
-    subscribed = count;
-  }
-  const deliverNotifications = fn("deliverNotifications");
-  /** One change-feed batch holding the change, invoked as the host invokes the function; what arrived, and when. */
-  async function deliver() {
-    const began = now();
-    const { ms, calls } = await proxy.measure(() =>
-      invoke(deliverNotifications, { string: JSON.stringify([changed]) }),
+    const { resource: changed } = await container.item(`${DEV_TENANT_ID}:${created.id}`, teamId).read();
+    const resourceKey = resourceKeyOf(DEV_TENANT_ID, teamId);
+    const body = (path) =>
+      JSON.stringify({
+        changeType: "created",
+        notificationUrl: `${receiverUrl}${path}`,
+        resource: `teams/${teamId}/operations`,
+        expirationDateTime: new Date(Date.now() + 3 * 3_600_000).toISOString(),
+      });
+    const { id } = JSON.parse(
+      await call(`${base}/subscriptions`, { method: "POST", body: body(`/r/${receivers++}`) }, 201),
     );
-    const arrivals = JSON.parse(await call(`${receiverUrl}/arrivals`)).map((a) => ({ ...a, ms: a.at - began }));
-    return { invocationMs: ms, storeCalls: calls, arrivals };
+    const { resource } = await subscriptions.item(id, resourceKey).read();
+    if (!resource) throw new Error("the subscription the API created is not in the store");
+    const template = Object.fromEntries(Object.entries(resource).filter(([key]) => !key.startsWith("_")));
+    let subscribed = 1;
+    return {
+      /** Subscribers until there are `count`, on URLs under `prefix`. */
+      async subscribeTo(count, prefix = "/r/") {
+        const copies = Array.from({ length: count - subscribed }, () => ({
+          ...template,
+          id: randomUUID(),
+          notificationUrl: `${receiverUrl}${prefix}${receivers++}`,
+        }));
+        for (let i = 0; i < copies.length; i += 100) {
+          const response = await subscriptions.items.batch(
+            copies.slice(i, i + 100).map((resourceBody) => ({ operationType: "Create", resourceBody })),
+            resourceKey,
+          );
+          const failed = response.result?.find((r) => r.statusCode >= 300);
+          if (failed) throw new Error(`subscribing answered ${failed.statusCode}`);
+        }
+        subscribed = count;
+      },
+      /** One change-feed batch holding the change, invoked as the host invokes the function: what arrived, when. */
+      async deliver() {
+        const began = now();
+        const { ms, calls } = await proxy.measure(() =>
+          invoke(deliverNotifications, { string: JSON.stringify([changed]) }),
+        );
+        const arrivals = JSON.parse(await call(`${receiverUrl}/arrivals`)).map((a) => ({ ...a, ms: a.at - began }));
+        return { invocationMs: ms, storeCalls: calls, arrivals };
+      },
+    };
   }
-  await deliver(); // the first invocation connects the subscription store: not counted
+
+  const grown = await fanTeam();
+  await grown.deliver(); // the first invocation connects the subscription store: not counted
   const fanout = [];
   for (const subscribers of SUBSCRIBERS) {
-    const subscribedStarted = performance.now();
-    await subscribeTo(subscribers);
-    const subscribeMs = performance.now() - subscribedStarted;
-    const { invocationMs, storeCalls, arrivals } = await deliver();
+    await grown.subscribeTo(subscribers);
+    const { invocationMs, storeCalls, arrivals } = await grown.deliver();
     const times = arrivals.map((a) => a.ms).sort((a, b) => a - b);
     const lastMs = times.at(-1) ?? NaN;
     fanout.push({
@@ -293,21 +293,30 @@ try {
       deliveriesPerSecond: (arrivals.length * 1000) / lastMs,
       invocationMs,
       storeCalls,
-      subscribeMs,
     });
     process.stderr.write(`scale: ${subscribers} subscribers: last delivery after ${lastMs.toFixed(0)} ms\n`);
   }
-  // One receiver more, slow to answer: the others' deliveries should not wait for it.
-  const fastest = fanout.at(-1);
-  await subscribe("/slow/0");
-  const withSlow = await deliver();
-  const fast = withSlow.arrivals.filter((a) => !a.path.startsWith("/slow/")).map((a) => a.ms);
+  // Head-of-line blocking: SLOW_FAST subscribers, on a team of their own and on one that has a slow receiver too,
+  // delivered in turn (ABBA): what the slow one adds to the others' last delivery, and how long it holds the invocation.
+  const alone = await fanTeam();
+  await alone.subscribeTo(SLOW_FAST);
+  const beside = await fanTeam();
+  await beside.subscribeTo(SLOW_FAST);
+  await beside.subscribeTo(SLOW_FAST + 1, "/slow/");
+  const runs = { alone: [], beside: [] };
+  for (const side of ["alone", "beside", "beside", "alone"]) {
+    const { arrivals, invocationMs } = await (side === "alone" ? alone : beside).deliver();
+    const fast = arrivals.filter((a) => !a.path.startsWith("/slow/")).map((a) => a.ms);
+    runs[side].push({ lastFastMs: Math.max(...fast), invocationMs });
+  }
+  const mean = (list, key) => list.reduce((sum, r) => sum + r[key], 0) / list.length;
   const slowReceiver = {
-    subscribers: subscribed + 1,
+    fastSubscribers: SLOW_FAST,
     slowMs: SLOW_MS,
-    lastFastMs: Math.max(...fast),
-    addedMs: Math.max(...fast) - fastest.lastMs,
-    invocationMs: withSlow.invocationMs,
+    lastFastMsAlone: mean(runs.alone, "lastFastMs"),
+    lastFastMsBeside: mean(runs.beside, "lastFastMs"),
+    addedMs: mean(runs.beside, "lastFastMs") - mean(runs.alone, "lastFastMs"),
+    invocationMs: mean(runs.beside, "invocationMs"),
   };
   process.stdout.write(JSON.stringify({ samples: SAMPLES, sizes, fanout, slowReceiver }) + "\n");
 } finally {
