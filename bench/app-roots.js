@@ -59,6 +59,7 @@ export async function streamingApp() {
     outdir: dir,
     entryNames: "index",
     chunkNames: "chunks/[name]-[hash]",
+    sourcemap: "linked",
   });
   writeFileSync(
     join(dir, "package.json"),

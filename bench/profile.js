@@ -1,6 +1,7 @@
 // `npm run build && node bench/profile.js`: where a request's CPU time goes, feature by feature, ours beside the
 // peer's. The runner serves ours as deployed (telemetry on, exporting to a loopback ingestion endpoint, and the
-// deployment's --experimental-async-context-frame) or the peer (bench/peer, with the same flag), one process per
+// deployment's --experimental-async-context-frame), the peer (bench/peer, with the same flag), or ours as deployed
+// with HTTP streams on (the local host then forwards each request to the library's proxy in the process), one per
 // side and request (POST create, GET by id), each started with --cpu-prof; autocannon drives it for a warm-up and
 // then PROFILE_SECONDS, and only the samples taken in those seconds count. Each sample is given to a feature by its
 // stack: from the innermost frame outwards, the first frame of ours (mapped to its source through the bundle's
@@ -16,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { repoRoot as root } from "./app-roots.js";
+import { repoRoot as root, streamingApp } from "./app-roots.js";
 import { startIngestion } from "./ingestion.js";
 import { cpuMicros, startNode } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
@@ -127,6 +128,7 @@ const hrtimeMicros = () => Number(process.hrtime.bigint() / 1000n);
 const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-profile-"));
 const started = [];
 let ingestion;
+let streaming;
 try {
   const store = await startNode([join(root, "dist/local/store.js")], {
     env: { COSMOS_PORT: "0" },
@@ -134,19 +136,22 @@ try {
   });
   started.push(store);
   ingestion = await startIngestion();
+  streaming = await streamingApp();
   const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
   const { ensureDevKeys, mintDevToken } = await import("../dist/local/devIdentity.js");
   const keys = await ensureDevKeys(devDir);
   const token = await mintDevToken({ app: true }, keys);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const frame = [process.env.NODE_OPTIONS, "--experimental-async-context-frame"].filter(Boolean).join(" ");
+  const deployed = {
+    NODE_OPTIONS: frame,
+    APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
+    NODE_EXTRA_CA_CERTS: ingestion.certFile,
+  };
   const sides = {
-    ours: {
-      NODE_OPTIONS: frame,
-      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
-      NODE_EXTRA_CA_CERTS: ingestion.certFile,
-    },
+    ours: deployed,
     peer: { NODE_OPTIONS: frame, AzureWebJobsScriptRoot: PEER_ROOT },
+    streams: { ...deployed, AzureWebJobsScriptRoot: streaming.root },
   };
   const results = {};
   for (const request of ["create", "read"]) {
@@ -221,20 +226,22 @@ try {
   const cell = (key, feature) => results[key].usPerRequest[feature] ?? 0;
   const total = (key) => Object.values(results[key].usPerRequest).reduce((a, b) => a + b, 0);
   const lines = [
-    "| feature | POST ours | POST peer | POST Δ | GET ours | GET peer | GET Δ |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| feature | POST ours | POST peer | POST Δ | GET ours | GET peer | GET Δ | POST streams | GET streams |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const feature of features) {
     const values = ["create", "read"].flatMap((r) => {
       const [a, b] = [cell(`ours-${r}`, feature), cell(`peer-${r}`, feature)];
       return [fmt(a, 0), fmt(b, 0), fmt(a - b, 0)];
     });
+    values.push(fmt(cell("streams-create", feature), 0), fmt(cell("streams-read", feature), 0));
     lines.push(`| ${feature} | ${values.join(" | ")} |`);
   }
   const totals = ["create", "read"].flatMap((r) => {
     const [a, b] = [total(`ours-${r}`), total(`peer-${r}`)];
     return [fmt(a, 0), fmt(b, 0), fmt(a - b, 0)];
   });
+  totals.push(fmt(total("streams-create"), 0), fmt(total("streams-read"), 0));
   lines.push(`| **CPU µs per request, in all** | ${totals.join(" | ")} |`);
   console.log(lines.join("\n"));
   console.log(
@@ -246,5 +253,6 @@ try {
 } finally {
   for (const p of started.reverse()) await p.stop();
   await ingestion?.close();
+  streaming?.remove();
   rmSync(devDir, { recursive: true, force: true });
 }
