@@ -160,12 +160,7 @@ try {
     for (let i = 0; i < batches.length; i += 8) {
       await Promise.all(
         batches.slice(i, i + 8).map(async (documents) => {
-          const response = await container.items.batch(
-            documents.map((resourceBody) => ({ operationType: "Create", resourceBody })),
-            TEAM,
-          );
-          const failed = response.result?.find((r) => r.statusCode >= 300);
-          if (failed) throw new Error(`seeding answered ${failed.statusCode}`);
+          await createAll(container, documents, TEAM);
         }),
       );
     }
@@ -255,12 +250,7 @@ try {
           notificationUrl: `${receiverUrl}${prefix}${receivers++}`,
         }));
         for (let i = 0; i < copies.length; i += 100) {
-          const response = await subscriptions.items.batch(
-            copies.slice(i, i + 100).map((resourceBody) => ({ operationType: "Create", resourceBody })),
-            resourceKey,
-          );
-          const failed = response.result?.find((r) => r.statusCode >= 300);
-          if (failed) throw new Error(`subscribing answered ${failed.statusCode}`);
+          await createAll(subscriptions, copies.slice(i, i + 100), resourceKey);
         }
         subscribed = count;
       },
@@ -327,6 +317,27 @@ try {
 }
 // The app loaded here keeps its clients and timers: nothing else is left to do.
 process.exit(0);
+
+/**
+ * Creates documents of one partition in a transactional batch. A pooled connection the store has just closed (its
+ * keep-alive timeout) fails the request: it is sent again, and a batch that had gone through (every create a 409) is
+ * done.
+ */
+async function createAll(container, documents, partitionKey) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await container.items.batch(
+        documents.map((resourceBody) => ({ operationType: "Create", resourceBody })),
+        partitionKey,
+      );
+      const failed = response.result?.find((r) => r.statusCode >= 300);
+      if (!failed || (attempt > 0 && failed.statusCode === 409)) return;
+      throw new Error(`creating documents answered ${failed.statusCode}`);
+    } catch (error) {
+      if (attempt >= 3 || !/socket hang up|ECONNRESET/.test(String(error?.message))) throw error;
+    }
+  }
+}
 
 function assert(condition, message) {
   if (!condition) throw new Error(message);
