@@ -24,7 +24,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { streamingApp } from "./app-roots.js";
 import { startIngestion } from "./ingestion.js";
-import { cpuMicros, startNode } from "./processes.js";
+import { cpuMicros, startNode, startStore } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 6);
@@ -91,10 +91,7 @@ const started = [];
 let ingestion;
 let streaming;
 try {
-  const store = await startNode([join(root, "dist/local/store.js")], {
-    env: { COSMOS_PORT: "0" },
-    ready: /Embedded Cosmos DB server at (\S+)/,
-  });
+  const store = await startStore();
   started.push(store);
   ingestion = await startIngestion();
   streaming = await streamingApp();

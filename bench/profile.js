@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { repoRoot as root, streamingApp } from "./app-roots.js";
 import { startIngestion } from "./ingestion.js";
-import { cpuMicros, startNode } from "./processes.js";
+import { cpuMicros, startNode, startStore } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 import { fmt } from "./stats.js";
 
@@ -130,10 +130,7 @@ const started = [];
 let ingestion;
 let streaming;
 try {
-  const store = await startNode([join(root, "dist/local/store.js")], {
-    env: { COSMOS_PORT: "0" },
-    ready: /Embedded Cosmos DB server at (\S+)/,
-  });
+  const store = await startStore();
   started.push(store);
   ingestion = await startIngestion();
   streaming = await streamingApp();

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { CosmosClient } from "@azure/cosmos";
 import { repoRoot as root } from "./app-roots.js";
 import { countingProxy } from "./counting-proxy.js";
-import { startNode } from "./processes.js";
+import { startNode, startStore } from "./processes.js";
 import { median } from "./stats.js";
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? "1000,10000,100000").split(",").map(Number);
@@ -42,10 +42,7 @@ const started = [];
 let proxy;
 let client;
 try {
-  const store = await startNode([join(root, "bench/scale-store.js")], {
-    env: { COSMOS_PORT: "0" },
-    ready: /Embedded Cosmos DB server at (\S+)/,
-  });
+  const store = await startStore("bench/scale-store.js");
   started.push(store);
   proxy = await countingProxy(store.match[1]);
   const receiver = await startNode([join(root, "bench/fanout-receiver.js")], {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { countingProxy } from "./counting-proxy.js";
-import { startNode } from "./processes.js";
+import { startNode, startStore } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -15,10 +15,7 @@ const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-calls-"));
 const started = [];
 let proxy;
 try {
-  const store = await startNode([join(root, "dist/local/store.js")], {
-    env: { COSMOS_PORT: "0" },
-    ready: /Embedded Cosmos DB server at (\S+)/,
-  });
+  const store = await startStore();
   started.push(store);
   proxy = await countingProxy(store.match[1]);
   const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");

@@ -33,6 +33,20 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, tim
   }
 }
 
+/** A POST whose body is sent in two chunks ("first part, second part"), without a Content-Length. */
+function chunkedPost(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST" }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.write("first part, ");
+    req.end("second part");
+  });
+}
+
 describe("the local host, on an app of its own", () => {
   let azurite: Azurite;
   let runner: Runner;
@@ -175,16 +189,7 @@ describe("the local host, on an app of its own", () => {
   });
 
   it("does not hand a chunked request body to the function, as Azure's host does not", async () => {
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${baseUrl}/echo/1/x`, { method: "POST" }, (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => (text += c.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      req.on("error", reject);
-      req.write("first part, ");
-      req.end("second part");
-    });
+    const answer = await chunkedPost(`${baseUrl}/echo/1/x`);
     expect(answer.status).toBe(200);
     const echoed = JSON.parse(answer.body) as { body: string; headers: Record<string, string> };
     expect(echoed.headers["transfer-encoding"]).toBe("chunked");
@@ -279,19 +284,6 @@ describe("the local host, on an app with HTTP streams", () => {
     await runner?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  /** A POST whose body is sent in two chunks, without a Content-Length. */
-  const chunkedPost = (url: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(url, { method: "POST" }, (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => (text += c.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      req.on("error", reject);
-      req.write("first part, ");
-      req.end("second part");
-    });
 
   it("hands the handler the method, URL, headers, route values and the body through the forwarded request", async () => {
     const body = Buffer.from([0xff, 0x00, 0x7b, 0x22]);
