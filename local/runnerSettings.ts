@@ -67,16 +67,57 @@ export function readAppSettings(env: Env, appRoot: string): AppSettings {
   return { values, fromLocalSettings };
 }
 
-/** The runner's settings, with their defaults, for the README and --help texts. */
+/** The runner's settings (npm start, npm run dev), with their defaults: docs/configuration.md is made from them. */
 export const RUNNER_SETTINGS = [
-  { name: "PORT", default: "7071", allowed: "a port number from 0 to 65535 (0: any free port)" },
-  { name: "COSMOS_PORT", default: "0", allowed: "a port number from 0 to 65535 (0: any free port)" },
-  { name: "AZURITE_QUEUE_PORT", default: "10001", allowed: "a port number from 0 to 65535 (0: any free port)" },
-  { name: "LOG_LEVEL", default: "info", allowed: "debug, info, warning or error" },
-  { name: "LOCAL_QUEUES", default: "on", allowed: "on or off" },
-  { name: "LOCAL_TRIGGERS", default: "on", allowed: "on or off" },
-  { name: "LOCAL_PERSISTENCE", default: "on", allowed: "on or off" },
-  { name: "LOCAL_DATA_DIR", default: ".local", allowed: "a folder path" },
+  {
+    name: "PORT",
+    description: "The API's port.",
+    default: "7071",
+    allowed: "a port number from 0 to 65535 (0: any free port)",
+  },
+  {
+    name: "COSMOS_PORT",
+    description: "The embedded store's port (when COSMOS_ENDPOINT is unset).",
+    default: "0",
+    allowed: "a port number from 0 to 65535 (0: any free port)",
+  },
+  {
+    name: "AZURITE_QUEUE_PORT",
+    description:
+      "Azurite's queue port (when AzureWebJobsStorage is unset); never shared with an Azurite the runner did not start.",
+    default: "10001",
+    allowed: "a port number from 0 to 65535 (0: any free port)",
+  },
+  {
+    name: "LOG_LEVEL",
+    description: "What the runner prints: debug adds every request and trigger.",
+    default: "info",
+    allowed: "debug, info, warning or error",
+  },
+  {
+    name: "LOCAL_QUEUES",
+    description: "Azurite and the queue triggers; off: neither.",
+    default: "on",
+    allowed: "on or off",
+  },
+  {
+    name: "LOCAL_TRIGGERS",
+    description: "Every trigger but HTTP (queues, timers, the change feed); off: HTTP only.",
+    default: "on",
+    allowed: "on or off",
+  },
+  {
+    name: "LOCAL_PERSISTENCE",
+    description: "Keep the store and the queues across restarts (in LOCAL_DATA_DIR); off: in memory.",
+    default: "on",
+    allowed: "on or off",
+  },
+  {
+    name: "LOCAL_DATA_DIR",
+    description: "Where the data is kept: store.json (the embedded store) and azurite/ (Azurite's own).",
+    default: ".local",
+    allowed: "a folder path",
+  },
 ] as const;
 
 type Name = (typeof RUNNER_SETTINGS)[number]["name"];

@@ -4,6 +4,7 @@
  * so none of them can drift from what the code actually reads.
  */
 import { readFileSync } from "node:fs";
+import { distance } from "fastest-levenshtein";
 import { GUID } from "./ids.js";
 
 export interface SettingSpec {
@@ -205,6 +206,33 @@ export const SETTINGS: readonly SettingSpec[] = [
     host: true,
   },
 ];
+
+/**
+ * Names given that look like a known setting misspelt: not known, but starting with the first word of a known one
+ * and within two edits of it (one for short names), as LOCAL_PERSISTANCE is of LOCAL_PERSISTENCE. Such a setting would
+ * otherwise be ignored without a word; this says which it was probably meant to be.
+ *
+ * `settings`: the names to suggest; `alsoKnown`: names that are settings too, but someone else's to check.
+ */
+export function misspeltSettings(
+  given: Iterable<string>,
+  settings: readonly string[],
+  alsoKnown: readonly string[] = [],
+): string[] {
+  const known = new Set([...settings, ...alsoKnown]);
+  const firstWord = (name: string) => name.split("_")[0]!.toUpperCase();
+  const warnings: string[] = [];
+  for (const name of given) {
+    if (known.has(name)) continue;
+    const meant = settings.find(
+      (setting) =>
+        name.toUpperCase().startsWith(firstWord(setting)) &&
+        distance(setting.toUpperCase(), name.toUpperCase()) <= (setting.length >= 8 ? 2 : 1),
+    );
+    if (meant) warnings.push(`${name} is not a setting (it is ignored): did you mean ${meant}?`);
+  }
+  return warnings;
+}
 
 export interface AppConfig {
   readonly cosmos: {
