@@ -85,12 +85,13 @@ export class DataFileError extends Error {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-const describe = (value: unknown) =>
-  value === null
-    ? "null"
-    : Array.isArray(value)
-      ? "an array"
-      : `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
+/** A value as a message names it: its kind, and its start when it is short enough to say. */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value} (${String(JSON.stringify(value)).slice(0, 40)})`;
+}
 
 function checkDefinition(definition: unknown, fail: (where: string, problem: string) => never, at: string) {
   if (!isObject(definition)) fail(at, `a container definition must be an object, not ${describe(definition)}`);
