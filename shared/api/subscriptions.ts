@@ -19,6 +19,7 @@ import { systemResolver, type AddressPolicy } from "../subscriptions/addressPoli
 import { requireValidatedEndpoint } from "../subscriptions/handshake.js";
 import {
   creatorOf,
+  heldToAnHour,
   ownedBy,
   parseResource,
   resourceKeyOf,
@@ -26,7 +27,7 @@ import {
   ttlUntil,
   type SubscriptionDocument,
 } from "../subscriptions/model.js";
-import { parseCreateSubscription, parseRenewal } from "../subscriptions/schema.js";
+import { parseCreateSubscription, parseRenewal, refuseRenewalBeyondAnHour } from "../subscriptions/schema.js";
 import { removeSubscription } from "../subscriptions/lifecycle.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
@@ -91,6 +92,7 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
   const rules = {
     maxLifetimeMinutes: config.subscriptions.maxLifetimeMinutes,
     allowLoopback: config.subscriptions.allowLoopback,
+    delegated: caller.kind === "delegated",
   };
   const body = parseCreateSubscription(await readJsonBody(api.request), rules);
   requireReadAccess(caller, body.resource);
@@ -209,7 +211,8 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
     });
     throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
   }
-  const renewed = { ...document, expirationDateTime, ttl: ttlUntil(expirationDateTime) };
+  if (heldToAnHour(document)) refuseRenewalBeyondAnHour(expirationDateTime);
+  const renewed = { ...document, expirationDateTime, renewedDateTime: utcNow(), ttl: ttlUntil(expirationDateTime) };
   const subscriptions = await store(api);
   // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
   await claimSlot(subscriptions, document.tenantId, slotOf(renewed));

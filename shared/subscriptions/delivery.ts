@@ -15,10 +15,12 @@
  * the full delivery timeout, on the configured schedule (backoff); after the
  * last, the batch is dropped with a `missed` lifecycle notification to the
  * subscriptions that have a lifecycle URL. Delivery is at least once: each
- * notification has a stable id (subscription, document and version) for
- * receivers to drop repeats.
+ * notification has an id derived from the subscription and the change (the
+ * same on every delivery of that change, across restarts: see `changesOf`) for
+ * receivers to drop repeats. Notifications of a subscription whose tenant is
+ * no longer accepted (AUTH_TENANTS) are dropped at once, first attempt or
+ * retry, before the lifecycle run removes the subscription.
  */
-import { createHash } from "node:crypto";
 import {
   ENTITY_TYPE,
   isOperationDocument,
@@ -26,8 +28,9 @@ import {
   revisionOf,
   type OperationDocument,
 } from "../operations/model.js";
+import { derivedGuid } from "../operations/rules.js";
 import type { AddressPolicy } from "./addressPolicy.js";
-import { isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
+import { expirationOf, isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
 import { receiverSchedule, waitingBatches, type ReceiverSchedule, type WaitingBatches } from "./receiverSchedule.js";
 import type { SubscriptionStore } from "./store.js";
 import { postToReceiver, WebhookFailure } from "./webhook.js";
@@ -95,7 +98,12 @@ export interface DeliveryOptions {
   readonly receivers?: ReceiverSchedule;
   /** The batches waiting for their receiver; this instance's by default. */
   readonly waiting?: WaitingBatches;
+  /** The tenants whose subscriptions are served (AUTH_TENANTS); `*`, the default: any. */
+  readonly tenants?: readonly string[] | "*";
 }
+
+const accepted = (tenants: readonly string[] | "*" | undefined, tenantId: string) =>
+  tenants === undefined || tenants === "*" || tenants.includes(tenantId.toLowerCase());
 
 /**
  * How long the first attempt at a batch waits for its receiver's answer before the batch goes to the retry queue:
@@ -110,7 +118,8 @@ type ChangedDocument = Pick<OperationDocument, "id" | "operationId" | "teamId" |
 interface Change {
   readonly document: ChangedDocument;
   readonly changeType: ChangeType;
-  readonly version: string;
+  /** What tells this change from any other of the same operation, from what the server owns. */
+  readonly identity: readonly string[];
 }
 
 /**
@@ -118,18 +127,24 @@ interface Change {
  * with it, since the change feed carries no deletions). An operation at revision 1 has only been created; any later
  * write raised its revision. A document written before revisions existed is an update unless the store wrote it in
  * the second it was created.
+ *
+ * A change is known by its operation's creation time and revision (an operation deleted and created again under its
+ * id starts again at revision 1, at another time), or by its deletion time: never by the store's `_etag` or `_ts`,
+ * which a restored local store gives anew. Only a document written before revisions existed falls back on `_etag`.
  */
 export function changesOf(documents: readonly unknown[]): Change[] {
   const changes: Change[] = [];
   for (const doc of documents) {
     if (!namesAnOperation(doc)) continue;
     if (doc.tombstone === true && typeof doc.deletedDateTime === "string") {
-      changes.push({ document: doc, changeType: "deleted", version: String(doc._etag ?? doc.deletedDateTime) });
+      changes.push({ document: doc, changeType: "deleted", identity: [doc.deletedDateTime] });
       continue;
     }
     if (!isOperationDocument(doc)) continue;
-    const changeType: ChangeType = revisionOf(doc) === 1 ? "created" : "updated";
-    changes.push({ document: doc, changeType, version: String(doc._etag ?? revisionOf(doc)) });
+    const revision = revisionOf(doc);
+    const changeType: ChangeType = revision === 1 ? "created" : "updated";
+    const before = typeof doc.revision === "number" ? [] : [String(doc._etag ?? doc._ts ?? "")];
+    changes.push({ document: doc, changeType, identity: [doc.createdDateTime, String(revision), ...before] });
   }
   return changes;
 }
@@ -138,14 +153,28 @@ export function operationResource(teamId: string, operationId: string): string {
   return `teams('${teamId}')/operations('${operationId.replace(/'/g, "''")}')`;
 }
 
+/** A notification's id: the same for every delivery of one change to one subscription, across restarts. */
 function notificationId(subscriptionId: string, change: Change): string {
-  const hash = createHash("sha256").update(`${subscriptionId}|${change.document.id}|${change.version}`).digest("hex");
-  return `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
+  const { document } = change;
+  return derivedGuid(
+    subscriptionId,
+    document.tenantId,
+    document.teamId,
+    document.operationId,
+    change.changeType,
+    ...change.identity,
+  );
 }
 
-export function matches(subscription: SubscriptionDocument, change: Change, now: number): boolean {
+export function matches(
+  subscription: SubscriptionDocument,
+  change: Change,
+  now: number,
+  tenants?: readonly string[] | "*",
+): boolean {
   return (
     !isExpired(subscription, now) &&
+    accepted(tenants, subscription.tenantId) &&
     subscription.tenantId === change.document.tenantId &&
     subscription.teamId === change.document.teamId &&
     (subscription.operationId === null || subscription.operationId === change.document.operationId) &&
@@ -153,11 +182,15 @@ export function matches(subscription: SubscriptionDocument, change: Change, now:
   );
 }
 
-/** The batches a set of changes makes: per resource key, the matching subscriptions' notifications, per URL. */
+/**
+ * The batches a set of changes makes: per resource key, the matching subscriptions' notifications (of accepted
+ * tenants), per URL.
+ */
 export async function batchesFor(
   documents: readonly unknown[],
   store: SubscriptionStore,
   now = Date.now(),
+  tenants: readonly string[] | "*" = "*",
 ): Promise<DeliveryBatch[]> {
   const byKey = new Map<string, Change[]>();
   for (const change of changesOf(documents)) {
@@ -175,13 +208,13 @@ export async function batchesFor(
     const byUrl = new Map<string, ChangeNotification[]>();
     for (const change of changes) {
       for (const subscription of subscriptions) {
-        if (!matches(subscription, change, now)) continue;
+        if (!matches(subscription, change, now, tenants)) continue;
         const resource = operationResource(change.document.teamId, change.document.operationId);
         const list = byUrl.get(subscription.notificationUrl) ?? [];
         list.push({
           id: notificationId(subscription.id, change),
           subscriptionId: subscription.id,
-          subscriptionExpirationDateTime: subscription.expirationDateTime,
+          subscriptionExpirationDateTime: expirationOf(subscription),
           changeType: change.changeType,
           resource,
           resourceData: { "@odata.type": ENTITY_TYPE, "@odata.id": resource, id: change.document.operationId },
@@ -288,7 +321,7 @@ async function attemptOrQueue(
 
 /** The first attempt for every batch of a change-feed batch, all at once; whatever is not acknowledged is queued. */
 export async function deliverChanges(documents: readonly unknown[], options: DeliveryOptions) {
-  const batches = await batchesFor(documents, options.store, options.now?.() ?? Date.now());
+  const batches = await batchesFor(documents, options.store, options.now?.() ?? Date.now(), options.tenants);
   const outcomes = await Promise.all(
     batches.map(async (batch) => {
       const outcome = await attemptOrQueue(batch, options, "first");
@@ -306,7 +339,10 @@ export async function retryBatch(batch: DeliveryBatch, options: DeliveryOptions)
   const ids = [...new Set(batch.notifications.map((n) => n.subscriptionId))];
   const live = new Set<string>();
   for (const id of ids) if (await options.store.read(batch.resourceKey, id)) live.add(id);
-  const notifications = batch.notifications.filter((n) => live.has(n.subscriptionId));
+  // A tenant no longer accepted gets nothing more, whether or not the lifecycle run has removed its subscriptions.
+  const notifications = batch.notifications.filter(
+    (n) => live.has(n.subscriptionId) && accepted(options.tenants, n.tenantId),
+  );
   if (notifications.length === 0) return "gone" as const;
   return attemptOrQueue({ ...batch, notifications }, options, "retry");
 }

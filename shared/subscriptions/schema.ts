@@ -9,7 +9,7 @@ import { DetailCode, InvalidInputError, type ErrorDetail } from "../errors.js";
 import { toDetails } from "../operations/schema.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
-import { parseResource, type ChangeType, type SubscribedResource } from "./model.js";
+import { parseResource, WITHOUT_LIFECYCLE_URL_MINUTES, type ChangeType, type SubscribedResource } from "./model.js";
 import type { createSubscriptionSchema, updateSubscriptionSchema } from "./schemas.js";
 import { validateCreateSubscription, validateUpdateSubscription } from "./validators.generated.js";
 
@@ -37,7 +37,21 @@ export interface SubscriptionRequest {
 export interface LifetimeRules {
   readonly maxLifetimeMinutes: number;
   readonly allowLoopback: boolean;
+  /** A delegated caller's: without a lifecycleNotificationUrl, at most WITHOUT_LIFECYCLE_URL_MINUTES. */
+  readonly delegated?: boolean;
   readonly now?: number;
+}
+
+/**
+ * A delegated subscription without a lifecycleNotificationUrl asked to last more than an hour: Graph's refusal for
+ * Teams resources, in its words.
+ */
+function beyondAnHour(at: string, rules: LifetimeRules, renewal: boolean): ErrorDetail | undefined {
+  if (Date.parse(at) <= (rules.now ?? Date.now()) + WITHOUT_LIFECYCLE_URL_MINUTES * 60_000) return undefined;
+  return invalid(
+    "lifecycleNotificationUrl",
+    `lifecycleNotificationUrl is a required property for subscription ${renewal ? "renewal" : "creation"} on this resource when the expirationDateTime value is set to greater than 1 hour.`,
+  );
 }
 
 function isObject(body: unknown): body is Record<string, unknown> {
@@ -115,6 +129,9 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
   if (expiration.detail) details.push(expiration.detail);
   const notificationUrl = admitted.notificationUrl;
   const lifecycleNotificationUrl = admitted.lifecycleNotificationUrl ?? null;
+  const anHour = expiration.at && rules.delegated && lifecycleNotificationUrl === null;
+  const tooLong = anHour ? beyondAnHour(expiration.at!, rules, false) : undefined;
+  if (tooLong) details.push(tooLong);
   const urlDetails = [
     urlDetail("notificationUrl", notificationUrl, rules),
     lifecycleNotificationUrl === null
@@ -150,4 +167,10 @@ export function parseRenewal(body: unknown, rules: LifetimeRules): string {
   const expiration = expirationDetail((fields as RenewalBody).expirationDateTime, rules);
   if (expiration.detail) refuse([expiration.detail]);
   return expiration.at!;
+}
+
+/** Refuses the renewal of a subscription held to an hour (delegated, no lifecycle URL) for longer than that. */
+export function refuseRenewalBeyondAnHour(expirationDateTime: string, now?: number): void {
+  const tooLong = beyondAnHour(expirationDateTime, { maxLifetimeMinutes: 0, allowLoopback: false, now }, true);
+  if (tooLong) refuse([tooLong]);
 }
