@@ -82,13 +82,17 @@ describe("an idle runner", () => {
     await create();
     // What the create wrote is on disk; then nothing is written any more.
     let before = storeFiles();
-    await waitFor(async () => {
-      await new Promise((r) => setTimeout(r, 1_500));
-      const now = storeFiles();
-      const settled = JSON.stringify(now) === JSON.stringify(before);
-      before = now;
-      return settled;
-    }, "the create's write", 20_000);
+    await waitFor(
+      async () => {
+        await new Promise((r) => setTimeout(r, 1_500));
+        const now = storeFiles();
+        const settled = JSON.stringify(now) === JSON.stringify(before);
+        before = now;
+        return settled;
+      },
+      "the create's write",
+      20_000,
+    );
     // Several of the store's save intervals, change-feed polls, sweeps and lifecycle runs.
     await new Promise((r) => setTimeout(r, 5_000));
     expect(storeFiles()).toEqual(before);
