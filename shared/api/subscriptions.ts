@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
+import { untilWon } from "../contention.js";
 import { requirePermission, requireTeamAccess, type Caller } from "../auth/access.js";
 import { badRequest, ErrorCode, GraphError, notFound } from "../http/graphError.js";
 import type { CallerRequest } from "../http/pipeline.js";
@@ -198,25 +199,28 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
     maxLifetimeMinutes: config.subscriptions.maxLifetimeMinutes,
     allowLoopback: config.subscriptions.allowLoopback,
   });
-  const { document, etag } = await ownSubscription(api);
-  try {
-    requireReadAccess(api.caller, document.resource);
-  } catch (error) {
-    if (!(error instanceof GraphError) || !leftTheTeam(api.caller, document.resource)) throw error;
-    await removeSubscription(document, "its creator is no longer a member of the team", {
-      store: await store(api),
-      policy: policy(api),
-      timeoutMs: config.subscriptions.deliveryTimeoutMs,
-      log: (message) => api.context.info(message),
-    });
-    throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
-  }
-  if (heldToAnHour(document)) refuseRenewalBeyondAnHour(expirationDateTime);
-  const renewed = { ...document, expirationDateTime, renewedDateTime: utcNow(), ttl: ttlUntil(expirationDateTime) };
-  const subscriptions = await store(api);
-  // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
-  await claimSlot(subscriptions, document.tenantId, slotOf(renewed));
-  const { document: stored } = await subscriptions.replace(renewed, etag);
+  // A renewal that loses a race to another (no If-Match asked for one version) reads again and is applied.
+  const stored = await untilWon(async () => {
+    const { document, etag } = await ownSubscription(api);
+    try {
+      requireReadAccess(api.caller, document.resource);
+    } catch (error) {
+      if (!(error instanceof GraphError) || !leftTheTeam(api.caller, document.resource)) throw error;
+      await removeSubscription(document, "its creator is no longer a member of the team", {
+        store: await store(api),
+        policy: policy(api),
+        timeoutMs: config.subscriptions.deliveryTimeoutMs,
+        log: (message) => api.context.info(message),
+      });
+      throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
+    }
+    if (heldToAnHour(document)) refuseRenewalBeyondAnHour(expirationDateTime);
+    const renewed = { ...document, expirationDateTime, renewedDateTime: utcNow(), ttl: ttlUntil(expirationDateTime) };
+    const subscriptions = await store(api);
+    // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
+    await claimSlot(subscriptions, document.tenantId, slotOf(renewed));
+    return (await subscriptions.replace(renewed, etag)).document;
+  }, "The subscription is being renewed concurrently; retry.");
   return jsonResponse(200, entity(stored, api), api.wire);
 }
 
