@@ -33,6 +33,8 @@ function startRunner(env) {
     env: { PATH: process.env.PATH ?? "", PORT: "0", LOCAL_QUEUES: "off", LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Never outlive the bench, however it ends.
+  process.once("exit", () => child.kill("SIGTERM"));
   let printed = "";
   const saves = [];
   const started = performance.now();
