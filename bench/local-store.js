@@ -205,7 +205,7 @@ try {
   const mb = (bytes) => fmt(bytes / 1048576, 1);
   const rows = [
     [
-      "8",
+      "9",
       `local store, ${n} operations, idle ${IDLE_MS / 1000} s: bytes written to its data files`,
       String(idleWrites),
       "",
@@ -214,7 +214,7 @@ try {
       idleWrites === 0,
     ],
     [
-      "8",
+      "9",
       "  /health while idle, p50 / p99 / max ms",
       `${fmt(h.idle.p50, 0)} / ${fmt(h.idle.p99, 0)} / ${fmt(h.idle.max, 0)}`,
       `${fmt(h.baseline.p50, 0)} / ${fmt(h.baseline.p99, 0)} / ${fmt(h.baseline.max, 0)}`,
@@ -223,7 +223,7 @@ try {
       undefined,
     ],
     [
-      "8",
+      "9",
       "  GET by id while idle, p50 / p99 / max ms",
       `${fmt(g.idle.p50, 0)} / ${fmt(g.idle.p99, 0)} / ${fmt(g.idle.max, 0)}`,
       `${fmt(g.baseline.p50, 0)} / ${fmt(g.baseline.p99, 0)} / ${fmt(g.baseline.max, 0)}`,
@@ -232,7 +232,7 @@ try {
       undefined,
     ],
     [
-      "8",
+      "9",
       `  ${patched} PATCHes, base (${mb(saves[0]?.bytes ?? baseBytes)} MB) written ${saves.length}× in ${saves.map((s) => s.ms).join(", ")} ms: /health max while written, ms (${savedHealth.n} polls)`,
       fmt(savedHealth.max, 0),
       fmt(h.baseline.max, 0),
@@ -241,7 +241,7 @@ try {
       savedHealth.max < 100,
     ],
     [
-      "8",
+      "9",
       `  the same, GET by id max while written, ms (${savedGet.n} polls)`,
       fmt(savedGet.max, 0),
       fmt(g.baseline.max, 0),
@@ -250,7 +250,7 @@ try {
       savedGet.max < 100,
     ],
     [
-      "8",
+      "9",
       "  /health and GET p99 through the whole PATCH stream, ms",
       `${fmt(h.writing.p99, 0)} / ${fmt(g.writing.p99, 0)}`,
       `${fmt(h.baseline.p99, 0)} / ${fmt(g.baseline.p99, 0)}`,
@@ -259,7 +259,7 @@ try {
       undefined,
     ],
     [
-      "8",
+      "9",
       `  start with ${n} operations to restore, ms`,
       fmt(runner.startMs, 0),
       fmt(empty.startMs, 0),
