@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_TENANT_ID, ensureDevKeys, mintDevToken, type DevKeys } from "../../local/devIdentity.js";
-import { call, OTHER_TENANT } from "../support/http.js";
+import { OTHER_TENANT } from "../support/http.js";
 import { waitFor, type Receiver } from "../support/receiver.js";
-import { inMinutes, receiverPool, subscriptionCalls } from "../support/subscriptionCalls.js";
+import { inMinutes, receiverPool, sentAbout, subscriptionCalls } from "../support/subscriptionCalls.js";
 import { spawnRunner, type Runner } from "../support/stack.js";
 
 let devDir: string;
@@ -35,22 +35,12 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const { subscribed } = subscriptionCalls(
+const { subscribed, createOperation } = subscriptionCalls(
   () => runner.baseUrl,
   () => app,
 );
 
-async function createOperation(team: string, token = app): Promise<string> {
-  const response = await call(`${runner.baseUrl}/teams/${team}/operations`, {
-    method: "POST",
-    token,
-    body: { operationType: "cloneTeam" },
-  });
-  expect(response.status, response.text).toBe(201);
-  return response.json.id as string;
-}
-
-const about = (r: Receiver, id: string) => r.received.filter((n) => n.resourceData.id === id);
+const about = sentAbout;
 
 async function subscribe(r: Receiver, team: string, token = app) {
   return subscribed(

@@ -8,9 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
-import { call } from "../support/http.js";
 import { waitFor, type Receiver } from "../support/receiver.js";
-import { inMinutes, receiverPool, subscriptionCalls } from "../support/subscriptionCalls.js";
+import { inMinutes, receiverPool, sentAbout, subscriptionCalls } from "../support/subscriptionCalls.js";
 import { freePort, startStack, type Stack } from "../support/stack.js";
 
 /** Longer than any wait below: a receiver that holds a request open holds it past the end of the check. */
@@ -22,7 +21,7 @@ let azurite: Azurite;
 let stack: Stack;
 let app: string;
 const receivers = receiverPool();
-const { subscribed } = subscriptionCalls(
+const { subscribed, createOperation } = subscriptionCalls(
   () => stack.baseUrl,
   () => app,
 );
@@ -30,17 +29,7 @@ const { subscribed } = subscriptionCalls(
 /** A tenant of its own for each silent receiver: another tenant's subscriber. */
 const otherTenant = () => randomUUID();
 
-async function createOperation(team: string, token: string): Promise<string> {
-  const response = await call(`${stack.baseUrl}/teams/${team}/operations`, {
-    method: "POST",
-    token,
-    body: { operationType: "cloneTeam" },
-  });
-  expect(response.status, response.text).toBe(201);
-  return response.json.id as string;
-}
-
-const about = (r: Receiver, id: string) => r.received.filter((n) => n.resourceData.id === id);
+const about = sentAbout;
 const acknowledged = (r: Receiver, id: string) => r.acknowledged.filter((n) => n.resourceData.id === id);
 
 /** A receiver of another tenant that never answers, subscribed to a team of its own that just changed. */
