@@ -19,7 +19,7 @@ import { ErrorCode, GraphError } from "../shared/http/graphError.js";
 import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
-import { DEV_AUDIENCE, devDir, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
+import { DEV_AUDIENCE, devDir, ensureDevKeys, ensureNotificationSigningKey, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
@@ -618,6 +618,9 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const given = readAppSettings(process.env, appRoot);
   const settings = readRunnerSettings(given.values, appRoot);
   const keys = await ensureDevKeys(devDir(given.values));
+  const notificationSigningKey = given.values.NOTIFICATION_SIGNING_KEY_ID
+    ? undefined
+    : (given.values.NOTIFICATION_SIGNING_KEY_FILE ?? (await ensureNotificationSigningKey(devDir(given.values))));
   const log = (level: string, message: string) => {
     if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);
     else if (level === "warning" && settings.logLevel !== "error") console.error(`[${level}] ${message}`);
@@ -673,6 +676,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     AUTH_JWKS_FILE: given.values.AUTH_JWKS_URI
       ? given.values.AUTH_JWKS_FILE
       : (given.values.AUTH_JWKS_FILE ?? keys.jwksFile),
+    NOTIFICATION_SIGNING_KEY_FILE: notificationSigningKey,
     COSMOS_ENDPOINT: store.endpoint,
     COSMOS_KEY: store.key,
     COSMOS_DATABASE: store.database,
