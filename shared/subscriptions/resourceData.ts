@@ -25,7 +25,7 @@ export interface ResourceData {
 /** The resource data of one change for one subscription; undefined when the subscription did not ask for any. */
 export function resourceDataFor(
   subscription: SubscriptionDocument,
-  document: OperationDocument & { readonly _etag?: unknown },
+  document: OperationDocument & { readonly _etag?: string },
   deleted: boolean,
 ): ResourceData | undefined {
   if (!hasResourceData(subscription) || !subscription.applicationId || !subscription.serviceOrigin) return undefined;
@@ -36,7 +36,7 @@ export function resourceDataFor(
   };
   if (deleted) return { audience };
   const entity = operationEntity(
-    { document, etag: String(document._etag ?? "") },
+    { document, etag: document._etag ?? "" },
     {
       baseUrl: subscription.serviceOrigin,
       includeUnknownEnumMembers: subscription.includeUnknownEnumMembers ?? false,
