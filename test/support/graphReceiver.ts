@@ -49,13 +49,10 @@ export interface TokenExpectations {
   readonly currentDate?: Date;
 }
 
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-
 /** How to validate: every token's signature against the published keys, expiry, issuer, audience and publisher. */
 export async function validateTokens(tokens: readonly string[], expect: TokenExpectations): Promise<JWTPayload[]> {
-  const url = `${expect.apiRoot}/discovery/keys`;
-  let keys = keySets.get(url);
-  if (!keys) keySets.set(url, (keys = createRemoteJWKSet(new URL(url))));
+  // Fetched for each call here; a receiver keeps one (jose fetches it again when a token names a key it lacks).
+  const keys = createRemoteJWKSet(new URL(`${expect.apiRoot}/discovery/keys`));
   const claims: JWTPayload[] = [];
   for (const token of tokens) {
     const { payload } = await jwtVerify(token, keys, {
