@@ -618,9 +618,12 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const given = readAppSettings(process.env, appRoot);
   const settings = readRunnerSettings(given.values, appRoot);
   const keys = await ensureDevKeys(devDir(given.values));
-  const notificationSigningKey = given.values.NOTIFICATION_SIGNING_KEY_ID
-    ? undefined
-    : (given.values.NOTIFICATION_SIGNING_KEY_FILE ?? (await ensureNotificationSigningKey(devDir(given.values))));
+  // The development key signs validation tokens, unless a Key Vault key is named or the run plays Azure (which
+  // refuses a key file, as it refuses AUTH_JWKS_FILE).
+  const notificationSigningKey =
+    given.values.NOTIFICATION_SIGNING_KEY_ID || given.values.WEBSITE_SITE_NAME
+      ? undefined
+      : (given.values.NOTIFICATION_SIGNING_KEY_FILE ?? (await ensureNotificationSigningKey(devDir(given.values))));
   const log = (level: string, message: string) => {
     if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);
     else if (level === "warning" && settings.logLevel !== "error") console.error(`[${level}] ${message}`);
