@@ -1,4 +1,9 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../shared/config.js";
 import {
   keyVersionsInUse,
   PUBLISH_AHEAD_MS,
@@ -62,5 +67,67 @@ describe("the publisher id (appid)", () => {
     expect(publisherIdOf(["api://team-operations", id])).toBe(id);
     expect(publisherIdOf([`api://${id.toUpperCase()}`])).toBe(id);
     expect(publisherIdOf(["api://team-operations-local"])).toBe("api://team-operations-local");
+  });
+});
+
+describe("the signing configuration", () => {
+  const complete = {
+    COSMOS_ENDPOINT: "https://acct.documents.azure.com:443/",
+    AUTH_AUDIENCES: "api://team-operations",
+    AUTH_TENANTS: "*",
+    AZURE_CLIENT_ID: "6a0e4c9d-1111-4222-8333-944455556666",
+  };
+  const keyFile = () => {
+    const dir = mkdtempSync(join(tmpdir(), "teamops-signing-"));
+    const file = join(dir, "key.json");
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    writeFileSync(file, JSON.stringify(privateKey.export({ format: "jwk" })));
+    return file;
+  };
+
+  it("is a Key Vault key used through the managed identity, or nothing (resource data refused)", () => {
+    expect(loadConfig(complete).notificationSigning).toBeUndefined();
+    expect(
+      loadConfig({
+        ...complete,
+        NOTIFICATION_SIGNING_KEY_ID: "https://kv-x.vault.azure.net/keys/notification-signing/",
+      }).notificationSigning,
+    ).toEqual({
+      kind: "keyVault",
+      keyId: "https://kv-x.vault.azure.net/keys/notification-signing",
+      managedIdentityClientId: complete.AZURE_CLIENT_ID,
+    });
+  });
+
+  it("takes a development key file only off Azure, and only one that holds a private RSA key", () => {
+    const file = keyFile();
+    expect(loadConfig({ ...complete, NOTIFICATION_SIGNING_KEY_FILE: file }).notificationSigning).toEqual({
+      kind: "file",
+      file,
+    });
+    expect(() => loadConfig({ ...complete, NOTIFICATION_SIGNING_KEY_FILE: file, WEBSITE_SITE_NAME: "app" })).toThrow(
+      /refused in Azure/,
+    );
+    const publicOnly = join(dirname(file), "public.json");
+    writeFileSync(publicOnly, JSON.stringify({ kty: "RSA", n: "x", e: "AQAB" }));
+    expect(() => loadConfig({ ...complete, NOTIFICATION_SIGNING_KEY_FILE: publicOnly })).toThrow(/not a private RSA/);
+  });
+
+  it.each([
+    ["https://kv-x.vault.azure.net/keys/notification-signing/0123456789abcdef", /without a version/],
+    ["http://kv-x.vault.azure.net/keys/notification-signing", /without a version/],
+    ["https://kv-x.vault.azure.net/secrets/notification-signing", /without a version/],
+  ])("refuses %s as a key id", (keyId, message) => {
+    expect(() => loadConfig({ ...complete, NOTIFICATION_SIGNING_KEY_ID: keyId })).toThrow(message);
+  });
+
+  it("refuses both at once", () => {
+    expect(() =>
+      loadConfig({
+        ...complete,
+        NOTIFICATION_SIGNING_KEY_ID: "https://kv-x.vault.azure.net/keys/k",
+        NOTIFICATION_SIGNING_KEY_FILE: keyFile(),
+      }),
+    ).toThrow(/not both/);
   });
 });
