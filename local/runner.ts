@@ -33,7 +33,7 @@ import { ErrorCode, GraphError } from "../shared/http/graphError.js";
 import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
-import { DEV_AUDIENCE, devDir, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
+import { DEV_AUDIENCE, devDir, ensureDevKeys, ensureNotificationSigningKey, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
@@ -775,6 +775,12 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const given = readAppSettings(process.env, appRoot);
   const settings = readRunnerSettings(given.values, appRoot);
   const keys = await ensureDevKeys(devDir(given.values));
+  // The development key signs validation tokens, unless a Key Vault key is named or the run plays Azure (which
+  // refuses a key file, as it refuses AUTH_JWKS_FILE).
+  const notificationSigningKey =
+    given.values.NOTIFICATION_SIGNING_KEY_ID || given.values.WEBSITE_SITE_NAME
+      ? undefined
+      : (given.values.NOTIFICATION_SIGNING_KEY_FILE ?? (await ensureNotificationSigningKey(devDir(given.values))));
   const log = (level: string, message: string) => {
     if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);
     else if (level === "warning" && settings.logLevel !== "error") console.error(`[${level}] ${message}`);
@@ -835,6 +841,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     AUTH_JWKS_FILE: given.values.AUTH_JWKS_URI
       ? given.values.AUTH_JWKS_FILE
       : (given.values.AUTH_JWKS_FILE ?? keys.jwksFile),
+    NOTIFICATION_SIGNING_KEY_FILE: notificationSigningKey,
     COSMOS_ENDPOINT: store.endpoint,
     COSMOS_KEY: store.key,
     COSMOS_DATABASE: store.database,

@@ -8,8 +8,9 @@
 import { randomUUID } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { requirePermission, requireTeamAccess, type Caller } from "../auth/access.js";
-import { badRequest, ErrorCode, GraphError, notFound } from "../http/graphError.js";
+import { badRequest, ErrorCode, GraphError, notFound, notSupported } from "../http/graphError.js";
 import type { CallerRequest } from "../http/pipeline.js";
+import { preferenceApplied } from "../http/preferences.js";
 import { readJsonBody } from "../http/requestBody.js";
 import { emptyResponse, jsonResponse } from "../http/responses.js";
 import { absoluteUrl } from "../http/urls.js";
@@ -26,7 +27,7 @@ import {
   ttlUntil,
   type SubscriptionDocument,
 } from "../subscriptions/model.js";
-import { parseCreateSubscription, parseRenewal } from "../subscriptions/schema.js";
+import { parseCreateSubscription, parseRenewal, renewed, type SubscriptionRequest } from "../subscriptions/schema.js";
 import { removeSubscription } from "../subscriptions/lifecycle.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
@@ -85,6 +86,36 @@ function requireReadAccess(caller: Caller, resource: string): void {
   requireTeamAccess(caller, target.teamId, target.reach);
 }
 
+/**
+ * Resource data needs what this deployment and this token may lack: a key to sign validation tokens with, and the
+ * subscriber's application (the tokens' audience), which the token names.
+ */
+function requireResourceDataService(api: CallerRequest): void {
+  if (!api.config.notificationSigning) {
+    throw notSupported("This service is not set up to send resource data.", { target: "includeResourceData" });
+  }
+  if (!api.caller.appId) {
+    throw badRequest(
+      "Resource data needs a token that names its client application (azp or appid): validation tokens are addressed to it.",
+      { target: "includeResourceData" },
+    );
+  }
+}
+
+/** What a subscription keeps for its resource data: the certificate, and how a GET by its creator would be written. */
+function resourceDataFields(body: SubscriptionRequest, api: CallerRequest): Partial<SubscriptionDocument> {
+  if (!body.includeResourceData && body.encryptionCertificate === null && body.encryptionCertificateId === null) {
+    return {};
+  }
+  return {
+    includeResourceData: body.includeResourceData,
+    encryptionCertificate: body.encryptionCertificate,
+    encryptionCertificateId: body.encryptionCertificateId,
+    serviceOrigin: api.wire.baseUrl,
+    includeUnknownEnumMembers: api.wire.preferences.includeUnknownEnumMembers,
+  };
+}
+
 /** POST /subscriptions: validate, check access and limits, run the handshake, then store. */
 export async function createSubscription(api: CallerRequest): Promise<HttpResponseInit> {
   const { caller, config } = api;
@@ -94,6 +125,7 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
   };
   const body = parseCreateSubscription(await readJsonBody(api.request), rules);
   requireReadAccess(caller, body.resource);
+  if (body.includeResourceData) requireResourceDataService(api);
   const creator = creatorOf(caller);
   if (!creator)
     throw new GraphError(
@@ -131,6 +163,7 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
     applicationId: caller.appId ?? null,
     latestSupportedTlsVersion: body.latestSupportedTlsVersion,
     ttl: ttlUntil(body.expirationDateTime),
+    ...resourceDataFields(body, api),
   };
   const slot = await claimSlot(subscriptions, caller.tenantId, slotOf(document), limit);
   if (!slot.claimed) throw quotaReached(slot.held, limit);
@@ -143,6 +176,7 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
   }
   return jsonResponse(201, entity(stored, api), api.wire, {
     Location: absoluteUrl(api.wire, `/v1.0/subscriptions/${stored.id}`),
+    ...(stored.includeUnknownEnumMembers ? preferenceApplied(["include-unknown-enum-members"]) : {}),
   });
 }
 
@@ -192,7 +226,7 @@ function leftTheTeam(caller: Caller, resource: string): boolean {
  */
 export async function renewSubscription(api: CallerRequest): Promise<HttpResponseInit> {
   const { config } = api;
-  const expirationDateTime = parseRenewal(await readJsonBody(api.request), {
+  const renewal = parseRenewal(await readJsonBody(api.request), {
     maxLifetimeMinutes: config.subscriptions.maxLifetimeMinutes,
     allowLoopback: config.subscriptions.allowLoopback,
   });
@@ -209,11 +243,12 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
     });
     throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
   }
-  const renewed = { ...document, expirationDateTime, ttl: ttlUntil(expirationDateTime) };
+  const next = renewed(document, renewal);
+  const renewedDocument = { ...next, ttl: ttlUntil(next.expirationDateTime) };
   const subscriptions = await store(api);
   // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
-  await claimSlot(subscriptions, document.tenantId, slotOf(renewed));
-  const { document: stored } = await subscriptions.replace(renewed, etag);
+  await claimSlot(subscriptions, document.tenantId, slotOf(renewedDocument));
+  const { document: stored } = await subscriptions.replace(renewedDocument, etag);
   return jsonResponse(200, entity(stored, api), api.wire);
 }
 

@@ -9,7 +9,8 @@ import { DetailCode, InvalidInputError, type ErrorDetail } from "../errors.js";
 import { toDetails } from "../operations/schema.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
-import { parseResource, type ChangeType, type SubscribedResource } from "./model.js";
+import { CertificateRefused, checkEncryptionCertificate } from "./certificate.js";
+import { parseResource, type ChangeType, type SubscribedResource, type SubscriptionDocument } from "./model.js";
 import type { createSubscriptionSchema, updateSubscriptionSchema } from "./schemas.js";
 import { validateCreateSubscription, validateUpdateSubscription } from "./validators.generated.js";
 
@@ -32,7 +33,22 @@ export interface SubscriptionRequest {
   readonly expirationDateTime: string;
   readonly clientState: NonNullable<CreateSubscriptionBody["clientState"]> | null;
   readonly latestSupportedTlsVersion: NonNullable<CreateSubscriptionBody["latestSupportedTlsVersion"]>;
+  readonly includeResourceData: boolean;
+  readonly encryptionCertificate: string | null;
+  readonly encryptionCertificateId: string | null;
 }
+
+/**
+ * Graph's rule for subscriptions with resource data: one that lives longer than this without a
+ * lifecycleNotificationUrl is refused (its subscriber would not hear of a reauthorization or a missed batch).
+ */
+export const RESOURCE_DATA_WITHOUT_LIFECYCLE_MINUTES = 60;
+
+/** The properties of a subscription with resource data that a create sets and a renewal may change. */
+type ResourceDataFields = Pick<
+  SubscriptionDocument,
+  "includeResourceData" | "encryptionCertificate" | "encryptionCertificateId" | "lifecycleNotificationUrl"
+>;
 
 export interface LifetimeRules {
   readonly maxLifetimeMinutes: number;
@@ -54,6 +70,53 @@ function refuse(details: readonly ErrorDetail[]): never {
 }
 
 const invalid = (target: string, message: string): ErrorDetail => ({ code: DetailCode.invalidValue, target, message });
+const required = (target: string, message: string): ErrorDetail => ({
+  code: DetailCode.requiredProperty,
+  target,
+  message,
+});
+
+/**
+ * What resource data asks beside the rest: a certificate with a usable RSA key and its id, and a lifecycle URL for a
+ * subscription that lives more than an hour. A certificate sent without includeResourceData is checked too: it is
+ * kept, and a renewal may not turn it into one that cannot be used.
+ */
+function resourceDataDetails(fields: ResourceDataFields, expirationDateTime: string | undefined, now: number) {
+  const details: ErrorDetail[] = [];
+  if (fields.includeResourceData && !fields.encryptionCertificate) {
+    details.push(
+      required("encryptionCertificate", "A subscription with includeResourceData needs an encryptionCertificate."),
+    );
+  }
+  if (fields.includeResourceData && !fields.encryptionCertificateId) {
+    details.push(
+      required("encryptionCertificateId", "A subscription with includeResourceData needs an encryptionCertificateId."),
+    );
+  }
+  if (fields.encryptionCertificate) {
+    try {
+      checkEncryptionCertificate(fields.encryptionCertificate, now);
+    } catch (error) {
+      if (!(error instanceof CertificateRefused)) throw error;
+      details.push(invalid("encryptionCertificate", error.message));
+    }
+  }
+  const longest = now + RESOURCE_DATA_WITHOUT_LIFECYCLE_MINUTES * 60_000;
+  if (
+    fields.includeResourceData &&
+    fields.lifecycleNotificationUrl === null &&
+    expirationDateTime !== undefined &&
+    Date.parse(expirationDateTime) > longest
+  ) {
+    details.push(
+      required(
+        "lifecycleNotificationUrl",
+        `lifecycleNotificationUrl is a required property for a subscription with resource data when the expirationDateTime is more than ${RESOURCE_DATA_WITHOUT_LIFECYCLE_MINUTES} minutes away.`,
+      ),
+    );
+  }
+  return details;
+}
 
 /** The expiration as canonical UTC, or a detail saying why it cannot be used. */
 function expirationDetail(value: string, rules: LifetimeRules): { at?: string; detail?: ErrorDetail } {
@@ -122,6 +185,13 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
       : urlDetail("lifecycleNotificationUrl", lifecycleNotificationUrl, rules),
   ];
   for (const d of urlDetails) if (d) details.push(d);
+  const resourceData: ResourceDataFields = {
+    includeResourceData: admitted.includeResourceData ?? false,
+    encryptionCertificate: admitted.encryptionCertificate ?? null,
+    encryptionCertificateId: admitted.encryptionCertificateId ?? null,
+    lifecycleNotificationUrl,
+  };
+  details.push(...resourceDataDetails(resourceData, expiration.at, rules.now ?? Date.now()));
   if (details.length > 0) refuse(details);
   return {
     changeTypes,
@@ -132,22 +202,75 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
     expirationDateTime: expiration.at!,
     clientState: admitted.clientState ?? null,
     latestSupportedTlsVersion: admitted.latestSupportedTlsVersion ?? "v1_2",
+    includeResourceData: resourceData.includeResourceData ?? false,
+    encryptionCertificate: resourceData.encryptionCertificate ?? null,
+    encryptionCertificateId: resourceData.encryptionCertificateId ?? null,
   };
 }
 
-/** A renewal body: the new expiration, canonical UTC. */
-export function parseRenewal(body: unknown, rules: LifetimeRules): string {
+/** A renewal body read: the new expiration (canonical UTC) and, when given, a replacement certificate or its id. */
+export interface Renewal {
+  readonly expirationDateTime: string;
+  readonly encryptionCertificate?: string | null;
+  readonly encryptionCertificateId?: string | null;
+}
+
+/** A renewal body, checked on its own: its form and the new expiration. */
+export function parseRenewal(body: unknown, rules: LifetimeRules): Renewal {
   if (!isObject(body)) throw new InvalidInputError("The request body must be a JSON object.");
   const fields = Object.fromEntries(Object.entries(body).filter(([k]) => !k.startsWith("@") || k === "@odata.type"));
   if (!validateUpdateSubscription(fields)) {
     const details = toDetails(validateUpdateSubscription.errors, READ_ONLY).map((d) =>
       d.code === DetailCode.unknownProperty || d.code === DetailCode.readOnlyProperty
-        ? { ...d, message: `Only expirationDateTime can be changed; '${d.target}' cannot.` }
+        ? {
+            ...d,
+            message: `Only expirationDateTime, encryptionCertificate and encryptionCertificateId can be changed; '${d.target}' cannot.`,
+          }
         : d,
     );
     refuse(details);
   }
-  const expiration = expirationDetail((fields as RenewalBody).expirationDateTime, rules);
+  const admitted = fields as RenewalBody;
+  const expiration = expirationDetail(admitted.expirationDateTime, rules);
   if (expiration.detail) refuse([expiration.detail]);
-  return expiration.at!;
+  return {
+    expirationDateTime: expiration.at!,
+    ...("encryptionCertificate" in admitted ? { encryptionCertificate: admitted.encryptionCertificate } : {}),
+    ...("encryptionCertificateId" in admitted ? { encryptionCertificateId: admitted.encryptionCertificateId } : {}),
+  };
+}
+
+/**
+ * The subscription a renewal makes of this one: the new expiration and any replaced certificate, with the rules of
+ * resource data checked again (the certificate, current or replaced, must still be usable, and a subscription
+ * without a lifecycle URL may be renewed for an hour at most).
+ */
+export function renewed(document: SubscriptionDocument, renewal: Renewal, now = Date.now()): SubscriptionDocument {
+  const next: SubscriptionDocument = {
+    ...document,
+    expirationDateTime: renewal.expirationDateTime,
+    ...(renewal.encryptionCertificate !== undefined ? { encryptionCertificate: renewal.encryptionCertificate } : {}),
+    ...(renewal.encryptionCertificateId !== undefined
+      ? { encryptionCertificateId: renewal.encryptionCertificateId }
+      : {}),
+  };
+  const details = resourceDataDetails(
+    {
+      includeResourceData: next.includeResourceData ?? false,
+      encryptionCertificate: next.encryptionCertificate ?? null,
+      encryptionCertificateId: next.encryptionCertificateId ?? null,
+      lifecycleNotificationUrl: next.lifecycleNotificationUrl,
+    },
+    next.expirationDateTime,
+    now,
+  ).map((d) =>
+    d.target === "lifecycleNotificationUrl"
+      ? invalid(
+          "expirationDateTime",
+          `A subscription with resource data and no lifecycleNotificationUrl can be renewed for at most ${RESOURCE_DATA_WITHOUT_LIFECYCLE_MINUTES} minutes.`,
+        )
+      : d,
+  );
+  if (details.length > 0) refuse(details);
+  return next;
 }

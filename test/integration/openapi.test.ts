@@ -160,8 +160,13 @@ describe("the CSDL", () => {
     expect(term("creatorId")).toBe("Org.OData.Core.V1.Computed");
     expect(term("notificationQueryOptions")).toBe("Org.OData.Core.V1.Computed");
     expect(term("resource")).toBe("Org.OData.Core.V1.Immutable");
-    // Renewal changes the expiration: the one updatable property.
-    expect(type.Property.filter((p: any) => !p.Annotation).map((p: any) => p.Name)).toEqual(["expirationDateTime"]);
+    expect(term("includeResourceData")).toBe("Org.OData.Core.V1.Immutable");
+    // Renewal changes the expiration, and with it the encryption certificate (a rotation): the updatable ones.
+    expect(type.Property.filter((p: any) => !p.Annotation).map((p: any) => p.Name)).toEqual([
+      "encryptionCertificate",
+      "encryptionCertificateId",
+      "expirationDateTime",
+    ]);
   });
 
   it("exposes the entity sets and navigation the routes use", () => {

@@ -50,6 +50,7 @@ describe("function registrations", () => {
       ["fallback", "{*path}", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"],
       ["health", "health", "GET"],
       ["metadata", "$metadata", "GET"],
+      ["notificationKeys", "discovery/keys", "GET"],
       ["openApi", "openapi.json", "GET"],
       ["createSubscription", "subscriptions", "POST"],
       ["listSubscriptions", "subscriptions", "GET"],

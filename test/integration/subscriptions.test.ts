@@ -143,7 +143,7 @@ describe("creating a subscription", () => {
       [{ clientState: "x".repeat(129) }, "clientState"],
       [{ notificationUrl: "http://[2001:4860:4860::8888]/" }, "notificationUrl"],
       [{ notificationUrl: "https://10.0.0.1/hook" }, "notificationUrl"],
-      [{ includeResourceData: true }, "includeResourceData"],
+      [{ includeResourceData: true }, "encryptionCertificate"],
       [{ id: randomUUID() }, "id"],
       [{ color: "blue" }, "color"],
     ];

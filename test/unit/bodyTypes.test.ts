@@ -70,7 +70,9 @@ describe("the subscription body type", () => {
       resource: string;
       expirationDateTime: string;
       clientState?: string | null;
-      includeResourceData?: false;
+      includeResourceData?: boolean;
+      encryptionCertificate?: string | null;
+      encryptionCertificateId?: string | null;
       latestSupportedTlsVersion?: "v1_2" | "v1_3";
     }>();
     expect(Object.keys(createSubscriptionSchema.properties)).toContain("latestSupportedTlsVersion");
