@@ -16,7 +16,12 @@ import type { AddressInfo, Socket } from "node:net";
 import { join, relative } from "node:path";
 import { COSMOS_DEFAULTS } from "../shared/config.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
-import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
+import {
+  compileRouteTemplate,
+  decodeRoutePath,
+  routeValues,
+  type CompiledRouteTemplate,
+} from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
 import { DEV_AUDIENCE, devDir, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
@@ -72,21 +77,6 @@ export function buildRoutes(prefix: string, functions: readonly RegisteredFuncti
     .filter((fn) => fn.trigger.type === "httpTrigger")
     .map((fn) => compileRoute(prefix, fn))
     .sort((a, b) => a.rank.localeCompare(b.rank));
-}
-
-/** Decodes each path segment as ASP.NET routing does, leaving an encoded '/' alone; bad escapes stay as sent. */
-function decodePath(pathname: string): string {
-  if (!pathname.includes("%")) return pathname;
-  return pathname
-    .split("/")
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment.replace(/%2f/gi, "%252F"));
-      } catch {
-        return segment;
-      }
-    })
-    .join("/");
 }
 
 // ---------------------------------------------------------------- refusals, in Graph's shape
@@ -417,7 +407,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const absolute = target.startsWith("/") ? undefined : new URL(target);
     const url = new URL(`http://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
     const method = (req.method ?? "GET").toUpperCase();
-    const path = decodePath(url.pathname);
+    const path = decodeRoutePath(url.pathname);
     let route: Route | undefined;
     let match: RegExpExecArray | null = null;
     for (const candidate of routes) {

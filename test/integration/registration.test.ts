@@ -48,6 +48,7 @@ describe("function registrations", () => {
       ["createOperationRef", "teams/{teamId}/operations/$ref", "POST"],
       ["createMyOperationRef", "me/joinedGroups/{groupId}/team/operations/$ref", "POST"],
       ["fallback", "{*path}", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"],
+      ["batch", "$batch", "POST"],
       ["health", "health", "GET"],
       ["metadata", "$metadata", "GET"],
       ["openApi", "openapi.json", "GET"],
