@@ -9,7 +9,7 @@
 import { ENTITY_TYPE } from "../operations/model.js";
 import { ENUM_TYPES } from "../operations/csdl.js";
 import { createOperationSchema, representationSchema, updateOperationSchema } from "../operations/schemas.js";
-import { PAGE_SIZE } from "./odata.js";
+import { MAX_SORT_KEYS, PAGE_SIZE, SORTABLE_PROPERTIES } from "./odata.js";
 import type { RegisteredRoute, RouteInfo } from "./routes.js";
 
 type Json = Record<string, unknown>;
@@ -159,16 +159,17 @@ function components(): Json {
       orderby: {
         name: "$orderby",
         in: "query",
+        description: `Order items by one or two property values (${SORTABLE_PROPERTIES.join(", ")}), each asc or desc.`,
+        style: "form",
+        explode: false,
         schema: {
-          type: "string",
-          enum: [
-            "createdDateTime",
-            "createdDateTime asc",
-            "createdDateTime desc",
-            "lastActionDateTime",
-            "lastActionDateTime asc",
-            "lastActionDateTime desc",
-          ],
+          type: "array",
+          uniqueItems: true,
+          maxItems: MAX_SORT_KEYS,
+          items: {
+            type: "string",
+            enum: SORTABLE_PROPERTIES.flatMap((p) => [p, `${p} asc`, `${p} desc`]),
+          },
         },
       },
       top: { name: "$top", in: "query", schema: { type: "integer", minimum: 1, maximum: PAGE_SIZE.max } },
