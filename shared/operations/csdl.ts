@@ -197,6 +197,12 @@ export function csdlDocument(): string {
       `  <NavigationProperty Name="joinedGroups" Type="Collection(${ALIAS}.group)" />`,
       `</EntityType>`,
     ].join("\n"),
+    // Graph's bound action `POST /subscriptions/{id}/reauthorize` (no parameters, no return type).
+    [
+      `<Action Name="reauthorize" IsBound="true">`,
+      `  <Parameter Name="bindingParameter" Type="${ALIAS}.subscription" />`,
+      `</Action>`,
+    ].join("\n"),
     [
       `<EntityContainer Name="GraphService">`,
       `  <EntitySet Name="teams" EntityType="${ALIAS}.team" />`,

@@ -68,4 +68,11 @@ export const SUBSCRIPTION_OPENAPI = {
     tags: ["subscriptions"],
     responses: { "204": { description: "Deleted." }, ...errors(400, 401, 403, 404) },
   },
+  reauthorize: {
+    tags: ["subscriptions"],
+    responses: {
+      "204": { description: "Reauthorized: the caller's access was checked now." },
+      ...errors(400, 401, 403, 404, 429, 503),
+    },
+  },
 } as const;

@@ -164,6 +164,12 @@ describe("the CSDL", () => {
     expect(type.Property.filter((p: any) => !p.Annotation).map((p: any) => p.Name)).toEqual(["expirationDateTime"]);
   });
 
+  it("declares Graph's reauthorize action, bound to a subscription", () => {
+    expect(schema.Action).toEqual([
+      { Name: "reauthorize", IsBound: "true", Parameter: [{ Name: "bindingParameter", Type: "graph.subscription" }] },
+    ]);
+  });
+
   it("exposes the entity sets and navigation the routes use", () => {
     const container = schema.EntityContainer[0];
     expect(container.EntitySet.map((s: any) => s.Name)).toEqual(["teams", "groups", "users", "subscriptions"]);

@@ -57,6 +57,7 @@ describe("function registrations", () => {
       ["getSubscription", "subscriptions/{subscriptionId}", "GET"],
       ["updateSubscription", "subscriptions/{subscriptionId}", "PATCH"],
       ["deleteSubscription", "subscriptions/{subscriptionId}", "DELETE"],
+      ["reauthorizeSubscription", "subscriptions/{subscriptionId}/reauthorize", "POST"],
     ]
       .map(([name, route, methods]) => ({ name, route, methods: methods!.split(","), authLevel: "anonymous" }))
       .sort((a, b) => a.name!.localeCompare(b.name!));
