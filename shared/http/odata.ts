@@ -14,6 +14,7 @@ import {
   OPERATION_STATUSES,
   OPERATION_TYPES,
   REPRESENTATION_PROPERTIES,
+  SORTABLE_PROPERTIES,
   UNKNOWN_FUTURE_VALUE,
   type RepresentationProperty,
 } from "../operations/model.js";
@@ -77,8 +78,7 @@ export interface SortKey {
   readonly direction: "asc" | "desc";
 }
 
-/** The properties an $orderby may name, and how many keys it may have: each shape has its composite index. */
-export const SORTABLE_PROPERTIES: readonly DateProperty[] = ["createdDateTime", "lastActionDateTime"];
+/** How many keys an $orderby may have: each shape has its composite index. */
 export const MAX_SORT_KEYS = 2;
 
 /** An $orderby: one or two keys, each property once. */

@@ -31,9 +31,15 @@ export const createSubscriptionSchema = {
     resource: { type: "string", minLength: 1, maxLength: SUBSCRIPTION_LIMITS.resource },
     expirationDateTime: dateTime,
     clientState: { type: ["string", "null"], maxLength: SUBSCRIPTION_LIMITS.clientState },
-    // Rich notifications (resource data in the payload) need encryption certificates: not offered.
-    includeResourceData: { const: false },
     latestSupportedTlsVersion: { enum: ["v1_2", "v1_3"] },
+    // Graph's properties of features this API does not offer (NOT_OFFERED in schema.ts refuses a value by name):
+    // rich notifications (resource data in the payload, encrypted with the client's certificate), query options on
+    // notifications, signed validation tokens. Their type is Graph's; false or null is what not using them says.
+    includeResourceData: { type: ["boolean", "null"] },
+    encryptionCertificate: { type: ["string", "null"] },
+    encryptionCertificateId: { type: ["string", "null"] },
+    notificationQueryOptions: { type: ["string", "null"] },
+    notificationUrlAppId: { type: ["string", "null"] },
   },
 } as const;
 

@@ -17,7 +17,7 @@ export interface CompiledValidator {
 
 
 export const validateCreateSubscription: CompiledValidator = validate10;
-const schema11 = {"$id":"createSubscription","type":"object","additionalProperties":false,"required":["changeType","notificationUrl","resource","expirationDateTime"],"properties":{"@odata.type":{"const":"#microsoft.graph.subscription"},"changeType":{"type":"string","pattern":"^(created|updated|deleted)(,(created|updated|deleted)){0,2}$"},"notificationUrl":{"type":"string","minLength":1,"maxLength":2048},"lifecycleNotificationUrl":{"type":["string","null"],"minLength":1,"maxLength":2048},"resource":{"type":"string","minLength":1,"maxLength":512},"expirationDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"clientState":{"type":["string","null"],"maxLength":128},"includeResourceData":{"const":false},"latestSupportedTlsVersion":{"enum":["v1_2","v1_3"]}}};
+const schema11 = {"$id":"createSubscription","type":"object","additionalProperties":false,"required":["changeType","notificationUrl","resource","expirationDateTime"],"properties":{"@odata.type":{"const":"#microsoft.graph.subscription"},"changeType":{"type":"string","pattern":"^(created|updated|deleted)(,(created|updated|deleted)){0,2}$"},"notificationUrl":{"type":"string","minLength":1,"maxLength":2048},"lifecycleNotificationUrl":{"type":["string","null"],"minLength":1,"maxLength":2048},"resource":{"type":"string","minLength":1,"maxLength":512},"expirationDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"clientState":{"type":["string","null"],"maxLength":128},"latestSupportedTlsVersion":{"enum":["v1_2","v1_3"]},"includeResourceData":{"type":["boolean","null"]},"encryptionCertificate":{"type":["string","null"]},"encryptionCertificateId":{"type":["string","null"]},"notificationQueryOptions":{"type":["string","null"]},"notificationUrlAppId":{"type":["string","null"]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ucs2length;
 const pattern0 = new RegExp("^(created|updated|deleted)(,(created|updated|deleted)){0,2}$", "u");
@@ -285,9 +285,10 @@ errors++;
 }
 }
 }
-if(data.includeResourceData !== undefined){
-if(false !== data.includeResourceData){
-const err22 = {instancePath:instancePath+"/includeResourceData",schemaPath:"#/properties/includeResourceData/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant"};
+if(data.latestSupportedTlsVersion !== undefined){
+let data7 = data.latestSupportedTlsVersion;
+if(!((data7 === "v1_2") || (data7 === "v1_3"))){
+const err22 = {instancePath:instancePath+"/latestSupportedTlsVersion",schemaPath:"#/properties/latestSupportedTlsVersion/enum",keyword:"enum",params:{allowedValues: schema11.properties.latestSupportedTlsVersion.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -297,10 +298,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data.latestSupportedTlsVersion !== undefined){
-let data8 = data.latestSupportedTlsVersion;
-if(!((data8 === "v1_2") || (data8 === "v1_3"))){
-const err23 = {instancePath:instancePath+"/latestSupportedTlsVersion",schemaPath:"#/properties/latestSupportedTlsVersion/enum",keyword:"enum",params:{allowedValues: schema11.properties.latestSupportedTlsVersion.enum},message:"must be equal to one of the allowed values"};
+if(data.includeResourceData !== undefined){
+let data8 = data.includeResourceData;
+if((typeof data8 !== "boolean") && (data8 !== null)){
+const err23 = {instancePath:instancePath+"/includeResourceData",schemaPath:"#/properties/includeResourceData/type",keyword:"type",params:{type: schema11.properties.includeResourceData.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -310,14 +311,66 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
-else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.encryptionCertificate !== undefined){
+let data9 = data.encryptionCertificate;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err24 = {instancePath:instancePath+"/encryptionCertificate",schemaPath:"#/properties/encryptionCertificate/type",keyword:"type",params:{type: schema11.properties.encryptionCertificate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.encryptionCertificateId !== undefined){
+let data10 = data.encryptionCertificateId;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err25 = {instancePath:instancePath+"/encryptionCertificateId",schemaPath:"#/properties/encryptionCertificateId/type",keyword:"type",params:{type: schema11.properties.encryptionCertificateId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.notificationQueryOptions !== undefined){
+let data11 = data.notificationQueryOptions;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err26 = {instancePath:instancePath+"/notificationQueryOptions",schemaPath:"#/properties/notificationQueryOptions/type",keyword:"type",params:{type: schema11.properties.notificationQueryOptions.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.notificationUrlAppId !== undefined){
+let data12 = data.notificationUrlAppId;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err27 = {instancePath:instancePath+"/notificationUrlAppId",schemaPath:"#/properties/notificationUrlAppId/type",keyword:"type",params:{type: schema11.properties.notificationUrlAppId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
 }
 errors++;
 }
