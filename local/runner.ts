@@ -12,6 +12,7 @@
  */
 import { randomFillSync, randomUUID } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { join, relative } from "node:path";
 import { COSMOS_DEFAULTS } from "../shared/config.js";
@@ -24,6 +25,7 @@ import {
 } from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
+import { ensureDevCertificate } from "./devCertificate.js";
 import { DEV_AUDIENCE, devDir, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
@@ -353,10 +355,12 @@ export interface LocalServerOptions {
   readonly log?: (level: string, message: string) => void;
   /** Log every request at debug level (LOG_LEVEL=debug). */
   readonly debug?: boolean;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface LocalServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   readonly baseUrl: string;
   close(): Promise<void>;
 }
@@ -372,6 +376,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const debug = options.debug ?? false;
   const host = options.host ?? "127.0.0.1";
   const limit = bodyLimit(settings);
+  const scheme = options.tls ? "https" : "http";
 
   // Requests being handled, so a shutdown can let them finish before it closes the connections.
   let active = 0;
@@ -405,7 +410,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
     const absolute = target.startsWith("/") ? undefined : new URL(target);
-    const url = new URL(`http://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
+    const url = new URL(`${scheme}://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
     const method = (req.method ?? "GET").toUpperCase();
     const path = decodeRoutePath(url.pathname);
     let route: Route | undefined;
@@ -467,13 +472,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   // The Functions host accepts 32 KB of request headers; Node's default is 16 KB.
-  const server = createServer({
+  const serverOptions = {
     maxHeaderSize: 32 * 1024,
     requireHostHeader: false, // checked by the handler, to answer in Graph's shape
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionsCheckingInterval: 1_000,
-  });
+  };
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert })
+    : createServer(serverOptions);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     // While shutting down, answer and then close the connection rather than keep it for another request.
@@ -506,7 +514,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   return {
     server,
-    baseUrl: `http://${host}:${address.port}/${prefix}`,
+    baseUrl: `${scheme}://${host}:${address.port}/${prefix}`,
     // Stop accepting, let the requests being handled finish (at most 8 s), then close every connection left.
     close: async () => {
       closing = true;
@@ -674,6 +682,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
 
   setWorkerLog(log);
   const outputs = new QueueOutputs(settings.queues ? appSettings.AzureWebJobsStorage : undefined, appRoot, appSettings);
+  const certificate = settings.https ? await ensureDevCertificate(devDir(given.values)) : undefined;
   const local = await startLocalServer({
     port: settings.port,
     projectRoot: appRoot,
@@ -681,6 +690,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     outputs,
     log,
     debug: settings.logLevel === "debug",
+    ...(certificate ? { tls: certificate } : {}),
   }).catch((error: unknown) => {
     throw portTaken(error, "PORT", settings.port);
   });
@@ -728,6 +738,9 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   }
   if (settings.dataDir)
     console.log(`  data:   ${where(settings.dataDir)} (npm run reset, while stopped, starts empty)`);
+  if (certificate) {
+    console.log(`  https:  the development certificate ${where(certificate.certFile)}: trust it (docs/sdks.md)`);
+  }
   console.log(`  health: curl ${base}/health`);
   console.log(`  token:  TOKEN=$(npm run --silent token -- --groups $TEAM)   # a member of that team`);
   console.log(

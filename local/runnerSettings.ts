@@ -26,6 +26,8 @@ export interface RunnerSettings {
   readonly triggers: boolean;
   /** Where the embedded store and Azurite keep their data; undefined: in memory only. */
   readonly dataDir: string | undefined;
+  /** Serve https with the development certificate (devCertificate.ts) instead of http. */
+  readonly https: boolean;
 }
 
 export class RunnerSettingError extends Error {
@@ -77,6 +79,7 @@ export const RUNNER_SETTINGS = [
   { name: "LOCAL_TRIGGERS", default: "on", allowed: "on or off" },
   { name: "LOCAL_PERSISTENCE", default: "on", allowed: "on or off" },
   { name: "LOCAL_DATA_DIR", default: ".local", allowed: "a folder path" },
+  { name: "LOCAL_HTTPS", default: "off", allowed: "on or off" },
 ] as const;
 
 type Name = (typeof RUNNER_SETTINGS)[number]["name"];
@@ -132,5 +135,6 @@ export function readRunnerSettings(env: Env, projectRoot: string): RunnerSetting
     queues: triggers && onOff(env, "LOCAL_QUEUES"),
     triggers,
     dataDir: onOff(env, "LOCAL_PERSISTENCE") ? (isAbsolute(dataDir) ? dataDir : join(projectRoot, dataDir)) : undefined,
+    https: onOff(env, "LOCAL_HTTPS"),
   };
 }
