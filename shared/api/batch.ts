@@ -9,7 +9,8 @@
  * is 200 once it is read, whatever its requests answer.
  */
 import { randomUUID } from "node:crypto";
-import { InvocationContext, type HttpResponseInit, type LogLevel } from "@azure/functions";
+// The default import: @azure/functions is CommonJS, whose classes Node.js's ESM loader cannot name as exports.
+import functions, { type HttpResponseInit, type InvocationContext, type LogLevel } from "@azure/functions";
 import {
   BATCH_BODY_NESTING,
   batchAnswer,
@@ -55,7 +56,7 @@ async function dispatch(item: BatchItem, api: CallerRequest): Promise<BatchAnswe
   const match = ROUTED_METHODS.has(item.method) ? matchRoute(item.path, item.method) : undefined;
   const functionName = match?.route.name ?? "fallback";
   const request = innerRequest(item, api.request, match?.params ?? { path: item.path });
-  const context = new InvocationContext({
+  const context = new functions.InvocationContext({
     invocationId: randomUUID(),
     functionName,
     traceContext: api.context.traceContext,
@@ -87,7 +88,7 @@ async function dispatch(item: BatchItem, api: CallerRequest): Promise<BatchAnswe
 
 /** A request the batch did not run: a Graph error under a request id of its own. */
 async function notRun(item: BatchItem, api: CallerRequest, error: GraphError): Promise<BatchAnswer> {
-  const context = new InvocationContext({
+  const context = new functions.InvocationContext({
     invocationId: randomUUID(),
     functionName: BATCH_FUNCTION,
     logHandler: innerLog(api.context, item.id),

@@ -9,7 +9,8 @@
  * layer's concern (`api/batch.ts`): the route's own registered handler, so
  * nothing checked for a request sent alone is skipped inside a batch.
  */
-import { HttpRequest, HttpResponse, type HttpResponseInit } from "@azure/functions";
+// The default import: @azure/functions is CommonJS, whose classes Node.js's ESM loader cannot name as exports.
+import functions, { type HttpRequest, type HttpResponseInit } from "@azure/functions";
 import { DetailCode, InvalidInputError, type ErrorDetail } from "../errors.js";
 import { toDetails } from "../operations/schema.js";
 import type { batchRequestSchema } from "./batchSchema.js";
@@ -220,7 +221,7 @@ export function innerRequest(item: BatchItem, batch: HttpRequest, params: Record
   // GET and HEAD carry no body (the Request a host builds cannot hold one).
   const body = item.method === "GET" || item.method === "HEAD" ? undefined : item.body;
   if (body) headers["content-length"] = String(body.byteLength);
-  return new HttpRequest({
+  return new functions.HttpRequest({
     method: item.method,
     url: `${originOf(batch.url)}${item.target}`,
     headers,
@@ -246,7 +247,7 @@ function answerBody(contentType: string | undefined, bytes: Buffer): unknown {
 
 /** A handler's answer as one entry of `responses`: its status, its headers as it named them, its body. */
 export async function batchAnswer(id: string, init: HttpResponseInit): Promise<BatchAnswer> {
-  const response = new HttpResponse(init);
+  const response = new functions.HttpResponse(init);
   const given = init.headers;
   const headers: Record<string, string> =
     given && !(given instanceof Headers) && !Array.isArray(given)
