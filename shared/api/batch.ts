@@ -50,12 +50,20 @@ function innerLog(batch: InvocationContext, itemId: string) {
   return (level: LogLevel, ...args: unknown[]) => write[level]?.(`[batch request ${itemId}]`, ...args);
 }
 
+/**
+ * The inner request as its handler gets it. A method no function answers (TRACE, CONNECT, which a request object
+ * cannot even hold) is answered by the batch itself, which needs only the request's URL and ids: the same as a GET.
+ */
+function requestOf(item: BatchItem, api: CallerRequest, params: Record<string, string>) {
+  return innerRequest(ROUTED_METHODS.has(item.method) ? item : { ...item, method: "GET" }, api.request, params);
+}
+
 /** Answers one inner request through the handler its route registered, as the host would have invoked it. */
 async function dispatch(item: BatchItem, api: CallerRequest): Promise<BatchAnswer> {
   const started = performance.now();
   const match = ROUTED_METHODS.has(item.method) ? matchRoute(item.path, item.method) : undefined;
   const functionName = match?.route.name ?? "fallback";
-  const request = innerRequest(item, api.request, match?.params ?? { path: item.path });
+  const request = requestOf(item, api, match?.params ?? { path: item.path });
   const context = new functions.InvocationContext({
     invocationId: randomUUID(),
     functionName,
@@ -86,14 +94,17 @@ async function dispatch(item: BatchItem, api: CallerRequest): Promise<BatchAnswe
   return answer;
 }
 
-/** A request the batch did not run: a Graph error under a request id of its own. */
-async function notRun(item: BatchItem, api: CallerRequest, error: GraphError): Promise<BatchAnswer> {
+/**
+ * A request the batch did not run, or whose answer failed for a reason no handler answered (a bug): a Graph error
+ * (a 500 for the latter, logged and reported) under a request id of its own.
+ */
+async function notRun(item: BatchItem, api: CallerRequest, error: unknown): Promise<BatchAnswer> {
   const context = new functions.InvocationContext({
     invocationId: randomUUID(),
     functionName: BATCH_FUNCTION,
     logHandler: innerLog(api.context, item.id),
   });
-  const request = innerRequest(item, api.request, {});
+  const request = requestOf(item, api, {});
   const answer = await batchAnswer(
     item.id,
     await withGraphErrors(request, context, () => {
@@ -116,7 +127,7 @@ export async function batch(api: CallerRequest): Promise<HttpResponseInit> {
   const items = parseBatch(await readJsonBody(api.request, MAX_BATCH_BODY_BYTES, MAX_BODY_DEPTH + BATCH_BODY_NESTING));
   const answers = await runBatch(
     items,
-    (item) => dispatch(item, api),
+    (item) => dispatch(item, api).catch((error: unknown) => notRun(item, api, error)),
     (item, reason, dependency) =>
       notRun(
         item,
