@@ -24,15 +24,22 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { COSMOS_DEFAULTS, misspeltSettings, SETTINGS } from "../shared/config.js";
 import { authorizationProblem, parseAuthorization, unauthenticated } from "../shared/auth/tokens.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
-import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
+import {
+  compileRouteTemplate,
+  decodeRoutePath,
+  routeValues,
+  type CompiledRouteTemplate,
+} from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
+import { ensureDevCertificate } from "./devCertificate.js";
 import { DEV_AUDIENCE, devDir, ensureDevKeys, ensureNotificationSigningKey, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
@@ -87,21 +94,6 @@ export function buildRoutes(prefix: string, functions: readonly RegisteredFuncti
     .filter((fn) => fn.trigger.type === "httpTrigger")
     .map((fn) => compileRoute(prefix, fn))
     .sort((a, b) => a.rank.localeCompare(b.rank));
-}
-
-/** Decodes each path segment as ASP.NET routing does, leaving an encoded '/' alone; bad escapes stay as sent. */
-function decodePath(pathname: string): string {
-  if (!pathname.includes("%")) return pathname;
-  return pathname
-    .split("/")
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment.replace(/%2f/gi, "%252F"));
-      } catch {
-        return segment;
-      }
-    })
-    .join("/");
 }
 
 // ---------------------------------------------------------------- refusals, in Graph's shape
@@ -487,10 +479,12 @@ export interface LocalServerOptions {
   readonly log?: (level: string, message: string) => void;
   /** Log every request at debug level (LOG_LEVEL=debug). */
   readonly debug?: boolean;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface LocalServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   readonly baseUrl: string;
   close(): Promise<void>;
 }
@@ -508,6 +502,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const limit = bodyLimit(settings);
   // Set when the app enabled HTTP streams: requests are then forwarded to the worker's proxy.
   const httpUri = workerHttpUri();
+  const scheme = options.tls ? "https" : "http";
 
   // Requests being handled, so a shutdown can let them finish before it closes the connections.
   let active = 0;
@@ -541,9 +536,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
     const absolute = target.startsWith("/") ? undefined : new URL(target);
-    const url = new URL(`http://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
+    const url = new URL(`${scheme}://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
     const method = (req.method ?? "GET").toUpperCase();
-    const path = decodePath(url.pathname);
+    const path = decodeRoutePath(url.pathname);
     let route: Route | undefined;
     let match: RegExpExecArray | null = null;
     for (const candidate of routes) {
@@ -626,13 +621,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   // The Functions host accepts 32 KB of request headers; Node's default is 16 KB.
-  const server = createServer({
+  const serverOptions = {
     maxHeaderSize: 32 * 1024,
     requireHostHeader: false, // checked by the handler, to answer in Graph's shape
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionsCheckingInterval: 1_000,
-  });
+  };
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert })
+    : createServer(serverOptions);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     // While shutting down, answer and then close the connection rather than keep it for another request.
@@ -665,7 +663,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   return {
     server,
-    baseUrl: `http://${host}:${address.port}/${prefix}`,
+    baseUrl: `${scheme}://${host}:${address.port}/${prefix}`,
     // Stop accepting, let the requests being handled finish (at most 8 s), then close every connection left.
     close: async () => {
       closing = true;
@@ -853,6 +851,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
 
   setWorkerLog(log);
   const outputs = new QueueOutputs(settings.queues ? appSettings.AzureWebJobsStorage : undefined, appRoot, appSettings);
+  const certificate = settings.https ? await ensureDevCertificate(devDir(given.values)) : undefined;
   const local = await startLocalServer({
     port: settings.port,
     projectRoot: appRoot,
@@ -860,6 +859,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     outputs,
     log,
     debug: settings.logLevel === "debug",
+    ...(certificate ? { tls: certificate } : {}),
   }).catch((error: unknown) => {
     throw portTaken(error, "PORT", settings.port);
   });
@@ -907,6 +907,9 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   }
   if (settings.dataDir)
     console.log(`  data:   ${where(settings.dataDir)} (npm run reset, while stopped, starts empty)`);
+  if (certificate) {
+    console.log(`  https:  the development certificate ${where(certificate.certFile)}: trust it (docs/sdks.md)`);
+  }
   console.log(`  health: curl ${base}/health`);
   console.log(`  token:  TOKEN=$(npm run --silent token -- --groups $TEAM)   # a member of that team`);
   console.log(

@@ -190,7 +190,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
     description:
-      "The Functions host's request body limit in bytes (65536: twice what the API accepts), refused before the body is read.",
+      "The Functions host's request body limit in bytes (65536: a JSON batch's limit, twice a single request's), refused before the body is read.",
     host: true,
   },
   {

@@ -8,10 +8,11 @@
 import { randomUUID } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { requirePermission, requireTeamAccess, type Caller } from "../auth/access.js";
+import { NotFoundError, PreconditionFailedError } from "../errors.js";
 import { badRequest, ErrorCode, GraphError, notFound, notSupported } from "../http/graphError.js";
 import type { CallerRequest } from "../http/pipeline.js";
 import { preferenceApplied } from "../http/preferences.js";
-import { readJsonBody } from "../http/requestBody.js";
+import { MAX_BODY_BYTES, readBounded, readJsonBody } from "../http/requestBody.js";
 import { emptyResponse, jsonResponse } from "../http/responses.js";
 import { absoluteUrl } from "../http/urls.js";
 import { GUID } from "../ids.js";
@@ -28,7 +29,7 @@ import {
   type SubscriptionDocument,
 } from "../subscriptions/model.js";
 import { parseCreateSubscription, parseRenewal, renewed, type SubscriptionRequest } from "../subscriptions/schema.js";
-import { removeSubscription } from "../subscriptions/lifecycle.js";
+import { removeSubscription, settleReauthorization } from "../subscriptions/lifecycle.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
 
@@ -220,9 +221,28 @@ function leftTheTeam(caller: Caller, resource: string): boolean {
 }
 
 /**
- * PATCH /subscriptions/{id}: renew (a new expirationDateTime), with the access of this request's token. When that
- * token shows its user has left the team, the subscription is removed (subscriptionRemoved to its lifecycle URL):
- * its notifications would tell someone outside the team of the team's operations until it expired.
+ * The caller's access to what the subscription names, with the token of this request. When that token shows its
+ * user has left the team, the subscription is removed (subscriptionRemoved to its lifecycle URL): its notifications
+ * would tell someone outside the team of the team's operations until it expired.
+ */
+async function recheckAccess(api: CallerRequest, document: SubscriptionDocument): Promise<void> {
+  try {
+    requireReadAccess(api.caller, document.resource);
+  } catch (error) {
+    if (!(error instanceof GraphError) || !leftTheTeam(api.caller, document.resource)) throw error;
+    await removeSubscription(document, "its creator is no longer a member of the team", {
+      store: await store(api),
+      policy: policy(api),
+      timeoutMs: api.config.subscriptions.deliveryTimeoutMs,
+      log: (message) => api.context.info(message),
+    });
+    throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
+  }
+}
+
+/**
+ * PATCH /subscriptions/{id}: renew (a new expirationDateTime, and a replaced certificate if given), with the access
+ * of this request's token.
  */
 export async function renewSubscription(api: CallerRequest): Promise<HttpResponseInit> {
   const { config } = api;
@@ -231,18 +251,7 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
     allowLoopback: config.subscriptions.allowLoopback,
   });
   const { document, etag } = await ownSubscription(api);
-  try {
-    requireReadAccess(api.caller, document.resource);
-  } catch (error) {
-    if (!(error instanceof GraphError) || !leftTheTeam(api.caller, document.resource)) throw error;
-    await removeSubscription(document, "its creator is no longer a member of the team", {
-      store: await store(api),
-      policy: policy(api),
-      timeoutMs: config.subscriptions.deliveryTimeoutMs,
-      log: (message) => api.context.info(message),
-    });
-    throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
-  }
+  await recheckAccess(api, document);
   const next = renewed(document, renewal);
   const renewedDocument = { ...next, ttl: ttlUntil(next.expirationDateTime) };
   const subscriptions = await store(api);
@@ -250,6 +259,34 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
   await claimSlot(subscriptions, document.tenantId, slotOf(renewedDocument));
   const { document: stored } = await subscriptions.replace(renewedDocument, etag);
   return jsonResponse(200, entity(stored, api), api.wire);
+}
+
+/**
+ * POST /subscriptions/{id}/reauthorize: Graph's answer to reauthorizationRequired without a new expiration. The
+ * caller's access is checked now, with this request's token (a creator who has left the team loses the
+ * subscription, as on renewal); a pending reauthorizationRequired of the current expiration is settled, so it is
+ * not sent again. 204, as in Graph. It takes no body (an empty JSON object is no body either).
+ */
+export async function reauthorizeSubscription(api: CallerRequest): Promise<HttpResponseInit> {
+  await refuseBody(api);
+  const { document, etag } = await ownSubscription(api);
+  await recheckAccess(api, document);
+  const settled = settleReauthorization(document, api.config.subscriptions.reauthorizationNoticeMinutes);
+  // A change that got in first (a renewal, a deletion) wins: it settles or ends the challenge itself.
+  if (settled) {
+    await (await store(api)).replace(settled, etag).catch((error: unknown) => {
+      if (!(error instanceof PreconditionFailedError || error instanceof NotFoundError)) throw error;
+    });
+  }
+  return emptyResponse(204, api.wire);
+}
+
+/** A request that takes no body: 400 for one with anything in it (a JSON object with no property is nothing). */
+async function refuseBody(api: CallerRequest): Promise<void> {
+  const bytes = await readBounded(api.request, MAX_BODY_BYTES);
+  const text = Buffer.from(bytes).toString("utf8").trim();
+  if (text === "" || /^\{\s*\}$/.test(text)) return;
+  throw badRequest("This action takes no request body.");
 }
 
 /** DELETE /subscriptions/{id}: 204; notifications stop. */

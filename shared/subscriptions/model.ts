@@ -42,7 +42,10 @@ export interface SubscriptionDocument {
   latestSupportedTlsVersion: string;
   /** Cosmos DB time-to-live, seconds: the document expires with the subscription. */
   ttl: number;
-  /** The expiration a reauthorizationRequired was acknowledged for (a renewal, which moves it, asks again). */
+  /**
+   * The expiration whose reauthorizationRequired is settled: acknowledged by the lifecycle URL, or answered with
+   * `reauthorize` (a renewal, which moves the expiration, asks again).
+   */
   reauthorizationNotifiedFor?: string;
   /** Rich notifications: each one carries the operation, encrypted for the certificate (absent: false). */
   includeResourceData?: boolean;

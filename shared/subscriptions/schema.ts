@@ -5,7 +5,7 @@
  * maximum lifetime, URLs of an allowed form. Every refusal names its property.
  */
 import type { FromSchema } from "json-schema-to-ts";
-import { DetailCode, InvalidInputError, type ErrorDetail } from "../errors.js";
+import { DetailCode, InvalidInputError, UnsupportedError, type ErrorDetail } from "../errors.js";
 import { toDetails } from "../operations/schema.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
@@ -14,7 +14,26 @@ import { parseResource, type ChangeType, type SubscribedResource, type Subscript
 import type { createSubscriptionSchema, updateSubscriptionSchema } from "./schemas.js";
 import { validateCreateSubscription, validateUpdateSubscription } from "./validators.generated.js";
 
-const READ_ONLY = new Set(["id", "applicationId", "creatorId", "notificationUrlAppId"]);
+const READ_ONLY = new Set(["id", "applicationId", "creatorId"]);
+
+/**
+ * Graph's subscription properties for features this API does not offer: a client may send each only as not using
+ * it (null, or not at all); a value that asks for the feature is refused by name as `notSupported`.
+ */
+const NOT_OFFERED: Readonly<Record<string, { readonly unused: unknown; readonly why: string }>> = {
+  notificationQueryOptions: { unused: null, why: "Query options on notifications are not offered." },
+  notificationUrlAppId: {
+    unused: null,
+    why: "notificationUrlAppId is not offered: validation tokens are issued for the application that subscribed.",
+  },
+};
+
+/** The not-offered features a valid body asks for, one detail each. */
+function notOffered(body: Readonly<Record<string, unknown>>): ErrorDetail[] {
+  return Object.entries(NOT_OFFERED)
+    .filter(([name, { unused }]) => body[name] !== undefined && body[name] !== null && body[name] !== unused)
+    .map(([name, { why }]) => ({ code: DetailCode.notSupported, target: name, message: why }));
+}
 
 /** A create body as the create schema admits it (the type is the schema's, so the two cannot drift apart). */
 export type CreateSubscriptionBody = FromSchema<typeof createSubscriptionSchema>;
@@ -159,6 +178,13 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
           : d,
       );
   if (details.length > 0) refuse(details);
+  const unsupported = notOffered(fields);
+  if (unsupported.length > 0) {
+    throw new UnsupportedError(`Not offered: ${unsupported.map((d) => d.target).join(", ")}.`, {
+      target: unsupported[0]!.target,
+      details: unsupported,
+    });
+  }
   const admitted = fields as CreateSubscriptionBody;
   const changeTypes = admitted.changeType.split(",") as ChangeType[];
   if (new Set(changeTypes).size !== changeTypes.length) {

@@ -50,9 +50,14 @@ export const createSubscriptionSchema = {
     expirationDateTime: dateTime,
     clientState: { type: ["string", "null"], maxLength: SUBSCRIPTION_LIMITS.clientState },
     // Rich notifications: the resource, encrypted for the certificate's key, in each notification.
-    includeResourceData: { type: "boolean" },
+    includeResourceData: { type: ["boolean", "null"] },
     ...encryptionCertificateProperties,
     latestSupportedTlsVersion: { enum: ["v1_2", "v1_3"] },
+    // Graph's properties of features this API does not offer (NOT_OFFERED in schema.ts refuses a value by name):
+    // query options on notifications, and the application whose tokens sign notifications. Their type is Graph's;
+    // null is what not using them says.
+    notificationQueryOptions: { type: ["string", "null"] },
+    notificationUrlAppId: { type: ["string", "null"] },
   },
 } as const;
 

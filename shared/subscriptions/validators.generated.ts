@@ -17,7 +17,7 @@ export interface CompiledValidator {
 
 
 export const validateCreateSubscription: CompiledValidator = validate10;
-const schema11 = {"$id":"createSubscription","type":"object","additionalProperties":false,"required":["changeType","notificationUrl","resource","expirationDateTime"],"properties":{"@odata.type":{"const":"#microsoft.graph.subscription"},"changeType":{"type":"string","pattern":"^(created|updated|deleted)(,(created|updated|deleted)){0,2}$"},"notificationUrl":{"type":"string","minLength":1,"maxLength":2048},"lifecycleNotificationUrl":{"type":["string","null"],"minLength":1,"maxLength":2048},"resource":{"type":"string","minLength":1,"maxLength":512},"expirationDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"clientState":{"type":["string","null"],"maxLength":128},"includeResourceData":{"type":"boolean"},"encryptionCertificate":{"type":["string","null"],"minLength":1,"maxLength":16384},"encryptionCertificateId":{"type":["string","null"],"minLength":1,"maxLength":128},"latestSupportedTlsVersion":{"enum":["v1_2","v1_3"]}}};
+const schema11 = {"$id":"createSubscription","type":"object","additionalProperties":false,"required":["changeType","notificationUrl","resource","expirationDateTime"],"properties":{"@odata.type":{"const":"#microsoft.graph.subscription"},"changeType":{"type":"string","pattern":"^(created|updated|deleted)(,(created|updated|deleted)){0,2}$"},"notificationUrl":{"type":"string","minLength":1,"maxLength":2048},"lifecycleNotificationUrl":{"type":["string","null"],"minLength":1,"maxLength":2048},"resource":{"type":"string","minLength":1,"maxLength":512},"expirationDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"clientState":{"type":["string","null"],"maxLength":128},"includeResourceData":{"type":["boolean","null"]},"encryptionCertificate":{"type":["string","null"],"minLength":1,"maxLength":16384},"encryptionCertificateId":{"type":["string","null"],"minLength":1,"maxLength":128},"latestSupportedTlsVersion":{"enum":["v1_2","v1_3"]},"notificationQueryOptions":{"type":["string","null"]},"notificationUrlAppId":{"type":["string","null"]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ucs2length;
 const pattern0 = new RegExp("^(created|updated|deleted)(,(created|updated|deleted)){0,2}$", "u");
@@ -286,8 +286,9 @@ errors++;
 }
 }
 if(data.includeResourceData !== undefined){
-if(typeof data.includeResourceData !== "boolean"){
-const err22 = {instancePath:instancePath+"/includeResourceData",schemaPath:"#/properties/includeResourceData/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+let data7 = data.includeResourceData;
+if((typeof data7 !== "boolean") && (data7 !== null)){
+const err22 = {instancePath:instancePath+"/includeResourceData",schemaPath:"#/properties/includeResourceData/type",keyword:"type",params:{type: schema11.properties.includeResourceData.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -380,14 +381,40 @@ vErrors.push(err29);
 errors++;
 }
 }
-}
-else {
-const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.notificationQueryOptions !== undefined){
+let data11 = data.notificationQueryOptions;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err30 = {instancePath:instancePath+"/notificationQueryOptions",schemaPath:"#/properties/notificationQueryOptions/type",keyword:"type",params:{type: schema11.properties.notificationQueryOptions.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
 else {
 vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data.notificationUrlAppId !== undefined){
+let data12 = data.notificationUrlAppId;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err31 = {instancePath:instancePath+"/notificationUrlAppId",schemaPath:"#/properties/notificationUrlAppId/type",keyword:"type",params:{type: schema11.properties.notificationUrlAppId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
 }
 errors++;
 }
