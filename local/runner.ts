@@ -24,6 +24,7 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -32,11 +33,17 @@ import { pathToFileURL } from "node:url";
 import { COSMOS_DEFAULTS, misspeltSettings, SETTINGS } from "../shared/config.js";
 import { authorizationProblem, parseAuthorization, unauthenticated } from "../shared/auth/tokens.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
-import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
+import {
+  compileRouteTemplate,
+  decodeRoutePath,
+  routeValues,
+  type CompiledRouteTemplate,
+} from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
 import type * as DataLock from "../scripts/data-lock.js";
-import { DEV_AUDIENCE, devDir, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
+import { ensureDevCertificate } from "./devCertificate.js";
+import { DEV_AUDIENCE, devDir, ensureDevKeys, ensureNotificationSigningKey, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
@@ -90,21 +97,6 @@ export function buildRoutes(prefix: string, functions: readonly RegisteredFuncti
     .filter((fn) => fn.trigger.type === "httpTrigger")
     .map((fn) => compileRoute(prefix, fn))
     .sort((a, b) => a.rank.localeCompare(b.rank));
-}
-
-/** Decodes each path segment as ASP.NET routing does, leaving an encoded '/' alone; bad escapes stay as sent. */
-function decodePath(pathname: string): string {
-  if (!pathname.includes("%")) return pathname;
-  return pathname
-    .split("/")
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment.replace(/%2f/gi, "%252F"));
-      } catch {
-        return segment;
-      }
-    })
-    .join("/");
 }
 
 // ---------------------------------------------------------------- refusals, in Graph's shape
@@ -490,10 +482,12 @@ export interface LocalServerOptions {
   readonly log?: (level: string, message: string) => void;
   /** Log every request at debug level (LOG_LEVEL=debug). */
   readonly debug?: boolean;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface LocalServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   readonly baseUrl: string;
   close(): Promise<void>;
 }
@@ -511,6 +505,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const limit = bodyLimit(settings);
   // Set when the app enabled HTTP streams: requests are then forwarded to the worker's proxy.
   const httpUri = workerHttpUri();
+  const scheme = options.tls ? "https" : "http";
 
   // Requests being handled, so a shutdown can let them finish before it closes the connections.
   let active = 0;
@@ -544,9 +539,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
     const absolute = target.startsWith("/") ? undefined : new URL(target);
-    const url = new URL(`http://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
+    const url = new URL(`${scheme}://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
     const method = (req.method ?? "GET").toUpperCase();
-    const path = decodePath(url.pathname);
+    const path = decodeRoutePath(url.pathname);
     let route: Route | undefined;
     let match: RegExpExecArray | null = null;
     for (const candidate of routes) {
@@ -629,13 +624,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   // The Functions host accepts 32 KB of request headers; Node's default is 16 KB.
-  const server = createServer({
+  const serverOptions = {
     maxHeaderSize: 32 * 1024,
     requireHostHeader: false, // checked by the handler, to answer in Graph's shape
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionsCheckingInterval: 1_000,
-  });
+  };
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert })
+    : createServer(serverOptions);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     // While shutting down, answer and then close the connection rather than keep it for another request.
@@ -668,7 +666,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   return {
     server,
-    baseUrl: `http://${host}:${address.port}/${prefix}`,
+    baseUrl: `${scheme}://${host}:${address.port}/${prefix}`,
     // Stop accepting, let the requests being handled finish (at most 8 s), then close every connection left.
     close: async () => {
       closing = true;
@@ -809,6 +807,12 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const given = readAppSettings(process.env, appRoot);
   const settings = readRunnerSettings(given.values, appRoot);
   const keys = await ensureDevKeys(devDir(given.values));
+  // The development key signs validation tokens, unless a Key Vault key is named or the run plays Azure (which
+  // refuses a key file, as it refuses AUTH_JWKS_FILE).
+  const notificationSigningKey =
+    given.values.NOTIFICATION_SIGNING_KEY_ID || given.values.WEBSITE_SITE_NAME
+      ? undefined
+      : (given.values.NOTIFICATION_SIGNING_KEY_FILE ?? (await ensureNotificationSigningKey(devDir(given.values))));
   const log = (level: string, message: string) => {
     if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);
     else if (level === "warning" && settings.logLevel !== "error") console.error(`[${level}] ${message}`);
@@ -874,6 +878,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     AUTH_JWKS_FILE: given.values.AUTH_JWKS_URI
       ? given.values.AUTH_JWKS_FILE
       : (given.values.AUTH_JWKS_FILE ?? keys.jwksFile),
+    NOTIFICATION_SIGNING_KEY_FILE: notificationSigningKey,
     COSMOS_ENDPOINT: store.endpoint,
     COSMOS_KEY: store.key,
     COSMOS_DATABASE: store.database,
@@ -885,6 +890,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
 
   setWorkerLog(log);
   const outputs = new QueueOutputs(settings.queues ? appSettings.AzureWebJobsStorage : undefined, appRoot, appSettings);
+  const certificate = settings.https ? await ensureDevCertificate(devDir(given.values)) : undefined;
   const local = await startLocalServer({
     port: settings.port,
     projectRoot: appRoot,
@@ -892,6 +898,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     outputs,
     log,
     debug: settings.logLevel === "debug",
+    ...(certificate ? { tls: certificate } : {}),
   }).catch((error: unknown) => {
     throw portTaken(error, "PORT", settings.port);
   });
@@ -941,6 +948,9 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   }
   if (settings.dataDir)
     console.log(`  data:   ${where(settings.dataDir)} (npm run reset, while stopped, starts empty)`);
+  if (certificate) {
+    console.log(`  https:  the development certificate ${where(certificate.certFile)}: trust it (docs/sdks.md)`);
+  }
   console.log(`  health: curl ${base}/health`);
   console.log(`  token:  TOKEN=$(npm run --silent token -- --groups $TEAM)   # a member of that team`);
   console.log(

@@ -26,6 +26,8 @@ export interface RunnerSettings {
   readonly triggers: boolean;
   /** Where the embedded store and Azurite keep their data; undefined: in memory only. */
   readonly dataDir: string | undefined;
+  /** Serve https with the development certificate (devCertificate.ts) instead of http. */
+  readonly https: boolean;
 }
 
 export class RunnerSettingError extends Error {
@@ -119,6 +121,13 @@ export const RUNNER_SETTINGS = [
     default: ".local",
     allowed: "a folder path",
   },
+  {
+    name: "LOCAL_HTTPS",
+    description:
+      "Serve https on loopback with a development certificate made in .dev/ (for SDKs that send tokens over https only).",
+    default: "off",
+    allowed: "on or off",
+  },
 ] as const;
 
 type Name = (typeof RUNNER_SETTINGS)[number]["name"];
@@ -174,5 +183,6 @@ export function readRunnerSettings(env: Env, projectRoot: string): RunnerSetting
     queues: triggers && onOff(env, "LOCAL_QUEUES"),
     triggers,
     dataDir: onOff(env, "LOCAL_PERSISTENCE") ? (isAbsolute(dataDir) ? dataDir : join(projectRoot, dataDir)) : undefined,
+    https: onOff(env, "LOCAL_HTTPS"),
   };
 }

@@ -22,6 +22,8 @@ export const DetailCode = {
   requiredProperty: "requiredProperty",
   invalidType: "invalidType",
   invalidValue: "invalidValue",
+  /** A feature Graph has and this API does not offer. */
+  notSupported: "notSupported",
 } as const;
 
 /** What a refusal names: the property (or header) it concerns, and one detail per offending one. */

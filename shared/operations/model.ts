@@ -208,6 +208,13 @@ export const REPRESENTATION_PROPERTIES = [
 ] as const;
 export type RepresentationProperty = (typeof REPRESENTATION_PROPERTIES)[number];
 
+/**
+ * What a list of operations can be filtered by (`$filter`) and sorted by (`$orderby`, one or two keys): each has its
+ * index (`store/operationsIndexingPolicy.json`). The OData parser takes them, and `$metadata` says so.
+ */
+export const FILTERABLE_PROPERTIES = ["operationType", "createdDateTime", "status", "lastActionDateTime"] as const;
+export const SORTABLE_PROPERTIES = ["createdDateTime", "lastActionDateTime"] as const;
+
 export interface RepresentationOptions {
   readonly includeUnknownEnumMembers: boolean;
   readonly select?: readonly RepresentationProperty[];

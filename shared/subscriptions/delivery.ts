@@ -30,9 +30,12 @@ import {
 } from "../operations/model.js";
 import { derivedGuid } from "../operations/rules.js";
 import type { AddressPolicy } from "./addressPolicy.js";
+import type { EncryptedContent } from "./encryption.js";
 import { expirationOf, isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
 import { receiverSchedule, waitingBatches, type ReceiverSchedule, type WaitingBatches } from "./receiverSchedule.js";
+import { resourceDataFor, validationTokensOf } from "./resourceData.js";
 import type { SubscriptionStore } from "./store.js";
+import type { TokenAudience, ValidationTokenIssuer } from "./validationTokens.js";
 import { postToReceiver, WebhookFailure } from "./webhook.js";
 
 export interface ChangeNotification {
@@ -44,6 +47,8 @@ export interface ChangeNotification {
   readonly resourceData: { readonly "@odata.type": string; readonly "@odata.id": string; readonly id: string };
   readonly clientState: string | null;
   readonly tenantId: string;
+  /** For a subscription with resource data: the operation, encrypted for its certificate. */
+  readonly encryptedContent?: EncryptedContent;
 }
 
 export type LifecycleEvent = "missed" | "subscriptionRemoved" | "reauthorizationRequired";
@@ -78,6 +83,8 @@ export interface DeliveryBatch {
   /** Retries made so far (0 on the first attempt). */
   readonly retries: number;
   readonly firstAttemptDateTime: string;
+  /** Whom the validation tokens are for, by subscription id: the subscriptions with resource data. */
+  readonly tokenAudiences?: Readonly<Record<string, TokenAudience>>;
 }
 
 export interface DeliveryQueue {
@@ -100,6 +107,8 @@ export interface DeliveryOptions {
   readonly waiting?: WaitingBatches;
   /** The tenants whose subscriptions are served (AUTH_TENANTS); `*`, the default: any. */
   readonly tenants?: readonly string[] | "*";
+  /** Signs the validation tokens of notifications with resource data; undefined: none can be sent. */
+  readonly validationTokens?: ValidationTokenIssuer;
 }
 
 const accepted = (tenants: readonly string[] | "*" | undefined, tenantId: string) =>
@@ -206,11 +215,21 @@ export async function batchesFor(
     const changes = byKey.get(resourceKey)!;
     const subscriptions = found[k]!;
     const byUrl = new Map<string, ChangeNotification[]>();
+    const tokenAudiences = new Map<string, Record<string, TokenAudience>>();
     for (const change of changes) {
       for (const subscription of subscriptions) {
         if (!matches(subscription, change, now, tenants)) continue;
         const resource = operationResource(change.document.teamId, change.document.operationId);
         const list = byUrl.get(subscription.notificationUrl) ?? [];
+        const rich = resourceDataFor(
+          subscription,
+          change.document as OperationDocument,
+          change.changeType === "deleted",
+        );
+        if (rich) {
+          const audiences = tokenAudiences.get(subscription.notificationUrl) ?? {};
+          tokenAudiences.set(subscription.notificationUrl, { ...audiences, [subscription.id]: rich.audience });
+        }
         list.push({
           id: notificationId(subscription.id, change),
           subscriptionId: subscription.id,
@@ -220,12 +239,21 @@ export async function batchesFor(
           resourceData: { "@odata.type": ENTITY_TYPE, "@odata.id": resource, id: change.document.operationId },
           clientState: subscription.clientState,
           tenantId: subscription.tenantId,
+          ...(rich?.encryptedContent ? { encryptedContent: rich.encryptedContent } : {}),
         });
         byUrl.set(subscription.notificationUrl, list);
       }
     }
     for (const [notificationUrl, notifications] of byUrl) {
-      batches.push({ notificationUrl, resourceKey, notifications, retries: 0, firstAttemptDateTime });
+      const audiences = tokenAudiences.get(notificationUrl);
+      batches.push({
+        notificationUrl,
+        resourceKey,
+        notifications,
+        retries: 0,
+        firstAttemptDateTime,
+        ...(audiences ? { tokenAudiences: audiences } : {}),
+      });
     }
   }
   return batches;
@@ -236,13 +264,14 @@ export async function postNotifications(
   url: string,
   value: readonly unknown[],
   options: Pick<DeliveryOptions, "policy" | "timeoutMs">,
+  validationTokens?: readonly string[],
 ): Promise<string | undefined> {
   try {
     const answer = await postToReceiver(url, {
       policy: options.policy,
       timeoutMs: options.timeoutMs,
       contentType: "application/json; charset=utf-8",
-      body: JSON.stringify({ value }),
+      body: JSON.stringify(validationTokens ? { value, validationTokens } : { value }),
     });
     if (answer.status >= 200 && answer.status < 300) return undefined;
     return answer.status >= 300 && answer.status < 400
@@ -278,10 +307,18 @@ const describe = (batch: DeliveryBatch) =>
  * One attempt at a batch, within `timeoutMs`: on failure, queued for the next retry (and the receiver rests until
  * it is due), or, past the last, dropped and reported missed.
  */
-async function attemptBatch(batch: DeliveryBatch, options: DeliveryOptions, timeoutMs: number): Promise<Outcome> {
+async function attemptBatch(
+  batch: DeliveryBatch,
+  options: DeliveryOptions,
+  timeoutMs = options.timeoutMs,
+): Promise<Outcome> {
   const receivers = options.receivers ?? receiverSchedule;
   const url = batch.notificationUrl;
-  const why = await postNotifications(url, batch.notifications, { policy: options.policy, timeoutMs });
+  const why = await validationTokensOf(batch.notifications, batch.tokenAudiences, options.validationTokens).then(
+    (tokens) => postNotifications(url, batch.notifications, { policy: options.policy, timeoutMs }, tokens),
+    (error: unknown) =>
+      `its validation tokens could not be signed (${error instanceof Error ? error.message : String(error)})`,
+  );
   if (why === undefined) {
     receivers.end(url, { acknowledged: true });
     return "delivered";

@@ -9,6 +9,7 @@ import { systemResolver } from "./addressPolicy.js";
 import { deliverChanges, parseDeliveryBatch, retryBatch, type DeliveryOptions } from "./delivery.js";
 import { deliveryQueue } from "./deliveryQueue.js";
 import { runSubscriptionLifecycle } from "./lifecycle.js";
+import { validationTokenIssuer } from "./resourceData.js";
 import { subscriptionStore } from "./store.js";
 
 async function options(cfg: AppConfig, context: InvocationContext): Promise<DeliveryOptions> {
@@ -21,6 +22,7 @@ async function options(cfg: AppConfig, context: InvocationContext): Promise<Deli
     retryScheduleSeconds: cfg.subscriptions.retryScheduleSeconds,
     tenants: cfg.auth.tenants,
     log: (message) => context.info(message),
+    validationTokens: validationTokenIssuer(cfg),
   };
 }
 

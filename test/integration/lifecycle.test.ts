@@ -240,7 +240,9 @@ describe("GET the collection", () => {
     [`$filter=${"(".repeat(300)}`, "$filter"],
     ["$orderby=status", "$orderby"],
     ["$orderby=createdDateTime sideways", "$orderby"],
-    ["$orderby=createdDateTime,lastActionDateTime", "$orderby"],
+    ["$orderby=createdDateTime,createdDateTime desc", "$orderby"],
+    ["$orderby=createdDateTime,lastActionDateTime,createdDateTime", "$orderby"],
+    ["$orderby=lastActionDateTime,status", "$orderby"],
     ["$select=id,password", "$select"],
     ["$top=1&$top=2", "$top"],
     ["$top=1&$TOP=2", "$top"],
@@ -687,5 +689,44 @@ describe("routes and methods that do not exist", () => {
   it("answers a Graph 404 for an unknown path", async () => {
     expectGraphError(await call(`${stack.baseUrl}/teams/${TEAM}/channels`, { token: app }), 404, "itemNotFound");
     expectGraphError(await call(`${stack.baseUrl}/nothing/here`, { method: "POST" }), 404, "itemNotFound");
+  });
+});
+
+describe("$orderby with two keys", () => {
+  const team = randomUUID();
+  // Six operations created in turn (createdDateTime rising), whose lastActionDateTime holds two values, three each.
+  const base = Math.ceil(Date.now() / 1000) * 1000 + 60_000;
+  const early = new Date(base).toISOString();
+  const late = new Date(base + 1000).toISOString();
+  const order: Array<{ id: string; late: boolean }> = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 6; i++) {
+      const id = `two-keys-${i}`;
+      await create({ id, lastActionDateTime: i % 2 === 0 ? late : early }, team);
+      order.push({ id, late: i % 2 === 0 });
+    }
+  });
+
+  async function pagedIds(orderby: string): Promise<string[]> {
+    const ids: string[] = [];
+    let next: string | undefined = `${collection(team)}?$top=2&$orderby=${encodeURIComponent(orderby)}`;
+    while (next) {
+      const res = await call(next, { token: app });
+      expect(res.status, res.text).toBe(200);
+      ids.push(...res.json.value.map((o: { id: string }) => o.id));
+      next = res.json["@odata.nextLink"];
+      if (next) expect(new URL(next).searchParams.get("$orderby")).toBe(orderby);
+    }
+    return ids;
+  }
+
+  it("sorts by the first key, then by the second where the first ties, each in its own direction, across pages", async () => {
+    const lateFirst = [...order.filter((o) => o.late), ...order.filter((o) => !o.late)].map((o) => o.id);
+    expect(await pagedIds("lastActionDateTime desc,createdDateTime")).toEqual(lateFirst);
+    const earlyFirstNewest = [...order.filter((o) => !o.late).reverse(), ...order.filter((o) => o.late).reverse()];
+    expect(await pagedIds("lastActionDateTime asc,createdDateTime desc")).toEqual(earlyFirstNewest.map((o) => o.id));
+    // createdDateTime is unique here: the second key changes nothing.
+    expect(await pagedIds("createdDateTime desc,lastActionDateTime")).toEqual(order.map((o) => o.id).reverse());
   });
 });

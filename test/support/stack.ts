@@ -71,7 +71,7 @@ export async function spawnRunner(env: Record<string, string | undefined>): Prom
       const timer = setTimeout(() => reject(new Error(`runner did not start:\n${output()}`)), 60_000);
       child.stdout.on("data", () => {
         // The banner's last line is the token hint: wait for all of it.
-        const match = /listening on (http:\/\/\S+)[\s\S]*token:/.exec(output());
+        const match = /listening on (https?:\/\/\S+)[\s\S]*token:/.exec(output());
         if (match?.[1]) {
           clearTimeout(timer);
           resolvePromise(match[1]);
