@@ -83,6 +83,8 @@ try {
   const calls = section("store-calls.js");
   const scale = section("scale.js");
   const soaked = soak();
+  // Sections that write their own rows and figures ({ figures, rows }).
+  const reported = ["delivery.js", "local-store.js"].map((script) => section(script));
   const size = QUICK ? undefined : section("size.js");
 
   const p = pipeline;
@@ -160,6 +162,7 @@ try {
     fanoutSlowReceiverHeldMs: scale.slowReceiver.invocationMs,
     rssGrowthMiBPerMinute: soaked.rss.growthMiBPerMinute,
   };
+  for (const { figures } of reported) Object.assign(FIGURES, figures);
 
   const rows = [];
   const ratio = (a, b) => (b ? `${fmt(a / b, 2)}` : "");
@@ -485,6 +488,10 @@ try {
     "",
     "",
   );
+
+  for (const [sec, what, ours, base, r, goal, met] of reported.flatMap(({ rows: own }) => own)) {
+    row(sec, what, ours, base, r, goal || undefined, met ?? undefined);
+  }
 
   const header = ["§", "measure", "ours", "baseline", "ratio", "goal"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));

@@ -4,12 +4,13 @@
  * exactly as it talks to Azure. It starts empty, so the database and the
  * container are created here; in Azure the infrastructure creates them.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CosmosClient, type Container, type ContainerRequest, type IndexingPolicy } from "@azure/cosmos";
 import { embeddedStoreIndexingPolicy } from "../shared/store/indexingPolicy.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
-import { isWrite, keepSnapshots, type SnapshotKeeper } from "./storeSnapshot.js";
+import type { StoreMirror } from "./storeMirror.js";
+import { keepSnapshots, type SnapshotKeeper, type StoreLog } from "./storeSnapshot.js";
 
 /** The embedded server accepts any key; this is the emulator's published key, so both work the same. */
 export const LOCAL_COSMOS_KEY =
@@ -20,14 +21,25 @@ export interface EmbeddedCosmos {
   readonly key: string;
   /** With a data file: the documents restored from it at start. */
   readonly restored: number;
+  /** With a data file or `changeFeed`: the local change feed over what the store holds, and where leases are kept. */
+  readonly changeFeed?: LocalChangeFeed;
   /** Saves the data (with a data file) and stops the server. */
   close(): Promise<void>;
+}
+
+/** The embedded store's change feed (storeMirror.ts), for the local host's Cosmos DB triggers. */
+export interface LocalChangeFeed {
+  readonly mirror: StoreMirror;
+  /** Records a trigger's position; with a data file, it is kept with the data. */
+  readonly saveLease: (name: string, position: number) => Promise<void>;
 }
 
 export interface EmbeddedCosmosOptions {
   /** Where the data is kept across restarts (see storeSnapshot.ts); none: in memory only. */
   readonly dataFile?: string;
-  readonly log?: (message: string) => void;
+  /** Keep a change feed even without a data file. */
+  readonly changeFeed?: boolean;
+  readonly log?: StoreLog;
 }
 
 export async function startEmbeddedCosmos(
@@ -51,7 +63,7 @@ export async function startEmbeddedCosmos(
       server.close(() => resolve());
     });
   let keeper: SnapshotKeeper | undefined;
-  if (options.dataFile) {
+  if (options.dataFile || options.changeFeed) {
     try {
       keeper = await keepSnapshots({ endpoint, key: LOCAL_COSMOS_KEY, file: options.dataFile, log: options.log });
     } catch (error) {
@@ -59,14 +71,13 @@ export async function startEmbeddedCosmos(
       throw error;
     }
     const snapshots = keeper;
-    server.prependListener("request", (req: IncomingMessage) => {
-      if (isWrite(req)) snapshots.changed();
-    });
+    server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => snapshots.follow(req, res));
   }
   return {
     endpoint,
     key: LOCAL_COSMOS_KEY,
     restored: keeper?.restored ?? 0,
+    changeFeed: keeper && { mirror: keeper.mirror, saveLease: keeper.saveLease },
     close: async () => {
       await keeper?.close();
       await stop();

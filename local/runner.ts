@@ -26,8 +26,10 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
 import { COSMOS_DEFAULTS, misspeltSettings, SETTINGS } from "../shared/config.js";
 import { authorizationProblem, parseAuthorization, unauthenticated } from "../shared/auth/tokens.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
@@ -39,6 +41,7 @@ import {
 } from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
+import type * as DataLock from "../scripts/data-lock.js";
 import { ensureDevCertificate } from "./devCertificate.js";
 import { DEV_AUDIENCE, devDir, ensureDevKeys, ensureNotificationSigningKey, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
@@ -695,11 +698,42 @@ export const EXAMPLE_TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 function portTaken(error: unknown, setting: string, port: number): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === "EADDRINUSE" || error instanceof PortTakenError) {
+    // A second runner needs a data folder of its own too.
+    const data = setting === "PORT" ? " (and LOCAL_DATA_DIR to a folder of its own)" : "";
     return new Error(
-      `Port ${port} on 127.0.0.1 is taken (${setting}); stop what uses it, or set ${setting} to another port.`,
+      `Port ${port} on 127.0.0.1 is taken (${setting}); stop what uses it, or set ${setting} to another port${data}.`,
     );
   }
   return error;
+}
+
+/**
+ * Takes the data folder's lock (scripts/data-lock.js, plain JavaScript so that `npm run reset` reads it without a
+ * build): a folder another running runner holds stops the start, naming that runner. Released when the runner stops,
+ * and at any exit short of SIGKILL.
+ */
+async function holdDataFolder(dataDir: string, log: (level: string, message: string) => void) {
+  const { lockDataFolder } = (await import(
+    pathToFileURL(join(PROJECT_ROOT, "scripts/data-lock.js")).href
+  )) as typeof DataLock;
+  mkdirSync(dataDir, { recursive: true });
+  const lock = lockDataFolder(dataDir);
+  if (lock.tookOver) {
+    log(
+      "warning",
+      `The data folder ${dataDir} was locked by process ${lock.tookOver.pid ?? "(unknown)"}, which is no longer running: its lock is taken over.`,
+    );
+  }
+  const release = () => lock.release();
+  process.once("exit", release);
+  return {
+    setPort: (port: number) => lock.setPort(port),
+    close: () => {
+      process.removeListener("exit", release);
+      release();
+      return Promise.resolve();
+    },
+  };
 }
 
 /** A store named in the settings that does not answer: say where the setting came from and what to do. */
@@ -790,11 +824,16 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     log("warning", warning);
   }
 
+  // The data folder is this runner's alone until it exits (released last, after the store has saved its data).
+  const folder = settings.dataDir ? await holdDataFolder(settings.dataDir, log) : undefined;
+  if (folder) started.push(folder);
+
   let embedded: EmbeddedCosmos | undefined;
   if (!given.values.COSMOS_ENDPOINT) {
     embedded = await startEmbeddedCosmos(settings.cosmosPort, "127.0.0.1", {
       dataFile: settings.dataDir ? join(settings.dataDir, "store.json") : undefined,
-      log: (message) => log("warning", message),
+      changeFeed: settings.triggers,
+      log,
     }).catch((error: unknown) => {
       throw portTaken(error, "COSMOS_PORT", settings.cosmosPort);
     });
@@ -863,6 +902,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   }).catch((error: unknown) => {
     throw portTaken(error, "PORT", settings.port);
   });
+  folder?.setPort(Number(new URL(local.baseUrl).port));
   // Closed in reverse: the API drains first, then the triggers, the app's appTerminate hooks (which send buffered
   // telemetry), Azurite, and last the store, which saves its data once nothing can change it any more.
   started.push({
@@ -874,6 +914,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     functions: settings.triggers ? await loadFunctionApp(appRoot) : [],
     outputs,
     cosmos: store.key ? { ...store, key: store.key } : undefined,
+    changeFeed: embedded?.changeFeed,
     log,
   });
   started.push(triggers, local);

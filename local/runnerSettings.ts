@@ -116,7 +116,8 @@ export const RUNNER_SETTINGS = [
   },
   {
     name: "LOCAL_DATA_DIR",
-    description: "Where the data is kept: store.json (the embedded store) and azurite/ (Azurite's own).",
+    description:
+      "Where the data is kept: store.json and store.journal (the embedded store), azurite/ (Azurite's own) and runner.lock (the runner that holds it: one at a time).",
     default: ".local",
     allowed: "a folder path",
   },

@@ -7,9 +7,15 @@
  *   (DequeueCount, Id, InsertionTime, ...), a retry after `visibilityTimeout`,
  *   and the `<queue>-poison` queue after `maxDequeueCount` (host.json
  *   `extensions.queues`, overridable with `AzureFunctionsJobHost__extensions__queues__*`).
+ *   Messages run side by side as the host's queue listener runs them: it
+ *   fetches `batchSize` messages, starts them all, and fetches the next batch
+ *   once no more than `newBatchThreshold` are still running.
  * - Timer triggers on their NCRONTAB schedule, with the TimerInfo the host sends.
- * - Cosmos DB triggers, fed by polling the local store for changed documents
- *   (the embedded server has no change feed).
+ * - Cosmos DB triggers: the embedded store's own change feed
+ *   (storeMirror.ts), woken by each change, from the trigger's lease, which is
+ *   kept with the data, so a restart resumes where it stopped (no lease yet:
+ *   from now, as the host's `startFromBeginning` default); against a store
+ *   this process did not start, by polling it for changed documents.
  * - Storage queue output bindings, written after a successful invocation, one
  *   message per item, as the host's queue binding writes them.
  * Every invocation goes through the worker (functionsHost.ts) and so through
@@ -20,9 +26,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CosmosClient, type Container } from "@azure/cosmos";
-import { QueueServiceClient, type QueueClient } from "@azure/storage-queue";
+import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from "@azure/storage-queue";
 import { Cron } from "croner";
 import { SETTINGS } from "../shared/config.js";
+import type { LocalChangeFeed } from "./embeddedCosmos.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
 import {
   invokeFunction,
@@ -120,9 +127,19 @@ interface QueueSettings {
   maxDequeueCount: number;
   visibilityTimeoutSeconds: number;
   batchSize: number;
+  /** Messages still running at or below which the next batch is fetched. */
+  newBatchThreshold: number;
+  /** The longest wait between polls of an empty queue. */
   pollIntervalMs: number;
   base64: boolean;
 }
+
+/** How long a fetched message stays invisible while it runs: the host's ten minutes. */
+const FETCH_VISIBILITY_SECONDS = 600;
+/** The shortest wait between polls of an empty queue (the host's QueuePollingIntervals.Minimum). */
+const MIN_POLL_MS = 100;
+/** How long a stop waits for the messages still running. */
+const STOP_GRACE_MS = 5_000;
 
 function timeSpanSeconds(value: string | undefined, fallback: number): number {
   const match = /^(\d+):(\d{2}):(\d{2})$/.exec(value ?? "");
@@ -136,10 +153,14 @@ function queueSettings(projectRoot: string, settings: Settings): QueueSettings {
   const queues = host.extensions?.queues ?? {};
   const setting = (name: string) =>
     settings[`AzureFunctionsJobHost__extensions__queues__${name}`] ?? queues[name]?.toString();
+  const batchSize = Math.min(32, Number(setting("batchSize") ?? 16));
+  // The host's default is half a batch per processor; a consumption instance counts one.
+  const threshold = setting("newBatchThreshold");
   return {
     maxDequeueCount: Number(setting("maxDequeueCount") ?? 5),
     visibilityTimeoutSeconds: timeSpanSeconds(setting("visibilityTimeout"), 0),
-    batchSize: Math.min(32, Number(setting("batchSize") ?? 16)),
+    batchSize,
+    newBatchThreshold: threshold === undefined ? Math.floor(batchSize / 2) : Number(threshold),
     pollIntervalMs: Math.min(1000, timeSpanSeconds(setting("maxPollingInterval"), 1) * 1000),
     base64: (setting("messageEncoding") ?? "base64").toLowerCase() !== "none",
   };
@@ -193,8 +214,10 @@ export class QueueOutputs {
           ? response.returnValue
           : response.outputData?.find((output) => output.name === binding.name)?.data;
       if (!data) continue;
+      const messages = queueMessagesOf(data);
+      if (messages.length === 0) continue;
       const target = await this.queue(resolveSetting(String(binding.queueName), this.#settings));
-      for (const message of queueMessagesOf(data)) {
+      for (const message of messages) {
         await target.sendMessage(this.#base64 ? message.toString("base64") : message.toString("utf8"));
       }
     }
@@ -224,8 +247,13 @@ export interface TriggerOptions {
   readonly functions: readonly RegisteredFunction[];
   readonly outputs: QueueOutputs;
   readonly cosmos: { endpoint: string; key: string; database: string; container: string } | undefined;
+  /** The embedded store's change feed, when this process runs it. */
+  readonly changeFeed?: LocalChangeFeed;
   readonly log: Log;
 }
+
+/** Documents a Cosmos DB trigger is given at most at once (the host's `maxItemsPerInvocation` default). */
+const MAX_ITEMS_PER_INVOCATION = 100;
 
 export interface Triggers {
   close(): Promise<void>;
@@ -291,40 +319,59 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
       const settings = queueSettings(options.projectRoot, options.settings);
       const inbox = await outputs.queue(resolveSetting(String(trigger.queueName), options.settings));
       const poison = await outputs.queue(`${inbox.name}-poison`);
+      const run = async (message: DequeuedMessageItem) => {
+        const text = settings.base64 ? decode(message.messageText) : message.messageText;
+        try {
+          if (text === undefined) throw new Error("The message is not Base64-encoded.");
+          const response = await invokeFunction(fn, request(fn, { string: text }, queueTriggerMetadata(text, message)));
+          await outputs.write(fn, response);
+          await inbox.deleteMessage(message.messageId, message.popReceipt);
+        } catch (error) {
+          if (text === undefined || message.dequeueCount >= settings.maxDequeueCount) {
+            log("warning", `[${fn.name}] message ${message.messageId} moved to ${poison.name}: ${String(error)}`);
+            await poison.sendMessage(message.messageText);
+            await inbox.deleteMessage(message.messageId, message.popReceipt);
+          } else {
+            failed(fn, error);
+            await inbox.updateMessage(
+              message.messageId,
+              message.popReceipt,
+              undefined,
+              settings.visibilityTimeoutSeconds,
+            );
+          }
+        }
+      };
       loops.push(
         (async () => {
+          const running = new Map<Promise<void>, DequeuedMessageItem>();
+          let idleMs = MIN_POLL_MS;
           while (!stopping.signal.aborted) {
             const { receivedMessageItems } = await inbox
-              .receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: 30 })
+              .receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: FETCH_VISIBILITY_SECONDS })
               .catch(() => ({ receivedMessageItems: [] }));
             for (const message of receivedMessageItems) {
-              const text = settings.base64 ? decode(message.messageText) : message.messageText;
-              try {
-                if (text === undefined) throw new Error("The message is not Base64-encoded.");
-                const response = await invokeFunction(
-                  fn,
-                  request(fn, { string: text }, queueTriggerMetadata(text, message)),
-                );
-                await outputs.write(fn, response);
-                await inbox.deleteMessage(message.messageId, message.popReceipt);
-              } catch (error) {
-                if (text === undefined || message.dequeueCount >= settings.maxDequeueCount) {
-                  log("warning", `[${fn.name}] message ${message.messageId} moved to ${poison.name}: ${String(error)}`);
-                  await poison.sendMessage(message.messageText);
-                  await inbox.deleteMessage(message.messageId, message.popReceipt);
-                } else {
-                  failed(fn, error);
-                  await inbox.updateMessage(
-                    message.messageId,
-                    message.popReceipt,
-                    undefined,
-                    settings.visibilityTimeoutSeconds,
-                  );
-                }
-              }
+              const task: Promise<void> = run(message)
+                .catch((error: unknown) => failed(fn, error))
+                .finally(() => running.delete(task));
+              running.set(task, message);
             }
-            if (receivedMessageItems.length === 0) await pause(settings.pollIntervalMs);
+            if (receivedMessageItems.length === 0) {
+              // An empty queue is polled less and less often, up to maxPollingInterval, as the host does.
+              await pause(idleMs);
+              idleMs = Math.min(idleMs * 2, settings.pollIntervalMs);
+              continue;
+            }
+            idleMs = MIN_POLL_MS;
+            while (running.size > settings.newBatchThreshold && !stopping.signal.aborted) {
+              await Promise.race([...running.keys(), pause(settings.pollIntervalMs)]);
+            }
           }
+          // Stopping: what is still running after a grace period is released, to run again at the next start.
+          await Promise.race([Promise.allSettled(running.keys()), sleep(STOP_GRACE_MS)]);
+          await Promise.allSettled(
+            [...running.values()].map((m) => inbox.updateMessage(m.messageId, m.popReceipt, undefined, 0)),
+          );
         })(),
       );
     } else if (trigger.type === "timerTrigger") {
@@ -359,6 +406,38 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
               .catch((error: unknown) => failed(fn, error));
             status = { Last: newtonsoftDate(due), LastUpdated: newtonsoftDate(new Date()) };
             next = schedule.nextRun(new Date(Math.max(Date.now(), due.getTime())));
+          }
+        })(),
+      );
+    } else if (trigger.type === "cosmosDBTrigger" && options.changeFeed) {
+      const { mirror, saveLease } = options.changeFeed;
+      const database = resolveSetting(String(trigger.databaseName), options.settings);
+      const container = resolveSetting(String(trigger.containerName), options.settings);
+      loops.push(
+        (async () => {
+          let position = mirror.leases.get(fn.name) ?? mirror.sequence;
+          while (!stopping.signal.aborted) {
+            const next = mirror.nextChange(stopping.signal);
+            const { documents, position: after } = mirror.changesAfter(
+              database,
+              container,
+              position,
+              MAX_ITEMS_PER_INVOCATION,
+            );
+            if (documents.length === 0) {
+              await next;
+              continue;
+            }
+            try {
+              const response = await invokeFunction(fn, request(fn, { string: JSON.stringify(documents) }, {}));
+              await outputs.write(fn, response);
+              position = after;
+              await saveLease(fn.name, position);
+            } catch (error) {
+              // The same documents again after a pause, as the host retries a failed batch.
+              log("warning", `[${fn.name}] change feed batch failed: ${String(error)}`);
+              await pause(1_000);
+            }
           }
         })(),
       );

@@ -6,7 +6,8 @@
 //     --port   the API's port (PORT, default 7071) must be free: a second `npm start` stops here, with the setting
 //              that moves it, instead of rebuilding under the running server and then failing
 //     --func   Azure Functions Core Tools must be there: the project's own (the optional dependency), or func on PATH
-//     --reset  delete the local data (LOCAL_DATA_DIR, default .local/) instead of building; refused while the API runs
+//     --reset  delete the local data (LOCAL_DATA_DIR, default .local/) instead of building; refused while a runner
+//              holds that folder (its lock, scripts/data-lock.js), whatever its port
 //
 // Build output goes to stderr, so `TOKEN=$(npm run --silent token)` still captures just the token.
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -14,6 +15,7 @@ import { createServer } from "node:net";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { build, checkInstalled } from "./build.js";
+import { dataFolderHolder, describeHolder } from "./data-lock.js";
 
 export { BUILD_INPUTS, BUILD_OUTPUTS, buildIsStale } from "./build.js";
 
@@ -74,12 +76,12 @@ async function main() {
     options: { port: { type: "boolean" }, func: { type: "boolean" }, reset: { type: "boolean" } },
   });
   if (values.reset) {
-    const port = apiPort();
-    if (port !== 0 && !(await portIsFree(port))) {
-      throw new Error(`Port ${port} is taken: stop the running API (npm start) before npm run reset.`);
-    }
     const setting = process.env.LOCAL_DATA_DIR?.trim() || ".local";
     const dir = isAbsolute(setting) ? setting : join(root, setting);
+    const holder = dataFolderHolder(dir);
+    if (holder) {
+      throw new Error(`${dir} is in use by ${describeHolder(holder)}: stop it before npm run reset.`);
+    }
     rmSync(dir, { recursive: true, force: true });
     process.stderr.write(`Removed the local data in ${dir}: the next npm start begins empty.\n`);
     return;
@@ -90,7 +92,8 @@ async function main() {
     const port = apiPort();
     if (port !== 0 && !(await portIsFree(port))) {
       throw new Error(
-        `Port ${port} on 127.0.0.1 is taken (is the API already running?). Stop that, or set PORT to another port.`,
+        `Port ${port} on 127.0.0.1 is taken (is the API already running?). Stop that, or set PORT to another port ` +
+          "and LOCAL_DATA_DIR to a folder of its own (a data folder serves one runner at a time).",
       );
     }
   }

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { createdBy } from "../auth/access.js";
-import { InvalidContinuationError } from "../errors.js";
+import { InvalidContinuationError, PreconditionFailedError } from "../errors.js";
 import { badRequest } from "../http/graphError.js";
 import {
   filterToSql,
@@ -29,7 +29,12 @@ import {
   type StoredOperation,
 } from "../operations/model.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
-import { createStoredOperation, deleteStoredOperation, updateStoredOperation } from "../operations/service.js";
+import {
+  createStoredOperation,
+  deleteStoredOperation,
+  updateStoredOperation,
+  type Preconditions,
+} from "../operations/service.js";
 import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
 import { VISIBLE_ASCII_ID } from "../ids.js";
 import { telemetryScope } from "../telemetry.js";
@@ -145,23 +150,43 @@ export async function createOperation(api: ApiRequest): Promise<HttpResponseInit
   return entityResponse(201, stored, api, headers);
 }
 
+// ---------------------------------------------------------------- preconditions
+
+/**
+ * A request's If-Match and If-None-Match, as tests of the stored ETag (RFC 9110, section 13.1): If-Match compares
+ * strongly and `*` matches any existing operation (the same as none: a missing one is a 404 either way, since
+ * preconditions are not weighed where the answer would not be a success); If-None-Match compares weakly, and `*`
+ * matches any existing one.
+ */
+function preconditionsOf(api: ApiRequest): Preconditions {
+  const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
+  const ifNoneMatch = parsePreconditions("If-None-Match", api.request.headers.get("if-none-match"));
+  return {
+    ifMatch: ifMatch && ifMatch !== "*" ? (etag) => preconditionMatches(ifMatch, etag, true) : undefined,
+    ifNoneMatch: ifNoneMatch ? (etag) => preconditionMatches(ifNoneMatch, etag, false) : undefined,
+  };
+}
+
 // ---------------------------------------------------------------- read
 
-/** GET .../operations/{id}: the operation ($select honoured), 304 for a matching If-None-Match, Retry-After while it runs. */
+/**
+ * GET .../operations/{id}: the operation ($select honoured), Retry-After while it runs. Preconditions as RFC 9110
+ * section 13.2.2 weighs them: an If-Match that names another version is a 412; then an If-None-Match that matches
+ * (the current ETag, or `*`) is a 304.
+ */
 export async function getOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
   const { select } = parseItemQuery(new URL(api.request.url).searchParams);
-  const ifNoneMatch = parsePreconditions("If-None-Match", api.request.headers.get("if-none-match"));
+  const { ifMatch, ifNoneMatch } = preconditionsOf(api);
   const stored = await (await store(api)).read(api.caller.tenantId, api.teamId, operationId);
   if (!stored) throw operationNotFound();
+  if (ifMatch && !ifMatch(stored.etag)) throw new PreconditionFailedError();
   const running = !isFinished(stored.document.status);
   const headers: Record<string, string> = {
     ETag: etagHeader(stored.etag),
     ...(running ? { "Retry-After": String(api.config.retryAfterSeconds) } : {}),
   };
-  if (ifNoneMatch && preconditionMatches(ifNoneMatch, stored.etag, false)) {
-    return emptyResponse(304, api.wire, headers);
-  }
+  if (ifNoneMatch?.(stored.etag)) return emptyResponse(304, api.wire, headers);
   return jsonResponse(200, entityBody(stored, api.wire, api.teamId, select), api.wire, {
     ...headers,
     ...applied(api.wire, false),
@@ -255,31 +280,29 @@ export async function countOperations(api: ApiRequest): Promise<HttpResponseInit
 
 // ---------------------------------------------------------------- update
 
-/** PATCH .../operations/{id}: change an operation under the state rules, honouring If-Match. */
+/**
+ * PATCH .../operations/{id}: change an operation under the state rules. If-Match pins the change to a version;
+ * If-None-Match refuses it when it matches (412).
+ */
 export async function updateOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
-  const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
+  const preconditions = preconditionsOf(api);
   const changes = parsePatchBody(await readJsonBody(api.request), api.wire.preferences.includeUnknownEnumMembers);
   const key = { tenantId: api.caller.tenantId, teamId: api.teamId, operationId };
   const { stored } = await updateStoredOperation(await store(api), key, changes, {
     ttlSeconds: api.config.operationTtlSeconds,
-    // `*` matches any existing operation: the same as no If-Match (a missing one is a 404 either way).
-    ifMatch: ifMatch && ifMatch !== "*" ? (etag) => preconditionMatches(ifMatch, etag, true) : undefined,
+    ...preconditions,
   });
   return entityResponse(200, stored, api);
 }
 
 // ---------------------------------------------------------------- delete
 
-/** DELETE .../operations/{id}: 204, honouring If-Match; 404 when it does not exist. */
+/** DELETE .../operations/{id}: 204, honouring If-Match and If-None-Match as PATCH does; 404 when it does not exist. */
 export async function deleteOperation(api: ApiRequest): Promise<HttpResponseInit> {
   const operationId = operationIdFrom(api);
-  const ifMatch = parsePreconditions("If-Match", api.request.headers.get("if-match"));
+  const preconditions = preconditionsOf(api);
   const key = { tenantId: api.caller.tenantId, teamId: api.teamId, operationId };
-  await deleteStoredOperation(await store(api), key, {
-    ttlSeconds: api.config.operationTtlSeconds,
-    // `*` matches any existing operation: the same as no If-Match (a missing one is a 404 either way).
-    ifMatch: ifMatch && ifMatch !== "*" ? (etag) => preconditionMatches(ifMatch, etag, true) : undefined,
-  });
+  await deleteStoredOperation(await store(api), key, { ttlSeconds: api.config.operationTtlSeconds, ...preconditions });
   return emptyResponse(204, api.wire);
 }

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
+import { untilWon } from "../contention.js";
 import { requirePermission, requireTeamAccess, type Caller } from "../auth/access.js";
 import { NotFoundError, PreconditionFailedError } from "../errors.js";
 import { badRequest, ErrorCode, GraphError, notFound, notSupported } from "../http/graphError.js";
@@ -21,6 +22,7 @@ import { systemResolver, type AddressPolicy } from "../subscriptions/addressPoli
 import { requireValidatedEndpoint } from "../subscriptions/handshake.js";
 import {
   creatorOf,
+  heldToAnHour,
   ownedBy,
   parseResource,
   resourceKeyOf,
@@ -28,7 +30,13 @@ import {
   ttlUntil,
   type SubscriptionDocument,
 } from "../subscriptions/model.js";
-import { parseCreateSubscription, parseRenewal, renewed, type SubscriptionRequest } from "../subscriptions/schema.js";
+import {
+  parseCreateSubscription,
+  parseRenewal,
+  refuseRenewalBeyondAnHour,
+  renewed,
+  type SubscriptionRequest,
+} from "../subscriptions/schema.js";
 import { removeSubscription, settleReauthorization } from "../subscriptions/lifecycle.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
@@ -123,6 +131,7 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
   const rules = {
     maxLifetimeMinutes: config.subscriptions.maxLifetimeMinutes,
     allowLoopback: config.subscriptions.allowLoopback,
+    delegated: caller.kind === "delegated",
   };
   const body = parseCreateSubscription(await readJsonBody(api.request), rules);
   requireReadAccess(caller, body.resource);
@@ -250,14 +259,18 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
     maxLifetimeMinutes: config.subscriptions.maxLifetimeMinutes,
     allowLoopback: config.subscriptions.allowLoopback,
   });
-  const { document, etag } = await ownSubscription(api);
-  await recheckAccess(api, document);
-  const next = renewed(document, renewal);
-  const renewedDocument = { ...next, ttl: ttlUntil(next.expirationDateTime) };
-  const subscriptions = await store(api);
-  // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
-  await claimSlot(subscriptions, document.tenantId, slotOf(renewedDocument));
-  const { document: stored } = await subscriptions.replace(renewedDocument, etag);
+  // A renewal that loses a race to another (no If-Match asked for one version) reads again and is applied.
+  const stored = await untilWon(async () => {
+    const { document, etag } = await ownSubscription(api);
+    await recheckAccess(api, document);
+    if (heldToAnHour(document)) refuseRenewalBeyondAnHour(renewal.expirationDateTime);
+    const next = renewed(document, renewal);
+    const renewedDocument = { ...next, renewedDateTime: utcNow(), ttl: ttlUntil(next.expirationDateTime) };
+    const subscriptions = await store(api);
+    // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
+    await claimSlot(subscriptions, document.tenantId, slotOf(renewedDocument));
+    return (await subscriptions.replace(renewedDocument, etag)).document;
+  }, "The subscription is being renewed concurrently; retry.");
   return jsonResponse(200, entity(stored, api), api.wire);
 }
 

@@ -178,11 +178,16 @@ function components(): Json {
         description: "return=minimal (204 on create and update) and include-unknown-enum-members.",
         schema: { type: "string" },
       },
-      ifMatch: { name: "If-Match", in: "header", description: "* or quoted ETags.", schema: { type: "string" } },
+      ifMatch: {
+        name: "If-Match",
+        in: "header",
+        description: "* or quoted ETags: 412 unless one is the operation's current ETag.",
+        schema: { type: "string" },
+      },
       ifNoneMatch: {
         name: "If-None-Match",
         in: "header",
-        description: "Quoted ETags: 304 when one matches.",
+        description: "* or quoted ETags: when one matches, 304 on a GET, 412 on a PATCH or DELETE.",
         schema: { type: "string" },
       },
       clientRequestId: {
@@ -297,10 +302,10 @@ function operationsParameters(action: NonNullable<RouteInfo["operations"]>["acti
   const query = {
     list: ["filter", "orderby", "select", "top", "count", "skiptoken"],
     count: ["filter"],
-    get: ["select", "ifNoneMatch"],
+    get: ["select", "ifMatch", "ifNoneMatch"],
     create: [],
-    update: ["ifMatch"],
-    delete: ["ifMatch"],
+    update: ["ifMatch", "ifNoneMatch"],
+    delete: ["ifMatch", "ifNoneMatch"],
   }[action];
   return [...query, "prefer", "clientRequestId"].map(parameter);
 }

@@ -3,13 +3,8 @@
  * concurrency control. The one path for HTTP, queue and timer callers: each
  * adds only how it talks to its caller.
  */
-import {
-  AlreadyExistsError,
-  NotFoundError,
-  PreconditionFailedError,
-  RuleViolationError,
-  UnavailableError,
-} from "../errors.js";
+import { untilWon } from "../contention.js";
+import { AlreadyExistsError, NotFoundError, PreconditionFailedError, RuleViolationError } from "../errors.js";
 import { operationNotFound, type OperationStore } from "../store/operationStore.js";
 import { trackOperationCreated, trackStatusChanged } from "../telemetry.js";
 import {
@@ -23,14 +18,6 @@ import { applyUpdate } from "./rules.js";
 import { inTurn } from "./turns.js";
 import { utcNow } from "./timestamps.js";
 import type { UpdateOperationBody } from "./schema.js";
-
-/**
- * How long an update without If-Match keeps re-reading and retrying when a write from another process got in first
- * (writers in this process take turns, `turns.ts`), with full-jitter exponential backoff between rounds.
- */
-export const CONTENTION_BUDGET_MS = 10_000;
-const BACKOFF_BASE_MS = 10;
-const BACKOFF_CAP_MS = 250;
 
 export interface CreateOutcome {
   readonly stored: StoredOperation;
@@ -104,10 +91,16 @@ async function createOverTombstone(
   }
 }
 
-export interface UpdateOptions {
-  readonly ttlSeconds: number;
-  /** A client's If-Match: the update applies only to this version (no retry on conflict). */
+/** A request's preconditions on the stored version (RFC 9110, section 13), weighed at the moment of the write. */
+export interface Preconditions {
+  /** A client's If-Match: the change applies only to this version (a lost race is the client's 412, not retried). */
   readonly ifMatch?: (storedEtag: string) => boolean;
+  /** A client's If-None-Match: true when the stored version matches it, which refuses the change (412). */
+  readonly ifNoneMatch?: (storedEtag: string) => boolean;
+}
+
+export interface UpdateOptions extends Preconditions {
+  readonly ttlSeconds: number;
 }
 
 export interface UpdateOutcome {
@@ -125,29 +118,34 @@ export interface OperationKey {
 const turnKey = (key: OperationKey) => `${key.tenantId}/${key.teamId}/${key.operationId}`;
 
 /**
- * Runs a read-check-write round until it does not lose a race to a concurrent write. A conditional (If-Match)
- * change does not retry: the lost race is the caller's PreconditionFailedError. An unconditional one, which in this
- * process only loses to other processes (turns.ts), retries with full-jitter exponential backoff for up to
- * CONTENTION_BUDGET_MS.
+ * Runs a read-check-write round until it does not lose a race to a concurrent write. A change pinned to one version
+ * (If-Match) does not retry: the lost race is the caller's PreconditionFailedError. Any other, which in this process
+ * only loses to other processes (turns.ts), reads again and retries (contention.ts).
  */
-async function untilWon<T>(conditional: boolean, round: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await round();
-    } catch (error) {
-      const lostRace = error instanceof PreconditionFailedError;
-      if (!lostRace || conditional) throw error;
-    }
-    // Only a stream of writes from elsewhere that never pauses for the whole budget gets here: say when to return.
-    if (performance.now() - started > CONTENTION_BUDGET_MS) {
-      throw new UnavailableError("The operation is being changed concurrently; retry.", 1);
-    }
-    await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
-  }
+function untilApplied<T>(preconditions: Preconditions, round: () => Promise<T>): Promise<T> {
+  if (preconditions.ifMatch) return round();
+  return untilWon(
+    round,
+    "The operation is being changed concurrently; retry.",
+    (error) => error instanceof PreconditionFailedError && !refusals.has(error),
+  );
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The refusals of a request's own preconditions: final, unlike a race lost in the store. */
+const refusals = new WeakSet<Error>();
+
+/** Refuses a change that the request's preconditions do not allow on the stored version. */
+function checkPreconditions(preconditions: Preconditions, storedEtag: string): void {
+  let refusal: PreconditionFailedError | undefined;
+  if (preconditions.ifMatch && !preconditions.ifMatch(storedEtag)) refusal = new PreconditionFailedError();
+  else if (preconditions.ifNoneMatch?.(storedEtag)) {
+    refusal = new PreconditionFailedError("The operation exists and matches the ETag given in If-None-Match (or *).");
+  }
+  if (refusal) {
+    refusals.add(refusal);
+    throw refusal;
+  }
+}
 
 /**
  * Applies a change under the state rules as a compare-and-swap on the stored ETag, in its turn among this process's
@@ -169,10 +167,10 @@ async function compareAndSwap(
   changes: UpdateOperationBody,
   options: UpdateOptions,
 ): Promise<UpdateOutcome> {
-  return untilWon(options.ifMatch !== undefined, async () => {
+  return untilApplied(options, async () => {
     const stored = await store.read(key.tenantId, key.teamId, key.operationId);
     if (!stored) throw operationNotFound();
-    if (options.ifMatch && !options.ifMatch(stored.etag)) throw new PreconditionFailedError();
+    checkPreconditions(options, stored.etag);
     const result = applyUpdate(stored.document, changes, { ttlSeconds: options.ttlSeconds });
     if (!result.changed) return { stored, changed: false };
     const replaced = await store.replace(result.document, stored.etag);
@@ -181,11 +179,9 @@ async function compareAndSwap(
   });
 }
 
-export interface DeleteOptions {
+export interface DeleteOptions extends Preconditions {
   /** Seconds a tombstone is kept: as long as a finished operation would have been. */
   readonly ttlSeconds: number;
-  /** A client's If-Match: only this version is deleted (PreconditionFailedError otherwise). */
-  readonly ifMatch?: (storedEtag: string) => boolean;
   readonly now?: Date;
 }
 
@@ -198,10 +194,10 @@ export interface DeleteOptions {
  */
 export function deleteStoredOperation(store: OperationStore, key: OperationKey, options: DeleteOptions): Promise<void> {
   return inTurn(turnKey(key), () =>
-    untilWon(options.ifMatch !== undefined, async () => {
+    untilApplied(options, async () => {
       const stored = await store.read(key.tenantId, key.teamId, key.operationId);
       if (!stored) throw operationNotFound();
-      if (options.ifMatch && !options.ifMatch(stored.etag)) throw new PreconditionFailedError();
+      checkPreconditions(options, stored.etag);
       const { document } = stored;
       const tombstone: Tombstone = {
         id: document.id,

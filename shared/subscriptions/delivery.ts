@@ -3,15 +3,24 @@
  * container (not the code that wrote the change: no dual write) gives the
  * changed documents; each is matched with the live subscriptions of its
  * tenant and team, and the notifications are batched per notification URL
- * in Graph's payload (`{"value":[...]}`). Every batch is sent at once and
- * concurrently, each bounded by the delivery timeout, so a slow or failing
- * endpoint never holds up another. A batch that gets no 2xx goes to the
- * delivery queue, retried on the configured schedule (backoff), then dropped
- * with a `missed` lifecycle notification to the subscriptions that have a
- * lifecycle URL. Delivery is at least once: each notification has a stable
- * id (subscription, document and version) for receivers to drop repeats.
+ * in Graph's payload (`{"value":[...]}`).
+ *
+ * Each receiver is isolated from the others (receiverSchedule.ts): a
+ * change-feed batch gets one first attempt per receiver, all at once, each
+ * with a short deadline (FIRST_ATTEMPT_TIMEOUT_MS), and is handed on as soon
+ * as every batch is acknowledged or queued: a batch not acknowledged in time,
+ * or for a receiver that is busy or resting after a failure, goes to the
+ * delivery queue at once. Retries from the queue run side by side (the queue
+ * trigger's concurrency), one attempt per receiver at a time, each allowed
+ * the full delivery timeout, on the configured schedule (backoff); after the
+ * last, the batch is dropped with a `missed` lifecycle notification to the
+ * subscriptions that have a lifecycle URL. Delivery is at least once: each
+ * notification has an id derived from the subscription and the change (the
+ * same on every delivery of that change, across restarts: see `changesOf`) for
+ * receivers to drop repeats. Notifications of a subscription whose tenant is
+ * no longer accepted (AUTH_TENANTS) are dropped at once, first attempt or
+ * retry, before the lifecycle run removes the subscription.
  */
-import { createHash } from "node:crypto";
 import {
   ENTITY_TYPE,
   isOperationDocument,
@@ -19,9 +28,11 @@ import {
   revisionOf,
   type OperationDocument,
 } from "../operations/model.js";
+import { derivedGuid } from "../operations/rules.js";
 import type { AddressPolicy } from "./addressPolicy.js";
 import type { EncryptedContent } from "./encryption.js";
-import { isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
+import { expirationOf, isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
+import { receiverSchedule, waitingBatches, type ReceiverSchedule, type WaitingBatches } from "./receiverSchedule.js";
 import { resourceDataFor, validationTokensOf } from "./resourceData.js";
 import type { SubscriptionStore } from "./store.js";
 import type { TokenAudience, ValidationTokenIssuer } from "./validationTokens.js";
@@ -85,13 +96,30 @@ export interface DeliveryOptions {
   readonly store: SubscriptionStore;
   readonly queue: DeliveryQueue;
   readonly policy: AddressPolicy;
+  /** How long a retry waits for a receiver's answer (a first attempt waits at most FIRST_ATTEMPT_TIMEOUT_MS). */
   readonly timeoutMs: number;
   readonly retryScheduleSeconds: readonly number[];
   readonly log: (message: string) => void;
   readonly now?: () => number;
+  /** When each receiver may be tried next; this instance's by default. */
+  readonly receivers?: ReceiverSchedule;
+  /** The batches waiting for their receiver; this instance's by default. */
+  readonly waiting?: WaitingBatches;
+  /** The tenants whose subscriptions are served (AUTH_TENANTS); `*`, the default: any. */
+  readonly tenants?: readonly string[] | "*";
   /** Signs the validation tokens of notifications with resource data; undefined: none can be sent. */
   readonly validationTokens?: ValidationTokenIssuer;
 }
+
+const accepted = (tenants: readonly string[] | "*" | undefined, tenantId: string) =>
+  tenants === undefined || tenants === "*" || tenants.includes(tenantId.toLowerCase());
+
+/**
+ * How long the first attempt at a batch waits for its receiver's answer before the batch goes to the retry queue:
+ * the change feed hands its batch on only once every first attempt has ended. Graph asks a receiver to answer at
+ * once (a 202) and do its work afterwards; one that needs longer gets the batch from the queue, with the full timeout.
+ */
+export const FIRST_ATTEMPT_TIMEOUT_MS = 1_000;
 
 /** What every changed document names: the operation it is (or was). */
 type ChangedDocument = Pick<OperationDocument, "id" | "operationId" | "teamId" | "tenantId">;
@@ -99,7 +127,8 @@ type ChangedDocument = Pick<OperationDocument, "id" | "operationId" | "teamId" |
 interface Change {
   readonly document: ChangedDocument;
   readonly changeType: ChangeType;
-  readonly version: string;
+  /** What tells this change from any other of the same operation, from what the server owns. */
+  readonly identity: readonly string[];
 }
 
 /**
@@ -107,18 +136,24 @@ interface Change {
  * with it, since the change feed carries no deletions). An operation at revision 1 has only been created; any later
  * write raised its revision. A document written before revisions existed is an update unless the store wrote it in
  * the second it was created.
+ *
+ * A change is known by its operation's creation time and revision (an operation deleted and created again under its
+ * id starts again at revision 1, at another time), or by its deletion time: never by the store's `_etag` or `_ts`,
+ * which a restored local store gives anew. Only a document written before revisions existed falls back on `_etag`.
  */
 export function changesOf(documents: readonly unknown[]): Change[] {
   const changes: Change[] = [];
   for (const doc of documents) {
     if (!namesAnOperation(doc)) continue;
     if (doc.tombstone === true && typeof doc.deletedDateTime === "string") {
-      changes.push({ document: doc, changeType: "deleted", version: String(doc._etag ?? doc.deletedDateTime) });
+      changes.push({ document: doc, changeType: "deleted", identity: [doc.deletedDateTime] });
       continue;
     }
     if (!isOperationDocument(doc)) continue;
-    const changeType: ChangeType = revisionOf(doc) === 1 ? "created" : "updated";
-    changes.push({ document: doc, changeType, version: String(doc._etag ?? revisionOf(doc)) });
+    const revision = revisionOf(doc);
+    const changeType: ChangeType = revision === 1 ? "created" : "updated";
+    const before = typeof doc.revision === "number" ? [] : [String(doc._etag ?? doc._ts ?? "")];
+    changes.push({ document: doc, changeType, identity: [doc.createdDateTime, String(revision), ...before] });
   }
   return changes;
 }
@@ -127,14 +162,28 @@ export function operationResource(teamId: string, operationId: string): string {
   return `teams('${teamId}')/operations('${operationId.replace(/'/g, "''")}')`;
 }
 
+/** A notification's id: the same for every delivery of one change to one subscription, across restarts. */
 function notificationId(subscriptionId: string, change: Change): string {
-  const hash = createHash("sha256").update(`${subscriptionId}|${change.document.id}|${change.version}`).digest("hex");
-  return `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
+  const { document } = change;
+  return derivedGuid(
+    subscriptionId,
+    document.tenantId,
+    document.teamId,
+    document.operationId,
+    change.changeType,
+    ...change.identity,
+  );
 }
 
-export function matches(subscription: SubscriptionDocument, change: Change, now: number): boolean {
+export function matches(
+  subscription: SubscriptionDocument,
+  change: Change,
+  now: number,
+  tenants?: readonly string[] | "*",
+): boolean {
   return (
     !isExpired(subscription, now) &&
+    accepted(tenants, subscription.tenantId) &&
     subscription.tenantId === change.document.tenantId &&
     subscription.teamId === change.document.teamId &&
     (subscription.operationId === null || subscription.operationId === change.document.operationId) &&
@@ -142,11 +191,15 @@ export function matches(subscription: SubscriptionDocument, change: Change, now:
   );
 }
 
-/** The batches a set of changes makes: per resource key, the matching subscriptions' notifications, per URL. */
+/**
+ * The batches a set of changes makes: per resource key, the matching subscriptions' notifications (of accepted
+ * tenants), per URL.
+ */
 export async function batchesFor(
   documents: readonly unknown[],
   store: SubscriptionStore,
   now = Date.now(),
+  tenants: readonly string[] | "*" = "*",
 ): Promise<DeliveryBatch[]> {
   const byKey = new Map<string, Change[]>();
   for (const change of changesOf(documents)) {
@@ -155,13 +208,17 @@ export async function batchesFor(
   }
   const batches: DeliveryBatch[] = [];
   const firstAttemptDateTime = new Date(now).toISOString();
-  for (const [resourceKey, changes] of byKey) {
-    const subscriptions = await store.forResourceKey(resourceKey);
+  // Every team's subscriptions at once: one query each, none waiting for another.
+  const keys = [...byKey.keys()];
+  const found = await Promise.all(keys.map((key) => store.forResourceKey(key)));
+  for (const [k, resourceKey] of keys.entries()) {
+    const changes = byKey.get(resourceKey)!;
+    const subscriptions = found[k]!;
     const byUrl = new Map<string, ChangeNotification[]>();
     const tokenAudiences = new Map<string, Record<string, TokenAudience>>();
     for (const change of changes) {
       for (const subscription of subscriptions) {
-        if (!matches(subscription, change, now)) continue;
+        if (!matches(subscription, change, now, tenants)) continue;
         const resource = operationResource(change.document.teamId, change.document.operationId);
         const list = byUrl.get(subscription.notificationUrl) ?? [];
         const rich = resourceDataFor(
@@ -176,7 +233,7 @@ export async function batchesFor(
         list.push({
           id: notificationId(subscription.id, change),
           subscriptionId: subscription.id,
-          subscriptionExpirationDateTime: subscription.expirationDateTime,
+          subscriptionExpirationDateTime: expirationOf(subscription),
           changeType: change.changeType,
           resource,
           resourceData: { "@odata.type": ENTITY_TYPE, "@odata.id": resource, id: change.document.operationId },
@@ -240,44 +297,91 @@ async function reportMissed(batch: DeliveryBatch, options: DeliveryOptions): Pro
   );
 }
 
-/** One attempt at a batch: on failure, queued for the next retry, or, past the last, dropped and reported missed. */
-export async function attemptBatch(
+type Outcome = "delivered" | "queued" | "dropped";
+
+const secondsFrom = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+const describe = (batch: DeliveryBatch) =>
+  `${batch.notifications.length} notifications for ${new URL(batch.notificationUrl).host}`;
+
+/**
+ * One attempt at a batch, within `timeoutMs`: on failure, queued for the next retry (and the receiver rests until
+ * it is due), or, past the last, dropped and reported missed.
+ */
+async function attemptBatch(
   batch: DeliveryBatch,
   options: DeliveryOptions,
-): Promise<"delivered" | "queued" | "dropped"> {
+  timeoutMs = options.timeoutMs,
+): Promise<Outcome> {
+  const receivers = options.receivers ?? receiverSchedule;
+  const url = batch.notificationUrl;
   const why = await validationTokensOf(batch.notifications, batch.tokenAudiences, options.validationTokens).then(
-    (tokens) => postNotifications(batch.notificationUrl, batch.notifications, options, tokens),
+    (tokens) => postNotifications(url, batch.notifications, { policy: options.policy, timeoutMs }, tokens),
     (error: unknown) =>
       `its validation tokens could not be signed (${error instanceof Error ? error.message : String(error)})`,
   );
-  if (why === undefined) return "delivered";
+  if (why === undefined) {
+    receivers.end(url, { acknowledged: true });
+    return "delivered";
+  }
   const delay = options.retryScheduleSeconds[batch.retries];
-  const target = `${batch.notifications.length} notifications for ${new URL(batch.notificationUrl).host}`;
+  receivers.end(url, { acknowledged: false, restMs: (delay ?? 0) * 1000 });
   if (delay !== undefined) {
-    options.log(`${target} not acknowledged (${why}); retry ${batch.retries + 1} in ${delay} s`);
+    options.log(`${describe(batch)} not acknowledged (${why}); retry ${batch.retries + 1} in ${delay} s`);
     await options.queue.send({ ...batch, retries: batch.retries + 1 }, delay);
     return "queued";
   }
-  options.log(`${target} not acknowledged (${why}) after ${batch.retries} retries: dropped`);
+  options.log(`${describe(batch)} not acknowledged (${why}) after ${batch.retries} retries: dropped`);
   await reportMissed(batch, options);
   return "dropped";
 }
 
-/** The first attempt for every batch of a change-feed batch, all at once. */
+/**
+ * An attempt when the receiver may be tried now; otherwise the batch goes to the queue, due when it may (not an
+ * attempt: its retries do not count it). Batches from the queue that find their receiver busy or resting are
+ * gathered with the others waiting for it and go back as one.
+ */
+async function attemptOrQueue(
+  batch: DeliveryBatch,
+  options: DeliveryOptions,
+  attempt: "first" | "retry",
+): Promise<Outcome | "deferred"> {
+  const receivers = options.receivers ?? receiverSchedule;
+  const url = batch.notificationUrl;
+  const timeoutMs = attempt === "first" ? Math.min(options.timeoutMs, FIRST_ATTEMPT_TIMEOUT_MS) : options.timeoutMs;
+  const now = Date.now();
+  if (receivers.begin(url, attempt, now + timeoutMs, now)) return attemptBatch(batch, options, timeoutMs);
+  const send = (waiting: DeliveryBatch) => options.queue.send(waiting, secondsFrom(receivers.waitMs(url, attempt)));
+  if (attempt === "first") await send(batch);
+  else await (options.waiting ?? waitingBatches).wait(batch, send);
+  return "deferred";
+}
+
+/** The first attempt for every batch of a change-feed batch, all at once; whatever is not acknowledged is queued. */
 export async function deliverChanges(documents: readonly unknown[], options: DeliveryOptions) {
-  const batches = await batchesFor(documents, options.store, options.now?.() ?? Date.now());
-  const outcomes = await Promise.all(batches.map((batch) => attemptBatch(batch, options)));
+  const batches = await batchesFor(documents, options.store, options.now?.() ?? Date.now(), options.tenants);
+  const outcomes = await Promise.all(
+    batches.map(async (batch) => {
+      const outcome = await attemptOrQueue(batch, options, "first");
+      return outcome === "deferred" ? "queued" : outcome;
+    }),
+  );
   return { batches: batches.length, outcomes };
 }
 
-/** A retry from the delivery queue: only notifications whose subscription still lives are sent. */
+/**
+ * A batch from the delivery queue: only notifications whose subscription still lives are sent, with the full
+ * timeout, when the receiver may be tried (else it goes back to the queue until it may).
+ */
 export async function retryBatch(batch: DeliveryBatch, options: DeliveryOptions) {
   const ids = [...new Set(batch.notifications.map((n) => n.subscriptionId))];
   const live = new Set<string>();
   for (const id of ids) if (await options.store.read(batch.resourceKey, id)) live.add(id);
-  const notifications = batch.notifications.filter((n) => live.has(n.subscriptionId));
+  // A tenant no longer accepted gets nothing more, whether or not the lifecycle run has removed its subscriptions.
+  const notifications = batch.notifications.filter(
+    (n) => live.has(n.subscriptionId) && accepted(options.tenants, n.tenantId),
+  );
   if (notifications.length === 0) return "gone" as const;
-  return attemptBatch({ ...batch, notifications }, options);
+  return attemptOrQueue({ ...batch, notifications }, options, "retry");
 }
 
 /** A delivery-queue message read back; undefined when it is not one. */

@@ -20,6 +20,7 @@ async function options(cfg: AppConfig, context: InvocationContext): Promise<Deli
     policy: { allowLoopback: cfg.subscriptions.allowLoopback, resolve: systemResolver },
     timeoutMs: cfg.subscriptions.deliveryTimeoutMs,
     retryScheduleSeconds: cfg.subscriptions.retryScheduleSeconds,
+    tenants: cfg.auth.tenants,
     log: (message) => context.info(message),
     validationTokens: validationTokenIssuer(cfg),
   };

@@ -8,6 +8,7 @@ import { TEAM_PATHS, type TeamPathName } from "../http/teamPaths.js";
 import type { TeamReach } from "../auth/access.js";
 import { GUID_SOURCE } from "../ids.js";
 import { OPERATION_ID_PATTERN } from "../operations/schemas.js";
+import { utcNow } from "../operations/timestamps.js";
 
 export const CHANGE_TYPES = ["created", "updated", "deleted"] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
@@ -47,6 +48,8 @@ export interface SubscriptionDocument {
    * `reauthorize` (a renewal, which moves the expiration, asks again).
    */
   reauthorizationNotifiedFor?: string;
+  /** When it was last renewed (absent: never). */
+  renewedDateTime?: string;
   /** Rich notifications: each one carries the operation, encrypted for the certificate (absent: false). */
   includeResourceData?: boolean;
   /** The subscriber's certificate (base64 DER) and its own name for it, as given; a renewal may replace them. */
@@ -130,8 +133,44 @@ export function ttlUntil(expirationDateTime: string, now = Date.now()): number {
   return Math.max(1, Math.ceil((Date.parse(expirationDateTime) - now) / 1000));
 }
 
-export function isExpired(document: Pick<SubscriptionDocument, "expirationDateTime">, now = Date.now()): boolean {
-  return Date.parse(document.expirationDateTime) <= now;
+/**
+ * How long a delegated subscription without a lifecycleNotificationUrl may live from its creation or last renewal:
+ * Graph's rule for Teams resources, so that a user who leaves the team stops getting its notifications within the
+ * hour (a renewal re-checks membership; a subscription that lives longer has a lifecycle URL to be asked to renew
+ * on). Graph refuses such a subscription asked for longer; one stored before the rule ends at this limit.
+ */
+export const WITHOUT_LIFECYCLE_URL_MINUTES = 60;
+
+/** Whether a subscription is held to WITHOUT_LIFECYCLE_URL_MINUTES. */
+export const heldToAnHour = (document: Pick<SubscriptionDocument, "creator" | "lifecycleNotificationUrl">) =>
+  document.creator.kind === "user" && !document.lifecycleNotificationUrl;
+
+type Lifetime = Pick<SubscriptionDocument, "expirationDateTime"> &
+  Partial<Pick<SubscriptionDocument, "creator" | "lifecycleNotificationUrl" | "createdDateTime" | "renewedDateTime">>;
+
+/** When a subscription ends: its expiration, or sooner when it is held to an hour since its creation or renewal. */
+export function expiresAt(document: Lifetime): number {
+  const at = Date.parse(document.expirationDateTime);
+  const { creator, createdDateTime } = document;
+  if (
+    !creator ||
+    !createdDateTime ||
+    !heldToAnHour({ creator, lifecycleNotificationUrl: document.lifecycleNotificationUrl ?? null })
+  ) {
+    return at;
+  }
+  const since = Date.parse(document.renewedDateTime ?? createdDateTime);
+  return Math.min(at, since + WITHOUT_LIFECYCLE_URL_MINUTES * 60_000);
+}
+
+/** Its expirationDateTime as it is: canonical UTC, cut to the hour it may live when it is held to one. */
+export function expirationOf(document: Lifetime): string {
+  const at = expiresAt(document);
+  return at === Date.parse(document.expirationDateTime) ? document.expirationDateTime : utcNow(new Date(at));
+}
+
+export function isExpired(document: Lifetime, now = Date.now()): boolean {
+  return expiresAt(document) <= now;
 }
 
 /** Graph's representation of a subscription. */
@@ -145,7 +184,7 @@ export function toSubscriptionRepresentation(document: SubscriptionDocument): Re
     notificationUrl: document.notificationUrl,
     notificationQueryOptions: null,
     lifecycleNotificationUrl: document.lifecycleNotificationUrl,
-    expirationDateTime: document.expirationDateTime,
+    expirationDateTime: expirationOf(document),
     creatorId: document.creator.id,
     includeResourceData: document.includeResourceData ?? false,
     latestSupportedTlsVersion: document.latestSupportedTlsVersion,

@@ -10,7 +10,13 @@ import { toDetails } from "../operations/schema.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { checkUrlForm, RefusedTarget } from "./addressPolicy.js";
 import { CertificateRefused, checkEncryptionCertificate } from "./certificate.js";
-import { parseResource, type ChangeType, type SubscribedResource, type SubscriptionDocument } from "./model.js";
+import {
+  parseResource,
+  WITHOUT_LIFECYCLE_URL_MINUTES,
+  type ChangeType,
+  type SubscribedResource,
+  type SubscriptionDocument,
+} from "./model.js";
 import type { createSubscriptionSchema, updateSubscriptionSchema } from "./schemas.js";
 import { validateCreateSubscription, validateUpdateSubscription } from "./validators.generated.js";
 
@@ -57,12 +63,6 @@ export interface SubscriptionRequest {
   readonly encryptionCertificateId: string | null;
 }
 
-/**
- * Graph's rule for subscriptions with resource data: one that lives longer than this without a
- * lifecycleNotificationUrl is refused (its subscriber would not hear of a reauthorization or a missed batch).
- */
-export const RESOURCE_DATA_WITHOUT_LIFECYCLE_MINUTES = 60;
-
 /** The properties of a subscription with resource data that a create sets and a renewal may change. */
 type ResourceDataFields = Pick<
   SubscriptionDocument,
@@ -72,7 +72,21 @@ type ResourceDataFields = Pick<
 export interface LifetimeRules {
   readonly maxLifetimeMinutes: number;
   readonly allowLoopback: boolean;
+  /** A delegated caller's: without a lifecycleNotificationUrl, at most WITHOUT_LIFECYCLE_URL_MINUTES. */
+  readonly delegated?: boolean;
   readonly now?: number;
+}
+
+/**
+ * A delegated subscription without a lifecycleNotificationUrl asked to last more than an hour: Graph's refusal for
+ * Teams resources, in its words.
+ */
+function beyondAnHour(at: string, rules: LifetimeRules, renewal: boolean): ErrorDetail | undefined {
+  if (Date.parse(at) <= (rules.now ?? Date.now()) + WITHOUT_LIFECYCLE_URL_MINUTES * 60_000) return undefined;
+  return invalid(
+    "lifecycleNotificationUrl",
+    `lifecycleNotificationUrl is a required property for subscription ${renewal ? "renewal" : "creation"} on this resource when the expirationDateTime value is set to greater than 1 hour.`,
+  );
 }
 
 function isObject(body: unknown): body is Record<string, unknown> {
@@ -120,7 +134,7 @@ function resourceDataDetails(fields: ResourceDataFields, expirationDateTime: str
       details.push(invalid("encryptionCertificate", error.message));
     }
   }
-  const longest = now + RESOURCE_DATA_WITHOUT_LIFECYCLE_MINUTES * 60_000;
+  const longest = now + WITHOUT_LIFECYCLE_URL_MINUTES * 60_000;
   if (
     fields.includeResourceData &&
     fields.lifecycleNotificationUrl === null &&
@@ -130,7 +144,7 @@ function resourceDataDetails(fields: ResourceDataFields, expirationDateTime: str
     details.push(
       required(
         "lifecycleNotificationUrl",
-        `lifecycleNotificationUrl is a required property for a subscription with resource data when the expirationDateTime is more than ${RESOURCE_DATA_WITHOUT_LIFECYCLE_MINUTES} minutes away.`,
+        `lifecycleNotificationUrl is a required property for a subscription with resource data when the expirationDateTime is more than ${WITHOUT_LIFECYCLE_URL_MINUTES} minutes away.`,
       ),
     );
   }
@@ -204,6 +218,9 @@ export function parseCreateSubscription(body: unknown, rules: LifetimeRules): Su
   if (expiration.detail) details.push(expiration.detail);
   const notificationUrl = admitted.notificationUrl;
   const lifecycleNotificationUrl = admitted.lifecycleNotificationUrl ?? null;
+  const anHour = expiration.at && rules.delegated && lifecycleNotificationUrl === null;
+  const tooLong = anHour ? beyondAnHour(expiration.at!, rules, false) : undefined;
+  if (tooLong) details.push(tooLong);
   const urlDetails = [
     urlDetail("notificationUrl", notificationUrl, rules),
     lifecycleNotificationUrl === null
@@ -293,10 +310,16 @@ export function renewed(document: SubscriptionDocument, renewal: Renewal, now = 
     d.target === "lifecycleNotificationUrl"
       ? invalid(
           "expirationDateTime",
-          `A subscription with resource data and no lifecycleNotificationUrl can be renewed for at most ${RESOURCE_DATA_WITHOUT_LIFECYCLE_MINUTES} minutes.`,
+          `A subscription with resource data and no lifecycleNotificationUrl can be renewed for at most ${WITHOUT_LIFECYCLE_URL_MINUTES} minutes.`,
         )
       : d,
   );
   if (details.length > 0) refuse(details);
   return next;
+}
+
+/** Refuses the renewal of a subscription held to an hour (delegated, no lifecycle URL) for longer than that. */
+export function refuseRenewalBeyondAnHour(expirationDateTime: string, now?: number): void {
+  const tooLong = beyondAnHour(expirationDateTime, { maxLifetimeMinutes: 0, allowLoopback: false, now }, true);
+  if (tooLong) refuse([tooLong]);
 }

@@ -4,7 +4,7 @@
  * stopped, and started again from the same file.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CosmosClient } from "@azure/cosmos";
@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ensureLocalContainer, startEmbeddedCosmos } from "../../local/embeddedCosmos.js";
 import { COSMOS_DEFAULTS } from "../../shared/config.js";
 import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+import { waitFor } from "../support/receiver.js";
 
 const DATABASE = COSMOS_DEFAULTS.database;
 
@@ -63,24 +64,45 @@ describe("the embedded store with a data file", () => {
     await second.close();
   });
 
-  it("saves shortly after a change, before any stop", async () => {
+  it("has a change on disk before the write is acknowledged, and writes nothing more while nothing changes", async () => {
     const file = join(dir, "soon", "store.json");
     const store = await startEmbeddedCosmos(0, "127.0.0.1", { dataFile: file });
     await ensureLocalContainer(store.endpoint, store.key, DATABASE, "operations");
     const c = client(store.endpoint, store.key);
     await c.database(DATABASE).container("operations").items.create({ id: "x1", teamId: "t" });
-    let saved = "";
-    for (let i = 0; i < 50 && !saved.includes('"x1"'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        saved = readFileSync(file, "utf8");
-      } catch {
-        saved = "";
-      }
-    }
-    expect(saved).toContain('"x1"');
+    const journal = readFileSync(join(dir, "soon", "store.journal"), "utf8");
+    expect(journal).toContain('"x1"');
+    await c.database(DATABASE).container("operations").items.readAll().fetchAll();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(readFileSync(join(dir, "soon", "store.journal"), "utf8")).toBe(journal);
     c.dispose();
     await store.close();
+  });
+
+  it("writes the base again once the journal outgrows it, and starts the journal anew; a restart has everything", async () => {
+    const file = join(dir, "compact", "store.json");
+    const journal = join(dir, "compact", "store.journal");
+    const first = await startEmbeddedCosmos(0, "127.0.0.1", { dataFile: file });
+    await ensureLocalContainer(first.endpoint, first.key, DATABASE, "operations");
+    const a = client(first.endpoint, first.key);
+    const container = a.database(DATABASE).container("operations");
+    const baseBefore = statSync(file).size;
+    // About 1.3 MiB of changes: past the 1 MiB the journal may reach before the base is written again.
+    const ids = Array.from({ length: 1_300 }, (_, i) => `doc-${i}`);
+    for (let at = 0; at < ids.length; at += 50) {
+      await Promise.all(
+        ids.slice(at, at + 50).map((id) => container.items.create({ id, teamId: "t", padding: "p".repeat(1_000) })),
+      );
+    }
+    await waitFor(() => statSync(file).size > baseBefore + 1_000_000, "the base written again");
+    await waitFor(() => statSync(journal).size < 1_000_000, "the journal started anew");
+    a.dispose();
+    await first.close();
+    expect(statSync(journal).size).toBe(0); // a stop after changes writes the base once more
+
+    const second = await startEmbeddedCosmos(0, "127.0.0.1", { dataFile: file });
+    expect(second.restored).toBe(ids.length);
+    await second.close();
   });
 
   it("refuses a damaged data file with a message that says how to start empty", async () => {

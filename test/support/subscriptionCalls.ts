@@ -3,6 +3,10 @@ import { expect } from "vitest";
 import { call } from "./http.js";
 import { startReceiver, type Receiver } from "./receiver.js";
 
+/** The notifications a receiver was sent about one operation, acknowledged or not. */
+export const sentAbout = (r: Receiver, operationId: string) =>
+  r.received.filter((n) => n.resourceData.id === operationId);
+
 /** An ISO time this many minutes from now (negative: in the past). */
 export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
@@ -20,6 +24,16 @@ export function subscriptionCalls(baseUrl: () => string, token: () => string) {
     },
     renew: (id: string, expirationDateTime: string, bearer = token()) =>
       call(`${baseUrl()}/subscriptions/${id}`, { method: "PATCH", token: bearer, body: { expirationDateTime } }),
+    /** A change to notify of: an operation created in the team (a 201), its id. */
+    createOperation: async (team: string, bearer = token()): Promise<string> => {
+      const response = await call(`${baseUrl()}/teams/${team}/operations`, {
+        method: "POST",
+        token: bearer,
+        body: { operationType: "cloneTeam" },
+      });
+      expect(response.status, response.text).toBe(201);
+      return response.json.id as string;
+    },
   };
 }
 

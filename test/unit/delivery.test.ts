@@ -124,8 +124,29 @@ describe("batches", () => {
     ]);
     const again = await batchesFor(docs, store, NOW);
     expect(again[0]!.notifications.map((n) => n.id)).toEqual(batches[0]!.notifications.map((n) => n.id));
-    const changed = await batchesFor([operation("a", { _etag: '"a-2"' })], store, NOW);
-    expect(changed[0]!.notifications[0]!.id).not.toBe(batches[0]!.notifications[0]!.id);
+  });
+
+  it("give a change the same id whatever the store's version of it (a restored store gives new ones), another change another", async () => {
+    const store = storeOf([subscription("s1", { changeTypes: ["created", "updated", "deleted"] })]);
+    const idOf = async (doc: Record<string, unknown>) => (await batchesFor([doc], store, NOW))[0]!.notifications[0]!.id;
+    const created = await idOf(operation("a"));
+    expect(await idOf(operation("a", { _etag: '"restored"', _ts: 1_800_000_000 }))).toBe(created);
+    expect(await idOf(operation("a", { revision: 2 }))).not.toBe(created);
+    // Deleted and created again under its id: revision 1 again, at another time.
+    expect(await idOf(operation("a", { createdDateTime: "2026-05-31T11:00:00.0000000Z" }))).not.toBe(created);
+    const deleted = await idOf(tombstone("a"));
+    expect(await idOf(tombstone("a", { _etag: '"restored"' }))).toBe(deleted);
+    expect(await idOf(tombstone("a", { deletedDateTime: "2026-05-31T13:00:00.0000000Z" }))).not.toBe(deleted);
+    // Another subscription to the same change: another id.
+    const two = storeOf([subscription("s1"), subscription("s2", { notificationUrl: "https://hooks.contoso.com/b" })]);
+    const [first, second] = await batchesFor([operation("a")], two, NOW);
+    expect(first!.notifications[0]!.id).not.toBe(second!.notifications[0]!.id);
+  });
+
+  it("leave out the subscriptions of tenants no longer accepted", async () => {
+    const store = storeOf([subscription("s1")]);
+    expect(await batchesFor([operation("a")], store, NOW, [TENANT])).toHaveLength(1);
+    expect(await batchesFor([operation("a")], store, NOW, ["e1e1e1e1-0000-4000-8000-000000000002"])).toEqual([]);
   });
 
   it("name the resource in the key syntax this API serves, quotes doubled", () => {
