@@ -3,7 +3,7 @@ metadata description = 'Everything the Team Operations API runs on: a resource g
 
 targetScope = 'subscription'
 
-import { nodeVersionType } from 'modules/function-app.bicep'
+import { instanceMemoryType, nodeVersionType, siteUpdateStrategyType } from 'modules/function-app.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -11,7 +11,40 @@ import { nodeVersionType } from 'modules/function-app.bicep'
 param environmentName string
 
 @minLength(1)
-@description('Required. Azure region of every resource; pick one that offers Flex Consumption (az functionapp list-flexconsumption-locations).')
+@description('Required. Azure region of every resource: one that offers Flex Consumption (az functionapp list-flexconsumption-locations), so that a deployment never stops at the function app after creating Cosmos DB and storage. azd offers only these.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -58,9 +91,18 @@ param retryAfterSeconds int = 5
 @description('Optional. Cosmos DB capacity: Serverless (pay per request, nothing while idle) or Autoscale (provisioned throughput shared by the database).')
 param cosmosCapacityMode ('Serverless' | 'Autoscale') = 'Serverless'
 
-@description('Optional. Maximum RU/s when cosmosCapacityMode is Autoscale (a multiple of 1000; it scales down to 10% of it).')
+@description('Optional. Maximum RU/s when cosmosCapacityMode is Autoscale: a multiple of 1000 (anything else stops the deployment); it scales down to 10% of it.')
 @minValue(1000)
 param cosmosAutoscaleMaxThroughput int = 1000
+
+@description('Optional. A second Cosmos DB region, replicated with service-managed failover (the write region moves there when the first is down). Empty: one region. Needs cosmosCapacityMode Autoscale (a serverless account has one region); doubles the throughput bill.')
+param cosmosSecondaryLocation string = ''
+
+@description('Optional. A CanNotDelete lock on the Cosmos DB account: neither it nor its resource group can be deleted (and its backups with it) until the lock is removed (docs/deploy.md, tearing down).')
+param cosmosDeleteLock bool = true
+
+@description('Optional. Zone redundancy: Cosmos DB replicas (RU charges x1.25 unless autoscale), ZRS storage and a zone-redundant Flex Consumption plan (which keeps at least two always-ready instances per function group, billed all the time). Choose before the first deployment: a Cosmos DB region cannot be switched afterwards (docs/deploy.md).')
+param zoneRedundant bool = false
 
 @description('Optional. Always-ready instances for the HTTP functions. 0 scales to zero when idle (no cost, a cold start on the first request); each always-ready instance is billed all the time.')
 @minValue(0)
@@ -71,8 +113,11 @@ param alwaysReadyInstances int = 0
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
-@description('Optional. Memory of each function app instance in MB.')
-param instanceMemoryMB (512 | 2048 | 4096) = 2048
+@description('Optional. Memory of each function app instance in MB (billed as memory x time). The app\'s resident size is a few hundred MB at most (docs/benchmarks.md): 512 holds it.')
+param instanceMemoryMB instanceMemoryType = 512
+
+@description('Optional. How a deployment reaches running instances: RollingUpdate (preview) drains them in batches and lets in-flight executions finish; Recreate restarts them all at once and ends in-flight executions.')
+param siteUpdateStrategy siteUpdateStrategyType = 'RollingUpdate'
 
 @description('Optional. Daily ingestion cap of the Log Analytics workspace in GB; -1 for none. Telemetry past the cap is dropped until the next day.')
 @minValue(-1)
@@ -184,6 +229,7 @@ module storage 'modules/storage.bicep' = {
     name: names.storage
     location: location
     tags: tags
+    skuName: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
     deploymentContainerName: names.deploymentContainer
     publicNetworkAccess: dataPublicNetworkAccess
     queueNames: [
@@ -208,8 +254,20 @@ module cosmos 'modules/cosmos.bicep' = {
     subscriptionsContainerName: cosmosSubscriptionsContainerName
     leasesContainerName: cosmosLeasesContainerName
     publicNetworkAccess: dataPublicNetworkAccess
+    zoneRedundant: zoneRedundant
+    secondaryLocation: empty(cosmosSecondaryLocation) || cosmosCapacityMode == 'Autoscale'
+      ? cosmosSecondaryLocation
+      : fail('cosmosSecondaryLocation needs cosmosCapacityMode Autoscale: a serverless Cosmos DB account has one region only.')
+    lock: {
+      kind: cosmosDeleteLock ? 'CanNotDelete' : 'None'
+    }
     capacity: cosmosCapacityMode == 'Autoscale'
-      ? { mode: 'Autoscale', maxThroughput: cosmosAutoscaleMaxThroughput }
+      ? {
+          mode: 'Autoscale'
+          maxThroughput: cosmosAutoscaleMaxThroughput % 1000 == 0
+            ? cosmosAutoscaleMaxThroughput
+            : fail('cosmosAutoscaleMaxThroughput must be a multiple of 1000 RU/s.')
+        }
       : { mode: 'Serverless' }
   }
 }
@@ -342,6 +400,8 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstances: alwaysReadyInstances
+    siteUpdateStrategy: siteUpdateStrategy
+    zoneRedundant: zoneRedundant
     // Exactly the settings shared/config.ts lists (SETTINGS, less the local-only ones);
     // test/infra/template.test.ts holds the two together. Identity-based only: no keys.
     appSettings: {

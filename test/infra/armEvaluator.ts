@@ -20,6 +20,11 @@ export class Runtime {
   }
 }
 
+/** A deployment the template itself refuses (its fail() function), with the template's message. */
+export class DeploymentFailed extends Error {
+  override readonly name = "DeploymentFailed";
+}
+
 /** The fixed deployment environment of an evaluation. */
 export const ENVIRONMENT = {
   subscriptionId: "00000000-0000-0000-0000-00000000aaaa",
@@ -346,6 +351,21 @@ function call(node: Extract<Expr, { kind: "call" }>, scope: Scope): unknown {
       const [v, from, to] = all();
       return isRuntime(v) ? new Runtime(`replace(${String(v)})`) : String(v).split(String(from)).join(String(to));
     }
+    case "mod": {
+      const [a, b] = all();
+      if (isRuntime(a) || isRuntime(b)) return new Runtime(`mod(${String(a)}, ${String(b)})`);
+      return Number(a) % Number(b);
+    }
+    case "contains": {
+      const [container, item] = all();
+      if (isRuntime(container) || isRuntime(item)) return new Runtime(`contains(${String(container)}, ...)`);
+      if (Array.isArray(container)) return container.some((v) => JSON.stringify(v) === JSON.stringify(item));
+      if (typeof container === "string") return container.includes(String(item));
+      return Object.prototype.hasOwnProperty.call(container ?? {}, String(item));
+    }
+    case "fail":
+      // What Resource Manager does with fail(): the deployment stops with the message.
+      throw new DeploymentFailed(String(arg(0)));
     case "uniquestring":
       return hash(["uniqueString", ...all()]).slice(0, 13);
     case "guid": {
@@ -440,7 +460,10 @@ export function azdParameters(
   const out: Record<string, unknown> = {};
   for (const [name, { value }] of Object.entries(file.parameters)) {
     const text = typeof value === "string" ? substitute(value) : value;
-    const type = template.parameters?.[name]?.type?.toLowerCase();
+    // A parameter of a user-defined type takes its type from the definition, as azd reads it.
+    const declared = template.parameters?.[name];
+    const definition = declared?.$ref?.split("/").at(-1);
+    const type = (definition ? template.definitions?.[definition]?.type : declared?.type)?.toLowerCase();
     if (type === "bool" && typeof text === "string") {
       if (text !== "true" && text !== "false") throw new Error(`${name}: '${text}' is not a bool`);
       out[name] = text === "true";
