@@ -123,6 +123,17 @@ param siteUpdateStrategy siteUpdateStrategyType = 'RollingUpdate'
 @minValue(-1)
 param logDailyQuotaGb int = -1
 
+@description('Optional. Comma-separated email addresses the alerts (and the budget) notify. Empty: alerts fire and show in the portal, and nobody is told.')
+param alertEmails string = ''
+
+@description('Optional. A URL every alert is POSTed to (the common alert schema): a chat channel\'s incoming webhook, an incident tool. Secret, since such URLs usually carry a token.')
+@secure()
+param alertWebhookUrl string = ''
+
+@description('Optional. Monthly cost budget of the resource group, in the billing currency, with notifications at 50, 80 and 100 percent (and 100 percent forecast); 0 for none (some subscription offers have no budgets).')
+@minValue(0)
+param monthlyBudget int = 50
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -184,12 +195,14 @@ var appDefaults = {
   subscriptionReauthorizationNoticeMinutes: '60'
 }
 
-// The queues of the event-driven functions; the host moves a message it cannot process
-// to <queue>-poison.
+// The queues of the event-driven functions, each with its poison queue: where the host (or the app, on a message's
+// last attempt) puts a message it cannot process, and where a change-feed batch that failed its last retry is
+// written (completion events to operation-events-poison, the changes of notifications to the deliveries').
 var queues = {
   inbox: 'operations-inbox'
   inboxPoison: 'operations-inbox-poison'
   events: 'operation-events'
+  eventsPoison: 'operation-events-poison'
   deliveries: 'subscription-deliveries'
   deliveriesPoison: 'subscription-deliveries-poison'
 }
@@ -236,6 +249,7 @@ module storage 'modules/storage.bicep' = {
       queues.inbox
       queues.inboxPoison
       queues.events
+      queues.eventsPoison
       queues.deliveries
       queues.deliveriesPoison
     ]
@@ -464,6 +478,61 @@ module functionApp 'modules/function-app.bicep' = {
     queuePrivateEndpoint
     cosmosPrivateEndpoint
   ]
+}
+
+// Who is told and when, what the portal shows, and where the stores' own logs go (docs/operations.md).
+var alertEmailAddresses = filter(map(split(alertEmails, ','), address => trim(address)), address => !empty(address))
+
+module alerts 'modules/monitoring-alerts.bicep' = {
+  name: 'monitoring-alerts'
+  scope: rg
+  params: {
+    namePrefix: resourceToken
+    location: location
+    tags: tags
+    applicationInsightsResourceId: monitoring.outputs.applicationInsightsResourceId
+    cosmosAccountResourceId: cosmos.outputs.resourceId
+    functionAppHostName: functionApp.outputs.defaultHostName
+    emailAddresses: alertEmailAddresses
+    webhookUrl: alertWebhookUrl
+  }
+}
+
+module diagnostics 'modules/monitoring-diagnostics.bicep' = {
+  name: 'monitoring-diagnostics'
+  scope: rg
+  params: {
+    workspaceResourceId: monitoring.outputs.logAnalyticsResourceId
+    cosmosAccountName: names.cosmos
+    storageAccountName: names.storage
+  }
+  dependsOn: [
+    cosmos
+    storage
+  ]
+}
+
+module workbook 'modules/monitoring-workbook.bicep' = {
+  name: 'monitoring-workbook'
+  scope: rg
+  params: {
+    displayName: 'Team Operations API (${environmentName})'
+    location: location
+    tags: tags
+    applicationInsightsResourceId: monitoring.outputs.applicationInsightsResourceId
+    workspaceResourceId: monitoring.outputs.logAnalyticsResourceId
+  }
+}
+
+module budget 'modules/monitoring-budget.bicep' = if (monthlyBudget > 0) {
+  name: 'monitoring-budget'
+  scope: rg
+  params: {
+    name: 'budget-${environmentName}'
+    amount: max(monthlyBudget, 1)
+    actionGroupResourceId: alerts.outputs.actionGroupResourceId
+    contactEmails: alertEmailAddresses
+  }
 }
 
 @description('The region of the deployment.')

@@ -233,6 +233,8 @@ export interface AppConfig {
   readonly sweeper: { readonly deadlineMinutes: number; readonly batchSize: number };
   /** The queue of create/update messages (its name is also the trigger's binding expression). */
   readonly inboxQueue: string;
+  /** The queue completion events are written to. */
+  readonly eventsQueue: string;
   readonly subscriptions: {
     readonly container: string;
     readonly deliveryQueue: string;
@@ -380,6 +382,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       batchSize: positiveInteger(env, "SWEEPER_BATCH_SIZE"),
     },
     inboxQueue: required(env, "OPERATIONS_INBOX_QUEUE"),
+    eventsQueue: required(env, "OPERATION_EVENTS_QUEUE"),
     subscriptions: {
       container: required(env, "COSMOS_SUBSCRIPTIONS_CONTAINER"),
       deliveryQueue: required(env, "SUBSCRIPTION_DELIVERY_QUEUE"),

@@ -22,7 +22,29 @@ import type { TokenCredential } from "@azure/identity";
 import { managedIdentityCredential, parseIngestionAuthentication } from "./identity.js";
 import type { TelemetryPipeline } from "./telemetryPipeline.js";
 
-export type Trigger = "HTTP" | "queue" | "timer";
+export type Trigger = "HTTP" | "queue" | "timer" | "changeFeed";
+
+/**
+ * The names of what the app sends besides its requests, as queries, alerts and the workbook know them
+ * (infra/queries/*.kql, infra/modules/monitoring-*.bicep; test/infra/monitoring.test.ts holds them together).
+ */
+export const TELEMETRY = {
+  events: {
+    operationCreated: "OperationCreated",
+    operationStatusChanged: "OperationStatusChanged",
+    operationRejected: "OperationRejected",
+    messagePoisoned: "MessagePoisoned",
+    changeFeedDeadLettered: "ChangeFeedDeadLettered",
+  },
+  metrics: {
+    storeRequestCharge: "StoreRequestCharge",
+    storeLatencyMs: "StoreLatencyMs",
+    queueDepth: "QueueDepth",
+    changeFeedLagSeconds: "ChangeFeedLagSeconds",
+  },
+  /** The exception type of a change-feed batch neither processed nor dead-lettered. */
+  changeFeedBatchLost: "ChangeFeedBatchLost",
+} as const;
 
 /** What one store call cost: reported to telemetry, never to the caller. */
 export interface StoreCall {
@@ -145,21 +167,45 @@ function properties(extra: Record<string, string> = {}): Record<string, string> 
 }
 
 export function trackOperationCreated(operationType: string, status: string): void {
-  pipeline?.event("OperationCreated", properties({ operationType, status }), traceParent());
+  pipeline?.event(TELEMETRY.events.operationCreated, properties({ operationType, status }), traceParent());
 }
 
 export function trackStatusChanged(from: string, to: string): void {
   if (from === to) return;
-  pipeline?.event("OperationStatusChanged", properties({ from, to }), traceParent());
+  pipeline?.event(TELEMETRY.events.operationStatusChanged, properties({ from, to }), traceParent());
 }
 
 /** A rejected request: the reason code and the offending property names, never the payload. */
 export function trackRejected(status: number, reasonCode: string, targets: readonly string[]): void {
   pipeline?.event(
-    "OperationRejected",
+    TELEMETRY.events.operationRejected,
     properties({ status: String(status), reasonCode, targets: targets.join(",") }),
     traceParent(),
   );
+}
+
+/** A queue message moved to its poison queue by the app, with the code of its reason. */
+export function trackMessagePoisoned(queue: string, reasonCode: string): void {
+  pipeline?.event(TELEMETRY.events.messagePoisoned, properties({ queue, reasonCode }), traceParent());
+}
+
+/** A change-feed batch that failed its last retry and was written to a poison queue instead. */
+export function trackChangeFeedDeadLettered(consumer: string, documents: number, queue: string): void {
+  pipeline?.event(
+    TELEMETRY.events.changeFeedDeadLettered,
+    properties({ consumer, documents: String(documents), queue }),
+    traceParent(),
+  );
+}
+
+/** The approximate number of messages in a queue, by queue name (a handful of queues: a bounded dimension). */
+export function trackQueueDepth(queue: string, depth: number): void {
+  pipeline?.metric(TELEMETRY.metrics.queueDepth, depth, { queue });
+}
+
+/** How old the oldest change of a change-feed batch was when its function ran, by function. */
+export function trackChangeFeedLag(consumer: string, seconds: number): void {
+  pipeline?.metric(TELEMETRY.metrics.changeFeedLagSeconds, seconds, { consumer });
 }
 
 export function trackException(error: unknown): void {
@@ -177,6 +223,6 @@ export function trackStoreCall(call: StoreCall): void {
     statusCode: String(call.statusCode ?? ""),
     trigger: telemetryScope()?.trigger ?? "",
   };
-  pipeline.metric("StoreRequestCharge", call.requestCharge, dimensions);
-  pipeline.metric("StoreLatencyMs", call.durationMs, dimensions);
+  pipeline.metric(TELEMETRY.metrics.storeRequestCharge, call.requestCharge, dimensions);
+  pipeline.metric(TELEMETRY.metrics.storeLatencyMs, call.durationMs, dimensions);
 }
