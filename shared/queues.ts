@@ -6,6 +6,7 @@
  */
 import type { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import { managedIdentityCredential } from "./identity.js";
+import { trackQueueCall, type QueueCall } from "./telemetry.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -51,30 +52,76 @@ export async function queueClient(queueName: string, env: Env = process.env): Pr
 
 const queueMissing = (error: unknown) => (error as { statusCode?: unknown } | null)?.statusCode === 404;
 
-/**
- * Sends each text as one message (Base64), in order; throws at the first that is not accepted. A queue that does not
- * exist yet is created (the infrastructure creates every queue in Azure; locally, Azurite starts empty).
- */
-export async function sendMessages(queueName: string, texts: readonly string[]): Promise<void> {
-  const client = await queueClient(queueName);
-  for (const text of texts) {
-    const send = () =>
-      client.sendMessage(Buffer.from(text, "utf8").toString("base64"), {
-        abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-      });
-    try {
-      await send();
-    } catch (error) {
-      if (!queueMissing(error)) throw error;
-      await client.createIfNotExists({ abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
-      await send();
-    }
+/** Storage's answer to a call: the status of its response, or of the error it threw (none when no answer came). */
+function statusOf(outcome: unknown): number | undefined {
+  const status =
+    (outcome as { _response?: { status?: unknown } } | null)?._response?.status ??
+    (outcome as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** Runs one call to a queue, reported as a dependency of the invocation. */
+async function reported<T>(client: QueueClient, operation: QueueCall["operation"], call: () => Promise<T>) {
+  const startTime = Date.now();
+  const started = performance.now();
+  const report = (outcome: unknown) =>
+    trackQueueCall({
+      url: client.url,
+      operation,
+      startTime,
+      durationMs: performance.now() - started,
+      statusCode: statusOf(outcome),
+    });
+  try {
+    const result = await call();
+    report(result);
+    return result;
+  } catch (error) {
+    report(error);
+    throw error;
   }
 }
 
-/** The approximate number of messages in a queue (what Storage reports; it may lag a little). */
+/**
+ * Sends one message (Base64), visible after `visibilityTimeout` seconds (0: at once). A queue that does not exist
+ * yet is created (the infrastructure creates every queue in Azure; locally, Azurite starts empty).
+ */
+export async function sendMessage(queueName: string, text: string, visibilityTimeout = 0): Promise<void> {
+  const client = await queueClient(queueName);
+  const send = () =>
+    reported(client, "send", () =>
+      client.sendMessage(Buffer.from(text, "utf8").toString("base64"), {
+        visibilityTimeout,
+        abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      }),
+    );
+  try {
+    await send();
+  } catch (error) {
+    if (!queueMissing(error)) throw error;
+    await client.createIfNotExists({ abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
+    await send();
+  }
+}
+
+/** Sends each text as one message, in order; throws at the first that is not accepted. */
+export async function sendMessages(queueName: string, texts: readonly string[]): Promise<void> {
+  for (const text of texts) await sendMessage(queueName, text);
+}
+
+/**
+ * The approximate number of messages in a queue (what Storage reports; it may lag a little); 0 for a queue not
+ * created yet (locally, a poison queue nothing has been poisoned to).
+ */
 export async function approximateDepth(queueName: string): Promise<number> {
   const client = await queueClient(queueName);
-  const properties = await client.getProperties({ abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
-  return properties.approximateMessagesCount ?? 0;
+  try {
+    const properties = await reported(client, "properties", () =>
+      client.getProperties({ abortSignal: AbortSignal.timeout(SEND_TIMEOUT_MS) }),
+    );
+    return properties.approximateMessagesCount ?? 0;
+  } catch (error) {
+    if (queueMissing(error)) return 0;
+    throw error;
+  }
 }

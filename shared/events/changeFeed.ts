@@ -11,6 +11,7 @@
  */
 import type { InvocationContext } from "@azure/functions";
 import {
+  describeError,
   TELEMETRY,
   trackChangeFeedDeadLettered,
   trackChangeFeedLag,
@@ -97,7 +98,7 @@ export function changeFeedHandler(consumer: ChangeFeedConsumer) {
         }
         trackChangeFeedDeadLettered(consumer.name, documents.length, queue);
         context.error(
-          `${consumer.name}: a batch of ${documents.length} changes failed its last retry and was written to ${queue}: ${String(error)}`,
+          `${consumer.name}: a batch of ${documents.length} changes failed its last retry and was written to ${queue}: ${describeError(error)}`,
         );
       }
     });

@@ -8,7 +8,7 @@ import type { FunctionOutput, InvocationContext, Timer } from "@azure/functions"
 import { config, type AppConfig } from "../config.js";
 import { poisonQueueOf, queuesConfigured, sendMessages } from "../queues.js";
 import { operationStore } from "../store/operationStore.js";
-import { trackException, trackMessagePoisoned, withTelemetryScope } from "../telemetry.js";
+import { describeError, trackException, trackMessagePoisoned, withTelemetryScope } from "../telemetry.js";
 import { queuesOf, reportBacklog } from "./backlog.js";
 import type { ChangeFeedConsumer } from "./changeFeed.js";
 import { completionEvents } from "./completion.js";
@@ -50,12 +50,15 @@ export function inboxHandler(poison: FunctionOutput) {
           poisoned = error;
         } else if (dequeueCount < queueRetry().maxDequeueCount) {
           // Transient (store throttled or down): throw, so the host retries it after its visibility timeout.
-          context.warn(`message ${messageId} failed (attempt ${dequeueCount}), will be retried: ${String(error)}`);
+          context.warn(
+            `message ${messageId} failed (attempt ${dequeueCount}), will be retried: ${describeError(error)}`,
+          );
           trackException(error);
           throw error;
         } else {
           // Its last attempt: poisoned here rather than by the host, so the record keeps the message's id (a replay
           // creates what it would have created, and nothing twice) and says why.
+          context.warn(`message ${messageId} failed its last attempt (${dequeueCount}): ${describeError(error)}`);
           trackException(error);
           poisoned = retriesExhausted(error, dequeueCount);
         }
