@@ -55,6 +55,9 @@ param location string
 @description('Optional. Name of the resource group; default rg-<environmentName>.')
 param resourceGroupName string = ''
 
+@description('Optional. Name of the Cosmos DB account; default cosmos-<token>. Set to the name of an account restored from a point in time (docs/operations.md, restoring the store) to make the deployment adopt it: its settings, lock, roles and the app\'s connection follow.')
+param cosmosAccountName string = ''
+
 @description('Optional. Object id of the person (or service principal) deploying (azd: AZURE_PRINCIPAL_ID, which azd always fills). It is given data-plane roles only when grantDeployerDataAccess is true.')
 param principalId string = ''
 
@@ -149,7 +152,7 @@ var names = {
   logAnalytics: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
   applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
   storage: '${abbrs.storageStorageAccounts}${resourceToken}'
-  cosmos: '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
+  cosmos: empty(cosmosAccountName) ? '${abbrs.documentDBDatabaseAccounts}${resourceToken}' : cosmosAccountName
   plan: '${abbrs.webServerFarms}${resourceToken}'
   functionApp: '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
   deploymentContainer: 'app-package'
@@ -191,7 +194,7 @@ var appDefaults = {
   subscriptionValidationTimeoutSeconds: '10'
   subscriptionDeliveryTimeoutSeconds: '5'
   subscriptionRetryScheduleSeconds: '10,60,300,900,1800,3600'
-  subscriptionLifecycleSchedule: '0 * * * * *'
+  subscriptionLifecycleSchedule: '0 */15 * * * *'
   subscriptionReauthorizationNoticeMinutes: '60'
 }
 
@@ -520,7 +523,6 @@ module workbook 'modules/monitoring-workbook.bicep' = {
     location: location
     tags: tags
     applicationInsightsResourceId: monitoring.outputs.applicationInsightsResourceId
-    workspaceResourceId: monitoring.outputs.logAnalyticsResourceId
   }
 }
 

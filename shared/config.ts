@@ -159,8 +159,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: "SUBSCRIPTION_LIFECYCLE_SCHEDULE",
     description:
-      "NCRONTAB schedule of the subscription lifecycle run (reauthorizationRequired before expiry, subscriptionRemoved for tenants no longer accepted).",
-    default: "0 * * * * *",
+      "NCRONTAB schedule of the subscription lifecycle run (reauthorizationRequired before expiry, subscriptionRemoved for tenants no longer accepted); every 15 minutes, well inside the reauthorization notice, so an idle app does not start an instance every minute.",
+    default: "0 */15 * * * *",
   },
   {
     name: "SUBSCRIPTION_REAUTHORIZATION_NOTICE_MINUTES",

@@ -33,7 +33,7 @@ param availabilityTest availabilityTestType = {
     'emea-nl-ams-azr'
     'apac-sg-sin-azr'
   ]
-  frequencySeconds: 300
+  frequencySeconds: 900
 }
 
 @description('Tags: string keys and values.')
@@ -396,8 +396,9 @@ resource availabilityAlert 'Microsoft.Insights/metricAlerts@2026-01-01' = {
       healthTest.id
       applicationInsightsResourceId
     ]
-    evaluationFrequency: 'PT1M'
-    windowSize: 'PT5M'
+    evaluationFrequency: 'PT5M'
+    // A window that holds a run from every location (they run every frequencySeconds).
+    windowSize: 'PT15M'
     autoMitigate: true
     criteria: {
       'odata.type': 'Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria'

@@ -1,5 +1,5 @@
 metadata name = 'Diagnostic settings'
-metadata description = 'Resource logs of Cosmos DB and of the host storage\'s blob and queue services, sent to the Log Analytics workspace (resource-specific tables), so that a throttled or failed store request, a queue message written or deleted, and a package upload can be queried next to the app\'s telemetry.'
+metadata description = 'Resource logs of Cosmos DB and of the host storage\'s blob and queue services, sent to the Log Analytics workspace (resource-specific tables), so that changes to the account, hot partitions, a queue message written or deleted, and a package upload can be queried next to the app\'s telemetry.'
 
 @description('Required. Resource id of the Log Analytics workspace the logs go to.')
 param workspaceResourceId string
@@ -10,9 +10,8 @@ param cosmosAccountName string
 @description('Required. Name of the host storage account.')
 param storageAccountName string
 
-@description('Optional. Cosmos DB log categories: every data-plane request (status, substatus, activity id, request charge, duration), control-plane changes, and the request units per partition key (hot partitions).')
+@description('Optional. Cosmos DB log categories: control-plane changes (who changed the account, its throughput, its containers) and the request units per partition key (hot partitions). DataPlaneRequests, a row per request, is left out by default: the app records every store call itself, with its status, substatus, activity id and request charge (a dependency), and the rows would cost more than the rest of the telemetry; add it for an investigation.')
 param cosmosLogCategories string[] = [
-  'DataPlaneRequests'
   'ControlPlaneRequests'
   'PartitionKeyRUConsumption'
 ]

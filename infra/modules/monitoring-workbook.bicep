@@ -1,5 +1,5 @@
 metadata name = 'Workbook'
-metadata description = 'An Azure Monitor workbook that shows the API\'s health, its store, its queues and its change notifications on one page, from the Application Insights component and the Log Analytics workspace (monitoring-workbook.json).'
+metadata description = 'An Azure Monitor workbook that shows the API\'s health, its store, its queues and its change notifications on one page, from the Application Insights component (monitoring-workbook.json).'
 
 @description('Required. Display name of the workbook.')
 param displayName string
@@ -12,9 +12,6 @@ param tags tagsType = {}
 
 @description('Required. Resource id of the Application Insights component the workbook opens on.')
 param applicationInsightsResourceId string
-
-@description('Required. Resource id of the Log Analytics workspace (Cosmos DB\'s own request logs).')
-param workspaceResourceId string
 
 @description('Tags: string keys and values.')
 type tagsType = {
@@ -32,9 +29,9 @@ resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
     category: 'workbook'
     sourceId: applicationInsightsResourceId
     serializedData: replace(
-      replace(loadTextContent('monitoring-workbook.json'), '__APPLICATION_INSIGHTS_RESOURCE_ID__', applicationInsightsResourceId),
-      '__WORKSPACE_RESOURCE_ID__',
-      workspaceResourceId
+      loadTextContent('monitoring-workbook.json'),
+      '__APPLICATION_INSIGHTS_RESOURCE_ID__',
+      applicationInsightsResourceId
     )
   }
 }

@@ -148,6 +148,20 @@ describe("Cosmos DB capacity checks", () => {
   });
 });
 
+describe("restoring the store", () => {
+  it("adopts a restored account named in COSMOS_ACCOUNT_NAME: the app, its roles and the lock follow it", () => {
+    const all = deployFrom(main, { COSMOS_ACCOUNT_NAME: "cosmos-restored-0915" });
+    const account = one(all, "Microsoft.DocumentDB/databaseAccounts");
+    expect(account.name).toBe("cosmos-restored-0915");
+    expect(one(all, "Microsoft.Authorization/locks").value("scope")).toBe(idOf(account));
+    for (const assignment of ofType(all, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments")) {
+      expect(String(assignment.name)).toMatch(/^cosmos-restored-0915\//);
+    }
+    // The app's settings read the endpoint from the account the deployment names (template.test.ts checks which).
+    expect(one(deployFrom(main), "Microsoft.DocumentDB/databaseAccounts").name).toMatch(/^cosmos-[a-z0-9]{13}$/);
+  });
+});
+
 describe.each(MODES)("deployment with %j", (mode) => {
   let all: Deployed[];
   beforeAll(() => {
