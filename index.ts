@@ -5,10 +5,11 @@
  * in the host's trace context, registers the telemetry flush for the host's
  * graceful shutdown, and reads the configuration eagerly so
  * that an incomplete or contradictory one stops the app at start-up, with a
- * clear message, instead of running open.
+ * clear message, instead of running open; a setting that looks misspelt is
+ * a warning that names the one it was probably meant to be.
  */
 import { app } from "@azure/functions";
-import { config } from "./shared/config.js";
+import { config, misspeltSettings, SETTINGS } from "./shared/config.js";
 import { continueInvocationTrace, flushTelemetry, startTelemetry } from "./shared/telemetry.js";
 
 if (await startTelemetry()) {
@@ -16,5 +17,10 @@ if (await startTelemetry()) {
   app.hook.appTerminate(() => flushTelemetry());
 }
 config();
+for (const warning of misspeltSettings(
+  Object.keys(process.env),
+  SETTINGS.map((s) => s.name),
+))
+  console.warn(warning);
 
 app.setup({ enableHttpStream: false });

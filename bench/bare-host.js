@@ -1,5 +1,5 @@
-// Diagnostic for section 2 (not a product path): the app's own registered handlers
-// (the bundle, loaded as the host loads it) behind a bare node:http server that
+// Diagnostic for section 2 (not a product path): an app's own registered handlers
+// (the bundle, loaded as the host loads it, or BENCH_APP_ROOT's, such as the peer) behind a bare node:http server that
 // hands them the lightest objects they accept, instead of the `HttpRequest` and
 // `InvocationContext` of @azure/functions that the local runner builds (as the
 // Functions worker does). The difference between this and the runner is the cost of
@@ -83,6 +83,9 @@ async function handle(req, res) {
       },
     },
     body: bytes ? oneChunkBody(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) : null,
+    // What the peer reads its body with (ours reads `body`).
+    text: async () => (bytes ? bytes.toString("utf8") : ""),
+    json: async () => JSON.parse(bytes ? bytes.toString("utf8") : ""),
   };
   const context = { invocationId: randomUUID(), functionName: route.fn.name, info: noop, warn: noop, error: noop };
   send(res, await route.fn.handler(request, context));

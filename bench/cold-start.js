@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startNode } from "./processes.js";
+import { startStore } from "./processes.js";
 import { median } from "./stats.js";
 
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
@@ -38,10 +38,7 @@ await build({
   entryPoints: [join(root, "bench/cold-start/load-baseline.js")],
   outfile: join(devDir, "baseline-bundle/load-baseline.mjs"),
 });
-const store = await startNode([join(root, "dist/local/store.js")], {
-  env: { COSMOS_PORT: "0" },
-  ready: /Embedded Cosmos DB server at (\S+)/,
-});
+const store = await startStore();
 try {
   const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
   const { ensureDevKeys } = await import("../dist/local/devIdentity.js");

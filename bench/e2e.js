@@ -1,46 +1,49 @@
-// Section 2: end to end over loopback. autocannon against the local runner (the
-// real app on the embedded store), against our handlers in a bare node:http host
-// (bench/bare-host.js), and against bench/baseline-server.js (the same single
-// Cosmos call with the same document, nothing else), POST create and GET by id,
-// rounds in ABBA order so drift on this shared machine hits every side alike. A
-// fourth side is the runner with Application Insights configured, exporting to an
-// ingestion endpoint on loopback (POST only); two more are the runner off and on again with
-// `--experimental-async-context-frame`, the option that takes AsyncLocalStorage off async hooks on
-// Node.js 22 (POST only). Each side's CPU time per request is
-// read from /proc/<pid>/stat around its rounds, and the runners' resident memory
-// after their POST rounds. Prints JSON.
-//   BENCH_E2E_SECONDS (per round, default 6), BENCH_E2E_ROUNDS (default 4),
-//   BENCH_E2E_CONNECTIONS (default 10)
+// Section 2: end to end over loopback. autocannon against servers on one embedded
+// store, POST create and GET by id, rounds in ABBA order so drift on this shared
+// machine hits every side alike:
+//   baseline    bench/baseline-server.js: bare node:http, the same single Cosmos call, nothing else (the floor)
+//   bare        our handlers in a bare node:http host (bench/bare-host.js): without the Functions objects
+//   peerBare    the peer's handlers in the same bare host
+//   app         the local runner (the shipped bundle through @azure/functions, as the worker runs it)
+//   appTelemetry  the same with Application Insights exporting to a loopback ingestion endpoint (as run locally
+//               with a connection string)
+//   appFrame    the runner with --experimental-async-context-frame, telemetry off
+//   deployed    the runner as deployed: that flag (the deployment's NODE_OPTIONS on Node.js 22) and telemetry on
+//   peer        the peer (bench/peer: AJV-checked create keyed by team, point read; no token, no Graph
+//               representation, no ETags, no telemetry) in the same runner, with the same flag
+//   streams     `deployed` with HTTP streams (the bundle built again with app.setup({ enableHttpStream: true }))
+// Then the connection ladder: `deployed` and `peer` at 50 and 100 connections (the main rounds are the 10).
+// Each side's CPU time per request is read from /proc/<pid>/stat around its rounds, and the runners' resident
+// memory after their POST rounds. Prints JSON.
+//   BENCH_E2E_SECONDS (per round, default 6), BENCH_E2E_ROUNDS (default 4), BENCH_E2E_CONNECTIONS (default 10),
+//   BENCH_E2E_WARMUP_SECONDS (per side, default 1), BENCH_E2E_LADDER (connections, default "50,100")
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { streamingApp } from "./app-roots.js";
 import { startIngestion } from "./ingestion.js";
-import { startNode } from "./processes.js";
+import { cpuMicros, startNode, startStore } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_E2E_CONNECTIONS ?? 10);
+const WARMUP = Number(process.env.BENCH_E2E_WARMUP_SECONDS ?? 1);
+const LADDER = (process.env.BENCH_E2E_LADDER ?? "50,100").split(",").filter(Boolean).map(Number);
 const root = new URL("..", import.meta.url).pathname;
-const CLOCK_TICKS_PER_SECOND = 100;
+const PEER_ROOT = join(root, "bench/peer");
 const ASYNC_CONTEXT_FRAME = [process.env.NODE_OPTIONS, "--experimental-async-context-frame"].filter(Boolean).join(" ");
-
-/** CPU time (user + system) a process has used, in µs. */
-function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
-}
 
 function rssMiB(pid) {
   const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-async function cannon(pid, url, options) {
+async function cannon(pid, url, options, connections = CONNECTIONS) {
   const before = cpuMicros(pid);
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options });
+  const r = await autocannon({ url, connections, duration: DURATION, ...options });
   const cpu = cpuMicros(pid) - before;
   return {
     requests: r.requests.total,
@@ -66,16 +69,32 @@ function summary(results) {
   };
 }
 
+/** Runs each side `ROUNDS` times, in ABBA order; a side that exited stops the bench. */
+async function abba(sides, servers, run) {
+  const runs = Object.fromEntries(sides.map((side) => [side, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...sides];
+    if (round % 2 === 1) order.reverse();
+    for (const side of order) {
+      const server = servers[side];
+      if (server.child.exitCode !== null || server.child.signalCode !== null) {
+        throw new Error(`${side} exited (${server.child.exitCode ?? server.child.signalCode}): ${server.stderr()}`);
+      }
+      runs[side].push(await run(side, server));
+    }
+  }
+  return Object.fromEntries(Object.entries(runs).map(([side, results]) => [side, summary(results)]));
+}
+
 const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-e2e-"));
 const started = [];
 let ingestion;
+let streaming;
 try {
-  const store = await startNode([join(root, "dist/local/store.js")], {
-    env: { COSMOS_PORT: "0" },
-    ready: /Embedded Cosmos DB server at (\S+)/,
-  });
+  const store = await startStore();
   started.push(store);
   ingestion = await startIngestion();
+  streaming = await streamingApp();
   const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
   const cosmosEnv = {
     COSMOS_ENDPOINT: store.match[1],
@@ -85,7 +104,8 @@ try {
   };
   const { ensureDevKeys, mintDevToken, DEV_AUDIENCE, DEV_TENANT_ID } = await import("../dist/local/devIdentity.js");
   const keys = await ensureDevKeys(devDir);
-  // The runner serves the app package.json `main` names: the bundle, as deployed.
+  // The runner serves the app package.json `main` names (the bundle, as deployed), or the app at
+  // AzureWebJobsScriptRoot.
   const runner = (env = {}) =>
     startNode([join(root, "dist/local/runner.js")], {
       env: {
@@ -99,14 +119,10 @@ try {
         ...env,
       },
       ready: /listening on (http:\/\/\S+)/,
+      timeoutMs: 60_000,
     });
-  const servers = {
-    baseline: await startNode([join(root, "bench/baseline-server.js")], {
-      env: { ...cosmosEnv, PORT: "0" },
-      ready: /baseline listening on (http:\/\/\S+)/,
-    }),
-    // Diagnostic: our handlers without the Functions request objects (bench/bare-host.js).
-    bare: await startNode([join(root, "bench/bare-host.js")], {
+  const bareHost = (env = {}) =>
+    startNode([join(root, "bench/bare-host.js")], {
       env: {
         ...cosmosEnv,
         PORT: "0",
@@ -114,34 +130,55 @@ try {
         AUTH_TENANTS: "*",
         AUTH_JWKS_FILE: keys.jwksFile,
         AUTH_JWKS_URI: "",
+        ...env,
       },
       ready: /bare host listening on (http:\/\/\S+)/,
-    }),
-    app: await runner(),
-    // As in Azure: a connection string, and telemetry really exported (to the loopback ingestion endpoint).
-    appTelemetry: await runner({
-      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
-      NODE_EXTRA_CA_CERTS: ingestion.certFile,
-    }),
-    // The option measured beside them: the same two runners with AsyncLocalStorage on the async context frame
-    // (the default from Node.js 24; a flag on 22, which the worker takes from `languageWorkers__node__arguments`).
-    appFrame: await runner({ NODE_OPTIONS: ASYNC_CONTEXT_FRAME }),
-    appTelemetryFrame: await runner({
-      APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
-      NODE_EXTRA_CA_CERTS: ingestion.certFile,
-      NODE_OPTIONS: ASYNC_CONTEXT_FRAME,
-    }),
-  };
-  started.push(...Object.values(servers));
+      timeoutMs: 60_000,
+    });
+  // As in Azure: a connection string, and telemetry really exported (to the loopback ingestion endpoint).
+  const telemetry = () => ({
+    APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
+    NODE_EXTRA_CA_CERTS: ingestion.certFile,
+  });
+  // As deployed on Node.js 22: the worker runs with AsyncLocalStorage on the async context frame (the default from
+  // Node.js 24; a flag on 22, which the deployment gives the worker), which the peer gets too.
+  const frame = { NODE_OPTIONS: ASYNC_CONTEXT_FRAME };
+  // Started one after another: at once, on two shared cores, some would not be up in time.
+  const servers = {};
+  for (const [side, start] of Object.entries({
+    baseline: () =>
+      startNode([join(root, "bench/baseline-server.js")], {
+        env: { ...cosmosEnv, PORT: "0" },
+        ready: /baseline listening on (http:\/\/\S+)/,
+      }),
+    bare: () => bareHost(),
+    peerBare: () => bareHost({ BENCH_APP_ROOT: PEER_ROOT }),
+    app: () => runner(),
+    appTelemetry: () => runner(telemetry()),
+    appFrame: () => runner(frame),
+    deployed: () => runner({ ...telemetry(), ...frame }),
+    peer: () => runner({ ...frame, AzureWebJobsScriptRoot: PEER_ROOT }),
+    streams: () => runner({ ...telemetry(), ...frame, AzureWebJobsScriptRoot: streaming.root }),
+  })) {
+    servers[side] = await start();
+    started.push(servers[side]);
+  }
 
   const token = await mintDevToken({ app: true }, keys);
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const baseOf = (side) => (side === "baseline" ? `${servers.baseline.match[1]}/v1.0` : servers[side].match[1]);
 
-  // One operation to read back, the same document for every side.
+  // One operation to read back, the same document for every side of the API; the peer reads one it created.
   const created = await fetch(`${baseOf("app")}/teams/${TEAM}/operations`, { method: "POST", headers, body: BODY });
   if (created.status !== 201) throw new Error(`create answered ${created.status}: ${await created.text()}`);
   const { id } = await created.json();
+  const peerCreated = await fetch(`${baseOf("peer")}/teams/${TEAM}/operations`, {
+    method: "POST",
+    headers,
+    body: BODY,
+  });
+  if (peerCreated.status !== 201) throw new Error(`the peer's create answered ${peerCreated.status}`);
+  const { id: peerId } = await peerCreated.json();
   const baselineId = encodeURIComponent(`${DEV_TENANT_ID}:${id}`);
   const probe = await fetch(`${baseOf("baseline")}/teams/${TEAM}/operations/${baselineId}`);
   if (probe.status !== 200) throw new Error(`baseline read answered ${probe.status}`);
@@ -152,6 +189,8 @@ try {
     Object.fromEntries(Object.entries(stored).filter(([key]) => key !== "id" && !key.startsWith("_"))),
   );
 
+  const isPeer = (side) => side === "peer" || side === "peerBare";
+  // Every side of the API and the peer gets the same request (the peer ignores the token).
   const cases = {
     create: (side) =>
       side === "baseline"
@@ -162,37 +201,36 @@ try {
   const urlOf = (name, side) =>
     name === "create"
       ? `${baseOf(side)}/teams/${TEAM}/operations`
-      : `${baseOf(side)}/teams/${TEAM}/operations/${side === "baseline" ? baselineId : id}`;
+      : `${baseOf(side)}/teams/${TEAM}/operations/${side === "baseline" ? baselineId : isPeer(side) ? peerId : id}`;
   const sidesOf = {
-    create: ["baseline", "bare", "app", "appTelemetry", "appFrame", "appTelemetryFrame"],
-    read: ["baseline", "bare", "app"],
+    create: ["baseline", "bare", "peerBare", "app", "appTelemetry", "appFrame", "deployed", "peer", "streams"],
+    read: ["baseline", "bare", "app", "deployed", "peer", "streams"],
   };
 
   // Warm-up, not counted: the JIT, the connection pools, the key set.
   for (const name of Object.keys(cases)) {
     for (const side of sidesOf[name]) {
-      await autocannon({ url: urlOf(name, side), connections: CONNECTIONS, duration: 1, ...cases[name](side) });
+      await autocannon({ url: urlOf(name, side), connections: CONNECTIONS, duration: WARMUP, ...cases[name](side) });
     }
   }
   const out = {};
   const rss = {};
   for (const name of Object.keys(cases)) {
-    const runs = Object.fromEntries(sidesOf[name].map((side) => [side, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = [...sidesOf[name]];
-      if (round % 2 === 1) order.reverse();
-      for (const side of order) {
-        const server = servers[side];
-        if (server.child.exitCode !== null || server.child.signalCode !== null) {
-          throw new Error(`${side} exited (${server.child.exitCode ?? server.child.signalCode}): ${server.stderr()}`);
-        }
-        runs[side].push(await cannon(server.child.pid, urlOf(name, side), cases[name](side)));
+    out[name] = await abba(sidesOf[name], servers, (side, server) =>
+      cannon(server.child.pid, urlOf(name, side), cases[name](side)),
+    );
+    if (name === "create") {
+      for (const side of ["app", "appTelemetry", "appFrame", "deployed", "peer", "streams"]) {
+        rss[side] = rssMiB(servers[side].child.pid);
       }
     }
-    out[name] = Object.fromEntries(Object.entries(runs).map(([side, results]) => [side, summary(results)]));
-    if (name === "create")
-      for (const side of ["app", "appTelemetry", "appFrame", "appTelemetryFrame"])
-        rss[side] = rssMiB(servers[side].child.pid);
+  }
+  // The connection ladder, POST: ours as deployed beside the peer (the main rounds give the first rung).
+  const ladder = { [CONNECTIONS]: { deployed: out.create.deployed, peer: out.create.peer } };
+  for (const connections of LADDER) {
+    ladder[connections] = await abba(["deployed", "peer"], servers, (side, server) =>
+      cannon(server.child.pid, urlOf("create", side), cases.create(side), connections),
+    );
   }
   process.stdout.write(
     JSON.stringify({
@@ -200,6 +238,7 @@ try {
       connections: CONNECTIONS,
       rounds: ROUNDS,
       ...out,
+      ladder,
       rss,
       ingestion: { requests: ingestion.requests(), bytes: ingestion.bytes() },
     }) + "\n",
@@ -207,5 +246,6 @@ try {
 } finally {
   for (const p of started.reverse()) await p.stop();
   await ingestion?.close();
+  streaming?.remove();
   rmSync(devDir, { recursive: true, force: true });
 }

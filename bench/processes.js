@@ -1,5 +1,17 @@
-// Starting and stopping the servers the end-to-end bench drives.
+// Starting and stopping the servers the end-to-end bench drives, and what they use.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used, in µs. */
+export function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
 
 /** Spawns `node args...` and resolves once a line of its stdout matches `ready`. */
 export function startNode(args, { env = {}, ready, timeoutMs = 30_000 } = {}) {
@@ -36,5 +48,13 @@ function stop(child) {
     child.once("exit", () => resolve());
     child.kill("SIGTERM");
     setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+  });
+}
+
+/** The embedded store in a process of its own, on a free port (`script`: another store, such as the scale one). */
+export function startStore(script = "dist/local/store.js") {
+  return startNode([join(root, script)], {
+    env: { COSMOS_PORT: "0" },
+    ready: /Embedded Cosmos DB server at (\S+)/,
   });
 }

@@ -1,60 +1,21 @@
 // Store round trips per API request: the local runner reaches the embedded store
-// through a counting proxy, and the requests that reach documents (reads, writes,
-// queries and the SDK's query plan requests; not the account and container metadata
-// a client reads once) are counted for one create, one read by id, one list page and
-// one list page with $count=true. Prints JSON.
+// through a counting proxy (bench/counting-proxy.js), and the requests that reach
+// documents are counted for one create, one read by id, one list page and one list
+// page with $count=true. Prints JSON.
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startNode } from "./processes.js";
+import { countingProxy } from "./counting-proxy.js";
+import { startNode, startStore } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const root = new URL("..", import.meta.url).pathname;
-
-/** A proxy that forwards everything to `target` and counts the requests to documents (`.../docs...`). */
-async function countingProxy(target) {
-  const upstream = new URL(target);
-  const agent = new Agent({ keepAlive: true });
-  let documents = 0;
-  const server = createServer((req, res) => {
-    if (/\/colls\/[^/]+\/docs/.test(req.url ?? "")) documents++;
-    const out = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on("error", () => res.destroy());
-    req.pipe(out);
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    endpoint: `http://127.0.0.1:${server.address().port}/`,
-    /** The document requests `run` made. */
-    async count(run) {
-      const before = documents;
-      await run();
-      return documents - before;
-    },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        agent.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-calls-"));
 const started = [];
 let proxy;
 try {
-  const store = await startNode([join(root, "dist/local/store.js")], {
-    env: { COSMOS_PORT: "0" },
-    ready: /Embedded Cosmos DB server at (\S+)/,
-  });
+  const store = await startStore();
   started.push(store);
   proxy = await countingProxy(store.match[1]);
   const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");

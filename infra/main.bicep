@@ -153,6 +153,7 @@ var names = {
   applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
   storage: '${abbrs.storageStorageAccounts}${resourceToken}'
   cosmos: empty(cosmosAccountName) ? '${abbrs.documentDBDatabaseAccounts}${resourceToken}' : cosmosAccountName
+  keyVault: '${abbrs.keyVaultVaults}${resourceToken}'
   plan: '${abbrs.webServerFarms}${resourceToken}'
   functionApp: '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
   deploymentContainer: 'app-package'
@@ -171,6 +172,13 @@ var cosmosPrivateDnsZones = {
   AzureCloud: 'privatelink.documents.azure.com'
   AzureUSGovernment: 'privatelink.documents.azure.us'
   AzureChinaCloud: 'privatelink.documents.azure.cn'
+}
+
+// Key Vault's privatelink zone per cloud.
+var keyVaultPrivateDnsZones = {
+  AzureCloud: 'privatelink.vaultcore.azure.net'
+  AzureUSGovernment: 'privatelink.vaultcore.usgovcloudapi.net'
+  AzureChinaCloud: 'privatelink.vaultcore.azure.cn'
 }
 
 // What the app's configuration expects (shared/config.ts): database and container names.
@@ -289,6 +297,23 @@ module cosmos 'modules/cosmos.bicep' = {
   }
 }
 
+// The key that signs the validation tokens of notifications with resource data: the app signs
+// with it through its identity (Key Vault Crypto User on that key only); nobody reads the private key.
+module keyVault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    keyName: 'notification-signing'
+    #disable-next-line what-if-short-circuiting
+    principalId: identity.outputs.principalId
+    logAnalyticsWorkspaceResourceId: monitoring.outputs.logAnalyticsResourceId
+    publicNetworkAccess: dataPublicNetworkAccess
+  }
+}
+
 // The private-network mode: the virtual network, and a private endpoint with its DNS zone for
 // each data-plane endpoint the app uses. Application Insights stays on public ingestion,
 // authenticated with Entra ID (local auth off): docs/deploy.md says why.
@@ -344,6 +369,21 @@ module cosmosPrivateEndpoint 'modules/private-endpoint.bicep' = if (vnetEnabled)
     targetResourceId: cosmos.outputs.resourceId
     groupId: 'Sql'
     privateDnsZoneName: cosmosPrivateDnsZones[environment().name]
+    subnetResourceId: network.?outputs.privateEndpointSubnetResourceId ?? ''
+    virtualNetworkResourceId: network.?outputs.resourceId ?? ''
+  }
+}
+
+module keyVaultPrivateEndpoint 'modules/private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'key-vault-private-endpoint'
+  scope: rg
+  params: {
+    name: '${names.privateEndpointPrefix}-vault'
+    location: location
+    tags: tags
+    targetResourceId: keyVault.outputs.resourceId
+    groupId: 'vault'
+    privateDnsZoneName: keyVaultPrivateDnsZones[environment().name]
     subnetResourceId: network.?outputs.privateEndpointSubnetResourceId ?? ''
     virtualNetworkResourceId: network.?outputs.resourceId ?? ''
   }
@@ -469,17 +509,20 @@ module functionApp 'modules/function-app.bicep' = {
       SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: appDefaults.subscriptionRetryScheduleSeconds
       SUBSCRIPTION_LIFECYCLE_SCHEDULE: appDefaults.subscriptionLifecycleSchedule
       SUBSCRIPTION_REAUTHORIZATION_NOTICE_MINUTES: appDefaults.subscriptionReauthorizationNoticeMinutes
+      // The Key Vault key (no version: the app signs with the current one) of notifications with resource data.
+      NOTIFICATION_SIGNING_KEY_ID: keyVault.outputs.keyId
     }
   }
   dependsOn: [
     // The app starts as soon as it exists: let its roles be in place first, the Application
     // Insights component whose connection string it is given, and in the private-network mode
-    // the endpoints it reaches its storage and store through.
+    // the endpoints it reaches its storage and store through. (The component comes before the key vault,
+    // whose key id the app is given.)
     apiRoleAssignments
-    monitoring
     blobPrivateEndpoint
     queuePrivateEndpoint
     cosmosPrivateEndpoint
+    keyVaultPrivateEndpoint
   ]
 }
 
@@ -575,6 +618,9 @@ output COSMOS_DATABASE string = cosmos.outputs.databaseName
 
 @description('The Cosmos DB container of operations.')
 output COSMOS_CONTAINER string = cosmos.outputs.containerName
+
+@description('The Key Vault holding the key that signs notification validation tokens.')
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 
 @description('The name of the Application Insights component.')
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

@@ -36,30 +36,45 @@ function writeAtomically(file: string, content: string): void {
   renameSync(temp, file);
 }
 
-/** Loads the development signing key, creating it (and the JWKS beside it) on first use. */
-export async function ensureDevKeys(dir = devDir()): Promise<DevKeys> {
-  mkdirSync(dir, { recursive: true });
-  const keyFile = join(dir, "signing-key.json");
-  const jwksFile = join(dir, "jwks.json");
-  let privateJwk: JWK;
+/** A private RSA signing key kept in a file: created on first use, then the same one every time. */
+async function loadOrCreateKey(keyFile: string): Promise<JWK> {
   try {
-    privateJwk = JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
+    return JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
   } catch {
     const { privateKey } = await generateKeyPair("RS256", { extractable: true });
-    privateJwk = await exportJWK(privateKey);
+    const privateJwk = await exportJWK(privateKey);
     privateJwk.kid = await calculateJwkThumbprint(privateJwk);
     privateJwk.alg = "RS256";
     privateJwk.use = "sig";
     try {
       writeFileSync(keyFile, JSON.stringify(privateJwk), { flag: "wx", mode: 0o600 });
+      return privateJwk;
     } catch {
       // Another process created it first: use theirs.
-      privateJwk = JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
+      return JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
     }
   }
+}
+
+/** Loads the development signing key, creating it (and the JWKS beside it) on first use. */
+export async function ensureDevKeys(dir = devDir()): Promise<DevKeys> {
+  mkdirSync(dir, { recursive: true });
+  const jwksFile = join(dir, "jwks.json");
+  const privateJwk = await loadOrCreateKey(join(dir, "signing-key.json"));
   const { kty, n, e, kid, alg, use } = privateJwk;
   writeAtomically(jwksFile, JSON.stringify({ keys: [{ kty, n, e, kid, alg, use }] }));
   return { privateJwk, jwksFile };
+}
+
+/**
+ * The development key that signs the validation tokens of notifications with resource data (the runner's
+ * NOTIFICATION_SIGNING_KEY_FILE): another key than the token command's, as in Azure, where a Key Vault key signs.
+ */
+export async function ensureNotificationSigningKey(dir = devDir()): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "notification-signing-key.json");
+  await loadOrCreateKey(file);
+  return file;
 }
 
 export interface TokenOptions {

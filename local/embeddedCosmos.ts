@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CosmosClient, type ContainerRequest } from "@azure/cosmos";
+import { CosmosClient, type Container, type ContainerRequest, type IndexingPolicy } from "@azure/cosmos";
 import { embeddedStoreIndexingPolicy } from "../shared/store/indexingPolicy.js";
 import { cosmosClientOptions } from "../shared/store/operationStore.js";
 import { isWrite, keepSnapshots, type SnapshotKeeper } from "./storeSnapshot.js";
@@ -102,6 +102,35 @@ const LOCAL_CONTAINERS = {
   subscriptions: () => ({ partitionKey: { paths: ["/resourceKey"] }, defaultTtl: -1 }),
 } satisfies Record<string, () => Omit<ContainerRequest, "id">>;
 
+const SYSTEM_FIELD = /^_(rid|self|etag|attachments|ts|lsn)$/;
+
+/** A policy's composite indexes as text, whatever order the server writes each path's fields in. */
+function composites(policy: IndexingPolicy | undefined): string {
+  return JSON.stringify(
+    (policy?.compositeIndexes ?? []).map((index) => index.map((p) => `${p.path} ${p.order ?? "ascending"}`)),
+  );
+}
+
+/**
+ * A container restored from a data folder an older version made keeps the composite indexes it was made with, and
+ * the embedded server refuses the sorts only newer ones serve. Its definition is replaced, and since the embedded
+ * server empties a container whose definition is replaced, its documents are written back (a store that keeps them,
+ * such as the emulator, answers those writes 409: they are there).
+ */
+async function keepIndexingPolicy(container: Container, wanted: IndexingPolicy | undefined): Promise<void> {
+  const { resource } = await container.read();
+  if (!resource || !wanted || composites(resource.indexingPolicy) === composites(wanted)) return;
+  const { resources } = await container.items.readAll<Record<string, unknown>>().fetchAll();
+  await container.replace({ ...resource, indexingPolicy: wanted });
+  for (const stored of resources) {
+    // Without the server's own fields (those starting with "_"), which a create may not set.
+    const document = Object.fromEntries(Object.entries(stored).filter(([name]) => !SYSTEM_FIELD.test(name)));
+    await container.items.create(document).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== 409) throw error;
+    });
+  }
+}
+
 /** Creates the database and a container of the operations (or of the subscriptions) if they do not exist. */
 export async function ensureLocalContainer(
   endpoint: string,
@@ -113,7 +142,9 @@ export async function ensureLocalContainer(
   const client = new CosmosClient({ endpoint, key, ...cosmosClientOptions(endpoint) });
   try {
     const db = (await existing(() => client.databases.createIfNotExists({ id: database }))).database;
-    await existing(() => db.containers.createIfNotExists({ id: container, ...LOCAL_CONTAINERS[kind]() }));
+    const definition = LOCAL_CONTAINERS[kind]();
+    const made = await existing(() => db.containers.createIfNotExists({ id: container, ...definition }));
+    await keepIndexingPolicy(made.container, (definition as ContainerRequest).indexingPolicy);
   } finally {
     client.dispose();
   }

@@ -6,7 +6,9 @@
  * `@azure/functions` registers every function (`registerFunction`), its hooks
  * (`registerHook`) and its programming model (`setProgrammingModel`). Loading
  * the app means what the worker's `startApp` does: the files package.json
- * `main` names (a glob), then the `appStart` hooks. An invocation is the
+ * `main` names (a glob), then the `appStart` hooks, then the capabilities the
+ * model adds (`HttpUri` when the app enabled HTTP streams: the model's HTTP
+ * proxy, where the host forwards requests). An invocation is the
  * worker's `InvocationHandler`: the model turns the host's invocation request
  * into the handler's arguments, the `preInvocation` hooks run, then the
  * handler, then the `postInvocation` hooks, and the model turns the result into
@@ -191,6 +193,8 @@ const app = {
   /** Shared by the app-level hooks only. */
   appLevelOnlyHookData: {} as Record<string, unknown>,
   indexingLocked: false,
+  /** The worker's HttpUri capability: where its model takes forwarded HTTP requests (HTTP streams), if anywhere. */
+  httpUri: undefined as string | undefined,
   currentEntryPoint: undefined as string | undefined,
   log: ((level, message) => {
     if (level === "error" || level === "warning" || level === "critical") console.error(`[${level}] ${message}`);
@@ -364,12 +368,18 @@ export async function loadFunctionApp(root: string): Promise<readonly Registered
   const capabilities = app.programmingModel?.getCapabilities
     ? await app.programmingModel.getCapabilities({ ...WORKER_CAPABILITIES })
     : WORKER_CAPABILITIES;
-  if (capabilities.HttpUri) {
-    throw new AzFuncSystemError("HTTP streaming (app.setup({ enableHttpStream: true })) is not supported locally.");
-  }
+  // HTTP streams (app.setup({ enableHttpStream: true })): the model started its HTTP proxy; the host forwards each
+  // HTTP request there (runner.ts) instead of sending it in the invocation request.
+  app.httpUri =
+    typeof capabilities.HttpUri === "string" && capabilities.HttpUri !== "" ? capabilities.HttpUri : undefined;
   app.indexingLocked = true;
   if (app.functions.size === 0) throw new AzFuncSystemError("No job functions found.");
   return [...app.functions.values()];
+}
+
+/** The worker's HttpUri capability once the app is loaded: set when the app enabled HTTP streams. */
+export function workerHttpUri(): string | undefined {
+  return app.httpUri;
 }
 
 // ---------------------------------------------------------------- InvocationHandler

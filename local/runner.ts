@@ -6,20 +6,41 @@
  * refuses before any function runs (in Graph's error shape), turns the request
  * into the invocation request the host sends the worker, has the worker
  * (functionsHost.ts, so the app's own programming model and hooks) run it, and
- * writes the worker's HTTP response as the host writes it. With no
+ * writes the worker's HTTP response as the host writes it. An app with HTTP
+ * streams gets the request forwarded to its worker's proxy instead, and its
+ * answer relayed, as the host's HTTP proxying does. With no
  * COSMOS_ENDPOINT it starts the embedded store; tokens come from
  * `npm run --silent token`.
  */
 import { randomFillSync, randomUUID } from "node:crypto";
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  Agent,
+  createServer,
+  type ClientRequest,
+  request as httpRequest,
+  STATUS_CODES,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { join, relative } from "node:path";
-import { COSMOS_DEFAULTS } from "../shared/config.js";
+import { pipeline } from "node:stream/promises";
+import { COSMOS_DEFAULTS, misspeltSettings, SETTINGS } from "../shared/config.js";
+import { authorizationProblem, parseAuthorization, unauthenticated } from "../shared/auth/tokens.js";
 import { ErrorCode, GraphError } from "../shared/http/graphError.js";
-import { compileRouteTemplate, routeValues, type CompiledRouteTemplate } from "../shared/http/routeTemplate.js";
+import {
+  compileRouteTemplate,
+  decodeRoutePath,
+  routeValues,
+  type CompiledRouteTemplate,
+} from "../shared/http/routeTemplate.js";
 import { errorResponse } from "../shared/http/responses.js";
 import { refusalWireContext } from "../shared/http/wireContext.js";
-import { DEV_AUDIENCE, devDir, ensureDevKeys, PROJECT_ROOT } from "./devIdentity.js";
+import { ensureDevCertificate } from "./devCertificate.js";
+import { DEV_AUDIENCE, devDir, ensureDevKeys, ensureNotificationSigningKey, PROJECT_ROOT } from "./devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "./embeddedCosmos.js";
 import { PortTakenError, startAzuriteQueue, type Azurite } from "./azurite.js";
 import {
@@ -28,6 +49,7 @@ import {
   routePrefix,
   setWorkerLog,
   terminateApp,
+  workerHttpUri,
   type RegisteredFunction,
   type RpcHttpCookie,
   type RpcHttpData,
@@ -35,7 +57,7 @@ import {
   type RpcNullableString,
   type RpcTypedData,
 } from "./functionsHost.js";
-import { readAppSettings, readRunnerSettings } from "./runnerSettings.js";
+import { readAppSettings, readRunnerSettings, RUNNER_SETTINGS } from "./runnerSettings.js";
 import { QueueOutputs, resolveSetting, startTriggers, type Settings } from "./triggers.js";
 
 /** The Functions host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, in bytes; unset, this runner's own limit. */
@@ -74,21 +96,6 @@ export function buildRoutes(prefix: string, functions: readonly RegisteredFuncti
     .sort((a, b) => a.rank.localeCompare(b.rank));
 }
 
-/** Decodes each path segment as ASP.NET routing does, leaving an encoded '/' alone; bad escapes stay as sent. */
-function decodePath(pathname: string): string {
-  if (!pathname.includes("%")) return pathname;
-  return pathname
-    .split("/")
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment.replace(/%2f/gi, "%252F"));
-      } catch {
-        return segment;
-      }
-    })
-    .join("/");
-}
-
 // ---------------------------------------------------------------- refusals, in Graph's shape
 
 interface Refusal {
@@ -98,16 +105,17 @@ interface Refusal {
 }
 
 function refusal(status: number, code: string, message: string, clientRequestId?: string): Refusal {
-  const response = errorResponse(
-    new GraphError(status, code, message),
-    refusalWireContext(clientRequestId, randomUUID()),
-  );
+  return graphRefusal(new GraphError(status, code, message), clientRequestId);
+}
+
+function graphRefusal(error: GraphError, clientRequestId?: string): Refusal {
+  const response = errorResponse(error, refusalWireContext(clientRequestId, randomUUID()));
   const body = response.body as string;
   const headers = {
     ...(response.headers as Record<string, string>),
     "Content-Length": String(Buffer.byteLength(body)),
   };
-  return { status, headers, body };
+  return { status: error.status, headers, body };
 }
 
 /** A refusal written straight to a socket, for requests node:http could not parse. */
@@ -118,8 +126,28 @@ function rawRefusal(socket: Socket, answer: Refusal): void {
   socket.end(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${head}\r\n${answer.body}`);
 }
 
-/** What node:http's parser errors mean, as Kestrel answers them. */
-function parserRefusal(error: NodeJS.ErrnoException): Refusal {
+/**
+ * The Authorization header of a request node:http could not parse, as its sender meant it, when its line feeds are
+ * what broke the request: a token captured with the lines printed before it (npm's script banner) reaches the wire
+ * as an Authorization value running over several lines.
+ */
+function brokenAuthorization(packet: Buffer | undefined): string | undefined {
+  const value = packet && /\r\nauthorization:([^\r]*)/i.exec(packet.toString("latin1"))?.[1];
+  return value?.includes("\n") ? value : undefined;
+}
+
+/**
+ * What node:http's parser errors mean, as Kestrel answers them; an Authorization header broken over several lines
+ * gets the 401 that says what it held and why (`local`: the app trusts the development key).
+ */
+function parserRefusal(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, local: boolean): Refusal {
+  const authorization = brokenAuthorization(error.rawPacket);
+  if (authorization !== undefined) {
+    const parsed = parseAuthorization(authorization);
+    const problem = "problem" in parsed ? parsed.problem : "severalWords";
+    const { description, message } = authorizationProblem(problem, authorization, local);
+    return graphRefusal(unauthenticated(description, undefined, message));
+  }
   if (error.code === "HPE_HEADER_OVERFLOW") {
     return refusal(431, ErrorCode.invalidRequest, "The request headers are larger than the host accepts (32 KB).");
   }
@@ -297,6 +325,94 @@ function writeHttp(res: ServerResponse, http: RpcHttpData | null | undefined): n
   return status;
 }
 
+// ---------------------------------------------------------------- HTTP streams: the request forwarded to the worker
+
+/**
+ * Headers a proxy never forwards (RFC 9110 §7.6.1, and YARP's list): they concern one connection. Host is replaced by
+ * the destination's, as YARP's default transform does.
+ */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+]);
+
+/** Connections to the worker's HTTP proxy, kept open as the host's SocketsHttpHandler keeps them. */
+const workerAgent = new Agent({ keepAlive: true });
+
+/**
+ * The request the host forwards to the worker's HttpUri (its `DefaultHttpProxyService`, YARP's `IHttpForwarder` with
+ * the default transforms): the same method, path and query, every header but the hop-by-hop ones and Host,
+ * X-Forwarded-For, -Proto and -Host set, and the invocation id in `x-ms-invocation-id`, by which the worker pairs it
+ * with the invocation request.
+ */
+function forwardedHeaders(req: IncomingMessage, host: string, invocationId: string): OutgoingHttpHeaders {
+  const headers: Record<string, string | string[]> = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || name.startsWith("x-forwarded-")) continue;
+    const previous = headers[name];
+    headers[name] = previous === undefined ? raw[i + 1]! : [previous, raw[i + 1]!].flat();
+  }
+  headers["x-forwarded-for"] = req.socket.remoteAddress ?? "";
+  headers["x-forwarded-proto"] = "http";
+  headers["x-forwarded-host"] = host;
+  headers["x-ms-invocation-id"] = invocationId;
+  return headers;
+}
+
+/**
+ * Forwards a request to the worker's HTTP proxy and resolves with the worker's answer; the host sends the invocation
+ * request beside it, and the worker's model writes the function's response on this connection.
+ */
+function forwardToWorker(
+  httpUri: string,
+  req: IncomingMessage,
+  pathAndQuery: string,
+  headers: OutgoingHttpHeaders,
+  body: Buffer | undefined,
+): { answer: Promise<IncomingMessage>; abort: () => void } {
+  let out: ClientRequest | undefined;
+  const answer = new Promise<IncomingMessage>((resolve, reject) => {
+    out = httpRequest(
+      new URL(pathAndQuery.replace(/^\/+/, ""), httpUri),
+      {
+        method: req.method,
+        headers: body ? { ...headers, "content-length": String(body.length) } : headers,
+        agent: workerAgent,
+      },
+      resolve,
+    );
+    out.once("error", reject);
+    out.end(body);
+  });
+  return { answer, abort: () => out?.destroy(new Error("The invocation failed.")) };
+}
+
+/** The worker's answer written to the caller as YARP relays it: status, the headers but hop-by-hop ones, the body. */
+async function relayAnswer(answer: IncomingMessage, res: ServerResponse): Promise<number> {
+  const raw = answer.rawHeaders;
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    const previous = headers[name];
+    headers[name] = previous === undefined ? raw[i + 1]! : [previous, raw[i + 1]!].flat();
+  }
+  const status = answer.statusCode ?? 502;
+  res.writeHead(status, headers);
+  await pipeline(answer, res);
+  return status;
+}
+
 // ---------------------------------------------------------------- the body, read within bounds
 
 type Body = { readonly bytes: Buffer } | { readonly refused: "tooLarge" | "stalled" | "aborted" };
@@ -363,10 +479,12 @@ export interface LocalServerOptions {
   readonly log?: (level: string, message: string) => void;
   /** Log every request at debug level (LOG_LEVEL=debug). */
   readonly debug?: boolean;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface LocalServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   readonly baseUrl: string;
   close(): Promise<void>;
 }
@@ -382,6 +500,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const debug = options.debug ?? false;
   const host = options.host ?? "127.0.0.1";
   const limit = bodyLimit(settings);
+  // Set when the app enabled HTTP streams: requests are then forwarded to the worker's proxy.
+  const httpUri = workerHttpUri();
+  const scheme = options.tls ? "https" : "http";
 
   // Requests being handled, so a shutdown can let them finish before it closes the connections.
   let active = 0;
@@ -415,9 +536,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
     const absolute = target.startsWith("/") ? undefined : new URL(target);
-    const url = new URL(`http://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
+    const url = new URL(`${scheme}://${hosts[0]}${absolute ? `${absolute.pathname}${absolute.search}` : target}`);
     const method = (req.method ?? "GET").toUpperCase();
-    const path = decodePath(url.pathname);
+    const path = decodeRoutePath(url.pathname);
     let route: Route | undefined;
     let match: RegExpExecArray | null = null;
     for (const candidate of routes) {
@@ -454,18 +575,41 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const started = debug ? performance.now() : 0;
     const invocationId = randomUUID();
     const query = url.search === "" ? [] : queryOf(url.searchParams);
-    const response = await invokeFunction(route.fn, {
+    const invocation: RpcInvocationRequest = {
       invocationId,
       functionId: route.fn.functionId,
       inputData: [{ name: route.fn.trigger.name, data: { http: rpcHttp(req, url, query, params, body) } }],
-      // The HTTP trigger's binding data; the request itself is left out (RpcHttpTriggerMetadataRemoved).
+      // The HTTP trigger's binding data; the request itself is left out (RpcHttpTriggerMetadataRemoved). With HTTP
+      // streams the model builds the request from these and the forwarded request.
       triggerMetadata: {
         ...Object.fromEntries(Object.entries(params).map(([name, value]) => [name, { string: value }])),
         Query: { json: JSON.stringify(Object.fromEntries(query)) },
         Headers: { json: JSON.stringify(req.headers) },
       },
       traceContext: traceContextFor(req),
-    });
+    };
+    if (httpUri) {
+      // HTTP streams: the request is forwarded first, then the invocation request sent, as the host does; the
+      // worker answers on the forwarded connection. The body was read within the same limit; a chunked one goes
+      // through too (the host forwards it, where without streams it gives the function no body).
+      const forwarded = forwardToWorker(
+        httpUri,
+        req,
+        `${url.pathname}${url.search}`,
+        forwardedHeaders(req, hosts[0], invocationId),
+        body,
+      );
+      // The answer is relayed as it arrives, while the invocation still runs (it ends once the body is written).
+      const relayed = forwarded.answer.then((answer) => relayAnswer(answer, res));
+      const invoked = invokeFunction(route.fn, invocation);
+      invoked.catch(() => forwarded.abort());
+      const [response, status] = await Promise.all([invoked, relayed]);
+      await outputs.write(route.fn, response);
+      if (debug)
+        log("debug", `${method} ${url.pathname} -> ${status} (${(performance.now() - started).toFixed(1)} ms)`);
+      return;
+    }
+    const response = await invokeFunction(route.fn, invocation);
     await outputs.write(route.fn, response);
     const httpOutput = Object.values(route.fn.bindings).find((b) => b.direction === "out" && b.type === "http");
     const data =
@@ -477,13 +621,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   // The Functions host accepts 32 KB of request headers; Node's default is 16 KB.
-  const server = createServer({
+  const serverOptions = {
     maxHeaderSize: 32 * 1024,
     requireHostHeader: false, // checked by the handler, to answer in Graph's shape
     headersTimeout: HEADERS_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionsCheckingInterval: 1_000,
-  });
+  };
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert })
+    : createServer(serverOptions);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     // While shutting down, answer and then close the connection rather than keep it for another request.
@@ -506,7 +653,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
     if (error.code === "ECONNRESET" || !socket.writable || response?.headersSent) return void socket.destroy();
-    rawRefusal(socket, parserRefusal(error));
+    rawRefusal(socket, parserRefusal(error, settings.AUTH_JWKS_FILE !== undefined));
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -516,7 +663,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const address = server.address() as AddressInfo;
   return {
     server,
-    baseUrl: `http://${host}:${address.port}/${prefix}`,
+    baseUrl: `${scheme}://${host}:${address.port}/${prefix}`,
     // Stop accepting, let the requests being handled finish (at most 8 s), then close every connection left.
     close: async () => {
       closing = true;
@@ -532,6 +679,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     },
   };
 }
+
+/** The app's settings, and what the runner reads that is not one of its own typed settings. */
+const APP_SETTING_NAMES = [
+  ...SETTINGS.map((s) => s.name),
+  "AzureWebJobsStorage",
+  "AzureWebJobsScriptRoot",
+  "TEAMOPS_DEV_DIR",
+];
 
 /** The example team the banner's commands use: any GUID would do. */
 export const EXAMPLE_TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
@@ -618,11 +773,22 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   const given = readAppSettings(process.env, appRoot);
   const settings = readRunnerSettings(given.values, appRoot);
   const keys = await ensureDevKeys(devDir(given.values));
+  // The development key signs validation tokens, unless a Key Vault key is named or the run plays Azure (which
+  // refuses a key file, as it refuses AUTH_JWKS_FILE).
+  const notificationSigningKey =
+    given.values.NOTIFICATION_SIGNING_KEY_ID || given.values.WEBSITE_SITE_NAME
+      ? undefined
+      : (given.values.NOTIFICATION_SIGNING_KEY_FILE ?? (await ensureNotificationSigningKey(devDir(given.values))));
   const log = (level: string, message: string) => {
     if (level === "error" || level === "critical") console.error(`[${level}] ${message}`);
     else if (level === "warning" && settings.logLevel !== "error") console.error(`[${level}] ${message}`);
     else if (settings.logLevel === "debug") console.log(`[${level}] ${message}`);
   };
+  // A misspelt runner setting is a warning here; the app warns about its own settings when it loads (index.ts).
+  const runnerSettings = RUNNER_SETTINGS.map((s) => s.name);
+  for (const warning of misspeltSettings(Object.keys(given.values), runnerSettings, APP_SETTING_NAMES)) {
+    log("warning", warning);
+  }
 
   let embedded: EmbeddedCosmos | undefined;
   if (!given.values.COSMOS_ENDPOINT) {
@@ -673,6 +839,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     AUTH_JWKS_FILE: given.values.AUTH_JWKS_URI
       ? given.values.AUTH_JWKS_FILE
       : (given.values.AUTH_JWKS_FILE ?? keys.jwksFile),
+    NOTIFICATION_SIGNING_KEY_FILE: notificationSigningKey,
     COSMOS_ENDPOINT: store.endpoint,
     COSMOS_KEY: store.key,
     COSMOS_DATABASE: store.database,
@@ -684,6 +851,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
 
   setWorkerLog(log);
   const outputs = new QueueOutputs(settings.queues ? appSettings.AzureWebJobsStorage : undefined, appRoot, appSettings);
+  const certificate = settings.https ? await ensureDevCertificate(devDir(given.values)) : undefined;
   const local = await startLocalServer({
     port: settings.port,
     projectRoot: appRoot,
@@ -691,6 +859,7 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
     outputs,
     log,
     debug: settings.logLevel === "debug",
+    ...(certificate ? { tls: certificate } : {}),
   }).catch((error: unknown) => {
     throw portTaken(error, "PORT", settings.port);
   });
@@ -738,6 +907,9 @@ async function start(started: { close(): Promise<void> }[], stopping: () => bool
   }
   if (settings.dataDir)
     console.log(`  data:   ${where(settings.dataDir)} (npm run reset, while stopped, starts empty)`);
+  if (certificate) {
+    console.log(`  https:  the development certificate ${where(certificate.certFile)}: trust it (docs/sdks.md)`);
+  }
   console.log(`  health: curl ${base}/health`);
   console.log(`  token:  TOKEN=$(npm run --silent token -- --groups $TEAM)   # a member of that team`);
   console.log(

@@ -26,6 +26,8 @@ export interface RunnerSettings {
   readonly triggers: boolean;
   /** Where the embedded store and Azurite keep their data; undefined: in memory only. */
   readonly dataDir: string | undefined;
+  /** Serve https with the development certificate (devCertificate.ts) instead of http. */
+  readonly https: boolean;
 }
 
 export class RunnerSettingError extends Error {
@@ -67,16 +69,64 @@ export function readAppSettings(env: Env, appRoot: string): AppSettings {
   return { values, fromLocalSettings };
 }
 
-/** The runner's settings, with their defaults, for the README and --help texts. */
+/** The runner's settings (npm start, npm run dev), with their defaults: docs/configuration.md is made from them. */
 export const RUNNER_SETTINGS = [
-  { name: "PORT", default: "7071", allowed: "a port number from 0 to 65535 (0: any free port)" },
-  { name: "COSMOS_PORT", default: "0", allowed: "a port number from 0 to 65535 (0: any free port)" },
-  { name: "AZURITE_QUEUE_PORT", default: "10001", allowed: "a port number from 0 to 65535 (0: any free port)" },
-  { name: "LOG_LEVEL", default: "info", allowed: "debug, info, warning or error" },
-  { name: "LOCAL_QUEUES", default: "on", allowed: "on or off" },
-  { name: "LOCAL_TRIGGERS", default: "on", allowed: "on or off" },
-  { name: "LOCAL_PERSISTENCE", default: "on", allowed: "on or off" },
-  { name: "LOCAL_DATA_DIR", default: ".local", allowed: "a folder path" },
+  {
+    name: "PORT",
+    description: "The API's port.",
+    default: "7071",
+    allowed: "a port number from 0 to 65535 (0: any free port)",
+  },
+  {
+    name: "COSMOS_PORT",
+    description: "The embedded store's port (when COSMOS_ENDPOINT is unset).",
+    default: "0",
+    allowed: "a port number from 0 to 65535 (0: any free port)",
+  },
+  {
+    name: "AZURITE_QUEUE_PORT",
+    description:
+      "Azurite's queue port (when AzureWebJobsStorage is unset); never shared with an Azurite the runner did not start.",
+    default: "10001",
+    allowed: "a port number from 0 to 65535 (0: any free port)",
+  },
+  {
+    name: "LOG_LEVEL",
+    description: "What the runner prints: debug adds every request and trigger.",
+    default: "info",
+    allowed: "debug, info, warning or error",
+  },
+  {
+    name: "LOCAL_QUEUES",
+    description: "Azurite and the queue triggers; off: neither.",
+    default: "on",
+    allowed: "on or off",
+  },
+  {
+    name: "LOCAL_TRIGGERS",
+    description: "Every trigger but HTTP (queues, timers, the change feed); off: HTTP only.",
+    default: "on",
+    allowed: "on or off",
+  },
+  {
+    name: "LOCAL_PERSISTENCE",
+    description: "Keep the store and the queues across restarts (in LOCAL_DATA_DIR); off: in memory.",
+    default: "on",
+    allowed: "on or off",
+  },
+  {
+    name: "LOCAL_DATA_DIR",
+    description: "Where the data is kept: store.json (the embedded store) and azurite/ (Azurite's own).",
+    default: ".local",
+    allowed: "a folder path",
+  },
+  {
+    name: "LOCAL_HTTPS",
+    description:
+      "Serve https on loopback with a development certificate made in .dev/ (for SDKs that send tokens over https only).",
+    default: "off",
+    allowed: "on or off",
+  },
 ] as const;
 
 type Name = (typeof RUNNER_SETTINGS)[number]["name"];
@@ -132,5 +182,6 @@ export function readRunnerSettings(env: Env, projectRoot: string): RunnerSetting
     queues: triggers && onOff(env, "LOCAL_QUEUES"),
     triggers,
     dataDir: onOff(env, "LOCAL_PERSISTENCE") ? (isAbsolute(dataDir) ? dataDir : join(projectRoot, dataDir)) : undefined,
+    https: onOff(env, "LOCAL_HTTPS"),
   };
 }

@@ -17,6 +17,8 @@ export const GENERATED_FILE = "shared/operations/validators.generated.ts";
 export const SUBSCRIPTION_VALIDATORS_FILE = "shared/subscriptions/validators.generated.ts";
 const OPERATIONS_ORIGIN = "shared/operations/schemas.ts and shared/events/envelopeSchemas.ts";
 export const SUBSCRIPTIONS_ORIGIN = "shared/subscriptions/schemas.ts";
+export const BATCH_VALIDATORS_FILE = "shared/http/validators.generated.ts";
+export const BATCH_ORIGIN = "shared/http/batchSchema.ts";
 export const COMMAND = "npm run validators";
 
 /**
@@ -84,7 +86,8 @@ export function validatorsModuleSource(schemas, origin = OPERATIONS_ORIGIN) {
     `// from ${origin}. Do not edit.`,
     'import type { ErrorObject } from "ajv";',
     ...[...helpers].sort().map((helper) => `import ${helper}Module from "ajv/dist/runtime/${helper}.js";`),
-    'import { formats } from "./formats.js";',
+    // Only schemas with a format call one.
+    ...(/\bformats\b/.test(code) ? ['import { formats } from "./formats.js";'] : []),
     "",
     "// Node's ESM and esbuild import a CommonJS module's `module.exports`; vitest unwraps its `exports.default`.",
     ...[...helpers]
@@ -121,4 +124,7 @@ if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
     validatorsModuleSource([createSubscriptionSchema, updateSubscriptionSchema], SUBSCRIPTIONS_ORIGIN),
   );
   console.log(`wrote ${SUBSCRIPTION_VALIDATORS_FILE}`);
+  const { batchRequestSchema } = await built("shared/http/batchSchema.js");
+  writeFileSync(join(root, BATCH_VALIDATORS_FILE), validatorsModuleSource([batchRequestSchema], BATCH_ORIGIN));
+  console.log(`wrote ${BATCH_VALIDATORS_FILE}`);
 }

@@ -1,14 +1,21 @@
-// `npm run dev`: the local runner, rebuilt and restarted whenever a source changes. The ports stay the same across
-// restarts (a PORT or AZURITE_QUEUE_PORT of 0 is resolved once, at the start), and so does the data (the runner keeps
-// it in LOCAL_DATA_DIR and saves it when it stops). A build that fails leaves the running server as it was.
-import { spawn, spawnSync } from "node:child_process";
-import { watch } from "node:fs";
+// `npm run dev`: the local runner, rebuilt and restarted whenever a source changes.
+//
+// Changes are found by asking, every POLL_MS, whether the build is older than its sources (scripts/build.js): the
+// question `npm start` and `npm run token` ask too. A file saved in place, replaced by a rename (vim, sed -i,
+// git checkout) or added is seen alike, where a file watcher can lose a file once it has been replaced. Builds take
+// the build lock, so a `npm run token` during a rebuild waits for it instead of building too, and a build another
+// command made restarts the runner as one made here does. The ports stay the same across restarts (a PORT or
+// AZURITE_QUEUE_PORT of 0 is resolved once, at the start), and so does the data (the runner keeps it in
+// LOCAL_DATA_DIR and saves it when it stops). A build that fails leaves the running server as it was, until the next
+// change.
+import { spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { BUILD_INPUTS, buildIsStale } from "./prepare-local.js";
+import { build, buildIsStale, newestSourceTime } from "./build.js";
 
 const root = resolve(import.meta.dirname, "..");
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const POLL_MS = 1_000;
 
 function freePort() {
   return new Promise((done, fail) => {
@@ -21,10 +28,10 @@ function freePort() {
   });
 }
 
-function build() {
-  const started = performance.now();
-  const result = spawnSync(npm, ["run", "--silent", "build"], { cwd: root, stdio: ["ignore", 2, 2] });
-  return { ok: result.status === 0, seconds: (performance.now() - started) / 1000 };
+/** When the build the local commands run was last made (the start of that build); 0 when there is none. */
+function builtAt() {
+  const stamp = join(root, "dist/.build");
+  return existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
 }
 
 const env = { ...process.env };
@@ -33,60 +40,73 @@ for (const name of ["PORT", "AZURITE_QUEUE_PORT"]) {
 }
 
 let runner;
+let runnerBuiltAt = 0;
 let stopping = false;
 
 function startRunner() {
-  runner = spawn(process.execPath, [join(root, "dist/local/runner.js")], { cwd: root, env, stdio: "inherit" });
-  runner.once("exit", (code, signal) => {
+  runnerBuiltAt = builtAt();
+  const child = spawn(process.execPath, [join(root, "dist/local/runner.js")], { cwd: root, env, stdio: "inherit" });
+  runner = child;
+  child.once("exit", (code, signal) => {
     if (stopping) process.exit(code ?? 0);
-    if (!restarting) console.error(`dev: the runner exited (${signal ?? code}); it restarts after the next change.`);
-    runner = undefined;
+    if (runner === child) {
+      console.error(`dev: the runner exited (${signal ?? code}); it restarts after the next change.`);
+      runner = undefined;
+    }
   });
 }
 
 function stopRunner() {
-  if (!runner || runner.exitCode !== null) return Promise.resolve();
-  const exited = new Promise((done) => runner.once("exit", done));
-  runner.kill("SIGTERM");
+  const child = runner;
+  runner = undefined;
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGTERM");
   return exited;
 }
 
-let restarting = false;
-let pending;
-async function rebuildAndRestart(changed) {
-  if (restarting || stopping) return;
-  restarting = true;
-  console.error(`dev: ${changed} changed; rebuilding ...`);
-  const { ok, seconds } = build();
-  if (!ok) {
-    console.error(`dev: the build failed after ${seconds.toFixed(1)} s; the running server is unchanged.`);
-  } else {
+// The sources as they were when a build last failed: not built again until one of them changes.
+let failedSources = 0;
+
+async function poll() {
+  if (buildIsStale(root) && newestSourceTime(root) > failedSources) {
+    const sources = newestSourceTime(root);
+    const started = performance.now();
+    console.error("dev: a source changed; rebuilding ...");
+    const ok = await build({ ifStale: true });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (!ok) {
+      failedSources = sources;
+      console.error(`dev: the build failed after ${seconds} s; the running server is unchanged.`);
+      return;
+    }
+    console.error(`dev: built in ${seconds} s`);
+  }
+  if (stopping || builtAt() === runnerBuiltAt) return;
+  if (runner) {
+    console.error("dev: restarting on the new build");
     await stopRunner();
-    console.error(`dev: rebuilt in ${seconds.toFixed(1)} s; restarting`);
-    if (!stopping) startRunner();
   }
-  restarting = false;
+  if (!stopping) startRunner();
 }
 
-if (buildIsStale(root) && !build().ok) process.exit(1);
+async function loop() {
+  while (!stopping) {
+    await poll().catch((error) => console.error(`dev: ${error instanceof Error ? error.message : String(error)}`));
+    await new Promise((done) => setTimeout(done, POLL_MS));
+  }
+}
+
+if (!(await build({ ifStale: true, reason: "Building (the build is missing or older than its sources) ..." }))) {
+  process.exit(1);
+}
 startRunner();
-
-for (const input of BUILD_INPUTS.filter((path) => !path.endsWith(".json") || path === "host.json")) {
-  try {
-    watch(join(root, input), { recursive: true }, (_event, file) => {
-      clearTimeout(pending);
-      pending = setTimeout(() => void rebuildAndRestart(file ? join(input, String(file)) : input), 300);
-    });
-  } catch {
-    // A source that does not exist (yet) is not watched.
-  }
-}
+void loop();
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    clearTimeout(pending);
     if (!runner || runner.exitCode !== null) process.exit(0);
     runner.kill(signal);
   });

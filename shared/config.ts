@@ -4,6 +4,7 @@
  * so none of them can drift from what the code actually reads.
  */
 import { readFileSync } from "node:fs";
+import { distance } from "fastest-levenshtein";
 import { GUID } from "./ids.js";
 
 export interface SettingSpec {
@@ -176,9 +177,20 @@ export const SETTINGS: readonly SettingSpec[] = [
     localOnly: true,
   },
   {
+    name: "NOTIFICATION_SIGNING_KEY_ID",
+    description:
+      "Key Vault key that signs the validation tokens of notifications with resource data (https://<vault>.vault.azure.net/keys/<name>, no version: the current version signs, earlier ones stay published while their tokens live), used through the managed identity. Unset: subscriptions with resource data are refused.",
+  },
+  {
+    name: "NOTIFICATION_SIGNING_KEY_FILE",
+    description:
+      "Path to a JSON Web Key (RSA, private) that signs validation tokens on a developer machine, instead of NOTIFICATION_SIGNING_KEY_ID. Refused in Azure.",
+    localOnly: true,
+  },
+  {
     name: "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
     description:
-      "The Functions host's request body limit in bytes (65536: twice what the API accepts), refused before the body is read.",
+      "The Functions host's request body limit in bytes (65536: a JSON batch's limit, twice a single request's), refused before the body is read.",
     host: true,
   },
   {
@@ -205,6 +217,33 @@ export const SETTINGS: readonly SettingSpec[] = [
     host: true,
   },
 ];
+
+/**
+ * Names given that look like a known setting misspelt: not known, but starting with the first word of a known one
+ * and within two edits of it (one for short names), as LOCAL_PERSISTANCE is of LOCAL_PERSISTENCE. Such a setting would
+ * otherwise be ignored without a word; this says which it was probably meant to be.
+ *
+ * `settings`: the names to suggest; `alsoKnown`: names that are settings too, but someone else's to check.
+ */
+export function misspeltSettings(
+  given: Iterable<string>,
+  settings: readonly string[],
+  alsoKnown: readonly string[] = [],
+): string[] {
+  const known = new Set([...settings, ...alsoKnown]);
+  const firstWord = (name: string) => name.split("_")[0]!.toUpperCase();
+  const warnings: string[] = [];
+  for (const name of given) {
+    if (known.has(name)) continue;
+    const meant = settings.find(
+      (setting) =>
+        name.toUpperCase().startsWith(firstWord(setting)) &&
+        distance(setting.toUpperCase(), name.toUpperCase()) <= (setting.length >= 8 ? 2 : 1),
+    );
+    if (meant) warnings.push(`${name} is not a setting (it is ignored): did you mean ${meant}?`);
+  }
+  return warnings;
+}
 
 export interface AppConfig {
   readonly cosmos: {
@@ -248,7 +287,14 @@ export interface AppConfig {
     readonly reauthorizationNoticeMinutes: number;
     readonly allowLoopback: boolean;
   };
+  /** Where the validation tokens of notifications with resource data are signed; undefined: nowhere (refused). */
+  readonly notificationSigning: NotificationSigningConfig | undefined;
 }
+
+/** A Key Vault key (its versionless id), or on a developer machine a JSON Web Key file. */
+export type NotificationSigningConfig =
+  | { readonly kind: "keyVault"; readonly keyId: string; readonly managedIdentityClientId: string | undefined }
+  | { readonly kind: "file"; readonly file: string };
 
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -298,6 +344,50 @@ function checkJwksFile(file: string): void {
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new ConfigurationError(`AUTH_JWKS_FILE (${file}) holds no keys.`);
   }
+}
+
+/** A signing key file that cannot be read would fail every delivery with resource data; refuse it at start-up. */
+function checkSigningKeyFile(file: string): void {
+  let key: { kty?: unknown; d?: unknown };
+  try {
+    key = JSON.parse(readFileSync(file, "utf8")) as typeof key;
+  } catch {
+    throw new ConfigurationError(`NOTIFICATION_SIGNING_KEY_FILE (${file}) cannot be read as a JSON Web Key.`);
+  }
+  if (key.kty !== "RSA" || typeof key.d !== "string") {
+    throw new ConfigurationError(`NOTIFICATION_SIGNING_KEY_FILE (${file}) is not a private RSA JSON Web Key.`);
+  }
+}
+
+/** A versionless Key Vault key identifier: the vault's https URL, `/keys/`, the key's name. */
+const KEY_VAULT_KEY_ID = /^https:\/\/[^/?#]+\/keys\/[0-9A-Za-z-]{1,127}$/;
+
+function notificationSigning(env: Env): NotificationSigningConfig | undefined {
+  const keyId = setting(env, "NOTIFICATION_SIGNING_KEY_ID");
+  const file = setting(env, "NOTIFICATION_SIGNING_KEY_FILE");
+  if (keyId && file) {
+    throw new ConfigurationError("Set NOTIFICATION_SIGNING_KEY_ID or NOTIFICATION_SIGNING_KEY_FILE, not both.");
+  }
+  if (file && env.WEBSITE_SITE_NAME) {
+    throw new ConfigurationError(
+      "NOTIFICATION_SIGNING_KEY_FILE is for local development only and is refused in Azure.",
+    );
+  }
+  if (file) {
+    checkSigningKeyFile(file);
+    return { kind: "file", file };
+  }
+  if (!keyId) return undefined;
+  if (!KEY_VAULT_KEY_ID.test(keyId.replace(/\/$/, ""))) {
+    throw new ConfigurationError(
+      `NOTIFICATION_SIGNING_KEY_ID must be a Key Vault key id without a version, like https://<vault>.vault.azure.net/keys/<name>, not "${keyId}".`,
+    );
+  }
+  return {
+    kind: "keyVault",
+    keyId: keyId.replace(/\/$/, ""),
+    managedIdentityClientId: setting(env, "AZURE_CLIENT_ID"),
+  };
 }
 
 /** Reads and checks the configuration; refuses an incomplete or contradictory one rather than run open. */
@@ -365,6 +455,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   return {
+    notificationSigning: notificationSigning(env),
     cosmos: {
       endpoint: required(env, "COSMOS_ENDPOINT"),
       database: required(env, "COSMOS_DATABASE"),

@@ -22,12 +22,16 @@ export const DetailCode = {
   requiredProperty: "requiredProperty",
   invalidType: "invalidType",
   invalidValue: "invalidValue",
+  /** A feature Graph has and this API does not offer. */
+  notSupported: "notSupported",
 } as const;
 
 /** What a refusal names: the property (or header) it concerns, and one detail per offending one. */
 export interface RefusalOptions {
   readonly target?: string;
   readonly details?: readonly ErrorDetail[];
+  /** The stable key of the domain rule that refused, where one did (`OPERATION_RULES` in operations/rules.ts). */
+  readonly rule?: string;
 }
 
 export abstract class AppError extends Error {
@@ -41,11 +45,13 @@ export abstract class AppError extends Error {
 export abstract class Refusal extends AppError {
   readonly target: string | undefined;
   readonly details: readonly ErrorDetail[];
+  readonly rule: string | undefined;
 
   constructor(message: string, options: RefusalOptions = {}) {
     super(message);
     this.target = options.target;
     this.details = options.details ?? [];
+    this.rule = options.rule;
   }
 }
 

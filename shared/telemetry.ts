@@ -35,6 +35,7 @@ export const TELEMETRY = {
     operationRejected: "OperationRejected",
     messagePoisoned: "MessagePoisoned",
     changeFeedDeadLettered: "ChangeFeedDeadLettered",
+    batchRequestCompleted: "BatchRequestCompleted",
   },
   metrics: {
     storeRequestCharge: "StoreRequestCharge",
@@ -225,6 +226,35 @@ export function trackChangeFeedDeadLettered(consumer: string, documents: number,
   pipeline?.event(
     TELEMETRY.events.changeFeedDeadLettered,
     properties({ consumer, documents: String(documents), queue }),
+    traceParent(),
+  );
+}
+
+/** What one request of a JSON batch was and how it ended (the host records the batch, not what it holds). */
+export interface BatchRequestRecord {
+  /** The id the client gave it in the batch. */
+  readonly batchItemId: string;
+  /** The request id its answer carries (its own invocation's, unless it was never run). */
+  readonly itemRequestId: string;
+  readonly method: string;
+  /** The function whose handler answered it (`fallback` for key syntax and unknown paths), or `batch` if none ran. */
+  readonly functionName: string;
+  readonly status: number;
+  readonly durationMs: number;
+}
+
+/** One request of a JSON batch, under the batch's own request id. */
+export function trackBatchRequest(record: BatchRequestRecord): void {
+  pipeline?.event(
+    TELEMETRY.events.batchRequestCompleted,
+    properties({
+      batchItemId: record.batchItemId.slice(0, 128),
+      itemRequestId: record.itemRequestId,
+      method: record.method,
+      functionName: record.functionName,
+      status: String(record.status),
+      durationMs: record.durationMs.toFixed(1),
+    }),
     traceParent(),
   );
 }

@@ -31,8 +31,8 @@ type tagsType = {
 }
 
 @export()
-@description('Private link sub-resources: storage blob and queue, Cosmos DB for NoSQL.')
-type groupIdType = 'blob' | 'queue' | 'Sql'
+@description('Private link sub-resources: storage blob and queue, Cosmos DB for NoSQL, Key Vault.')
+type groupIdType = 'blob' | 'queue' | 'Sql' | 'vault'
 
 resource zone 'Microsoft.Network/privateDnsZones@2024-06-01' = {
   name: privateDnsZoneName

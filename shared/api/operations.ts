@@ -17,12 +17,12 @@ import {
 import type { ApiRequest } from "../http/pipeline.js";
 import { etagHeader, parsePreconditions, preconditionMatches } from "../http/etags.js";
 import { preferenceApplied } from "../http/preferences.js";
+import { operationEntity } from "../http/operationEntity.js";
 import { readJsonBody } from "../http/requestBody.js";
 import { emptyResponse, jsonResponse, textResponse } from "../http/responses.js";
 import { absoluteUrl } from "../http/urls.js";
 import type { WireContext } from "../http/wireContext.js";
 import {
-  ENTITY_TYPE,
   isFinished,
   toRepresentation,
   type RepresentationProperty,
@@ -72,17 +72,12 @@ function entityBody(
   teamId: string,
   select?: readonly RepresentationProperty[],
 ): Record<string, unknown> {
-  const selected = select ? `(${select.join(",")})` : "";
-  return {
-    "@odata.context": absoluteUrl(wire, `/v1.0/$metadata#teams('${teamId}')/operations${selected}/$entity`),
-    "@odata.type": ENTITY_TYPE,
-    // The ETag header's value, so a client that sees only the body (an SDK model) can send it back in If-Match.
-    "@odata.etag": etagHeader(stored.etag),
-    ...toRepresentation(stored.document, {
-      includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers,
-      select,
-    }),
-  };
+  return operationEntity(
+    stored,
+    { baseUrl: wire.baseUrl, includeUnknownEnumMembers: wire.preferences.includeUnknownEnumMembers },
+    teamId,
+    select,
+  );
 }
 
 /** 200 (or 204 with Prefer: return=minimal) with the operation and its ETag. */

@@ -8,9 +8,11 @@
 import { randomUUID } from "node:crypto";
 import type { HttpResponseInit } from "@azure/functions";
 import { requirePermission, requireTeamAccess, type Caller } from "../auth/access.js";
-import { badRequest, ErrorCode, GraphError, notFound } from "../http/graphError.js";
+import { NotFoundError, PreconditionFailedError } from "../errors.js";
+import { badRequest, ErrorCode, GraphError, notFound, notSupported } from "../http/graphError.js";
 import type { CallerRequest } from "../http/pipeline.js";
-import { readJsonBody } from "../http/requestBody.js";
+import { preferenceApplied } from "../http/preferences.js";
+import { MAX_BODY_BYTES, readBounded, readJsonBody } from "../http/requestBody.js";
 import { emptyResponse, jsonResponse } from "../http/responses.js";
 import { absoluteUrl } from "../http/urls.js";
 import { GUID } from "../ids.js";
@@ -26,8 +28,8 @@ import {
   ttlUntil,
   type SubscriptionDocument,
 } from "../subscriptions/model.js";
-import { parseCreateSubscription, parseRenewal } from "../subscriptions/schema.js";
-import { removeSubscription } from "../subscriptions/lifecycle.js";
+import { parseCreateSubscription, parseRenewal, renewed, type SubscriptionRequest } from "../subscriptions/schema.js";
+import { removeSubscription, settleReauthorization } from "../subscriptions/lifecycle.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
 import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
 
@@ -85,6 +87,36 @@ function requireReadAccess(caller: Caller, resource: string): void {
   requireTeamAccess(caller, target.teamId, target.reach);
 }
 
+/**
+ * Resource data needs what this deployment and this token may lack: a key to sign validation tokens with, and the
+ * subscriber's application (the tokens' audience), which the token names.
+ */
+function requireResourceDataService(api: CallerRequest): void {
+  if (!api.config.notificationSigning) {
+    throw notSupported("This service is not set up to send resource data.", { target: "includeResourceData" });
+  }
+  if (!api.caller.appId) {
+    throw badRequest(
+      "Resource data needs a token that names its client application (azp or appid): validation tokens are addressed to it.",
+      { target: "includeResourceData" },
+    );
+  }
+}
+
+/** What a subscription keeps for its resource data: the certificate, and how a GET by its creator would be written. */
+function resourceDataFields(body: SubscriptionRequest, api: CallerRequest): Partial<SubscriptionDocument> {
+  if (!body.includeResourceData && body.encryptionCertificate === null && body.encryptionCertificateId === null) {
+    return {};
+  }
+  return {
+    includeResourceData: body.includeResourceData,
+    encryptionCertificate: body.encryptionCertificate,
+    encryptionCertificateId: body.encryptionCertificateId,
+    serviceOrigin: api.wire.baseUrl,
+    includeUnknownEnumMembers: api.wire.preferences.includeUnknownEnumMembers,
+  };
+}
+
 /** POST /subscriptions: validate, check access and limits, run the handshake, then store. */
 export async function createSubscription(api: CallerRequest): Promise<HttpResponseInit> {
   const { caller, config } = api;
@@ -94,6 +126,7 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
   };
   const body = parseCreateSubscription(await readJsonBody(api.request), rules);
   requireReadAccess(caller, body.resource);
+  if (body.includeResourceData) requireResourceDataService(api);
   const creator = creatorOf(caller);
   if (!creator)
     throw new GraphError(
@@ -131,6 +164,7 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
     applicationId: caller.appId ?? null,
     latestSupportedTlsVersion: body.latestSupportedTlsVersion,
     ttl: ttlUntil(body.expirationDateTime),
+    ...resourceDataFields(body, api),
   };
   const slot = await claimSlot(subscriptions, caller.tenantId, slotOf(document), limit);
   if (!slot.claimed) throw quotaReached(slot.held, limit);
@@ -143,6 +177,7 @@ export async function createSubscription(api: CallerRequest): Promise<HttpRespon
   }
   return jsonResponse(201, entity(stored, api), api.wire, {
     Location: absoluteUrl(api.wire, `/v1.0/subscriptions/${stored.id}`),
+    ...(stored.includeUnknownEnumMembers ? preferenceApplied(["include-unknown-enum-members"]) : {}),
   });
 }
 
@@ -186,17 +221,11 @@ function leftTheTeam(caller: Caller, resource: string): boolean {
 }
 
 /**
- * PATCH /subscriptions/{id}: renew (a new expirationDateTime), with the access of this request's token. When that
- * token shows its user has left the team, the subscription is removed (subscriptionRemoved to its lifecycle URL):
- * its notifications would tell someone outside the team of the team's operations until it expired.
+ * The caller's access to what the subscription names, with the token of this request. When that token shows its
+ * user has left the team, the subscription is removed (subscriptionRemoved to its lifecycle URL): its notifications
+ * would tell someone outside the team of the team's operations until it expired.
  */
-export async function renewSubscription(api: CallerRequest): Promise<HttpResponseInit> {
-  const { config } = api;
-  const expirationDateTime = parseRenewal(await readJsonBody(api.request), {
-    maxLifetimeMinutes: config.subscriptions.maxLifetimeMinutes,
-    allowLoopback: config.subscriptions.allowLoopback,
-  });
-  const { document, etag } = await ownSubscription(api);
+async function recheckAccess(api: CallerRequest, document: SubscriptionDocument): Promise<void> {
   try {
     requireReadAccess(api.caller, document.resource);
   } catch (error) {
@@ -204,17 +233,60 @@ export async function renewSubscription(api: CallerRequest): Promise<HttpRespons
     await removeSubscription(document, "its creator is no longer a member of the team", {
       store: await store(api),
       policy: policy(api),
-      timeoutMs: config.subscriptions.deliveryTimeoutMs,
+      timeoutMs: api.config.subscriptions.deliveryTimeoutMs,
       log: (message) => api.context.info(message),
     });
     throw new GraphError(error.status, error.code, `${error.message} The subscription was removed.`);
   }
-  const renewed = { ...document, expirationDateTime, ttl: ttlUntil(expirationDateTime) };
+}
+
+/**
+ * PATCH /subscriptions/{id}: renew (a new expirationDateTime, and a replaced certificate if given), with the access
+ * of this request's token.
+ */
+export async function renewSubscription(api: CallerRequest): Promise<HttpResponseInit> {
+  const { config } = api;
+  const renewal = parseRenewal(await readJsonBody(api.request), {
+    maxLifetimeMinutes: config.subscriptions.maxLifetimeMinutes,
+    allowLoopback: config.subscriptions.allowLoopback,
+  });
+  const { document, etag } = await ownSubscription(api);
+  await recheckAccess(api, document);
+  const next = renewed(document, renewal);
+  const renewedDocument = { ...next, ttl: ttlUntil(next.expirationDateTime) };
   const subscriptions = await store(api);
   // The slot first: should the replace then fail, the slot outlives the subscription, never the reverse.
-  await claimSlot(subscriptions, document.tenantId, slotOf(renewed));
-  const { document: stored } = await subscriptions.replace(renewed, etag);
+  await claimSlot(subscriptions, document.tenantId, slotOf(renewedDocument));
+  const { document: stored } = await subscriptions.replace(renewedDocument, etag);
   return jsonResponse(200, entity(stored, api), api.wire);
+}
+
+/**
+ * POST /subscriptions/{id}/reauthorize: Graph's answer to reauthorizationRequired without a new expiration. The
+ * caller's access is checked now, with this request's token (a creator who has left the team loses the
+ * subscription, as on renewal); a pending reauthorizationRequired of the current expiration is settled, so it is
+ * not sent again. 204, as in Graph. It takes no body (an empty JSON object is no body either).
+ */
+export async function reauthorizeSubscription(api: CallerRequest): Promise<HttpResponseInit> {
+  await refuseBody(api);
+  const { document, etag } = await ownSubscription(api);
+  await recheckAccess(api, document);
+  const settled = settleReauthorization(document, api.config.subscriptions.reauthorizationNoticeMinutes);
+  // A change that got in first (a renewal, a deletion) wins: it settles or ends the challenge itself.
+  if (settled) {
+    await (await store(api)).replace(settled, etag).catch((error: unknown) => {
+      if (!(error instanceof PreconditionFailedError || error instanceof NotFoundError)) throw error;
+    });
+  }
+  return emptyResponse(204, api.wire);
+}
+
+/** A request that takes no body: 400 for one with anything in it (a JSON object with no property is nothing). */
+async function refuseBody(api: CallerRequest): Promise<void> {
+  const bytes = await readBounded(api.request, MAX_BODY_BYTES);
+  const text = Buffer.from(bytes).toString("utf8").trim();
+  if (text === "" || /^\{\s*\}$/.test(text)) return;
+  throw badRequest("This action takes no request body.");
 }
 
 /** DELETE /subscriptions/{id}: 204; notifications stop. */

@@ -8,7 +8,8 @@
  * Only the `Authorization: Bearer` header is read. Tokens in the query string
  * or the body, function keys and App Service's `X-MS-CLIENT-PRINCIPAL*`
  * headers are never looked at. No token or claim value is ever echoed back
- * or logged: every message below is a fixed text.
+ * or logged: every message below is a fixed text, or counts what a header
+ * held.
  */
 import { readFileSync } from "node:fs";
 import {
@@ -62,7 +63,7 @@ export function unauthenticated(
 }
 
 /** Why an Authorization header holds no usable bearer token; undefined when it does. */
-export type HeaderProblem = "missing" | "otherScheme" | "malformed" | "tooLarge";
+export type HeaderProblem = "missing" | "otherScheme" | "noToken" | "severalWords" | "malformed" | "tooLarge";
 
 /** Takes the one bearer token out of an Authorization header. */
 export function parseAuthorization(header: string | null): { token: string } | { problem: HeaderProblem } {
@@ -72,26 +73,71 @@ export function parseAuthorization(header: string | null): { token: string } | {
   if (scheme.toLowerCase() !== "bearer") return { problem: "otherScheme" };
   // RFC 6750's b64token, exactly one, after exactly "Bearer ". A JWT uses a subset of it.
   const match = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/i.exec(value);
-  if (!match?.[1]) return { problem: "malformed" };
+  if (!match?.[1]) {
+    const words = value.split(/\s+/).length - 1;
+    return { problem: words === 0 ? "noToken" : words > 1 ? "severalWords" : "malformed" };
+  }
   if (match[1].length > MAX_TOKEN_LENGTH) return { problem: "tooLarge" };
   return { token: match[1] };
 }
 
-const HEADER_PROBLEMS: Record<HeaderProblem, { description?: string; message: string }> = {
-  missing: { message: "Access token is empty." },
-  otherScheme: { message: "The Authorization header must use the Bearer scheme." },
-  malformed: {
-    description: "The Authorization header must be 'Bearer' followed by exactly one token.",
-    message: "The Authorization header must be 'Bearer' followed by exactly one token.",
-  },
-  tooLarge: { description: "The access token is too large.", message: "The access token is too large." },
-};
+/** How a developer gets a token the local server accepts: added to messages when the development key is in use. */
+const LOCAL_TOKEN_HINT = "For this local server: TOKEN=$(npm run --silent token) in the project folder.";
+
+/**
+ * What a header that holds no usable token held, and the usual cause, said without repeating any of it (only
+ * counts, and whether npm's script banner is in it). `local`: the server trusts the development key, so the
+ * message says how to get a token for it.
+ */
+export function authorizationProblem(
+  problem: HeaderProblem,
+  header: string | null,
+  local = false,
+): { description?: string; message: string } {
+  const hint = local ? ` ${LOCAL_TOKEN_HINT}` : "";
+  switch (problem) {
+    case "missing":
+      return { message: "Access token is empty." };
+    case "otherScheme":
+      return { message: "The Authorization header must use the Bearer scheme." };
+    case "noToken": {
+      const message =
+        "The Authorization header is 'Bearer' with no token after it. The usual cause: the variable meant to " +
+        "hold the token is empty because the command that should have printed it failed (npm run --silent " +
+        `token prints nothing outside the project folder).${hint}`;
+      return { description: message, message };
+    }
+    case "severalWords": {
+      const value = header?.trim() ?? "";
+      const words = value.split(/\s+/).slice(1);
+      const lines = value.split(/\r?\n/).length;
+      const banner = words.includes(">");
+      const message =
+        `The Authorization header holds ${words.length} words after 'Bearer'` +
+        (lines > 1 ? ` on ${lines} lines` : "") +
+        (banner ? ", some of them '>'" : "") +
+        ", where exactly one token belongs. " +
+        (banner
+          ? "The usual cause: npm's script banner captured with the token (npm run token without --silent)."
+          : "The usual cause: text captured with the token, or two tokens in one header.") +
+        hint;
+      return { description: message, message };
+    }
+    case "malformed":
+      return {
+        description: "The Authorization header must be 'Bearer' followed by exactly one token.",
+        message: "The Authorization header must be 'Bearer' followed by exactly one token.",
+      };
+    case "tooLarge":
+      return { description: "The access token is too large.", message: "The access token is too large." };
+  }
+}
 
 /** The bearer token of an Authorization header, or the 401 a missing or bad header deserves. */
-export function bearerToken(header: string | null, uri?: string): string {
+export function bearerToken(header: string | null, uri?: string, local = false): string {
   const parsed = parseAuthorization(header);
   if ("token" in parsed) return parsed.token;
-  const { description, message } = HEADER_PROBLEMS[parsed.problem];
+  const { description, message } = authorizationProblem(parsed.problem, header, local);
   throw unauthenticated(description, uri, message);
 }
 
@@ -187,7 +233,7 @@ export function createAuthenticator(auth: AppConfig["auth"]): Authenticator {
       const entry = last.entry;
       if (entry.until > Date.now() && keySet !== undefined && entry.keySet === keySet) return entry.claims;
     }
-    const token = bearerToken(authorization, uri);
+    const token = bearerToken(authorization, uri, auth.jwksFile !== undefined);
     const hit = verified.get(token);
     if (hit && hit.until > Date.now() && keySet !== undefined && hit.keySet === keySet) {
       last = { header: authorization!, entry: hit };

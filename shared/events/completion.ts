@@ -6,7 +6,14 @@
  * is derived from the change itself (see `eventId`), so consumers can drop
  * the duplicates an at-least-once feed may deliver, and only those.
  */
-import { isFinished, isOperationDocument, toRepresentation, type OperationDocument } from "../operations/model.js";
+import {
+  changedAt,
+  isFinished,
+  isOperationDocument,
+  revisionOf,
+  toRepresentation,
+  type OperationDocument,
+} from "../operations/model.js";
 import { derivedGuid } from "../operations/rules.js";
 
 export interface CompletionEvent {
@@ -25,9 +32,9 @@ export interface CompletionEvent {
  * write (`_etag`, new at every write). A redelivery of the same change has the same id; the same operation id in
  * another team, or an operation deleted and created again, has another.
  */
-export function eventId(doc: OperationDocument & { _etag?: unknown; _lsn?: unknown }): string {
+export function eventId(doc: OperationDocument & { _etag?: unknown; _lsn?: unknown; _ts?: unknown }): string {
   const version = [doc._etag, doc._lsn].find((v) => typeof v === "string" || typeof v === "number");
-  return derivedGuid(doc.tenantId, doc.teamId, doc.operationId, doc.status, String(version ?? doc.lastActionDateTime));
+  return derivedGuid(doc.tenantId, doc.teamId, doc.operationId, doc.status, String(version ?? revisionOf(doc)));
 }
 
 /** The events for a batch of changed documents: finished operations only, each change once. */
@@ -42,7 +49,8 @@ export function completionEvents(documents: readonly unknown[]): CompletionEvent
       source: `/teams/${doc.teamId}/operations`,
       type: `microsoft.graph.teamsAsyncOperation.${doc.status}`,
       subject: doc.operationId,
-      time: doc.lastActionDateTime,
+      // The server's time of the change, never the client's lastActionDateTime.
+      time: changedAt(doc),
       datacontenttype: "application/json",
       data: {
         tenantId: doc.tenantId,

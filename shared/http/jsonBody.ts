@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { badRequest, type GraphError } from "./graphError.js";
-import { checkJsonStructure } from "./jsonStructure.js";
+import { checkJsonStructure, MAX_BODY_DEPTH } from "./jsonStructure.js";
 
 /**
  * UTF-8 decoding as `TextDecoder("utf-8", { fatal: true })` does it (one leading byte-order mark dropped), through
@@ -23,9 +23,13 @@ export const emptyBody = (): GraphError => badRequest("The request body is empty
 /**
  * The body guard: 400 unless the bytes are UTF-8 holding well-formed JSON that does not nest too deeply, repeat a
  * property name, hold a lone surrogate or use keys that could pollute prototypes; the parsed value otherwise.
- * `empty` is the error for a body with nothing in it.
+ * `empty` is the error for a body with nothing in it; `maxDepth` how deeply it may nest.
  */
-export function parseJsonBody(bytes: Uint8Array, empty: () => GraphError = emptyBody): unknown {
+export function parseJsonBody(
+  bytes: Uint8Array,
+  empty: () => GraphError = emptyBody,
+  maxDepth = MAX_BODY_DEPTH,
+): unknown {
   const text = decodeUtf8(bytes);
   if (text === undefined) throw badRequest("The request body is not valid UTF-8.");
   if (text.trim() === "") throw empty();
@@ -36,6 +40,6 @@ export function parseJsonBody(bytes: Uint8Array, empty: () => GraphError = empty
   } catch {
     throw badRequest("The request body is not well-formed JSON.");
   }
-  checkJsonStructure(text);
+  checkJsonStructure(text, undefined, maxDepth);
   return parsed;
 }

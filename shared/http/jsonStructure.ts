@@ -51,10 +51,10 @@ function closingQuote(text: string, open: number, firstBackslash: number): numbe
  * duplicate property names (JSON.parse keeps the last; OData readers refuse
  * them, and so do we), property names that could pollute prototypes, strings
  * that are not well-formed UTF-16 (lone surrogates), and nesting deeper than
- * MAX_BODY_DEPTH. Iterative, so nesting cannot overflow the stack; one pass over
+ * `maxDepth`. Iterative, so nesting cannot overflow the stack; one pass over
  * the characters, decoding only the strings that hold an escape or a surrogate.
  */
-export function checkJsonStructure(text: string, subject = "The request body"): void {
+export function checkJsonStructure(text: string, subject = "The request body", maxDepth = MAX_BODY_DEPTH): void {
   const objects: Array<Set<string> | undefined> = [];
   const path: string[] = [];
   let polluting: Set<string> | undefined;
@@ -67,8 +67,8 @@ export function checkJsonStructure(text: string, subject = "The request body"): 
     if (ch === OPEN_OBJECT || ch === OPEN_ARRAY) {
       objects.push(ch === OPEN_OBJECT ? new Set() : undefined);
       path.push("");
-      if (objects.length > MAX_BODY_DEPTH) {
-        throw new InvalidInputError(`${subject} nests objects or arrays deeper than ${MAX_BODY_DEPTH} levels.`);
+      if (objects.length > maxDepth) {
+        throw new InvalidInputError(`${subject} nests objects or arrays deeper than ${maxDepth} levels.`);
       }
     } else if (ch === CLOSE_OBJECT || ch === CLOSE_ARRAY) {
       objects.pop();

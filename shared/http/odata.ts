@@ -14,6 +14,7 @@ import {
   OPERATION_STATUSES,
   OPERATION_TYPES,
   REPRESENTATION_PROPERTIES,
+  SORTABLE_PROPERTIES,
   UNKNOWN_FUTURE_VALUE,
   type RepresentationProperty,
 } from "../operations/model.js";
@@ -71,10 +72,17 @@ export type FilterNode =
   | { kind: "not"; operand: FilterNode }
   | { kind: "compare"; property: EnumProperty | DateProperty; operator: ComparisonOperator; value: string };
 
-export interface OrderBy {
+/** One key of an $orderby. */
+export interface SortKey {
   readonly property: DateProperty;
   readonly direction: "asc" | "desc";
 }
+
+/** How many keys an $orderby may have: each shape has its composite index. */
+export const MAX_SORT_KEYS = 2;
+
+/** An $orderby: one or two keys, each property once. */
+export type OrderBy = readonly SortKey[];
 
 export interface CollectionQuery {
   readonly top: number;
@@ -516,16 +524,26 @@ function parseCount(raw: string | undefined): boolean {
   throw invalid("$count", "must be true or false.");
 }
 
+const SORT_KEY = new RegExp(`^\\s*(${SORTABLE_PROPERTIES.join("|")})(?:\\s+(asc|desc))?\\s*$`);
+
 function parseOrderBy(raw: string | undefined): OrderBy | undefined {
   if (raw === undefined) return undefined;
-  const match = /^\s*(createdDateTime|lastActionDateTime)(?:\s+(asc|desc))?\s*$/.exec(raw);
-  if (!match) {
-    throw invalid(
-      "$orderby",
-      "must be one of createdDateTime or lastActionDateTime, optionally followed by asc or desc.",
-    );
+  const items = raw.split(",");
+  if (items.length > MAX_SORT_KEYS) throw invalid("$orderby", `at most ${MAX_SORT_KEYS} properties.`);
+  const keys = items.map((item): SortKey => {
+    const match = SORT_KEY.exec(item);
+    if (!match) {
+      throw invalid(
+        "$orderby",
+        `each key must be ${SORTABLE_PROPERTIES.join(" or ")}, optionally followed by asc or desc (at most ${MAX_SORT_KEYS}, comma-separated).`,
+      );
+    }
+    return { property: match[1] as DateProperty, direction: (match[2] as "asc" | "desc" | undefined) ?? "asc" };
+  });
+  if (new Set(keys.map((k) => k.property)).size < keys.length) {
+    throw invalid("$orderby", "a property is given twice.");
   }
-  return { property: match[1] as DateProperty, direction: (match[2] as "asc" | "desc" | undefined) ?? "asc" };
+  return keys;
 }
 
 function parseSelect(raw: string | undefined): RepresentationProperty[] | undefined {

@@ -6,15 +6,56 @@
  * registered routes, its request bodies exactly what the validators accept.
  * Pure: the same routes and schemas give the same document.
  */
-import { ENTITY_TYPE } from "../operations/model.js";
+import { ENTITY_TYPE, SORTABLE_PROPERTIES } from "../operations/model.js";
 import { ENUM_TYPES } from "../operations/csdl.js";
 import { createOperationSchema, representationSchema, updateOperationSchema } from "../operations/schemas.js";
-import { PAGE_SIZE } from "./odata.js";
+import { MAX_SORT_KEYS, PAGE_SIZE } from "./odata.js";
 import type { RegisteredRoute, RouteInfo } from "./routes.js";
+import { TEAM_PATHS } from "./teamPaths.js";
 
 type Json = Record<string, unknown>;
 
 const GUID_PARAMS = new Set(["teamId", "groupId", "subscriptionId"]);
+
+/** The path parameters by the names Graph's OpenAPI gives them (the route templates keep their own). */
+const GRAPH_PARAMETER_NAMES: Readonly<Record<string, string>> = {
+  teamId: "team-id",
+  groupId: "group-id",
+  userId: "user-id",
+  operationId: "teamsAsyncOperation-id",
+  subscriptionId: "subscription-id",
+};
+
+const parameterName = (name: string) => GRAPH_PARAMETER_NAMES[name] ?? name;
+
+/** A route template as an OpenAPI path, with Graph's parameter names: `/teams/{team-id}/operations`. */
+export function openApiPath(route: string): string {
+  return `/${route.replace(/\{(\w+)\}/g, (_, name: string) => `{${parameterName(name)}}`)}`;
+}
+
+/** What Graph's OpenAPI calls each operations action, after the team path's prefix. */
+const ACTION_OPERATION_IDS: Readonly<Record<NonNullable<RouteInfo["operations"]>["action"], string>> = {
+  list: "ListOperations",
+  create: "CreateOperations",
+  get: "GetOperations",
+  update: "UpdateOperations",
+  delete: "DeleteOperations",
+  count: "",
+};
+
+/**
+ * The operationId of a route: Graph's own for the operations (`teams.ListOperations`,
+ * `teams.operations.GetCount-66af`) and subscriptions (`subscriptions.subscription.GetSubscription`); the
+ * function's name for the routes Graph's OpenAPI does not have.
+ */
+export function operationIdOf(route: RegisteredRoute): string {
+  const operations = route.info.operations;
+  if (!operations) return (route.info.openApi?.operationId as string | undefined) ?? route.name;
+  const ids = TEAM_PATHS[operations.teamPath].operationIds;
+  if (operations.action === "count") return ids.count;
+  if (operations.alias) return `${ids.prefix}.operations.CreateRef`;
+  return `${ids.prefix}.${ACTION_OPERATION_IDS[operations.action]}`;
+}
 
 /**
  * A JSON Schema of `schemas.ts` as an OpenAPI 3.0 Schema Object: `type: [t, "null"]` becomes `nullable`,
@@ -49,6 +90,8 @@ const parameter = (name: string) => ({ $ref: `#/components/parameters/${name}` }
 
 function components(): Json {
   const representation = toOpenApiSchema(representationSchema) as Json;
+  // An answer may leave out any property ($select): none is required of it.
+  delete representation.required;
   const properties = representation.properties as Json;
   // The enums by their Graph names, with every member (unknownFutureValue and what follows it included).
   for (const [property, { name }] of Object.entries(ENUM_TYPES)) properties[property] = ref(`microsoft.graph.${name}`);
@@ -159,16 +202,17 @@ function components(): Json {
       orderby: {
         name: "$orderby",
         in: "query",
+        description: `Order items by one or two property values (${SORTABLE_PROPERTIES.join(", ")}), each asc or desc.`,
+        style: "form",
+        explode: false,
         schema: {
-          type: "string",
-          enum: [
-            "createdDateTime",
-            "createdDateTime asc",
-            "createdDateTime desc",
-            "lastActionDateTime",
-            "lastActionDateTime asc",
-            "lastActionDateTime desc",
-          ],
+          type: "array",
+          uniqueItems: true,
+          maxItems: MAX_SORT_KEYS,
+          items: {
+            type: "string",
+            enum: SORTABLE_PROPERTIES.flatMap((p) => [p, `${p} asc`, `${p} desc`]),
+          },
         },
       },
       top: { name: "$top", in: "query", schema: { type: "integer", minimum: 1, maximum: PAGE_SIZE.max } },
@@ -264,13 +308,13 @@ function operationsParameters(action: NonNullable<RouteInfo["operations"]>["acti
 function operationObject(route: RegisteredRoute): Json {
   const { info } = route;
   const pathParams = route.params.map((name) => ({
-    name,
+    name: parameterName(name),
     in: "path",
     required: true,
     schema: GUID_PARAMS.has(name) ? { type: "string", format: "uuid" } : { type: "string" },
   }));
   const operation: Json = {
-    operationId: route.name,
+    operationId: operationIdOf(route),
     summary: info.summary,
     tags: [info.operations ? "operations" : "service"],
     parameters: pathParams,
@@ -316,7 +360,7 @@ function operationObject(route: RegisteredRoute): Json {
 export function openApiDocument(routes: readonly RegisteredRoute[]): Json {
   const paths: Record<string, Json> = {};
   for (const route of [...routes].sort((a, b) => a.route.localeCompare(b.route))) {
-    const path = (paths[`/${route.route}`] ??= {});
+    const path = (paths[openApiPath(route.route)] ??= {});
     for (const method of route.methods) path[method.toLowerCase()] = operationObject(route);
   }
   return {

@@ -6,6 +6,7 @@
 import type { HttpRequest } from "@azure/functions";
 import { ErrorCode, GraphError } from "./graphError.js";
 import { emptyBody, parseJsonBody } from "./jsonBody.js";
+import { MAX_BODY_DEPTH } from "./jsonStructure.js";
 import { isJsonMediaType } from "./mediaTypes.js";
 
 /** The largest request body accepted; a valid operation is well under 8 KB. */
@@ -43,13 +44,17 @@ export async function readBounded(request: HttpRequest, maxBytes: number): Promi
 
 /**
  * Reads a JSON body within bounds: 415 unless it is JSON in UTF-8, 413 past
- * the size limit (checked before parsing), then `parseJsonBody`.
+ * the size limit (checked before parsing), then `parseJsonBody` (nesting at most `maxDepth`).
  */
-export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+export async function readJsonBody(
+  request: HttpRequest,
+  maxBytes = MAX_BODY_BYTES,
+  maxDepth = MAX_BODY_DEPTH,
+): Promise<unknown> {
   if (!isJsonMediaType(request.headers.get("content-type"))) {
     throw new GraphError(415, ErrorCode.notSupported, "The request body must be JSON: Content-Type: application/json.");
   }
-  return parseJsonBody(await readBounded(request, maxBytes), () =>
+  const empty = () =>
     // The Functions host does not pass a chunked body (no Content-Length) to a Node.js function: say so, rather
     // than call the body missing.
     /\bchunked\b/i.test(request.headers.get("transfer-encoding") ?? "")
@@ -59,6 +64,6 @@ export async function readJsonBody(request: HttpRequest, maxBytes = MAX_BODY_BYT
           "The request body was sent chunked (Transfer-Encoding: chunked), which the Azure Functions host does not pass on: send it with a Content-Length.",
           { target: "Transfer-Encoding" },
         )
-      : emptyBody(),
-  );
+      : emptyBody();
+  return parseJsonBody(await readBounded(request, maxBytes), empty, maxDepth);
 }

@@ -79,3 +79,18 @@ export function routeValues(
   });
   return values;
 }
+
+/** Decodes each path segment as ASP.NET routing does, leaving an encoded '/' alone; bad escapes stay as sent. */
+export function decodeRoutePath(pathname: string): string {
+  if (!pathname.includes("%")) return pathname;
+  return pathname
+    .split("/")
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment.replace(/%2f/gi, "%252F"));
+      } catch {
+        return segment;
+      }
+    })
+    .join("/");
+}

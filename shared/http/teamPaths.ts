@@ -17,6 +17,8 @@ export interface TeamPath {
   reach(params: Readonly<Record<string, string | undefined>>): TeamReach;
   /** One line for the OpenAPI description and the docs. */
   readonly summary: string;
+  /** What Graph's OpenAPI names the operations of this path by (`teams` + `.ListOperations`), and its `$count`. */
+  readonly operationIds: { readonly prefix: string; readonly count: string };
 }
 
 export const TEAM_PATHS = {
@@ -26,6 +28,7 @@ export const TEAM_PATHS = {
     nameInfix: "",
     reach: () => ({ kind: "team", noun: "team" }),
     summary: "A team's operations.",
+    operationIds: { prefix: "teams", count: "teams.operations.GetCount-66af" },
   },
   myJoinedGroups: {
     prefix: "me/joinedGroups/{groupId}/team",
@@ -33,6 +36,8 @@ export const TEAM_PATHS = {
     nameInfix: "My",
     reach: () => ({ kind: "me", noun: "group" }),
     summary: "The operations of the team of a group the signed-in user belongs to (delegated tokens only).",
+    // Not a Graph v1.0 path: named in the same pattern.
+    operationIds: { prefix: "me.joinedGroups.team", count: "me.joinedGroups.team.operations.GetCount" },
   },
   myJoinedTeams: {
     prefix: "me/joinedTeams/{teamId}",
@@ -40,6 +45,7 @@ export const TEAM_PATHS = {
     nameInfix: "MyJoinedTeam",
     reach: () => ({ kind: "me", noun: "team" }),
     summary: "The operations of a team the signed-in user has joined (delegated tokens only).",
+    operationIds: { prefix: "me.joinedTeams", count: "me.joinedTeams.operations.GetCount-e702" },
   },
   groupTeam: {
     prefix: "groups/{groupId}/team",
@@ -47,6 +53,7 @@ export const TEAM_PATHS = {
     nameInfix: "GroupTeam",
     reach: () => ({ kind: "team", noun: "group" }),
     summary: "The operations of a group's team.",
+    operationIds: { prefix: "groups.team", count: "groups.team.operations.GetCount-6921" },
   },
   userJoinedTeams: {
     prefix: "users/{userId}/joinedTeams/{teamId}",
@@ -55,6 +62,7 @@ export const TEAM_PATHS = {
     reach: (params) => ({ kind: "user", userId: params.userId ?? "" }),
     summary:
       "The operations of a team a user has joined: only the signed-in user's own (a delegated token whose user is userId).",
+    operationIds: { prefix: "users.joinedTeams", count: "users.joinedTeams.operations.GetCount-5268" },
   },
 } as const satisfies Record<string, TeamPath>;
 

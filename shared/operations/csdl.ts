@@ -12,7 +12,13 @@
  * the subscription schemas.
  */
 import { createSubscriptionSchema, updateSubscriptionSchema } from "../subscriptions/schemas.js";
-import { OPERATION_STATUSES, OPERATION_TYPES } from "./model.js";
+import {
+  FILTERABLE_PROPERTIES,
+  OPERATION_STATUSES,
+  OPERATION_TYPES,
+  REPRESENTATION_PROPERTIES,
+  SORTABLE_PROPERTIES,
+} from "./model.js";
 import { createOperationSchema, representationSchema, updateOperationSchema } from "./schemas.js";
 
 /** The schema shapes the generator reads: JSON Schema keywords used in `schemas.ts`. */
@@ -135,6 +141,68 @@ function subscriptionPropertyElement({ name, type, nullable }: (typeof SUBSCRIPT
   return propertyXml(facets, annotations);
 }
 
+const CAPABILITIES = "Org.OData.Capabilities.V1";
+
+/** One Capabilities term: a Bool, or a Record of property values (a Bool each, or a collection of property paths). */
+function capability(term: string, value: boolean | Readonly<Record<string, boolean | readonly string[]>>): string {
+  if (typeof value === "boolean") return `<Annotation Term="${CAPABILITIES}.${term}" Bool="${value}" />`;
+  const values = Object.entries(value).map(([property, v]) =>
+    typeof v === "boolean"
+      ? `    <PropertyValue Property="${property}" Bool="${v}" />`
+      : [
+          `    <PropertyValue Property="${property}">`,
+          `      <Collection>`,
+          ...v.map((path) => `        <PropertyPath>${path}</PropertyPath>`),
+          `      </Collection>`,
+          `    </PropertyValue>`,
+        ].join("\n"),
+  );
+  return [`<Annotation Term="${CAPABILITIES}.${term}">`, `  <Record>`, ...values, `  </Record>`, `</Annotation>`].join(
+    "\n",
+  );
+}
+
+function annotations(target: string, terms: readonly string[]): string {
+  return [`<Annotations Target="${NAMESPACE}.${target}">`, ...terms.map((t) => indent(t, 2)), `</Annotations>`].join(
+    "\n",
+  );
+}
+
+/**
+ * What a client may ask of each collection, in Graph's Capabilities terms. For `subscription`, Graph's own (no query
+ * options), which this API shares; for `teamsAsyncOperation`, which Graph leaves unannotated, what this API serves:
+ * `$filter` and `$orderby` on the indexed properties only, `$count`, `$select`, `$top`, no `$expand`, `$skip` or
+ * `$search`. The entity sets the routes start from expand nothing.
+ */
+function capabilityAnnotations(): string[] {
+  const others = (chosen: readonly string[]) => REPRESENTATION_PROPERTIES.filter((p) => !chosen.includes(p));
+  const nothing = (target: string) => annotations(target, [capability("ExpandRestrictions", { Expandable: false })]);
+  return [
+    annotations("subscription", [
+      capability("CountRestrictions", { Countable: false }),
+      capability("ExpandRestrictions", { Expandable: false }),
+      capability("FilterRestrictions", { Filterable: false }),
+      capability("NavigationRestrictions", { Referenceable: false }),
+      capability("SelectSupport", { Supported: false }),
+      capability("SkipSupported", false),
+      capability("SortRestrictions", { Sortable: false }),
+      capability("TopSupported", false),
+    ]),
+    annotations("teamsAsyncOperation", [
+      capability("CountRestrictions", { Countable: true }),
+      capability("ExpandRestrictions", { Expandable: false }),
+      capability("FilterRestrictions", { Filterable: true, NonFilterableProperties: others(FILTERABLE_PROPERTIES) }),
+      capability("NavigationRestrictions", { Referenceable: false }),
+      capability("SearchRestrictions", { Searchable: false }),
+      capability("SelectSupport", { Supported: true }),
+      capability("SkipSupported", false),
+      capability("SortRestrictions", { Sortable: true, NonSortableProperties: others(SORTABLE_PROPERTIES) }),
+      capability("TopSupported", true),
+    ]),
+    ...["teams", "groups", "users", "me"].map((root) => nothing(`GraphService/${root}`)),
+  ];
+}
+
 const indent = (lines: string, by: number) =>
   lines
     .split("\n")
@@ -186,40 +254,47 @@ export function csdlDocument(): string {
       `  <NavigationProperty Name="operations" Type="Collection(${ALIAS}.teamsAsyncOperation)" ContainsTarget="true" />`,
       `</EntityType>`,
     ].join("\n"),
+    // A group's team and a user's joined teams are contained, as in Graph's CSDL: reached only through them.
     [
       `<EntityType Name="group" BaseType="${ALIAS}.entity">`,
-      `  <NavigationProperty Name="team" Type="${ALIAS}.team" />`,
+      `  <NavigationProperty Name="team" Type="${ALIAS}.team" ContainsTarget="true" />`,
       `</EntityType>`,
     ].join("\n"),
     [
       `<EntityType Name="user" BaseType="${ALIAS}.entity">`,
-      `  <NavigationProperty Name="joinedTeams" Type="Collection(${ALIAS}.team)" />`,
+      `  <NavigationProperty Name="joinedTeams" Type="Collection(${ALIAS}.team)" ContainsTarget="true" />`,
       `  <NavigationProperty Name="joinedGroups" Type="Collection(${ALIAS}.group)" />`,
       `</EntityType>`,
+    ].join("\n"),
+    // Graph's bound action `POST /subscriptions/{id}/reauthorize` (no parameters, no return type).
+    [
+      `<Action Name="reauthorize" IsBound="true">`,
+      `  <Parameter Name="bindingParameter" Type="${ALIAS}.subscription" />`,
+      `</Action>`,
     ].join("\n"),
     [
       `<EntityContainer Name="GraphService">`,
       `  <EntitySet Name="teams" EntityType="${ALIAS}.team" />`,
-      `  <EntitySet Name="groups" EntityType="${ALIAS}.group">`,
-      `    <NavigationPropertyBinding Path="team" Target="teams" />`,
-      `  </EntitySet>`,
+      `  <EntitySet Name="groups" EntityType="${ALIAS}.group" />`,
       `  <EntitySet Name="users" EntityType="${ALIAS}.user">`,
-      `    <NavigationPropertyBinding Path="joinedTeams" Target="teams" />`,
       `    <NavigationPropertyBinding Path="joinedGroups" Target="groups" />`,
       `  </EntitySet>`,
       `  <EntitySet Name="subscriptions" EntityType="${ALIAS}.subscription" />`,
       `  <Singleton Name="me" Type="${ALIAS}.user">`,
-      `    <NavigationPropertyBinding Path="joinedTeams" Target="teams" />`,
       `    <NavigationPropertyBinding Path="joinedGroups" Target="groups" />`,
       `  </Singleton>`,
       `</EntityContainer>`,
     ].join("\n"),
+    ...capabilityAnnotations(),
   ];
   return [
     `<?xml version="1.0" encoding="utf-8"?>`,
     `<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">`,
     `  <edmx:Reference Uri="https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml">`,
     `    <edmx:Include Namespace="Org.OData.Core.V1" Alias="Core" />`,
+    `  </edmx:Reference>`,
+    `  <edmx:Reference Uri="https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml">`,
+    `    <edmx:Include Namespace="Org.OData.Capabilities.V1" Alias="Capabilities" />`,
     `  </edmx:Reference>`,
     `  <edmx:DataServices>`,
     `    <Schema Namespace="${NAMESPACE}" Alias="${ALIAS}" xmlns="http://docs.oasis-open.org/odata/ns/edm">`,

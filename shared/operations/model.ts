@@ -80,6 +80,14 @@ export interface OperationDocument {
   repeatability?: { requestId: string; fingerprint: string };
   /** Seconds to live once finished (Cosmos per-item TTL); absent while running. */
   ttl?: number;
+  /**
+   * Server-owned and never returned: 1 when created, one more at every write. What the server decides about a change
+   * (created or updated) rests on it, never on the client's `lastActionDateTime`. Absent from documents written before
+   * it existed.
+   */
+  revision?: number;
+  /** Server-owned and never returned: the server's clock at the last write (the time of the change it carries). */
+  changedDateTime?: string;
 }
 
 /** A document that names an operation: an operation, or the tombstone a deleted one leaves. */
@@ -113,6 +121,28 @@ export function isOperationDocument(value: unknown): value is OperationDocument 
     typeof doc.lastActionDateTime === "string" &&
     (doc as { tombstone?: unknown }).tombstone === undefined
   );
+}
+
+/** What the store adds to every document it returns: its time of the last write, in whole seconds. */
+interface StoreStamped {
+  readonly _ts?: unknown;
+}
+
+/**
+ * An operation's revision: 1 when created, one more at every write. A document written before revisions existed has
+ * none: it counts as created when the store's time of its last write (`_ts`) is in the second it was created.
+ */
+export function revisionOf(doc: OperationDocument & StoreStamped): number {
+  if (typeof doc.revision === "number") return doc.revision;
+  if (typeof doc._ts !== "number") return 1;
+  return doc._ts <= Math.floor(Date.parse(doc.createdDateTime) / 1000) ? 1 : 2;
+}
+
+/** The server's time of an operation's last write: what a change event says happened when. */
+export function changedAt(doc: OperationDocument & StoreStamped): string {
+  if (typeof doc.changedDateTime === "string") return doc.changedDateTime;
+  if (typeof doc._ts === "number") return new Date(doc._ts * 1000).toISOString().replace(/\.(\d{3})Z$/, ".$10000Z");
+  return doc.createdDateTime;
 }
 
 /** A document as read back from the store, with the concurrency token. */
@@ -177,6 +207,13 @@ export const REPRESENTATION_PROPERTIES = [
   "error",
 ] as const;
 export type RepresentationProperty = (typeof REPRESENTATION_PROPERTIES)[number];
+
+/**
+ * What a list of operations can be filtered by (`$filter`) and sorted by (`$orderby`, one or two keys): each has its
+ * index (`store/operationsIndexingPolicy.json`). The OData parser takes them, and `$metadata` says so.
+ */
+export const FILTERABLE_PROPERTIES = ["operationType", "createdDateTime", "status", "lastActionDateTime"] as const;
+export const SORTABLE_PROPERTIES = ["createdDateTime", "lastActionDateTime"] as const;
 
 export interface RepresentationOptions {
   readonly includeUnknownEnumMembers: boolean;

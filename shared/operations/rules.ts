@@ -8,21 +8,23 @@
  *   invalid | notStarted -> inProgress | succeeded | failed
  *   inProgress           -> inProgress | succeeded | failed
  *   succeeded, failed    -> final: any change is refused
- * `attemptsCount` never decreases. `error` describes the most recent failure:
- * it may be set while the operation runs (a failed attempt that will be
- * retried) and must be set when it has failed; a succeeded operation has no
- * error (moving to succeeded clears it; sending one with succeeded is invalid).
- * A client's `lastActionDateTime`, on create as on update, lies between
- * `createdDateTime` and the server's clock (plus MAX_CLOCK_SKEW_MS); nothing
- * the server decides (the sweeper) depends on it. Inconsistent input is an
- * InvalidInputError naming each property; a change the rules refuse is a
- * RuleViolationError naming the property it concerns.
+ * `attemptsCount` never decreases. A failed operation needs an error that says
+ * something (a code or a message); otherwise `error` is the client's to set,
+ * and a PATCH changes only what it names.
+ * A client's `lastActionDateTime` is its record of when its job last acted:
+ * any instant the representation can hold is kept as given, earlier than
+ * `createdDateTime` or ahead of the server's clock included. What the server
+ * decides rests on what it owns: `revision` (1 at create, one more at every
+ * write) tells a created operation from an updated one, `changedDateTime` is
+ * the server's time of the last write, and the sweeper reads the store's `_ts`.
+ * Inconsistent input is an InvalidInputError naming each property; a change
+ * the rules refuse is a RuleViolationError naming the property it concerns.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { InvalidInputError, RuleViolationError, type ErrorDetail } from "../errors.js";
 import { documentId, isFinished, type CreatedBy, type OperationDocument, type OperationStatus } from "./model.js";
 import type { CreateOperationBody, UpdateOperationBody } from "./schema.js";
-import { compareUtc, namesStoredInstant, toCanonicalUtc, utcNow } from "./timestamps.js";
+import { namesStoredInstant, toCanonicalUtc, utcNow } from "./timestamps.js";
 
 export const TRANSITIONS: Readonly<Record<OperationStatus, readonly OperationStatus[]>> = {
   invalid: ["inProgress", "succeeded", "failed"],
@@ -32,6 +34,25 @@ export const TRANSITIONS: Readonly<Record<OperationStatus, readonly OperationSta
   failed: [],
   unknownFutureValue: [],
 };
+
+/**
+ * What this service holds an operation to, or reads into what a client sends, beyond what Graph's metadata declares
+ * for `teamsAsyncOperation`: each rule by a stable key. They are the deliberate differences
+ * docs/graph-compatibility.md lists ("Deliberate differences"), and a test holds the two together: a rule here
+ * without its row there, or a row without its rule, fails it. Every refusal below names its rule.
+ */
+export const OPERATION_RULES = {
+  "status.forwardOnly": "Status moves forward only: nothing moves back to notStarted or invalid (409).",
+  "status.finishedIsFinal": "A succeeded or failed operation never changes; sending what it holds is a no-op (409).",
+  "attemptsCount.neverDecreases": "attemptsCount never decreases (409).",
+  "error.failedSaysWhy": "A failed operation needs an error with a code or a message (400).",
+  "error.emptyIsNone": "An error with neither a code nor a message is no error (null).",
+  "readOnly.currentValueOnly":
+    "PATCH may carry id, operationType and createdDateTime only with their current values (400 otherwise).",
+  "lastActionDateTime.readBackIsUnchanged":
+    "On PATCH, a lastActionDateTime that names the stored one through a millisecond Date is no change.",
+} as const;
+export type OperationRule = keyof typeof OPERATION_RULES;
 
 export interface CreateContext {
   readonly tenantId: string;
@@ -44,52 +65,28 @@ export interface CreateContext {
   readonly defaultOperationId?: string;
 }
 
-function errorRuleDetails(status: OperationStatus, error: OperationDocument["error"]): ErrorDetail[] {
-  if (status === "succeeded" && error) {
-    return [
-      { code: "invalidValue", target: "error", message: "A succeeded operation has no error; send error: null." },
-    ];
-  }
-  if (status === "failed" && !error) {
-    return [
-      { code: "requiredProperty", target: "error", message: "A failed operation needs an error {code, message}." },
-    ];
-  }
-  return [];
+/** Whether an error says something: a code or a message. */
+export function saysSomething(error: OperationDocument["error"]): boolean {
+  return Boolean(error && (error.code || error.message));
 }
 
-/** How far ahead of the server's clock a client's lastActionDateTime may be: client clocks drift. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-/** A client's lastActionDateTime must not be before the operation was created, nor later than now (give or take skew). */
-function lastActionDetails(value: string, createdDateTime: string, now: Date): ErrorDetail[] {
-  if (compareUtc(value, createdDateTime) < 0) {
-    return [
-      {
-        code: "invalidValue",
-        target: "lastActionDateTime",
-        message: `lastActionDateTime cannot be before createdDateTime (${createdDateTime}); leave it out to use the server's time.`,
-      },
-    ];
-  }
-  if (compareUtc(value, utcNow(new Date(now.getTime() + MAX_CLOCK_SKEW_MS))) > 0) {
-    return [
-      {
-        code: "invalidValue",
-        target: "lastActionDateTime",
-        message: `lastActionDateTime cannot be in the future (more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the server's clock).`,
-      },
-    ];
-  }
-  return [];
+function refuseFailureWithoutError(status: OperationStatus, error: OperationDocument["error"]): void {
+  if (status !== "failed" || saysSomething(error)) return;
+  const details: ErrorDetail[] = [
+    {
+      code: "requiredProperty",
+      target: "error",
+      message: "A failed operation needs an error with a code or a message.",
+    },
+  ];
+  throw new InvalidInputError(`The operation is not consistent: ${details[0]!.message}`, {
+    details,
+    rule: "error.failedSaysWhy" satisfies OperationRule,
+  });
 }
 
-function throwIfAny(details: ErrorDetail[]): void {
-  if (details.length > 0) {
-    throw new InvalidInputError(`The operation is not consistent: ${details.map((d) => d.message).join(" ")}`, {
-      details,
-    });
-  }
+function violation(rule: OperationRule, message: string, target: string): RuleViolationError {
+  return new RuleViolationError(message, { target, rule });
 }
 
 /** Builds the document for a validated create body: server-owned fields from the server, defaults applied. */
@@ -98,13 +95,10 @@ export function newOperationDocument(body: CreateOperationBody, ctx: CreateConte
   const createdDateTime = utcNow(now);
   const operationId = body.id ?? ctx.defaultOperationId ?? randomUUID();
   const status = body.status ?? "notStarted";
-  const error = body.error ? { code: body.error.code, message: body.error.message ?? null } : null;
+  const error = storedError(body.error);
   // The schema has already checked the format; the conversion only normalises to UTC.
   const clientTime = body.lastActionDateTime ? toCanonicalUtc(body.lastActionDateTime) : undefined;
-  throwIfAny([
-    ...errorRuleDetails(status, error),
-    ...(clientTime ? lastActionDetails(clientTime, createdDateTime, now) : []),
-  ]);
+  refuseFailureWithoutError(status, error);
   const document: OperationDocument = {
     id: documentId(ctx.tenantId, operationId),
     teamId: ctx.teamId,
@@ -119,6 +113,8 @@ export function newOperationDocument(body: CreateOperationBody, ctx: CreateConte
     targetResourceLocation: body.targetResourceLocation ?? null,
     error,
     createdBy: ctx.createdBy,
+    revision: 1,
+    changedDateTime: createdDateTime,
   };
   if (isFinished(status)) document.ttl = ctx.ttlSeconds;
   return document;
@@ -128,6 +124,26 @@ export interface UpdateResult {
   readonly document: OperationDocument;
   /** False when the change was already applied: nothing to write. */
   readonly changed: boolean;
+}
+
+/**
+ * The error as stored: an error with neither a code nor a message is no error (`null`), which is also what the
+ * Kiota SDKs send back for a null error they read (`{}`).
+ */
+function storedError(
+  error: { code?: string | null; message?: string | null } | null | undefined,
+): OperationDocument["error"] {
+  if (!error) return null;
+  const stored = { code: error.code ?? null, message: error.message ?? null };
+  return stored.code === null && stored.message === null ? null : stored;
+}
+
+/**
+ * The revision a write gives a document. One written before revisions existed counts as revised: its creation was
+ * carried by the change feed long ago.
+ */
+function nextRevision(current: OperationDocument): number {
+  return (current.revision ?? 1) + 1;
 }
 
 function sameError(a: OperationDocument["error"], b: OperationDocument["error"]): boolean {
@@ -167,7 +183,7 @@ export function applyUpdate(
   if (readOnly.length > 0) {
     throw new InvalidInputError(
       `Read-only properties differ from the operation's: ${readOnly.map((d) => d.target).join(", ")}.`,
-      { details: readOnly },
+      { details: readOnly, rule: "readOnly.currentValueOnly" satisfies OperationRule },
     );
   }
   const next: OperationDocument = { ...current };
@@ -175,9 +191,7 @@ export function applyUpdate(
   if (changes.attemptsCount !== undefined) next.attemptsCount = changes.attemptsCount;
   if (changes.targetResourceId !== undefined) next.targetResourceId = changes.targetResourceId;
   if (changes.targetResourceLocation !== undefined) next.targetResourceLocation = changes.targetResourceLocation;
-  if (changes.error !== undefined) {
-    next.error = changes.error ? { code: changes.error.code, message: changes.error.message ?? null } : null;
-  }
+  if (changes.error !== undefined) next.error = storedError(changes.error);
   const clientTime =
     changes.lastActionDateTime && !namesStoredInstant(changes.lastActionDateTime, current.lastActionDateTime)
       ? toCanonicalUtc(changes.lastActionDateTime)
@@ -194,26 +208,27 @@ export function applyUpdate(
   if (!changed) return { document: current, changed: false };
 
   if (isFinished(current.status)) {
-    throw new RuleViolationError(`The operation has ${current.status}; a finished operation cannot change.`, {
-      target: "status",
-    });
+    throw violation(
+      "status.finishedIsFinal",
+      `The operation has ${current.status}; a finished operation cannot change.`,
+      "status",
+    );
   }
   if (next.status !== current.status && !TRANSITIONS[current.status].includes(next.status)) {
-    throw new RuleViolationError(`The status cannot move from ${current.status} to ${next.status}.`, {
-      target: "status",
-    });
+    throw violation("status.forwardOnly", `The status cannot move from ${current.status} to ${next.status}.`, "status");
   }
   if (next.attemptsCount < current.attemptsCount) {
-    throw new RuleViolationError(`attemptsCount cannot decrease (it is ${current.attemptsCount}).`, {
-      target: "attemptsCount",
-    });
+    throw violation(
+      "attemptsCount.neverDecreases",
+      `attemptsCount cannot decrease (it is ${current.attemptsCount}).`,
+      "attemptsCount",
+    );
   }
-  if (next.status === "succeeded" && changes.error === undefined) next.error = null;
-  throwIfAny([
-    ...(clientTime ? lastActionDetails(clientTime, current.createdDateTime, ctx.now ?? new Date()) : []),
-    ...errorRuleDetails(next.status, next.error),
-  ]);
-  if (!clientTime) next.lastActionDateTime = utcNow(ctx.now);
+  refuseFailureWithoutError(next.status, next.error);
+  const changedDateTime = utcNow(ctx.now);
+  if (!clientTime) next.lastActionDateTime = changedDateTime;
+  next.changedDateTime = changedDateTime;
+  next.revision = nextRevision(current);
   if (isFinished(next.status)) next.ttl = ctx.ttlSeconds;
   return { document: next, changed: true };
 }

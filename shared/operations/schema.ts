@@ -18,7 +18,7 @@ export { createOperationSchema, LIMITS, OPERATION_ID_PATTERN, updateOperationSch
 export const OPERATION_ID = new RegExp(OPERATION_ID_PATTERN);
 
 /** Properties that exist on the resource but that clients may not set. */
-const READ_ONLY_ON_CREATE = new Set(["createdDateTime"]);
+export const READ_ONLY_ON_CREATE: ReadonlySet<string> = new Set(["createdDateTime"]);
 const READ_ONLY_ON_UPDATE = new Set(["id", "operationType", "createdDateTime"]);
 
 /** A PATCH body as the update schema admits it (the type is the schema's, so the two cannot drift apart). */
@@ -184,17 +184,12 @@ export function parseUpdateBody(body: unknown, includeUnknownEnumMembers: boolea
   return parseBody<UpdateOperationBody>(body, validateUpdateOperation, READ_ONLY_ON_UPDATE, includeUnknownEnumMembers);
 }
 
-/** An operationError with nothing in it but annotations: what an SDK writes back for a null error. */
-function isEmptyError(value: unknown): boolean {
-  return isObject(value) && Object.keys(value).every((key) => key.startsWith("@"));
-}
-
 /**
  * Validates the body of an HTTP PATCH, which may be what the client read, changed and sent back (an SDK's
  * read-modify-write): instance annotations (`@odata.context`, `@odata.etag`, ...) are not properties and are
  * set aside (`@odata.type` is still checked); read-only properties are kept aside for the rules to compare with
  * the stored values; `unknownFutureValue` leaves its property unchanged, as Graph's evolvable-enum pattern says
- * of PATCH; an empty error (`{}`) means no error. Everything else is validated as `parseUpdateBody` does.
+ * of PATCH. Everything else is validated as `parseUpdateBody` does.
  */
 export function parsePatchBody(body: unknown, includeUnknownEnumMembers: boolean): UpdateOperationBody {
   if (!isObject(body)) throw new InvalidInputError("The request body must be a JSON object.");
@@ -218,7 +213,7 @@ export function parsePatchBody(body: unknown, includeUnknownEnumMembers: boolean
       }
       continue;
     }
-    changes[key] = key === "error" && isEmptyError(value) ? null : value;
+    changes[key] = value;
   }
   details.push(...evolvableMemberDetails({ operationType: unchanged.operationType }, includeUnknownEnumMembers));
   const parsed = parseBody<UpdateOperationBody>(

@@ -31,13 +31,13 @@ const dateTime = { type: "string", allOf: [{ format: "date-time" }, { format: "g
 
 const nullableString = (maxLength: number) => ({ type: ["string", "null"], maxLength }) as const;
 
+/** Graph's operationError: both properties nullable, as its metadata declares them. */
 const operationError = {
   type: ["object", "null"],
   additionalProperties: false,
-  required: ["code"],
   properties: {
     "@odata.type": { enum: ["microsoft.graph.operationError", "#microsoft.graph.operationError"] },
-    code: { type: "string", minLength: 1, maxLength: LIMITS.errorCode },
+    code: nullableString(LIMITS.errorCode),
     message: nullableString(LIMITS.errorMessage),
   },
 } as const;

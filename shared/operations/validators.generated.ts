@@ -17,7 +17,7 @@ export interface CompiledValidator {
 
 
 export const validateCreateOperation: CompiledValidator = validate10;
-const schema11 = {"$id":"createOperation","type":"object","additionalProperties":false,"required":["operationType"],"properties":{"@odata.type":{"const":"#microsoft.graph.teamsAsyncOperation"},"id":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"},"operationType":{"type":"string","enum":["invalid","cloneTeam","archiveTeam","unarchiveTeam","createTeam","teamifyGroup","createChannel","archiveChannel","unarchiveChannel"]},"status":{"type":"string","enum":["invalid","notStarted","inProgress","succeeded","failed"]},"lastActionDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"attemptsCount":{"type":"integer","minimum":0,"maximum":2147483647},"targetResourceId":{"type":["string","null"],"maxLength":1024},"targetResourceLocation":{"type":["string","null"],"maxLength":2048},"error":{"type":["object","null"],"additionalProperties":false,"required":["code"],"properties":{"@odata.type":{"enum":["microsoft.graph.operationError","#microsoft.graph.operationError"]},"code":{"type":"string","minLength":1,"maxLength":256},"message":{"type":["string","null"],"maxLength":4096}}}}};
+const schema11 = {"$id":"createOperation","type":"object","additionalProperties":false,"required":["operationType"],"properties":{"@odata.type":{"const":"#microsoft.graph.teamsAsyncOperation"},"id":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"},"operationType":{"type":"string","enum":["invalid","cloneTeam","archiveTeam","unarchiveTeam","createTeam","teamifyGroup","createChannel","archiveChannel","unarchiveChannel"]},"status":{"type":"string","enum":["invalid","notStarted","inProgress","succeeded","failed"]},"lastActionDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"attemptsCount":{"type":"integer","minimum":0,"maximum":2147483647},"targetResourceId":{"type":["string","null"],"maxLength":1024},"targetResourceLocation":{"type":["string","null"],"maxLength":2048},"error":{"type":["object","null"],"additionalProperties":false,"properties":{"@odata.type":{"enum":["microsoft.graph.operationError","#microsoft.graph.operationError"]},"code":{"type":["string","null"],"maxLength":256},"message":{"type":["string","null"],"maxLength":4096}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ucs2length;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", "u");
@@ -269,8 +269,9 @@ vErrors.push(err19);
 errors++;
 }
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.code === undefined){
-const err20 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+for(const key1 in data8){
+if(!(((key1 === "@odata.type") || (key1 === "code")) || (key1 === "message"))){
+const err20 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -279,9 +280,11 @@ vErrors.push(err20);
 }
 errors++;
 }
-for(const key1 in data8){
-if(!(((key1 === "@odata.type") || (key1 === "code")) || (key1 === "message"))){
-const err21 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+}
+if(data8["@odata.type"] !== undefined){
+let data9 = data8["@odata.type"];
+if(!((data9 === "microsoft.graph.operationError") || (data9 === "#microsoft.graph.operationError"))){
+const err21 = {instancePath:instancePath+"/error/@odata.type",schemaPath:"#/properties/error/properties/%40odata.type/enum",keyword:"enum",params:{allowedValues: schema11.properties.error.properties["@odata.type"].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -291,10 +294,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data8["@odata.type"] !== undefined){
-let data9 = data8["@odata.type"];
-if(!((data9 === "microsoft.graph.operationError") || (data9 === "#microsoft.graph.operationError"))){
-const err22 = {instancePath:instancePath+"/error/@odata.type",schemaPath:"#/properties/error/properties/%40odata.type/enum",keyword:"enum",params:{allowedValues: schema11.properties.error.properties["@odata.type"].enum},message:"must be equal to one of the allowed values"};
+if(data8.code !== undefined){
+let data10 = data8.code;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err22 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: schema11.properties.error.properties.code.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -303,9 +306,6 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-if(data8.code !== undefined){
-let data10 = data8.code;
 if(typeof data10 === "string"){
 if(func3(data10) > 256){
 const err23 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
@@ -317,8 +317,12 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(func3(data10) < 1){
-const err24 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+if(data8.message !== undefined){
+let data11 = data8.message;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err24 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: schema11.properties.error.properties.message.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -327,9 +331,9 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-else {
-const err25 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data11 === "string"){
+if(func3(data11) > 4096){
+const err25 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -339,10 +343,12 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data8.message !== undefined){
-let data11 = data8.message;
-if((typeof data11 !== "string") && (data11 !== null)){
-const err26 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: schema11.properties.error.properties.message.type},message:"must be string,null"};
+}
+}
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -351,38 +357,12 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(typeof data11 === "string"){
-if(func3(data11) > 4096){
-const err27 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-}
-}
-}
-}
-else {
-const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
 export const validateUpdateOperation: CompiledValidator = validate11;
-const schema12 = {"$id":"updateOperation","type":"object","additionalProperties":false,"properties":{"@odata.type":{"const":"#microsoft.graph.teamsAsyncOperation"},"status":{"type":"string","enum":["invalid","notStarted","inProgress","succeeded","failed"]},"lastActionDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"attemptsCount":{"type":"integer","minimum":0,"maximum":2147483647},"targetResourceId":{"type":["string","null"],"maxLength":1024},"targetResourceLocation":{"type":["string","null"],"maxLength":2048},"error":{"type":["object","null"],"additionalProperties":false,"required":["code"],"properties":{"@odata.type":{"enum":["microsoft.graph.operationError","#microsoft.graph.operationError"]},"code":{"type":"string","minLength":1,"maxLength":256},"message":{"type":["string","null"],"maxLength":4096}}}}};
+const schema12 = {"$id":"updateOperation","type":"object","additionalProperties":false,"properties":{"@odata.type":{"const":"#microsoft.graph.teamsAsyncOperation"},"status":{"type":"string","enum":["invalid","notStarted","inProgress","succeeded","failed"]},"lastActionDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"attemptsCount":{"type":"integer","minimum":0,"maximum":2147483647},"targetResourceId":{"type":["string","null"],"maxLength":1024},"targetResourceLocation":{"type":["string","null"],"maxLength":2048},"error":{"type":["object","null"],"additionalProperties":false,"properties":{"@odata.type":{"enum":["microsoft.graph.operationError","#microsoft.graph.operationError"]},"code":{"type":["string","null"],"maxLength":256},"message":{"type":["string","null"],"maxLength":4096}}}}};
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="updateOperation" */;
@@ -571,8 +551,9 @@ vErrors.push(err14);
 errors++;
 }
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-if(data6.code === undefined){
-const err15 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+for(const key1 in data6){
+if(!(((key1 === "@odata.type") || (key1 === "code")) || (key1 === "message"))){
+const err15 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -581,9 +562,11 @@ vErrors.push(err15);
 }
 errors++;
 }
-for(const key1 in data6){
-if(!(((key1 === "@odata.type") || (key1 === "code")) || (key1 === "message"))){
-const err16 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+}
+if(data6["@odata.type"] !== undefined){
+let data7 = data6["@odata.type"];
+if(!((data7 === "microsoft.graph.operationError") || (data7 === "#microsoft.graph.operationError"))){
+const err16 = {instancePath:instancePath+"/error/@odata.type",schemaPath:"#/properties/error/properties/%40odata.type/enum",keyword:"enum",params:{allowedValues: schema12.properties.error.properties["@odata.type"].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -593,10 +576,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data6["@odata.type"] !== undefined){
-let data7 = data6["@odata.type"];
-if(!((data7 === "microsoft.graph.operationError") || (data7 === "#microsoft.graph.operationError"))){
-const err17 = {instancePath:instancePath+"/error/@odata.type",schemaPath:"#/properties/error/properties/%40odata.type/enum",keyword:"enum",params:{allowedValues: schema12.properties.error.properties["@odata.type"].enum},message:"must be equal to one of the allowed values"};
+if(data6.code !== undefined){
+let data8 = data6.code;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err17 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: schema12.properties.error.properties.code.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -605,9 +588,6 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data6.code !== undefined){
-let data8 = data6.code;
 if(typeof data8 === "string"){
 if(func3(data8) > 256){
 const err18 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
@@ -619,8 +599,12 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(func3(data8) < 1){
-const err19 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+if(data6.message !== undefined){
+let data9 = data6.message;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err19 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: schema12.properties.error.properties.message.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -629,9 +613,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-else {
-const err20 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data9 === "string"){
+if(func3(data9) > 4096){
+const err20 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -641,41 +625,17 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data6.message !== undefined){
-let data9 = data6.message;
-if((typeof data9 !== "string") && (data9 !== null)){
-const err21 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: schema12.properties.error.properties.message.type},message:"must be string,null"};
+}
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err21];
 }
 else {
 vErrors.push(err21);
-}
-errors++;
-}
-if(typeof data9 === "string"){
-if(func3(data9) > 4096){
-const err22 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-}
-}
-}
-}
-}
-else {
-const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
 }
 errors++;
 }

@@ -45,7 +45,9 @@ export interface QueryCondition {
 
 export interface PageRequest {
   readonly condition: QueryCondition | undefined;
-  readonly orderBy: { property: "createdDateTime" | "lastActionDateTime"; direction: "asc" | "desc" } | undefined;
+  /** The sort keys, in order (the team scope is sorted first, in the first key's direction). */
+  readonly orderBy:
+    ReadonlyArray<{ property: "createdDateTime" | "lastActionDateTime"; direction: "asc" | "desc" }> | undefined;
   readonly top: number;
   readonly continuation: string | undefined;
   /** Also count every operation the condition matches (`$count=true`). */
@@ -351,10 +353,9 @@ export function teamPageQuery(
   page: Pick<PageRequest, "condition" | "orderBy">,
 ): SqlQuerySpec {
   const scope = teamScope(tenantId, teamId, page.condition);
-  const direction = page.orderBy?.direction.toUpperCase();
-  const order = page.orderBy
-    ? ` ORDER BY ${[...TEAM_SCOPE, page.orderBy.property].map((p) => `c.${p} ${direction}`).join(", ")}`
-    : "";
+  const [first] = page.orderBy ?? [];
+  const keys = first ? [...TEAM_SCOPE.map((property) => ({ ...first, property })), ...page.orderBy!] : [];
+  const order = first ? ` ORDER BY ${keys.map((k) => `c.${k.property} ${k.direction.toUpperCase()}`).join(", ")}` : "";
   return { query: `SELECT * FROM c ${scope.query}${order}`, parameters: scope.parameters };
 }
 

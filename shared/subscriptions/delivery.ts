@@ -12,11 +12,19 @@
  * id (subscription, document and version) for receivers to drop repeats.
  */
 import { createHash } from "node:crypto";
-import { ENTITY_TYPE, namesAnOperation, type OperationDocument } from "../operations/model.js";
-import { compareUtc } from "../operations/timestamps.js";
+import {
+  ENTITY_TYPE,
+  isOperationDocument,
+  namesAnOperation,
+  revisionOf,
+  type OperationDocument,
+} from "../operations/model.js";
 import type { AddressPolicy } from "./addressPolicy.js";
+import type { EncryptedContent } from "./encryption.js";
 import { isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
+import { resourceDataFor, validationTokensOf } from "./resourceData.js";
 import type { SubscriptionStore } from "./store.js";
+import type { TokenAudience, ValidationTokenIssuer } from "./validationTokens.js";
 import { postToReceiver, WebhookFailure } from "./webhook.js";
 
 export interface ChangeNotification {
@@ -28,6 +36,8 @@ export interface ChangeNotification {
   readonly resourceData: { readonly "@odata.type": string; readonly "@odata.id": string; readonly id: string };
   readonly clientState: string | null;
   readonly tenantId: string;
+  /** For a subscription with resource data: the operation, encrypted for its certificate. */
+  readonly encryptedContent?: EncryptedContent;
 }
 
 export type LifecycleEvent = "missed" | "subscriptionRemoved" | "reauthorizationRequired";
@@ -62,6 +72,8 @@ export interface DeliveryBatch {
   /** Retries made so far (0 on the first attempt). */
   readonly retries: number;
   readonly firstAttemptDateTime: string;
+  /** Whom the validation tokens are for, by subscription id: the subscriptions with resource data. */
+  readonly tokenAudiences?: Readonly<Record<string, TokenAudience>>;
 }
 
 export interface DeliveryQueue {
@@ -77,6 +89,8 @@ export interface DeliveryOptions {
   readonly retryScheduleSeconds: readonly number[];
   readonly log: (message: string) => void;
   readonly now?: () => number;
+  /** Signs the validation tokens of notifications with resource data; undefined: none can be sent. */
+  readonly validationTokens?: ValidationTokenIssuer;
 }
 
 /** What every changed document names: the operation it is (or was). */
@@ -89,9 +103,10 @@ interface Change {
 }
 
 /**
- * What a changed document is. A tombstone is a deletion (a delete replaces the operation with it, since the change
- * feed carries no deletions). Every update moves lastActionDateTime past createdDateTime (the rules set it, or
- * refuse a client's earlier one), so an operation whose last action is not after its creation has only been created.
+ * What a changed document is, from what the server owns. A tombstone is a deletion (a delete replaces the operation
+ * with it, since the change feed carries no deletions). An operation at revision 1 has only been created; any later
+ * write raised its revision. A document written before revisions existed is an update unless the store wrote it in
+ * the second it was created.
  */
 export function changesOf(documents: readonly unknown[]): Change[] {
   const changes: Change[] = [];
@@ -101,9 +116,9 @@ export function changesOf(documents: readonly unknown[]): Change[] {
       changes.push({ document: doc, changeType: "deleted", version: String(doc._etag ?? doc.deletedDateTime) });
       continue;
     }
-    if (typeof doc.createdDateTime !== "string" || typeof doc.lastActionDateTime !== "string") continue;
-    const changeType: ChangeType = compareUtc(doc.lastActionDateTime, doc.createdDateTime) <= 0 ? "created" : "updated";
-    changes.push({ document: doc, changeType, version: String(doc._etag ?? doc.lastActionDateTime) });
+    if (!isOperationDocument(doc)) continue;
+    const changeType: ChangeType = revisionOf(doc) === 1 ? "created" : "updated";
+    changes.push({ document: doc, changeType, version: String(doc._etag ?? revisionOf(doc)) });
   }
   return changes;
 }
@@ -143,11 +158,21 @@ export async function batchesFor(
   for (const [resourceKey, changes] of byKey) {
     const subscriptions = await store.forResourceKey(resourceKey);
     const byUrl = new Map<string, ChangeNotification[]>();
+    const tokenAudiences = new Map<string, Record<string, TokenAudience>>();
     for (const change of changes) {
       for (const subscription of subscriptions) {
         if (!matches(subscription, change, now)) continue;
         const resource = operationResource(change.document.teamId, change.document.operationId);
         const list = byUrl.get(subscription.notificationUrl) ?? [];
+        const rich = resourceDataFor(
+          subscription,
+          change.document as OperationDocument,
+          change.changeType === "deleted",
+        );
+        if (rich) {
+          const audiences = tokenAudiences.get(subscription.notificationUrl) ?? {};
+          tokenAudiences.set(subscription.notificationUrl, { ...audiences, [subscription.id]: rich.audience });
+        }
         list.push({
           id: notificationId(subscription.id, change),
           subscriptionId: subscription.id,
@@ -157,12 +182,21 @@ export async function batchesFor(
           resourceData: { "@odata.type": ENTITY_TYPE, "@odata.id": resource, id: change.document.operationId },
           clientState: subscription.clientState,
           tenantId: subscription.tenantId,
+          ...(rich?.encryptedContent ? { encryptedContent: rich.encryptedContent } : {}),
         });
         byUrl.set(subscription.notificationUrl, list);
       }
     }
     for (const [notificationUrl, notifications] of byUrl) {
-      batches.push({ notificationUrl, resourceKey, notifications, retries: 0, firstAttemptDateTime });
+      const audiences = tokenAudiences.get(notificationUrl);
+      batches.push({
+        notificationUrl,
+        resourceKey,
+        notifications,
+        retries: 0,
+        firstAttemptDateTime,
+        ...(audiences ? { tokenAudiences: audiences } : {}),
+      });
     }
   }
   return batches;
@@ -173,13 +207,14 @@ export async function postNotifications(
   url: string,
   value: readonly unknown[],
   options: Pick<DeliveryOptions, "policy" | "timeoutMs">,
+  validationTokens?: readonly string[],
 ): Promise<string | undefined> {
   try {
     const answer = await postToReceiver(url, {
       policy: options.policy,
       timeoutMs: options.timeoutMs,
       contentType: "application/json; charset=utf-8",
-      body: JSON.stringify({ value }),
+      body: JSON.stringify(validationTokens ? { value, validationTokens } : { value }),
     });
     if (answer.status >= 200 && answer.status < 300) return undefined;
     return answer.status >= 300 && answer.status < 400
@@ -210,7 +245,11 @@ export async function attemptBatch(
   batch: DeliveryBatch,
   options: DeliveryOptions,
 ): Promise<"delivered" | "queued" | "dropped"> {
-  const why = await postNotifications(batch.notificationUrl, batch.notifications, options);
+  const why = await validationTokensOf(batch.notifications, batch.tokenAudiences, options.validationTokens).then(
+    (tokens) => postNotifications(batch.notificationUrl, batch.notifications, options, tokens),
+    (error: unknown) =>
+      `its validation tokens could not be signed (${error instanceof Error ? error.message : String(error)})`,
+  );
   if (why === undefined) return "delivered";
   const delay = options.retryScheduleSeconds[batch.retries];
   const target = `${batch.notifications.length} notifications for ${new URL(batch.notificationUrl).host}`;

@@ -10,6 +10,7 @@ import { deliverChanges, parseDeliveryBatch, retryBatch, type DeliveryOptions } 
 import { parseDeadLetteredChanges } from "./deadLetteredChanges.js";
 import { deliveryQueue } from "./deliveryQueue.js";
 import { runSubscriptionLifecycle } from "./lifecycle.js";
+import { validationTokenIssuer } from "./resourceData.js";
 import { subscriptionStore } from "./store.js";
 
 async function options(cfg: AppConfig, context: InvocationContext): Promise<DeliveryOptions> {
@@ -21,6 +22,7 @@ async function options(cfg: AppConfig, context: InvocationContext): Promise<Deli
     timeoutMs: cfg.subscriptions.deliveryTimeoutMs,
     retryScheduleSeconds: cfg.subscriptions.retryScheduleSeconds,
     log: (message) => context.info(message),
+    validationTokens: validationTokenIssuer(cfg),
   };
 }
 

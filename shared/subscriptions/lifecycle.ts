@@ -3,8 +3,9 @@
  * `lifecycleNotificationUrl`:
  * - `reauthorizationRequired` before a subscription expires (Graph sends it when "a subscription is about to
  *   expire", among other reasons): once the expiration is within the notice, each lifecycle run sends it until it is
- *   acknowledged; a renewal, which moves the expiration, asks again before the new one. The answer is a renewal
- *   (PATCH), which re-checks the caller's access, as Graph accepts.
+ *   acknowledged or answered; a renewal, which moves the expiration, asks again before the new one. The answers are
+ *   Graph's: a renewal (PATCH), or `reauthorize`, which re-checks the caller's access without a new expiration and
+ *   settles the challenge for the current one (`settleReauthorization`).
  * - `subscriptionRemoved` when the service removes a subscription its owner did not delete: its tenant is no longer
  *   accepted (AUTH_TENANTS), or a renewal showed that its delegated creator is no longer a member of the team. The
  *   subscription is gone first (no notification is delivered for it after), then the lifecycle URL is told, once.
@@ -74,6 +75,25 @@ async function askReauthorization({ document, etag }: StoredSubscription, option
   };
   await options.store.replace(remembered, etag).catch(() => undefined);
   return true;
+}
+
+/**
+ * The subscription with the reauthorizationRequired of its current expiration settled, when one is pending (due,
+ * within the notice, and neither acknowledged nor answered yet); undefined when there is none to settle.
+ */
+export function settleReauthorization(
+  document: SubscriptionDocument,
+  reauthorizationNoticeMinutes: number,
+  now = Date.now(),
+): SubscriptionDocument | undefined {
+  const due = Date.parse(document.expirationDateTime) - now <= reauthorizationNoticeMinutes * 60_000;
+  const settled = document.reauthorizationNotifiedFor === document.expirationDateTime;
+  if (!due || settled || !document.lifecycleNotificationUrl) return undefined;
+  return {
+    ...document,
+    reauthorizationNotifiedFor: document.expirationDateTime,
+    ttl: ttlUntil(document.expirationDateTime, now),
+  };
 }
 
 /** One lifecycle run: removals for tenants no longer accepted, then reauthorizationRequired where it is due. */

@@ -42,8 +42,30 @@ export interface SubscriptionDocument {
   latestSupportedTlsVersion: string;
   /** Cosmos DB time-to-live, seconds: the document expires with the subscription. */
   ttl: number;
-  /** The expiration a reauthorizationRequired was acknowledged for (a renewal, which moves it, asks again). */
+  /**
+   * The expiration whose reauthorizationRequired is settled: acknowledged by the lifecycle URL, or answered with
+   * `reauthorize` (a renewal, which moves the expiration, asks again).
+   */
   reauthorizationNotifiedFor?: string;
+  /** Rich notifications: each one carries the operation, encrypted for the certificate (absent: false). */
+  includeResourceData?: boolean;
+  /** The subscriber's certificate (base64 DER) and its own name for it, as given; a renewal may replace them. */
+  encryptionCertificate?: string | null;
+  encryptionCertificateId?: string | null;
+  /**
+   * Scheme and host the subscription was created at (PUBLIC_BASE_URL, or the request's own): the URLs in its
+   * resource data, as a GET there would write them, and the issuer of its validation tokens.
+   */
+  serviceOrigin?: string;
+  /** Whether the create sent `Prefer: include-unknown-enum-members`: its resource data then names evolvable members. */
+  includeUnknownEnumMembers?: boolean;
+}
+
+/** Whether a subscription's notifications carry resource data (and so need a certificate and validation tokens). */
+export function hasResourceData(
+  document: Pick<SubscriptionDocument, "includeResourceData" | "encryptionCertificate">,
+): document is SubscriptionDocument & { includeResourceData: true; encryptionCertificate: string } {
+  return document.includeResourceData === true && typeof document.encryptionCertificate === "string";
 }
 
 export const resourceKeyOf = (tenantId: string, teamId: string) => `${tenantId}:${teamId}`;
@@ -125,10 +147,10 @@ export function toSubscriptionRepresentation(document: SubscriptionDocument): Re
     lifecycleNotificationUrl: document.lifecycleNotificationUrl,
     expirationDateTime: document.expirationDateTime,
     creatorId: document.creator.id,
-    includeResourceData: false,
+    includeResourceData: document.includeResourceData ?? false,
     latestSupportedTlsVersion: document.latestSupportedTlsVersion,
-    encryptionCertificate: null,
-    encryptionCertificateId: null,
+    encryptionCertificate: document.encryptionCertificate ?? null,
+    encryptionCertificateId: document.encryptionCertificateId ?? null,
     notificationUrlAppId: null,
   };
 }

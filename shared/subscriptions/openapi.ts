@@ -32,6 +32,7 @@ const body = (schema: unknown) => ({ required: true, content: json(toOpenApiSche
 
 export const SUBSCRIPTION_OPENAPI = {
   create: {
+    operationId: "subscriptions.subscription.CreateSubscription",
     tags: ["subscriptions"],
     requestBody: body(createSubscriptionSchema),
     responses: {
@@ -40,6 +41,7 @@ export const SUBSCRIPTION_OPENAPI = {
     },
   },
   list: {
+    operationId: "subscriptions.subscription.ListSubscription",
     tags: ["subscriptions"],
     responses: {
       "200": {
@@ -50,6 +52,7 @@ export const SUBSCRIPTION_OPENAPI = {
     },
   },
   get: {
+    operationId: "subscriptions.subscription.GetSubscription",
     tags: ["subscriptions"],
     responses: {
       "200": { description: "The subscription.", content: json(subscription) },
@@ -57,6 +60,7 @@ export const SUBSCRIPTION_OPENAPI = {
     },
   },
   update: {
+    operationId: "subscriptions.subscription.UpdateSubscription",
     tags: ["subscriptions"],
     requestBody: body(updateSubscriptionSchema),
     responses: {
@@ -65,7 +69,16 @@ export const SUBSCRIPTION_OPENAPI = {
     },
   },
   delete: {
+    operationId: "subscriptions.subscription.DeleteSubscription",
     tags: ["subscriptions"],
     responses: { "204": { description: "Deleted." }, ...errors(400, 401, 403, 404) },
+  },
+  reauthorize: {
+    operationId: "subscriptions.subscription.reauthorize",
+    tags: ["subscriptions"],
+    responses: {
+      "204": { description: "Reauthorized: the caller's access was checked now." },
+      ...errors(400, 401, 403, 404, 429, 503),
+    },
   },
 } as const;

@@ -17,7 +17,7 @@ export interface CompiledValidator {
 
 
 export const validateCreateSubscription: CompiledValidator = validate10;
-const schema11 = {"$id":"createSubscription","type":"object","additionalProperties":false,"required":["changeType","notificationUrl","resource","expirationDateTime"],"properties":{"@odata.type":{"const":"#microsoft.graph.subscription"},"changeType":{"type":"string","pattern":"^(created|updated|deleted)(,(created|updated|deleted)){0,2}$"},"notificationUrl":{"type":"string","minLength":1,"maxLength":2048},"lifecycleNotificationUrl":{"type":["string","null"],"minLength":1,"maxLength":2048},"resource":{"type":"string","minLength":1,"maxLength":512},"expirationDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"clientState":{"type":["string","null"],"maxLength":128},"includeResourceData":{"const":false},"latestSupportedTlsVersion":{"enum":["v1_2","v1_3"]}}};
+const schema11 = {"$id":"createSubscription","type":"object","additionalProperties":false,"required":["changeType","notificationUrl","resource","expirationDateTime"],"properties":{"@odata.type":{"const":"#microsoft.graph.subscription"},"changeType":{"type":"string","pattern":"^(created|updated|deleted)(,(created|updated|deleted)){0,2}$"},"notificationUrl":{"type":"string","minLength":1,"maxLength":2048},"lifecycleNotificationUrl":{"type":["string","null"],"minLength":1,"maxLength":2048},"resource":{"type":"string","minLength":1,"maxLength":512},"expirationDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"clientState":{"type":["string","null"],"maxLength":128},"includeResourceData":{"type":["boolean","null"]},"encryptionCertificate":{"type":["string","null"],"minLength":1,"maxLength":16384},"encryptionCertificateId":{"type":["string","null"],"minLength":1,"maxLength":128},"latestSupportedTlsVersion":{"enum":["v1_2","v1_3"]},"notificationQueryOptions":{"type":["string","null"]},"notificationUrlAppId":{"type":["string","null"]}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ucs2length;
 const pattern0 = new RegExp("^(created|updated|deleted)(,(created|updated|deleted)){0,2}$", "u");
@@ -286,8 +286,9 @@ errors++;
 }
 }
 if(data.includeResourceData !== undefined){
-if(false !== data.includeResourceData){
-const err22 = {instancePath:instancePath+"/includeResourceData",schemaPath:"#/properties/includeResourceData/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant"};
+let data7 = data.includeResourceData;
+if((typeof data7 !== "boolean") && (data7 !== null)){
+const err22 = {instancePath:instancePath+"/includeResourceData",schemaPath:"#/properties/includeResourceData/type",keyword:"type",params:{type: schema11.properties.includeResourceData.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -297,10 +298,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data.latestSupportedTlsVersion !== undefined){
-let data8 = data.latestSupportedTlsVersion;
-if(!((data8 === "v1_2") || (data8 === "v1_3"))){
-const err23 = {instancePath:instancePath+"/latestSupportedTlsVersion",schemaPath:"#/properties/latestSupportedTlsVersion/enum",keyword:"enum",params:{allowedValues: schema11.properties.latestSupportedTlsVersion.enum},message:"must be equal to one of the allowed values"};
+if(data.encryptionCertificate !== undefined){
+let data8 = data.encryptionCertificate;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err23 = {instancePath:instancePath+"/encryptionCertificate",schemaPath:"#/properties/encryptionCertificate/type",keyword:"type",params:{type: schema11.properties.encryptionCertificate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -309,10 +310,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-}
-else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data8 === "string"){
+if(func3(data8) > 16384){
+const err24 = {instancePath:instancePath+"/encryptionCertificate",schemaPath:"#/properties/encryptionCertificate/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -321,12 +321,109 @@ vErrors.push(err24);
 }
 errors++;
 }
+if(func3(data8) < 1){
+const err25 = {instancePath:instancePath+"/encryptionCertificate",schemaPath:"#/properties/encryptionCertificate/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+if(data.encryptionCertificateId !== undefined){
+let data9 = data.encryptionCertificateId;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err26 = {instancePath:instancePath+"/encryptionCertificateId",schemaPath:"#/properties/encryptionCertificateId/type",keyword:"type",params:{type: schema11.properties.encryptionCertificateId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if(typeof data9 === "string"){
+if(func3(data9) > 128){
+const err27 = {instancePath:instancePath+"/encryptionCertificateId",schemaPath:"#/properties/encryptionCertificateId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(func3(data9) < 1){
+const err28 = {instancePath:instancePath+"/encryptionCertificateId",schemaPath:"#/properties/encryptionCertificateId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+if(data.latestSupportedTlsVersion !== undefined){
+let data10 = data.latestSupportedTlsVersion;
+if(!((data10 === "v1_2") || (data10 === "v1_3"))){
+const err29 = {instancePath:instancePath+"/latestSupportedTlsVersion",schemaPath:"#/properties/latestSupportedTlsVersion/enum",keyword:"enum",params:{allowedValues: schema11.properties.latestSupportedTlsVersion.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data.notificationQueryOptions !== undefined){
+let data11 = data.notificationQueryOptions;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err30 = {instancePath:instancePath+"/notificationQueryOptions",schemaPath:"#/properties/notificationQueryOptions/type",keyword:"type",params:{type: schema11.properties.notificationQueryOptions.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data.notificationUrlAppId !== undefined){
+let data12 = data.notificationUrlAppId;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err31 = {instancePath:instancePath+"/notificationUrlAppId",schemaPath:"#/properties/notificationUrlAppId/type",keyword:"type",params:{type: schema11.properties.notificationUrlAppId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
 export const validateUpdateSubscription: CompiledValidator = validate11;
-const schema12 = {"$id":"updateSubscription","type":"object","additionalProperties":false,"required":["expirationDateTime"],"properties":{"@odata.type":{"const":"#microsoft.graph.subscription"},"expirationDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]}}};
+const schema12 = {"$id":"updateSubscription","type":"object","additionalProperties":false,"required":["expirationDateTime"],"properties":{"@odata.type":{"const":"#microsoft.graph.subscription"},"expirationDateTime":{"type":"string","allOf":[{"format":"date-time"},{"format":"graph-date-time"}]},"encryptionCertificate":{"type":["string","null"],"minLength":1,"maxLength":16384},"encryptionCertificateId":{"type":["string","null"],"minLength":1,"maxLength":128}}};
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="updateSubscription" */;
@@ -344,7 +441,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((key0 === "@odata.type") || (key0 === "expirationDateTime"))){
+if(!((((key0 === "@odata.type") || (key0 === "expirationDateTime")) || (key0 === "encryptionCertificate")) || (key0 === "encryptionCertificateId"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -404,14 +501,84 @@ errors++;
 }
 }
 }
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.encryptionCertificate !== undefined){
+let data2 = data.encryptionCertificate;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err6 = {instancePath:instancePath+"/encryptionCertificate",schemaPath:"#/properties/encryptionCertificate/type",keyword:"type",params:{type: schema12.properties.encryptionCertificate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func3(data2) > 16384){
+const err7 = {instancePath:instancePath+"/encryptionCertificate",schemaPath:"#/properties/encryptionCertificate/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(func3(data2) < 1){
+const err8 = {instancePath:instancePath+"/encryptionCertificate",schemaPath:"#/properties/encryptionCertificate/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+if(data.encryptionCertificateId !== undefined){
+let data3 = data.encryptionCertificateId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err9 = {instancePath:instancePath+"/encryptionCertificateId",schemaPath:"#/properties/encryptionCertificateId/type",keyword:"type",params:{type: schema12.properties.encryptionCertificateId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(typeof data3 === "string"){
+if(func3(data3) > 128){
+const err10 = {instancePath:instancePath+"/encryptionCertificateId",schemaPath:"#/properties/encryptionCertificateId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(func3(data3) < 1){
+const err11 = {instancePath:instancePath+"/encryptionCertificateId",schemaPath:"#/properties/encryptionCertificateId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
 }
 errors++;
 }

@@ -114,8 +114,8 @@ export function coverage(policy: IndexingPolicy, shapes: readonly QueryShape[]):
       if (!rangeIndexed(policy, p)) problems.push(`${shape.label}: no range index on /${p}/?`);
     }
     if (a.orderBy.length > 0) {
-      // The equality filters first, then the sort: the only form a composite serves.
-      const leading = a.orderBy.slice(0, -1).map((o) => o.property);
+      // The equality filters first, then the sort keys: the only form a composite serves.
+      const leading = a.orderBy.slice(0, a.equalities.length).map((o) => o.property);
       if (JSON.stringify([...leading].sort()) !== JSON.stringify([...a.equalities].sort()) || a.ranges.length > 0) {
         problems.push(`${shape.label}: ORDER BY does not begin with the equality filters (${a.equalities.join(", ")})`);
       }

@@ -11,7 +11,7 @@ import type { IndexingPolicy } from "@azure/cosmos";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
 import { TEAM_SCOPE } from "../../shared/store/operationStore.js";
-import { acceptedComparisons, acceptedSorts, storeQueryShapes } from "../support/queryShapes.js";
+import { acceptedComparisons, acceptedSorts, orderByText, storeQueryShapes } from "../support/queryShapes.js";
 import type { ArmTemplate } from "./bicep.js";
 import { buildMain, findBicep } from "./bicep.js";
 import { deployed } from "./armEvaluator.js";
@@ -51,8 +51,14 @@ describe("the shapes the store can emit", () => {
         "lastActionDateTime lt",
       ]),
     );
-    expect(acceptedSorts().map((s) => `${s.property} ${s.direction}`)).toEqual(
-      expect.arrayContaining(["createdDateTime asc", "createdDateTime desc", "lastActionDateTime desc"]),
+    expect(acceptedSorts().map(orderByText)).toEqual(
+      expect.arrayContaining([
+        "createdDateTime asc",
+        "createdDateTime desc",
+        "lastActionDateTime desc",
+        "lastActionDateTime desc,createdDateTime asc",
+        "createdDateTime asc,lastActionDateTime desc",
+      ]),
     );
     const shapes = storeQueryShapes();
     expect(shapes.length).toBeGreaterThan(50);
@@ -61,7 +67,7 @@ describe("the shapes the store can emit", () => {
     }
   });
 
-  it("sort by the team scope first, in the direction asked, and filter by it first", () => {
+  it("sort by the team scope first, in the first key's direction, and filter by it first", () => {
     for (const shape of storeQueryShapes()) {
       const a = analyse(shape);
       if (shape.label.startsWith("sweeper")) {
@@ -72,7 +78,8 @@ describe("the shapes the store can emit", () => {
       expect(a.ranges, shape.label).toEqual([]);
       if (a.orderBy.length > 0) {
         expect(a.orderBy.map((o) => o.property).slice(0, TEAM_SCOPE.length)).toEqual([...TEAM_SCOPE]);
-        expect(new Set(a.orderBy.map((o) => o.descending)).size, shape.label).toBe(1);
+        const scopeAndFirst = a.orderBy.slice(0, TEAM_SCOPE.length + 1);
+        expect(new Set(scopeAndFirst.map((o) => o.descending)).size, shape.label).toBe(1);
       }
     }
   });
@@ -117,6 +124,16 @@ describe("the coverage check itself", () => {
     expect(problems.join("\n")).toMatch(/\$orderby=createdDateTime (asc|desc): no composite index for the ORDER BY/);
   });
 
+  it("fails a policy without the composite for one mix of directions of two $orderby properties", () => {
+    const { problems } = coverage(
+      without((p) => p.endsWith("/lastActionDateTime,/createdDateTime")),
+      shapes(),
+    );
+    expect(problems.join("\n")).toMatch(
+      /\$orderby=lastActionDateTime (asc|desc),createdDateTime (asc|desc): no composite index for the ORDER BY/,
+    );
+  });
+
   it("fails a policy without the sweeper's composite, or the $count's", () => {
     expect(
       coverage(
@@ -140,13 +157,13 @@ describe("the coverage check itself", () => {
   });
 
   it("accepts a composite read backwards (Cosmos DB serves ORDER BY a DESC, b DESC from (a ASC, b ASC))", () => {
-    const descending: IndexingPolicy = {
+    const reversed: IndexingPolicy = {
       ...compiled,
       compositeIndexes: (compiled.compositeIndexes ?? []).map((c) =>
-        c.map((p) => ({ ...p, order: "descending" as const })),
+        c.map((p) => ({ ...p, order: p.order === "descending" ? ("ascending" as const) : ("descending" as const) })),
       ),
     };
-    expect(coverage(descending, shapes()).problems).toEqual([]);
+    expect(coverage(reversed, shapes()).problems).toEqual([]);
   });
 
   it("reports an index nothing uses", () => {

@@ -27,6 +27,7 @@ const ROLE = {
   storageQueueDataContributor: "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
   monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
   cosmosDataContributor: "00000000-0000-0000-0000-000000000002",
+  keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
 };
 let cli: BicepCli;
 let main: ArmTemplate;
@@ -159,7 +160,7 @@ describe.each(MODES)("deployment with %j", (mode) => {
     ];
     const toDeployer = assignments.filter((a) => principalOf(a) === DEPLOYER);
     const toApp = assignments.filter((a) => identityPrincipal(principalOf(a)));
-    expect(toApp).toHaveLength(4);
+    expect(toApp).toHaveLength(5);
     expect(toDeployer).toHaveLength(mode.deployerAccess ? 4 : 0);
     expect(toApp.length + toDeployer.length, "no one else gets a role").toBe(assignments.length);
     for (const a of toDeployer.filter((x) => x.type.endsWith("roleAssignments") && !x.type.includes("sql"))) {
@@ -176,6 +177,7 @@ describe.each(MODES)("deployment with %j", (mode) => {
       [ROLE.storageBlobDataOwner]: storageId,
       [ROLE.storageQueueDataContributor]: storageId,
       [ROLE.monitoringMetricsPublisher]: insightsId,
+      [ROLE.keyVaultCryptoUser]: idOf(one(all, "Microsoft.KeyVault/vaults/keys")),
     };
     for (const a of ofType(all, "Microsoft.Authorization/roleAssignments")) {
       const roleDefinitionId = String(a.properties().roleDefinitionId);
@@ -197,7 +199,7 @@ describe.each(MODES)("deployment with %j", (mode) => {
     const principalParameter = parseExpression("[parameters('principalId')]");
     const azure = ofType(all, "Microsoft.Authorization/roleAssignments");
     const sql = ofType(all, "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments");
-    expect(azure.length + sql.length).toBe(mode.deployerAccess ? 8 : 4);
+    expect(azure.length + sql.length).toBe(mode.deployerAccess ? 9 : 5);
     for (const a of azure) {
       const name = expressionOf(a.resource.name) as Extract<Expr, { kind: "call" }>;
       expect(name.name).toBe("guid");
@@ -221,9 +223,12 @@ describe.each(MODES)("deployment with %j", (mode) => {
     for (const n of names) expect(n).not.toMatch(/userAssignedIdentities|principalKey/);
   });
 
-  it(`${label(mode)}: public network access ${mode.vnet ? "off" : "on"} on storage and Cosmos DB`, () => {
+  it(`${label(mode)}: public network access ${mode.vnet ? "off" : "on"} on storage, Cosmos DB and Key Vault`, () => {
     const storage = one(all, "Microsoft.Storage/storageAccounts").properties();
     const cosmos = one(all, "Microsoft.DocumentDB/databaseAccounts").properties();
+    const vault = one(all, "Microsoft.KeyVault/vaults").properties();
+    expect(vault.publicNetworkAccess).toBe(mode.vnet ? "Disabled" : "Enabled");
+    expect(vault.networkAcls).toEqual(storage.networkAcls);
     if (mode.vnet) {
       expect(storage.publicNetworkAccess).toBe("Disabled");
       expect(storage.networkAcls).toEqual({ bypass: "None", defaultAction: "Deny" });
@@ -266,7 +271,7 @@ describe.each(MODES)("deployment with %j", (mode) => {
       expect(site.properties().virtualNetworkSubnetId).toBe(`${idOf(vnet)}/subnets/${app!.name}`);
     });
 
-    it(`${label(mode)}: private endpoints for blob, queue and Cosmos DB, each with its privatelink zone linked to the network`, () => {
+    it(`${label(mode)}: private endpoints for blob, queue, Cosmos DB and Key Vault, each with its privatelink zone linked to the network`, () => {
       const vnet = one(all, "Microsoft.Network/virtualNetworks");
       const endpointSubnet = `${idOf(vnet)}/subnets/${(vnet.properties().subnets as Json[])[1].name}`;
       const storageId = idOf(one(all, "Microsoft.Storage/storageAccounts"));
@@ -275,9 +280,10 @@ describe.each(MODES)("deployment with %j", (mode) => {
         blob: { target: storageId, zone: "privatelink.blob.core.windows.net" },
         queue: { target: storageId, zone: "privatelink.queue.core.windows.net" },
         Sql: { target: cosmosId, zone: "privatelink.documents.azure.com" },
+        vault: { target: idOf(one(all, "Microsoft.KeyVault/vaults")), zone: "privatelink.vaultcore.azure.net" },
       };
       const endpoints = ofType(all, "Microsoft.Network/privateEndpoints");
-      expect(endpoints).toHaveLength(3);
+      expect(endpoints).toHaveLength(4);
       const zones = ofType(all, "Microsoft.Network/privateDnsZones");
       const links = ofType(all, "Microsoft.Network/privateDnsZones/virtualNetworkLinks");
       const groups = ofType(all, "Microsoft.Network/privateEndpoints/privateDnsZoneGroups");
@@ -304,14 +310,19 @@ describe.each(MODES)("deployment with %j", (mode) => {
           idOf(zone[0]!),
         ]);
       }
-      expect(seen.sort()).toEqual(["Sql", "blob", "queue"]);
-      expect(zones).toHaveLength(3);
+      expect(seen.sort()).toEqual(["Sql", "blob", "queue", "vault"]);
+      expect(zones).toHaveLength(4);
     });
 
     it(`${label(mode)}: the function app waits for the private endpoints it reaches its data through`, () => {
       const app = moduleNamed(all, "function-app")[0]!;
       expect(app.resource.dependsOn).toEqual(
-        expect.arrayContaining(["blobPrivateEndpoint", "queuePrivateEndpoint", "cosmosPrivateEndpoint"]),
+        expect.arrayContaining([
+          "blobPrivateEndpoint",
+          "queuePrivateEndpoint",
+          "cosmosPrivateEndpoint",
+          "keyVaultPrivateEndpoint",
+        ]),
       );
     });
   }

@@ -265,12 +265,19 @@ describe("the queue inbox, the completion events and a store outage, through the
 
   it("emits exactly one CloudEvents completion event per finished operation, by any path", async () => {
     await drain(events);
+    const started = Date.now();
     const token = await stack.token({ app: true });
     const http = (path: string, method: string, body: unknown) =>
       call(`${stack.baseUrl}/teams/${team}/operations${path}`, { method, token, body });
-    expect((await http("", "POST", { id: "ev-http", operationType: "createTeam", status: "succeeded" })).status).toBe(
-      201,
-    );
+    // Its job says it last acted in 2016: the event's time is still the server's time of the change.
+    const lastActed = "2016-12-31T23:56:44.8542569+03:00";
+    const created = await http("", "POST", {
+      id: "ev-http",
+      operationType: "createTeam",
+      status: "succeeded",
+      lastActionDateTime: lastActed,
+    });
+    expect(created.status, created.text).toBe(201);
     expect((await http("", "POST", { id: "ev-patch", operationType: "cloneTeam" })).status).toBe(201);
     expect((await http("/ev-patch", "PATCH", { status: "failed", error: { code: "x", message: "y" } })).status).toBe(
       200,
@@ -296,7 +303,10 @@ describe("the queue inbox, the completion events and a store outage, through the
         data: { tenantId: TENANT, teamId: team, id: event.subject },
       });
       expect(event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(Date.parse(event.time)).toBeGreaterThanOrEqual(started - 1_000);
+      expect(Date.parse(event.time)).toBeLessThanOrEqual(Date.now());
     }
+    expect(seen.find((e) => e.subject === "ev-http").data.lastActionDateTime).toBe("2016-12-31T20:56:44.8542569Z");
     expect(new Set(seen.map((e) => e.id)).size).toBe(3);
   });
 

@@ -61,6 +61,16 @@ describe("the official Microsoft Graph JavaScript client", () => {
       .filter("status eq 'notStarted'")
       .get()) as PageCollection;
     expect(first["@odata.count"]).toBe(12);
+    const sorted = (await client
+      .api(`/teams/${team}/operations`)
+      .orderby("lastActionDateTime desc,createdDateTime")
+      .top(20)
+      .get()) as PageCollection;
+    const keys = sorted.value.map((o: { lastActionDateTime: string; createdDateTime: string }) => [
+      o.lastActionDateTime,
+      o.createdDateTime,
+    ]);
+    expect(keys).toEqual([...keys].sort(([la, ca], [lb, cb]) => lb!.localeCompare(la!) || ca!.localeCompare(cb!)));
     const seen: string[] = [];
     const iterator = new PageIterator(client, first, (item: { id: string }) => {
       seen.push(item.id);

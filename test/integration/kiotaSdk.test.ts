@@ -142,6 +142,16 @@ describe("the Kiota-based Microsoft Graph SDK", () => {
     });
     expect(count).toBe(listed?.odataCount);
     expect(await operations().count.get()).toBeGreaterThanOrEqual(count!);
+    // Two sort keys, as the SDK sends a string array: by last action, newest first, then by creation.
+    const sorted = await operations().get({
+      queryParameters: { orderby: ["lastActionDateTime desc", "createdDateTime"] },
+    });
+    const keys = sorted!.value!.map((o) => [o.lastActionDateTime!.getTime(), o.createdDateTime!.getTime()] as const);
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < keys.length; i++) {
+      const [[lastBefore, createdBefore], [last, created]] = [keys[i - 1]!, keys[i]!];
+      expect(lastBefore > last || (lastBefore === last && createdBefore <= created)).toBe(true);
+    }
   });
 
   it("pages through several pages with the page iterator", async () => {

@@ -2,7 +2,7 @@
  * The Kiota-based Microsoft Graph SDK's `subscriptions` request builders
  * (`@microsoft/msgraph-sdk-subscriptions`), unchanged, with only the base URL
  * set: creating (after the validation handshake with a loopback receiver),
- * reading, listing, renewing and deleting a subscription, a notification
+ * reading, listing, renewing, reauthorizing and deleting a subscription, a notification
  * arriving, and a refusal as the SDK's ODataError. Tokens go over https only,
  * so the runner sits behind a loopback TLS proxy.
  */
@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 describe("the Kiota SDK's subscriptions builders", () => {
-  it("create, read, list, renew and delete a subscription; a notification arrives between", async () => {
+  it("create, read, list, renew, reauthorize and delete a subscription; a notification arrives between", async () => {
     const team = randomUUID();
     const expiration = new Date(Date.now() + 60 * 60_000);
     const created = await graph.subscriptions.post({
@@ -66,6 +66,10 @@ describe("the Kiota SDK's subscriptions builders", () => {
     const later = new Date(Date.now() + 120 * 60_000);
     const renewed = await graph.subscriptions.bySubscriptionId(id).patch({ expirationDateTime: later });
     expect(renewed?.expirationDateTime?.getTime()).toBe(later.getTime());
+
+    // Graph's answer to reauthorizationRequired without a new expiration: 204, nothing changed.
+    await graph.subscriptions.bySubscriptionId(id).reauthorize.post();
+    expect((await graph.subscriptions.bySubscriptionId(id).get())?.expirationDateTime?.getTime()).toBe(later.getTime());
 
     await graph.subscriptions.bySubscriptionId(id).delete();
     const error = (await graph.subscriptions

@@ -240,7 +240,9 @@ describe("GET the collection", () => {
     [`$filter=${"(".repeat(300)}`, "$filter"],
     ["$orderby=status", "$orderby"],
     ["$orderby=createdDateTime sideways", "$orderby"],
-    ["$orderby=createdDateTime,lastActionDateTime", "$orderby"],
+    ["$orderby=createdDateTime,createdDateTime desc", "$orderby"],
+    ["$orderby=createdDateTime,lastActionDateTime,createdDateTime", "$orderby"],
+    ["$orderby=lastActionDateTime,status", "$orderby"],
     ["$select=id,password", "$select"],
     ["$top=1&$top=2", "$top"],
     ["$top=1&$TOP=2", "$top"],
@@ -289,7 +291,7 @@ describe("PATCH", () => {
     expect(await stored(created.json.id)).toMatchObject({ status: "inProgress", attemptsCount: 1 });
   });
 
-  it("keeps a client's lastActionDateTime unless it is before createdDateTime or in the future", async () => {
+  it("keeps a client's lastActionDateTime as given, before createdDateTime or ahead of the server's clock", async () => {
     const created = await create();
     // A minute from now, written with an offset and seven fractional digits.
     const utc = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
@@ -300,38 +302,52 @@ describe("PATCH", () => {
       body: { lastActionDateTime: `${local}.1234567+01:00` },
     });
     expect(ok.json.lastActionDateTime).toBe(`${utc.toISOString().slice(0, 19)}.1234567Z`);
-    const before = await stored(created.json.id);
-    for (const lastActionDateTime of ["2000-01-01T00:00:00Z", "2099-01-01T00:00:00Z"]) {
-      const bad = await call(one(created.json.id), { method: "PATCH", token: app, body: { lastActionDateTime } });
-      expect(detailTargets(expectGraphError(bad, 400, "invalidRequest"))).toEqual(["lastActionDateTime"]);
+    for (const [sent, kept] of [
+      ["2000-01-01T00:00:00-05:00", "2000-01-01T05:00:00.0000000Z"],
+      ["2099-01-01T00:00:00Z", "2099-01-01T00:00:00.0000000Z"],
+    ]) {
+      const res = await call(one(created.json.id), { method: "PATCH", token: app, body: { lastActionDateTime: sent } });
+      expect(res.status, res.text).toBe(200);
+      expect(res.json.lastActionDateTime).toBe(kept);
+      expect((await stored(created.json.id)).lastActionDateTime).toBe(kept);
     }
-    expect(await stored(created.json.id)).toEqual(before);
   });
 
-  it("finishes an operation: error cleared on success, a time-to-live set", async () => {
-    const created = await create({ status: "inProgress", error: { code: "attempt1", message: "retrying" } });
+  it("finishes an operation: a time-to-live set, and only what the PATCH names changed", async () => {
+    const attempt = { code: "attempt1", message: "retrying" };
+    const created = await create({ status: "inProgress", error: attempt });
     const res = await call(one(created.json.id), { method: "PATCH", token: app, body: { status: "succeeded" } });
     expect(res.status).toBe(200);
-    expect(res.json.error).toBeNull();
+    expect(res.json.error).toEqual(attempt);
     expect((await stored(created.json.id)).ttl).toBe(30 * 86_400);
-  });
-
-  it("needs an error to fail, and refuses an error with success", async () => {
-    const created = await create({ status: "inProgress" });
-    const noError = await call(one(created.json.id), { method: "PATCH", token: app, body: { status: "failed" } });
-    expect(detailTargets(expectGraphError(noError, 400, "invalidRequest"))).toEqual(["error"]);
-    const both = await call(one(created.json.id), {
+    const cleared = await create({ status: "inProgress", error: attempt });
+    const done = await call(one(cleared.json.id), {
       method: "PATCH",
       token: app,
-      body: { status: "succeeded", error: { code: "x" } },
+      body: { status: "succeeded", error: null },
     });
-    expect(detailTargets(expectGraphError(both, 400, "invalidRequest"))).toEqual(["error"]);
+    expect(done.json).toMatchObject({ status: "succeeded", error: null });
+  });
+
+  it("needs an error that says something to fail; a code or a message is enough", async () => {
+    const created = await create({ status: "inProgress" });
+    const before = await stored(created.json.id);
+    for (const body of [
+      { status: "failed" },
+      { status: "failed", error: {} },
+      { status: "failed", error: { code: "" } },
+    ]) {
+      const refused = await call(one(created.json.id), { method: "PATCH", token: app, body });
+      expect(detailTargets(expectGraphError(refused, 400, "invalidRequest"))).toEqual(["error"]);
+    }
+    expect(await stored(created.json.id)).toEqual(before);
     const failed = await call(one(created.json.id), {
       method: "PATCH",
       token: app,
-      body: { status: "failed", error: { code: "teamNotFound", message: "The source team is gone." } },
+      body: { status: "failed", error: { message: "The source team is gone." } },
     });
-    expect(failed.status).toBe(200);
+    expect(failed.status, failed.text).toBe(200);
+    expect(failed.json.error).toEqual({ code: null, message: "The source team is gone." });
   });
 
   it("refuses to change a finished operation (409) but accepts a repeat of its state", async () => {
@@ -673,5 +689,44 @@ describe("routes and methods that do not exist", () => {
   it("answers a Graph 404 for an unknown path", async () => {
     expectGraphError(await call(`${stack.baseUrl}/teams/${TEAM}/channels`, { token: app }), 404, "itemNotFound");
     expectGraphError(await call(`${stack.baseUrl}/nothing/here`, { method: "POST" }), 404, "itemNotFound");
+  });
+});
+
+describe("$orderby with two keys", () => {
+  const team = randomUUID();
+  // Six operations created in turn (createdDateTime rising), whose lastActionDateTime holds two values, three each.
+  const base = Math.ceil(Date.now() / 1000) * 1000 + 60_000;
+  const early = new Date(base).toISOString();
+  const late = new Date(base + 1000).toISOString();
+  const order: Array<{ id: string; late: boolean }> = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 6; i++) {
+      const id = `two-keys-${i}`;
+      await create({ id, lastActionDateTime: i % 2 === 0 ? late : early }, team);
+      order.push({ id, late: i % 2 === 0 });
+    }
+  });
+
+  async function pagedIds(orderby: string): Promise<string[]> {
+    const ids: string[] = [];
+    let next: string | undefined = `${collection(team)}?$top=2&$orderby=${encodeURIComponent(orderby)}`;
+    while (next) {
+      const res = await call(next, { token: app });
+      expect(res.status, res.text).toBe(200);
+      ids.push(...res.json.value.map((o: { id: string }) => o.id));
+      next = res.json["@odata.nextLink"];
+      if (next) expect(new URL(next).searchParams.get("$orderby")).toBe(orderby);
+    }
+    return ids;
+  }
+
+  it("sorts by the first key, then by the second where the first ties, each in its own direction, across pages", async () => {
+    const lateFirst = [...order.filter((o) => o.late), ...order.filter((o) => !o.late)].map((o) => o.id);
+    expect(await pagedIds("lastActionDateTime desc,createdDateTime")).toEqual(lateFirst);
+    const earlyFirstNewest = [...order.filter((o) => !o.late).reverse(), ...order.filter((o) => o.late).reverse()];
+    expect(await pagedIds("lastActionDateTime asc,createdDateTime desc")).toEqual(earlyFirstNewest.map((o) => o.id));
+    // createdDateTime is unique here: the second key changes nothing.
+    expect(await pagedIds("createdDateTime desc,lastActionDateTime")).toEqual(order.map((o) => o.id).reverse());
   });
 });

@@ -7,25 +7,23 @@
  */
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILD_INPUTS, BUILD_OUTPUTS, buildIsStale } from "../../scripts/prepare-local.js";
-import { PROJECT_ROOT } from "../support/stack.js";
+import { holdPort, PROJECT_ROOT, spawnRunner } from "../support/stack.js";
 
 const run = promisify(execFile);
 const prepare = join(PROJECT_ROOT, "scripts/prepare-local.js");
 
-let taken: Server;
+let taken: Awaited<ReturnType<typeof holdPort>>;
 let takenPort: number;
 beforeAll(async () => {
-  taken = createServer();
-  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
-  takenPort = (taken.address() as { port: number }).port;
+  taken = await holdPort();
+  takenPort = taken.port;
 });
-afterAll(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+afterAll(() => taken.release());
 
 describe("scripts/prepare-local.js", () => {
   it("refuses a taken PORT at once, naming the setting, without touching the build", async () => {
@@ -46,12 +44,6 @@ describe("scripts/prepare-local.js", () => {
     await expect(
       run(process.execPath, [prepare, "--port"], { cwd: PROJECT_ROOT, env: { ...process.env, PORT: "abc" } }),
     ).rejects.toMatchObject({ code: 1, stderr: 'PORT must be a port number from 0 to 65535, not "abc".\n' });
-  });
-
-  it("says how to get Core Tools for start:func when func is not on PATH, before building", async () => {
-    await expect(
-      run(process.execPath, [prepare, "--func"], { cwd: PROJECT_ROOT, env: { PATH: "/nonexistent" } }),
-    ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("Azure Functions Core Tools (func)") });
   });
 
   it("sees an up-to-date build as such, and one older than a source as stale", () => {
@@ -93,6 +85,31 @@ describe("scripts/prepare-local.js", () => {
   }, 300_000);
 });
 
+describe("without node_modules", () => {
+  it.each([["start"], ["test"], ["run", "test:unit"], ["run", "token"]])(
+    "npm %s says to run npm ci first",
+    async (...command) => {
+      const clone = mkdtempSync(join(tmpdir(), "teamops-clone-"));
+      try {
+        for (const path of ["package.json", "scripts"])
+          cpSync(join(PROJECT_ROOT, path), join(clone, path), { recursive: true });
+        const refused = run("npm", command, {
+          cwd: clone,
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0" },
+          timeout: 60_000,
+        });
+        await expect(refused).rejects.toMatchObject({
+          stderr: expect.stringContaining(
+            "The dependencies are not installed (there is no node_modules folder): run npm ci first",
+          ),
+        });
+      } finally {
+        rmSync(clone, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
 describe("the runner refuses a bad start at once", () => {
   const runner = join(PROJECT_ROOT, "dist/local/runner.js");
   const start = (env: Record<string, string>) =>
@@ -124,5 +141,19 @@ describe("the runner refuses a bad start at once", () => {
       code: 1,
       stderr: expect.stringContaining(`Port ${takenPort} on 127.0.0.1 is taken (${setting})`),
     });
+  });
+});
+
+describe("a setting that looks misspelt", () => {
+  it("is a start-up warning naming the setting it was probably meant to be, the runner's and the app's", async () => {
+    const runner = await spawnRunner({ LOCAL_QUEUES: "off", LOCAL_PERSISTANCE: "off", AUTH_TENANT: "*" });
+    try {
+      expect(runner.output()).toContain(
+        "[warning] LOCAL_PERSISTANCE is not a setting (it is ignored): did you mean LOCAL_PERSISTENCE?",
+      );
+      expect(runner.output()).toContain("AUTH_TENANT is not a setting (it is ignored): did you mean AUTH_TENANTS?");
+    } finally {
+      await runner.stop();
+    }
   });
 });

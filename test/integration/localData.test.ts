@@ -184,14 +184,14 @@ describe("npm run dev", () => {
       const { id } = (await created.json()) as { id: string };
 
       appendFileSync(join(copy, "shared/config.ts"), "\n// changed\n");
-      await waitFor(/dev: rebuilt in [\d.]+ s; restarting/);
+      await waitFor(/dev: restarting on the new build/);
       await waitFor(/token:/, 2);
       expect(printed.match(/listening on (\S+)/g)).toEqual([`listening on ${base}`, `listening on ${base}`]);
       const read = await fetch(`${base}/teams/${TEAM}/operations/${id}`, {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(read.status).toBe(200);
-      console.log(printed.match(/dev: rebuilt in [\d.]+ s/)?.[0]);
+      console.log(printed.match(/dev: built in [\d.]+ s/)?.[0]);
     } finally {
       const gone = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGINT");

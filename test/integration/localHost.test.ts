@@ -5,7 +5,9 @@
  * them; requests reach handlers and responses leave them exactly as
  * `@azure/functions` converts them (compared with the library's own
  * HttpResponse); a queue message's trigger metadata reaches the handler as in
- * Azure, and output bindings are written as the host writes them.
+ * Azure, and output bindings are written as the host writes them. With HTTP
+ * streams on (test/fixtures/streaming-app), requests are forwarded to the
+ * library's proxy in the worker and its answer relayed, as the host does.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
@@ -29,6 +31,20 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, tim
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A POST whose body is sent in two chunks ("first part, second part"), without a Content-Length. */
+function chunkedPost(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST" }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.write("first part, ");
+    req.end("second part");
+  });
 }
 
 describe("the local host, on an app of its own", () => {
@@ -173,16 +189,7 @@ describe("the local host, on an app of its own", () => {
   });
 
   it("does not hand a chunked request body to the function, as Azure's host does not", async () => {
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${baseUrl}/echo/1/x`, { method: "POST" }, (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => (text += c.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      req.on("error", reject);
-      req.write("first part, ");
-      req.end("second part");
-    });
+    const answer = await chunkedPost(`${baseUrl}/echo/1/x`);
     expect(answer.status).toBe(200);
     const echoed = JSON.parse(answer.body) as { body: string; headers: Record<string, string> };
     expect(echoed.headers["transfer-encoding"]).toBe("chunked");
@@ -252,5 +259,67 @@ describe("the local host, on an app of its own", () => {
     await runner.stop();
     expect(runner.child.exitCode).toBe(0);
     expect(readFileSync(traceFile, "utf8")).toBe("appStart\nappTerminate\n");
+  });
+});
+
+/**
+ * With HTTP streams on, the host forwards each request to the HTTP proxy the library starts in the worker, and
+ * relays what the library writes there: the local host does the same (test/fixtures/streaming-app).
+ */
+describe("the local host, on an app with HTTP streams", () => {
+  let runner: Runner;
+  let baseUrl: string;
+  const dir = mkdtempSync(join(tmpdir(), "teamops-streams-"));
+
+  beforeAll(async () => {
+    runner = await spawnRunner({
+      AzureWebJobsScriptRoot: join(PROJECT_ROOT, "test/fixtures/streaming-app"),
+      COSMOS_ENDPOINT: "http://127.0.0.1:1/",
+      LOCAL_QUEUES: "off",
+      TEAMOPS_DEV_DIR: dir,
+    });
+    baseUrl = runner.baseUrl;
+  });
+  afterAll(async () => {
+    await runner?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("hands the handler the method, URL, headers, route values and the body through the forwarded request", async () => {
+    const body = Buffer.from([0xff, 0x00, 0x7b, 0x22]);
+    const res = await fetch(`${baseUrl}/echo/42/a%2Fb/c?x=1`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", "x-one": "1" },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as Record<string, any>;
+    expect(seen.method).toBe("PUT");
+    expect(seen.url).toBe(`${baseUrl}/echo/42/a%2Fb/c?x=1`);
+    expect(seen.params).toEqual({ id: "42", rest: "a%2Fb/c" });
+    expect(seen.headers).toMatchObject({ "content-type": "application/octet-stream", "x-one": "1" });
+    expect(Buffer.from(seen.body, "base64")).toEqual(body);
+  });
+
+  it("hands the handler a chunked request body, as the host's forwarding does", async () => {
+    const answer = await chunkedPost(`${baseUrl}/echo/1/x`);
+    expect(answer.status).toBe(200);
+    const echoed = JSON.parse(answer.body) as { body: string };
+    expect(Buffer.from(echoed.body, "base64").toString()).toBe("first part, second part");
+  });
+
+  it("sends the response as the handler produces it: the first part arrives before the handler ends it", async () => {
+    const res = await fetch(`${baseUrl}/stream`);
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    // The end of the body waits for /release: a host that waited for the whole response would never get here.
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe("first part\n");
+    expect((await fetch(`${baseUrl}/release`, { method: "POST" })).status).toBe(204);
+    let rest = "";
+    for (let part = await reader.read(); !part.done; part = await reader.read()) {
+      rest += new TextDecoder().decode(part.value);
+    }
+    expect(rest).toBe("last part\n");
   });
 });

@@ -12,10 +12,12 @@ import { XMLParser } from "fast-xml-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RegisteredFunction } from "../../local/functionsHost.js";
 import { builtApp, OPENAPI_FILE, servedOpenApi } from "../../scripts/openapi.js";
+import { openApiPath } from "../../shared/http/openapi.js";
 import { csdlDocument } from "../../shared/operations/csdl.js";
 import { OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
 import { toSubscriptionRepresentation, type SubscriptionDocument } from "../../shared/subscriptions/model.js";
 import { SUBSCRIPTION_LIMITS } from "../../shared/subscriptions/schemas.js";
+import { acceptedComparisons, acceptedSorts } from "../support/queryShapes.js";
 import { PROJECT_ROOT } from "../support/stack.js";
 
 const subscriptionDocument: SubscriptionDocument = {
@@ -60,7 +62,7 @@ describe("the OpenAPI description", () => {
     const registered = http.filter((f) => f.name !== "fallback");
     const expected = new Map<string, string[]>();
     for (const fn of registered) {
-      const path = `/${String(fn.trigger.route)}`;
+      const path = openApiPath(String(fn.trigger.route));
       expected.set(path, [
         ...(expected.get(path) ?? []),
         ...(fn.trigger.methods as string[]).map((m) => m.toLowerCase()),
@@ -68,10 +70,55 @@ describe("the OpenAPI description", () => {
     }
     expect(Object.keys(document.paths).sort()).toEqual([...expected.keys()].sort());
     for (const [path, methods] of expected) expect(Object.keys(document.paths[path]).sort()).toEqual(methods.sort());
-    const ids = Object.values(document.paths).flatMap((item: any) =>
-      Object.values(item).map((op: any) => op.operationId),
+  });
+
+  it("names path parameters and operations as Graph's OpenAPI does, each operationId once", () => {
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        "/teams/{team-id}/operations/{teamsAsyncOperation-id}",
+        "/groups/{group-id}/team/operations/$count",
+        "/users/{user-id}/joinedTeams/{team-id}/operations",
+        "/subscriptions/{subscription-id}/reauthorize",
+      ]),
     );
-    expect(ids.sort()).toEqual(registered.map((f) => f.name).sort());
+    const ids = Object.values(document.paths).flatMap((item: any) =>
+      Object.values(item).map((op: any) => op.operationId as string),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+    // microsoftgraph/msgraph-metadata, openapi/v1.0/openapi.yaml.
+    const graphs = (prefix: string, count: string) => [
+      `${prefix}.ListOperations`,
+      `${prefix}.CreateOperations`,
+      `${prefix}.GetOperations`,
+      `${prefix}.UpdateOperations`,
+      `${prefix}.DeleteOperations`,
+      count,
+    ];
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        ...graphs("teams", "teams.operations.GetCount-66af"),
+        ...graphs("me.joinedTeams", "me.joinedTeams.operations.GetCount-e702"),
+        ...graphs("groups.team", "groups.team.operations.GetCount-6921"),
+        ...graphs("users.joinedTeams", "users.joinedTeams.operations.GetCount-5268"),
+        "subscriptions.subscription.ListSubscription",
+        "subscriptions.subscription.CreateSubscription",
+        "subscriptions.subscription.GetSubscription",
+        "subscriptions.subscription.UpdateSubscription",
+        "subscriptions.subscription.DeleteSubscription",
+        "subscriptions.subscription.reauthorize",
+      ]),
+    );
+    const get = document.paths["/teams/{team-id}/operations/{teamsAsyncOperation-id}"].get;
+    expect(get.parameters.slice(0, 2).map((p: any) => p.name)).toEqual(["team-id", "teamsAsyncOperation-id"]);
+  });
+
+  it("requires no property of an operation in an answer, which $select may leave out; keeps the schemas' own", () => {
+    const schemas = document.components.schemas;
+    const entity = schemas["microsoft.graph.teamsAsyncOperation"];
+    expect(JSON.stringify(entity)).not.toContain('"required"');
+    expect(Object.keys(entity.allOf[1].properties)).toEqual(expect.arrayContaining(["id", "status", "error"]));
+    expect(schemas["microsoft.graph.createTeamsAsyncOperation"].required).toEqual(["operationType"]);
+    expect(schemas["microsoft.graph.updateTeamsAsyncOperation"].required).toBeUndefined();
   });
 
   it("is what docs/openapi.json holds (run npm run openapi after changing routes or schemas)", () => {
@@ -84,12 +131,12 @@ describe("the OpenAPI description", () => {
     expect(Object.keys(schemas["microsoft.graph.updateTeamsAsyncOperation"].properties)).not.toContain("id");
     expect(schemas["microsoft.graph.teamsAsyncOperationType"].enum).toEqual([...OPERATION_TYPES]);
     expect(schemas["microsoft.graph.teamsAsyncOperationStatus"].enum).toEqual([...OPERATION_STATUSES]);
-    const create = document.paths["/teams/{teamId}/operations"].post;
+    const create = document.paths["/teams/{team-id}/operations"].post;
     expect(create.requestBody.content["application/json"].schema.$ref).toBe(
       "#/components/schemas/microsoft.graph.createTeamsAsyncOperation",
     );
     expect(document.paths["/$metadata"].get.security).toEqual([]);
-    expect(document.paths["/teams/{teamId}/operations/{operationId}"].get.security).toBeUndefined();
+    expect(document.paths["/teams/{team-id}/operations/{teamsAsyncOperation-id}"].get.security).toBeUndefined();
   });
 });
 
@@ -158,10 +205,24 @@ describe("the CSDL", () => {
     expect(property("clientState").MaxLength).toBe(String(SUBSCRIPTION_LIMITS.clientState));
     const term = (name: string) => property(name).Annotation?.[0].Term;
     expect(term("creatorId")).toBe("Org.OData.Core.V1.Computed");
-    expect(term("notificationQueryOptions")).toBe("Org.OData.Core.V1.Computed");
+    expect(term("applicationId")).toBe("Org.OData.Core.V1.Computed");
     expect(term("resource")).toBe("Org.OData.Core.V1.Immutable");
-    // Renewal changes the expiration: the one updatable property.
-    expect(type.Property.filter((p: any) => !p.Annotation).map((p: any) => p.Name)).toEqual(["expirationDateTime"]);
+    // Set on create only: Immutable.
+    for (const name of ["notificationQueryOptions", "notificationUrlAppId", "includeResourceData"]) {
+      expect(term(name), name).toBe("Org.OData.Core.V1.Immutable");
+    }
+    // Renewal changes the expiration, and with it the encryption certificate (a rotation): the updatable ones.
+    expect(type.Property.filter((p: any) => !p.Annotation).map((p: any) => p.Name)).toEqual([
+      "encryptionCertificate",
+      "encryptionCertificateId",
+      "expirationDateTime",
+    ]);
+  });
+
+  it("declares Graph's reauthorize action, bound to a subscription", () => {
+    expect(schema.Action).toEqual([
+      { Name: "reauthorize", IsBound: "true", Parameter: [{ Name: "bindingParameter", Type: "graph.subscription" }] },
+    ]);
   });
 
   it("exposes the entity sets and navigation the routes use", () => {
@@ -178,5 +239,83 @@ describe("the CSDL", () => {
       "joinedTeams",
       "joinedGroups",
     ]);
+  });
+
+  it("contains a group's team and a user's joined teams, as Graph's CSDL does, and binds no contained navigation", () => {
+    const navigation = (type: string, name: string) => byName(byName(schema.EntityType, type).NavigationProperty, name);
+    expect(navigation("group", "team")).toMatchObject({ Type: "graph.team", ContainsTarget: "true" });
+    expect(navigation("user", "joinedTeams")).toMatchObject({ ContainsTarget: "true" });
+    expect(navigation("user", "joinedGroups").ContainsTarget).toBeUndefined();
+    const container = schema.EntityContainer[0];
+    const bindings = [...container.EntitySet, ...container.Singleton].flatMap((s: any) =>
+      (s.NavigationPropertyBinding ?? []).map((b: any) => `${s.Name}/${b.Path}`),
+    );
+    expect(bindings).toEqual(["users/joinedGroups", "me/joinedGroups"]);
+  });
+
+  describe("Capabilities annotations", () => {
+    const terms = (target: string) => {
+      const annotations = schema.Annotations.find((a: any) => a.Target === `microsoft.graph.${target}`);
+      return Object.fromEntries(
+        annotations.Annotation.map((a: any) => [
+          a.Term.replace("Org.OData.Capabilities.V1.", ""),
+          a.Bool !== undefined
+            ? a.Bool === "true"
+            : Object.fromEntries(
+                a.Record[0].PropertyValue.map((v: any) => [
+                  v.Property,
+                  v.Bool !== undefined ? v.Bool === "true" : v.Collection[0].PropertyPath,
+                ]),
+              ),
+        ]),
+      );
+    };
+
+    it("references the Capabilities vocabulary", () => {
+      const references = parsed["edmx:Edmx"][0]["edmx:Reference"].map((r: any) => r["edmx:Include"][0].Namespace);
+      expect(references).toEqual(["Org.OData.Core.V1", "Org.OData.Capabilities.V1"]);
+    });
+
+    it("says of subscriptions what Graph's CSDL says: no query options", () => {
+      expect(terms("subscription")).toEqual({
+        CountRestrictions: { Countable: false },
+        ExpandRestrictions: { Expandable: false },
+        FilterRestrictions: { Filterable: false },
+        NavigationRestrictions: { Referenceable: false },
+        SelectSupport: { Supported: false },
+        SkipSupported: false,
+        SortRestrictions: { Sortable: false },
+        TopSupported: false,
+      });
+    });
+
+    it("says of operations exactly what the OData parser accepts: what filters, sorts and counts", () => {
+      const operations = terms("teamsAsyncOperation");
+      expect(operations).toMatchObject({
+        CountRestrictions: { Countable: true },
+        ExpandRestrictions: { Expandable: false },
+        SearchRestrictions: { Searchable: false },
+        SelectSupport: { Supported: true },
+        SkipSupported: false,
+        TopSupported: true,
+      });
+      const filterable = new Set(acceptedComparisons().map((c) => c.property));
+      const sortable = new Set(acceptedSorts().flatMap((s) => s.map((k) => k.property)));
+      const properties = ["id", ...byName(schema.EntityType, "teamsAsyncOperation").Property.map((p: any) => p.Name)];
+      expect(operations.FilterRestrictions).toEqual({
+        Filterable: true,
+        NonFilterableProperties: properties.filter((p) => !filterable.has(p)),
+      });
+      expect(operations.SortRestrictions).toEqual({
+        Sortable: true,
+        NonSortableProperties: properties.filter((p) => !sortable.has(p)),
+      });
+    });
+
+    it("expands nothing from the entity sets and the singleton the routes start from", () => {
+      for (const root of ["teams", "groups", "users", "me"]) {
+        expect(terms(`GraphService/${root}`), root).toEqual({ ExpandRestrictions: { Expandable: false } });
+      }
+    });
   });
 });

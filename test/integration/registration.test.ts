@@ -48,14 +48,17 @@ describe("function registrations", () => {
       ["createOperationRef", "teams/{teamId}/operations/$ref", "POST"],
       ["createMyOperationRef", "me/joinedGroups/{groupId}/team/operations/$ref", "POST"],
       ["fallback", "{*path}", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"],
+      ["batch", "$batch", "POST"],
       ["health", "health", "GET"],
       ["metadata", "$metadata", "GET"],
+      ["notificationKeys", "discovery/keys", "GET"],
       ["openApi", "openapi.json", "GET"],
       ["createSubscription", "subscriptions", "POST"],
       ["listSubscriptions", "subscriptions", "GET"],
       ["getSubscription", "subscriptions/{subscriptionId}", "GET"],
       ["updateSubscription", "subscriptions/{subscriptionId}", "PATCH"],
       ["deleteSubscription", "subscriptions/{subscriptionId}", "DELETE"],
+      ["reauthorizeSubscription", "subscriptions/{subscriptionId}/reauthorize", "POST"],
     ]
       .map(([name, route, methods]) => ({ name, route, methods: methods!.split(","), authLevel: "anonymous" }))
       .sort((a, b) => a.name!.localeCompare(b.name!));

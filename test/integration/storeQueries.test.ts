@@ -10,12 +10,12 @@
  */
 import { CosmosClient, type Container, type IndexingPolicy } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
+import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
 import { filterToSql, parseFilter } from "../../shared/http/odata.js";
 import { embeddedStoreIndexingPolicy, OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
 import { CosmosOperationStore, cosmosClientOptions, teamPageQuery } from "../../shared/store/operationStore.js";
 import { startFaultProxy, type FaultProxy } from "../support/faultProxy.js";
-import { acceptedSorts } from "../support/queryShapes.js";
+import { acceptedSorts, orderByText } from "../support/queryShapes.js";
 import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 const TENANT = "0f0f0f0f-0000-0000-0000-000000000001";
@@ -82,11 +82,12 @@ describe("in a container with the deployed indexing policy", () => {
 
   const sorts = acceptedSorts();
 
-  it("has sorts to check", () => {
-    expect(sorts.length).toBeGreaterThanOrEqual(4);
+  it("has sorts to check: each property either way, and two properties in every order and mix of directions", () => {
+    expect(sorts.filter((s) => s.length === 1)).toHaveLength(4);
+    expect(sorts.filter((s) => s.length === 2)).toHaveLength(8);
   });
 
-  it.each(sorts.map((s) => [`${s.property} ${s.direction}`, s] as const))(
+  it.each(sorts.map((s) => [orderByText(s), s] as const))(
     "pages through one team's operations by %s, in order, across pages",
     async (_label, orderBy) => {
       const seen: Record<string, unknown>[] = [];
@@ -98,11 +99,17 @@ describe("in a container with the deployed indexing policy", () => {
         continuation = page.continuation;
         pages++;
       } while (continuation && pages < 10);
-      const key = (d: Record<string, unknown>) => String(d[orderBy.property]);
+      // What the keys say of each operation, compared key by key in each key's direction.
+      const key = (d: Record<string, unknown>) => orderBy.map((k) => String(d[k.property])).join(" ");
       const expected = documents()
         .mine.map((d) => d as unknown as Record<string, unknown>)
-        .sort((a, b) => key(a).localeCompare(key(b)) || String(a.id).localeCompare(String(b.id)));
-      if (orderBy.direction === "desc") expected.reverse();
+        .sort((a, b) => {
+          for (const { property, direction } of orderBy) {
+            const order = String(a[property]).localeCompare(String(b[property]));
+            if (order !== 0) return direction === "asc" ? order : -order;
+          }
+          return 0;
+        });
       expect(seen.map(key)).toEqual(expected.map(key));
       expect(new Set(seen.map((d) => d.operationId)).size).toBe(12);
       expect(pages).toBe(3);
@@ -113,7 +120,7 @@ describe("in a container with the deployed indexing policy", () => {
     const condition = filterToSql(parseFilter("status eq 'inProgress' or status eq 'failed'", false));
     const page = await store.query(TENANT, TEAM, {
       condition,
-      orderBy: { property: "lastActionDateTime", direction: "desc" },
+      orderBy: [{ property: "lastActionDateTime", direction: "desc" }],
       top: 20,
       continuation: undefined,
     });
@@ -186,7 +193,7 @@ describe("store round trips, counted at a proxy in front of the store", () => {
     requests.filter((r) => String(r.headers["x-ms-cosmos-is-query-plan-request"]).toLowerCase() === "true");
   const page = (top: number, count: boolean, continuation?: string) => ({
     condition: undefined,
-    orderBy: { property: "createdDateTime" as const, direction: "desc" as const },
+    orderBy: [{ property: "createdDateTime" as const, direction: "desc" as const }],
     top,
     continuation,
     count,
@@ -239,11 +246,11 @@ describe("store round trips, counted at a proxy in front of the store", () => {
 describe("the embedded server holds the store to its indexes", () => {
   const ordered = teamPageQuery(TENANT, TEAM, {
     condition: undefined,
-    orderBy: { property: "createdDateTime", direction: "asc" },
+    orderBy: [{ property: "createdDateTime", direction: "asc" }],
   });
   const descending = teamPageQuery(TENANT, TEAM, {
     condition: undefined,
-    orderBy: { property: "createdDateTime", direction: "desc" },
+    orderBy: [{ property: "createdDateTime", direction: "desc" }],
   });
   const run = (container: Container, spec: typeof ordered) =>
     container.items.query(spec, { partitionKey: TEAM }).fetchAll();
@@ -257,5 +264,22 @@ describe("the embedded server holds the store to its indexes", () => {
     const container = await containerWith("as-deployed", OPERATIONS_INDEXING_POLICY);
     expect((await run(container, ordered)).resources).toHaveLength(12);
     await expect(run(container, descending)).rejects.toThrow(/composite index/);
+  });
+
+  it("a local container made with an older policy gets the current one, keeping its documents", async () => {
+    const singleKey = (OPERATIONS_INDEXING_POLICY.compositeIndexes ?? []).filter((c) => c.length <= 3);
+    const older = await containerWith("older", { ...OPERATIONS_INDEXING_POLICY, compositeIndexes: singleKey });
+    const twoKeys = teamPageQuery(TENANT, TEAM, {
+      condition: undefined,
+      orderBy: [
+        { property: "lastActionDateTime", direction: "desc" },
+        { property: "createdDateTime", direction: "asc" },
+      ],
+    });
+    await expect(run(older, twoKeys)).rejects.toThrow(/composite index/);
+    await ensureLocalContainer(cosmos.endpoint, cosmos.key, COSMOS_DEFAULTS.database, "older");
+    expect((await run(older, twoKeys)).resources.map((d) => d.operationId)).toHaveLength(12);
+    const all = (await older.items.readAll().fetchAll()).resources;
+    expect(all.map((d) => d.id).sort()).toEqual([...documents().mine, ...documents().others].map((d) => d.id).sort());
   });
 });

@@ -100,6 +100,89 @@ describe("reauthorizationRequired", () => {
   });
 });
 
+describe("POST /subscriptions/{id}/reauthorize", () => {
+  const reauthorize = (id: string, token = app, body?: unknown) =>
+    call(url(`/subscriptions/${id}/reauthorize`), { method: "POST", token, ...(body === undefined ? {} : { body }) });
+
+  it("settles a pending reauthorizationRequired: 204, and the challenge of this expiration is not sent again", async () => {
+    const lifecycle = await receiver();
+    const notifications = await receiver();
+    const body = {
+      changeType: "created",
+      notificationUrl: notifications.url,
+      lifecycleNotificationUrl: lifecycle.url,
+      resource: `teams/${randomUUID()}/operations`,
+    };
+    // The lifecycle URL never acknowledges: the challenge stays pending and is sent at every run.
+    lifecycle.notify = "fail";
+    const pending = await subscribed({ ...body, expirationDateTime: inMinutes(3) });
+    const sent = () => lifecycle.received.filter((n) => n.subscriptionId === pending.id).length;
+    await waitFor(() => sent() >= 2, "the challenge sent at two runs");
+
+    const answer = await reauthorize(pending.id);
+    expect(answer.status, answer.text).toBe(204);
+    expect(answer.text).toBe("");
+    expect(answer.headers.get("request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const after = sent();
+    // Runs after it: another subscription due now is asked (twice), this one no more. Its expiration is unchanged.
+    const barrier = await subscribed({ ...body, expirationDateTime: inMinutes(3) });
+    await waitFor(() => lifecycle.received.filter((n) => n.subscriptionId === barrier.id).length >= 2, "later runs");
+    expect(sent()).toBe(after);
+    const read = await call(url(`/subscriptions/${pending.id}`), { token: app });
+    expect(read.json.expirationDateTime).toBe(pending.expirationDateTime);
+    // Asking again changes nothing, and takes no body but an empty one.
+    expect((await reauthorize(pending.id, app, {})).status).toBe(204);
+    expectGraphError(await reauthorize(pending.id, app, { expirationDateTime: inMinutes(30) }), 400, "invalidRequest");
+  });
+
+  it("checks the caller's access now: another caller's is 404, no token 401, no read permission 403", async () => {
+    const notifications = await receiver();
+    const team = randomUUID();
+    const member = await stack.token({ groups: [team], scopes: "TeamsAsyncOperation.Read" });
+    const subscription = await subscribed(
+      {
+        changeType: "created",
+        notificationUrl: notifications.url,
+        resource: `me/joinedTeams/${team}/operations`,
+        expirationDateTime: inMinutes(30),
+      },
+      member,
+    );
+    expect((await reauthorize(subscription.id, member)).status).toBe(204);
+    expectGraphError(await reauthorize(subscription.id, app), 404, "itemNotFound");
+    expectGraphError(await reauthorize(subscription.id, ""), 401, "InvalidAuthenticationToken");
+    // The same user without the read permission: refused, and the subscription kept (nothing says they left).
+    const unscoped = await stack.token({ groups: [team], scopes: "Something.Else" });
+    expectGraphError(await reauthorize(subscription.id, unscoped), 403, "accessDenied");
+    expect((await reauthorize(subscription.id, member)).status).toBe(204);
+    expectGraphError(await reauthorize(randomUUID(), member), 404, "itemNotFound");
+    expectGraphError(await reauthorize("not-a-guid", member), 400, "invalidRequest");
+  });
+
+  it("removes the subscription of a creator who has left the team, as a renewal does: 403 and subscriptionRemoved", async () => {
+    const team = randomUUID();
+    const user = randomUUID();
+    const lifecycle = await receiver();
+    const notifications = await receiver();
+    const member = await stack.token({ user, groups: [team], scopes: "TeamsAsyncOperation.Read" });
+    const subscription = await subscribed(
+      {
+        changeType: "created",
+        resource: `me/joinedTeams/${team}/operations`,
+        notificationUrl: notifications.url,
+        lifecycleNotificationUrl: lifecycle.url,
+        expirationDateTime: inMinutes(30),
+      },
+      member,
+    );
+    const former = await stack.token({ user, groups: [], scopes: "TeamsAsyncOperation.Read" });
+    const refused = expectGraphError(await reauthorize(subscription.id, former), 403, "accessDenied");
+    expect(refused.message).toContain("The subscription was removed.");
+    await waitFor(() => events(lifecycle, subscription.id, "subscriptionRemoved").length > 0, "subscriptionRemoved");
+    expectGraphError(await call(url(`/subscriptions/${subscription.id}`), { token: member }), 404, "itemNotFound");
+  });
+});
+
 describe("subscriptionRemoved", () => {
   it("when a renewal shows the creator has left the team: removed, 403, and nothing delivered after", async () => {
     const team = randomUUID();

@@ -143,7 +143,8 @@ describe("creating a subscription", () => {
       [{ clientState: "x".repeat(129) }, "clientState"],
       [{ notificationUrl: "http://[2001:4860:4860::8888]/" }, "notificationUrl"],
       [{ notificationUrl: "https://10.0.0.1/hook" }, "notificationUrl"],
-      [{ includeResourceData: true }, "includeResourceData"],
+      [{ includeResourceData: true }, "encryptionCertificate"],
+      [{ encryptionCertificate: 42 }, "encryptionCertificate"],
       [{ id: randomUUID() }, "id"],
       [{ color: "blue" }, "color"],
     ];
@@ -165,6 +166,36 @@ describe("creating a subscription", () => {
     expect(max.details[0].message).toContain("4230 minutes");
     // A refused address is refused before any request: the receiver saw no handshake for those.
     expect(r.validations).toHaveLength(0);
+  });
+
+  it("takes Graph's properties of features it does not offer as not used (null), and refuses a use of one by name", async () => {
+    const r = await receiver();
+    const base = {
+      changeType: "created",
+      notificationUrl: r.url,
+      resource: `teams/${randomUUID()}/operations`,
+      expirationDateTime: inMinutes(30),
+    };
+    const unused = {
+      includeResourceData: false,
+      encryptionCertificate: null,
+      encryptionCertificateId: null,
+      notificationQueryOptions: null,
+      notificationUrlAppId: null,
+    };
+    const created = await subscribe({ ...base, ...unused });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json).toMatchObject(unused);
+    // Resource data is offered (richNotifications.test.ts); query options and another app's tokens are not.
+    const uses: Array<[string, unknown]> = [
+      ["notificationQueryOptions", "$filter=status eq 'failed'"],
+      ["notificationUrlAppId", randomUUID()],
+    ];
+    for (const [name, value] of uses) {
+      const error = expectGraphError(await subscribe({ ...base, [name]: value }), 400, "notSupported");
+      expect(error.target).toBe(name);
+      expect(error.details).toEqual([{ code: "notSupported", target: name, message: expect.any(String) }]);
+    }
   });
 
   it("refuses other teams and other tenants' subscriptions", async () => {

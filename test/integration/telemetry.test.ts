@@ -30,6 +30,7 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
   let stack: Stack;
   let token: string;
   const responses: Record<string, { requestId: string | null; id?: string; status?: number }> = {};
+  let batchAnswers: Array<{ id: string; status: number; headers: Record<string, string> }> = [];
 
   beforeAll(async () => {
     ingestion = await startIngestion();
@@ -76,6 +77,28 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
       expect(more.status).toBe(201);
       responses[`created${n}`] = { requestId: more.headers.get("request-id"), id: more.json.id };
     }
+    // A JSON batch: a read, a refused create and a request that depends on it (424).
+    const batched = await call(`${stack.baseUrl}/$batch`, {
+      method: "POST",
+      token,
+      headers: { "client-request-id": "telemetry-batch" },
+      body: {
+        requests: [
+          { id: "read", method: "GET", url: `/teams/${TEAM}/operations/${created.json.id}` },
+          {
+            id: "refused",
+            method: "POST",
+            url: `/teams/${TEAM}/operations`,
+            headers: { "Content-Type": "application/json" },
+            body: { operationType: "cloneTeam", secretField: "do-not-log-this-batch-value" },
+          },
+          { id: "after", method: "GET", url: `/teams/${TEAM}/operations`, dependsOn: ["refused"] },
+        ],
+      },
+    });
+    expect(batched.status).toBe(200);
+    responses.batch = { requestId: batched.headers.get("request-id") };
+    batchAnswers = batched.json.responses;
     // The store down for a read: a 503 to the caller, reported as an exception.
     proxy.inject("read", unavailable, 20);
     const outage = await call(`${stack.baseUrl}/teams/${TEAM}/operations/${created.json.id}`, { token });
@@ -135,6 +158,39 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
       targets: "secretField",
     });
     expect(ingestion.raw.join("\n")).not.toContain("do-not-log-this-value");
+  });
+
+  it("sends one BatchRequestCompleted per request of a batch, under the batch's request id", () => {
+    const completed = events(ingestion.envelopes, "BatchRequestCompleted").map((e) => e.data!.baseData!.properties!);
+    expect(completed.map((p) => p.batchItemId).sort()).toEqual(["after", "read", "refused"]);
+    const expected = { read: ["getOperation", "200"], refused: ["createOperation", "400"], after: ["batch", "424"] };
+    for (const properties of completed) {
+      const answer = batchAnswers.find((a) => a.id === properties.batchItemId)!;
+      const [functionName, status] = expected[properties.batchItemId as keyof typeof expected];
+      expect(properties).toMatchObject({
+        "request-id": responses.batch!.requestId,
+        "client-request-id": "telemetry-batch",
+        trigger: "HTTP",
+        itemRequestId: answer.headers["request-id"],
+        functionName,
+        status,
+      });
+      expect(Number(properties.durationMs)).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("reports what each request of a batch does under that request's own id, never its payload", () => {
+    const refused = batchAnswers.find((a) => a.id === "refused")!;
+    const [rejected] = events(ingestion.envelopes, "OperationRejected").filter(
+      (e) => e.data!.baseData!.properties?.["request-id"] === refused.headers["request-id"],
+    );
+    expect(rejected!.data!.baseData!.properties).toMatchObject({
+      "client-request-id": "telemetry-batch",
+      teamId: TEAM,
+      reasonCode: "invalidRequest",
+      targets: "secretField",
+    });
+    expect(ingestion.raw.join("\n")).not.toContain("do-not-log-this-batch-value");
   });
 
   it("sends a store outage as an exception with the request's correlation properties", () => {

@@ -24,17 +24,14 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 it("stores and reads back every valid operation as written", async () => {
-  // lastActionDateTime from 115 s to 295 s after the start: after every creation of this run (its time limit is
-  // 120 s), and within the 5 minutes a client's value may be ahead of the server's clock.
-  const start = Date.now();
   await fc.assert(
-    fc.asyncProperty(createBody(true, { fromMs: start + 115_000, toMs: start + 295_000 }), async (body) => {
+    fc.asyncProperty(createBody(true), async (body) => {
       const team = randomUUID(); // a fresh team per run: generated ids may repeat
       const collection = `${stack.baseUrl}/teams/${team}/operations`;
       const created = await call(collection, { method: "POST", token: app, body, headers: prefer });
       expect(created.status, created.text).toBe(201);
       const rep = created.json;
-      const error = body.error as { code: string; message?: string | null } | null | undefined;
+      const error = body.error as { code?: string | null; message?: string | null } | null | undefined;
       expect(rep).toEqual({
         "@odata.context": expect.any(String),
         "@odata.type": "#microsoft.graph.teamsAsyncOperation",
@@ -49,7 +46,8 @@ it("stores and reads back every valid operation as written", async () => {
         attemptsCount: body.attemptsCount ?? 0,
         targetResourceId: body.targetResourceId ?? null,
         targetResourceLocation: body.targetResourceLocation ?? null,
-        error: error ? { code: error.code, message: error.message ?? null } : null,
+        // An error with neither a code nor a message is no error.
+        error: error?.code || error?.message ? { code: error.code ?? null, message: error.message ?? null } : null,
       });
 
       const read = await call(`${collection}/${rep.id}`, { token: app, headers: prefer });

@@ -135,12 +135,17 @@ export class MemoryOperationStore implements OperationStore {
   async query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage> {
     this.#fault("query");
     const matching = this.#team(tenantId, teamId, page.condition);
-    if (page.orderBy) {
-      const { property, direction } = page.orderBy;
-      const sign = direction === "asc" ? 1 : -1;
-      const value = (entry: Entry) => (entry.document as OperationDocument)[property];
-      matching.sort((a, b) => sign * value(a).localeCompare(value(b)));
-    }
+    const keys = page.orderBy ?? [];
+    const compare = (a: Entry, b: Entry) => {
+      for (const { property, direction } of keys) {
+        const order = (a.document as OperationDocument)[property].localeCompare(
+          (b.document as OperationDocument)[property],
+        );
+        if (order !== 0) return direction === "asc" ? order : -order;
+      }
+      return 0;
+    };
+    if (keys.length > 0) matching.sort(compare);
     // The continuation is where the next page starts, as text, like the store's opaque tokens.
     const start = page.continuation === undefined ? 0 : Number(page.continuation);
     if (!Number.isInteger(start) || start < 0 || start > matching.length) throw new InvalidContinuationError();

@@ -77,17 +77,22 @@ export function acceptedComparisons(): Comparison[] {
   return found;
 }
 
-/** Each $orderby the parser accepts (one property, either direction). */
+/** An $orderby as its query option's text. */
+export const orderByText = (orderBy: OrderBy) => orderBy.map((k) => `${k.property} ${k.direction}`).join(",");
+
+/** Each $orderby the parser accepts: one property or two, each in either direction. */
 export function acceptedSorts(): OrderBy[] {
+  const keys = CANDIDATE_PROPERTIES.flatMap((property) =>
+    (["asc", "desc"] as const).map((direction) => `${property} ${direction}`),
+  );
+  const candidates = [...keys, ...keys.flatMap((first) => keys.map((second) => `${first},${second}`))];
   const found: OrderBy[] = [];
-  for (const property of CANDIDATE_PROPERTIES) {
-    for (const direction of ["asc", "desc"] as const) {
-      try {
-        const query = parseCollectionQuery(new URLSearchParams({ $orderby: `${property} ${direction}` }), true);
-        if (query.orderBy) found.push(query.orderBy);
-      } catch {
-        // Not sortable.
-      }
+  for (const text of candidates) {
+    try {
+      const query = parseCollectionQuery(new URLSearchParams({ $orderby: text }), true);
+      if (query.orderBy) found.push(query.orderBy);
+    } catch {
+      // Not sortable.
     }
   }
   return found;
@@ -123,7 +128,7 @@ export function storeQueryShapes(): QueryShape[] {
   for (const { label, condition } of conditions) {
     for (const orderBy of sorts) {
       shapes.push({
-        label: `page, ${label}, ${orderBy ? `$orderby=${orderBy.property} ${orderBy.direction}` : "no $orderby"}`,
+        label: `page, ${label}, ${orderBy ? `$orderby=${orderByText(orderBy)}` : "no $orderby"}`,
         spec: teamPageQuery(TENANT, TEAM, { condition, orderBy }),
         condition,
       });

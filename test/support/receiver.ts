@@ -15,6 +15,8 @@ export interface Receiver {
   readonly received: any[];
   /** Only those answered with 202. */
   readonly acknowledged: any[];
+  /** Every notification payload whole (`value`, and `validationTokens` when it has them), in arrival order. */
+  readonly payloads: any[];
   /** The validation tokens it was sent. */
   readonly validations: string[];
   /** Requests it is holding open (hang mode). */
@@ -32,6 +34,7 @@ export async function startReceiver(path = "/notify"): Promise<Receiver> {
     url: "",
     received: [] as any[],
     acknowledged: [] as any[],
+    payloads: [] as any[],
     validations: [] as string[],
     open: () => hanging.size,
     validation: "echo" as ValidationMode,
@@ -56,7 +59,9 @@ export async function startReceiver(path = "/notify"): Promise<Receiver> {
         const answer = receiver.validation === "wrong" ? `${token}x` : token;
         return res.writeHead(200, { "content-type": "text/plain" }).end(answer);
       }
-      const items = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { value: any[] }).value;
+      const payload = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { value: any[] };
+      const items = payload.value;
+      receiver.payloads.push(payload);
       receiver.received.push(...items);
       if (receiver.failNext > 0) {
         receiver.failNext--;

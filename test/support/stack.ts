@@ -71,7 +71,7 @@ export async function spawnRunner(env: Record<string, string | undefined>): Prom
       const timer = setTimeout(() => reject(new Error(`runner did not start:\n${output()}`)), 60_000);
       child.stdout.on("data", () => {
         // The banner's last line is the token hint: wait for all of it.
-        const match = /listening on (http:\/\/\S+)[\s\S]*token:/.exec(output());
+        const match = /listening on (https?:\/\/\S+)[\s\S]*token:/.exec(output());
         if (match?.[1]) {
           clearTimeout(timer);
           resolvePromise(match[1]);
@@ -151,4 +151,12 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A loopback port held by a listener until released: for what a command does when its port is taken. */
+export async function holdPort(): Promise<{ readonly port: number; release(): Promise<void> }> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { port, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -50,10 +50,12 @@ describe("the Authorization header", () => {
     ["Basic dXNlcjpwYXNz", { problem: "otherScheme" }],
     [`PoP ${JWT}`, { problem: "otherScheme" }],
     [JWT, { problem: "otherScheme" }],
-    ["Bearer", { problem: "malformed" }],
+    ["Bearer", { problem: "noToken" }],
+    ["Bearer   ", { problem: "noToken" }],
     [`Bearer  ${JWT}`, { problem: "malformed" }],
-    [`Bearer ${JWT}, Bearer ${JWT}`, { problem: "malformed" }],
-    [`Bearer ${JWT} ${JWT}`, { problem: "malformed" }],
+    [`Bearer ${JWT}, Bearer ${JWT}`, { problem: "severalWords" }],
+    [`Bearer ${JWT} ${JWT}`, { problem: "severalWords" }],
+    [`Bearer \n> team-operations-api@0.1.0 token\n> node dist/local/token.js\n\n${JWT}`, { problem: "severalWords" }],
     [`Bearer ${JWT},`, { problem: "malformed" }],
     [`Bearer "${JWT}"`, { problem: "malformed" }],
     ["Bearer a\u00e9b", { problem: "malformed" }],
@@ -65,10 +67,38 @@ describe("the Authorization header", () => {
   it("throws a 401 that carries an error code only when a bearer token was offered (RFC 6750 3.1)", () => {
     expect(thrown(() => bearerToken(null)).headers["WWW-Authenticate"]).not.toMatch(/error=/);
     expect(thrown(() => bearerToken("Basic x")).headers["WWW-Authenticate"]).not.toMatch(/error=/);
-    const malformed = thrown(() => bearerToken("Bearer"));
+    const malformed = thrown(() => bearerToken(`Bearer "${JWT}"`));
     expect(malformed.status).toBe(401);
     expect(malformed.code).toBe("InvalidAuthenticationToken");
     expect(malformed.headers["WWW-Authenticate"]).toMatch(/error="invalid_token", error_description="[^"]+"$/);
+  });
+});
+
+describe("what a header without a usable token held, and the usual cause", () => {
+  it("'Bearer' alone: an empty token variable; with the development key, how to get one", () => {
+    const deployed = thrown(() => bearerToken("Bearer"));
+    expect(deployed.message).toMatch(/^The Authorization header is 'Bearer' with no token after it\. The usual cause/);
+    expect(deployed.message).not.toContain("For this local server");
+    const local = thrown(() => bearerToken("Bearer", undefined, true));
+    expect(local.message).toContain("For this local server: TOKEN=$(npm run --silent token) in the project folder.");
+    expect(local.headers["WWW-Authenticate"]).toContain(`error_description="${local.message}"`);
+  });
+
+  it("npm's banner joined to the token on one line (as a shell that joins lines sends it): counted, never echoed", () => {
+    const header = `Bearer  > team-operations-api@0.1.0 token > node dist/local/token.js  ${JWT}`;
+    const error = thrown(() => bearerToken(header));
+    expect(error.message).toBe(
+      "The Authorization header holds 7 words after 'Bearer', some of them '>', where exactly one token belongs. " +
+        "The usual cause: npm's script banner captured with the token (npm run token without --silent).",
+    );
+    expect(error.message).not.toContain(JWT);
+  });
+
+  it("two tokens: counted, with another cause", () => {
+    expect(thrown(() => bearerToken(`Bearer ${JWT} ${JWT}`)).message).toBe(
+      "The Authorization header holds 2 words after 'Bearer', where exactly one token belongs. " +
+        "The usual cause: text captured with the token, or two tokens in one header.",
+    );
   });
 });
 

@@ -16,7 +16,7 @@ import { createSubscriptionSchema } from "../../shared/subscriptions/schemas.js"
 
 type OperationError = {
   "@odata.type"?: "microsoft.graph.operationError" | "#microsoft.graph.operationError";
-  code: string;
+  code?: string | null;
   message?: string | null;
 } | null;
 
@@ -70,8 +70,12 @@ describe("the subscription body type", () => {
       resource: string;
       expirationDateTime: string;
       clientState?: string | null;
-      includeResourceData?: false;
       latestSupportedTlsVersion?: "v1_2" | "v1_3";
+      includeResourceData?: boolean | null;
+      encryptionCertificate?: string | null;
+      encryptionCertificateId?: string | null;
+      notificationQueryOptions?: string | null;
+      notificationUrlAppId?: string | null;
     }>();
     expect(Object.keys(createSubscriptionSchema.properties)).toContain("latestSupportedTlsVersion");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../shared/config.js";
+import { loadConfig, misspeltSettings } from "../../shared/config.js";
 
 const complete = {
   COSMOS_ENDPOINT: "https://acct.documents.azure.com:443/",
@@ -72,19 +72,31 @@ describe("local.settings.sample.json", () => {
   });
 });
 
-describe("README.md", () => {
-  it("names every setting the app reads in its Configuration section", async () => {
-    const { readFileSync } = await import("node:fs");
-    const { SETTINGS } = await import("../../shared/config.js");
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const section = /^## Configuration\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? "";
-    const named = new Set<string>();
-    for (const row of section.split("\n").filter((line) => line.startsWith("| `"))) {
-      // `AzureWebJobsStorage` (`__credential`, ...): a suffix names the setting of the row's first name.
-      const names = [...row.split("|")[1]!.matchAll(/`([A-Za-z0-9_]+)`/g)].map((m) => m[1]!);
-      for (const name of names) named.add(name.startsWith("__") ? `${names[0]}${name}` : name);
-    }
-    expect(named.size).toBeGreaterThan(10);
-    expect(SETTINGS.map((s) => s.name).filter((name) => !named.has(name))).toEqual([]);
+describe("a setting that looks misspelt", () => {
+  const settings = ["LOCAL_PERSISTENCE", "LOCAL_QUEUES", "PORT", "AUTH_TENANTS", "COSMOS_KEY"];
+
+  it.each([
+    ["LOCAL_PERSISTANCE", "LOCAL_PERSISTENCE"],
+    ["LOCAL_PERSISTENSE", "LOCAL_PERSISTENCE"],
+    ["local_persistence", "LOCAL_PERSISTENCE"],
+    ["LOCAL_QUEUE", "LOCAL_QUEUES"],
+    ["AUTH_TENANT", "AUTH_TENANTS"],
+    ["COSMOS_KEYS", "COSMOS_KEY"],
+    ["PORTS", "PORT"],
+  ])("%s names %s", (given, meant) => {
+    expect(misspeltSettings([given], settings)).toEqual([
+      `${given} is not a setting (it is ignored): did you mean ${meant}?`,
+    ]);
+  });
+
+  it.each([
+    ["a known setting", "LOCAL_QUEUES"],
+    ["another first word", "LOKAL_QUEUES"],
+    ["too far from any", "LOCAL_PERSISTENCE_MODE"],
+    ["another program's", "PATH"],
+    ["short and two edits away", "PORTAL"],
+    ["a setting someone else checks", "COSMOS_KEYZ"],
+  ])("not %s (%s)", (_why, given) => {
+    expect(misspeltSettings([given], settings, ["COSMOS_KEYZ"])).toEqual([]);
   });
 });

@@ -7,15 +7,17 @@ const TENANT = "d0d0d0d0-0000-4000-8000-000000000001";
 const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 const NOW = Date.parse("2026-06-01T00:00:00Z");
 
-const operation = (id: string, lastActionDateTime = "2026-05-31T10:00:00.0000000Z", etag = `"${id}-1"`) => ({
+const operation = (id: string, changes: Record<string, unknown> = {}) => ({
   id: `${TENANT}:${id}`,
   tenantId: TENANT,
   teamId: TEAM,
   operationId: id,
   createdDateTime: "2026-05-31T10:00:00.0000000Z",
-  lastActionDateTime,
+  lastActionDateTime: "2026-05-31T10:00:00.0000000Z",
   status: "notStarted",
-  _etag: etag,
+  revision: 1,
+  _etag: `"${id}-1"`,
+  ...changes,
 });
 
 const tombstone = (id: string, changes: Record<string, unknown> = {}) => ({
@@ -61,11 +63,25 @@ function storeOf(subscriptions: SubscriptionDocument[]): SubscriptionStore {
 }
 
 describe("change types from the change feed", () => {
-  it("a document not changed since its creation is created; one whose last action is later, updated", () => {
+  it("revision 1 is created, any later revision updated, whatever the client's lastActionDateTime says", () => {
     const changes = changesOf([
-      operation("a"),
-      operation("b", "2026-05-31T10:00:01.0000000Z"),
+      operation("a", { lastActionDateTime: "2099-01-01T00:00:00.0000000Z" }),
+      operation("b", { revision: 2, lastActionDateTime: "2016-12-31T20:56:44.8542569Z" }),
+      operation("c", { revision: 2 }),
       { not: "an operation" },
+    ]);
+    expect(changes.map((c) => [c.document.operationId, c.changeType])).toEqual([
+      ["a", "created"],
+      ["b", "updated"],
+      ["c", "updated"],
+    ]);
+  });
+
+  it("a document written before revisions existed is created only if the store wrote it in its creation second", () => {
+    const createdSecond = Date.parse("2026-05-31T10:00:00Z") / 1000;
+    const changes = changesOf([
+      operation("a", { revision: undefined, _ts: createdSecond }),
+      operation("b", { revision: undefined, _ts: createdSecond + 1 }),
     ]);
     expect(changes.map((c) => [c.document.operationId, c.changeType])).toEqual([
       ["a", "created"],
@@ -95,7 +111,7 @@ describe("batches", () => {
       subscription("s5", { notificationUrl: "https://hooks.contoso.com/a", clientState: null }),
       subscription("s6", { notificationUrl: "https://hooks.contoso.com/c", changeTypes: ["deleted"] }),
     ]);
-    const docs = [operation("a"), operation("b", "2026-05-31T11:00:00.0000000Z"), tombstone("c")];
+    const docs = [operation("a"), operation("b", { revision: 2 }), tombstone("c")];
     const batches = await batchesFor(docs, store, NOW);
     const summary = batches.map((b) => ({
       url: b.notificationUrl,
@@ -108,7 +124,7 @@ describe("batches", () => {
     ]);
     const again = await batchesFor(docs, store, NOW);
     expect(again[0]!.notifications.map((n) => n.id)).toEqual(batches[0]!.notifications.map((n) => n.id));
-    const changed = await batchesFor([operation("a", undefined, '"a-2"')], store, NOW);
+    const changed = await batchesFor([operation("a", { _etag: '"a-2"' })], store, NOW);
     expect(changed[0]!.notifications[0]!.id).not.toBe(batches[0]!.notifications[0]!.id);
   });
 

@@ -153,7 +153,7 @@ describe("the SQL of filters at the limits", () => {
   const sqlOf = (text: string) =>
     teamPageQuery("tenant", "team", {
       condition: filterToSql(parseFilter(text, false)),
-      orderBy: { property: "createdDateTime", direction: "desc" },
+      orderBy: [{ property: "createdDateTime", direction: "desc" }],
     });
 
   test.prop([filterAtLimits()], { numRuns: 200 })(

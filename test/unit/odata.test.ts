@@ -92,3 +92,37 @@ describe("collection query options", () => {
     expect(parseCollectionQuery(new URLSearchParams("api-version=1&$top=3"), false).top).toBe(3);
   });
 });
+
+describe("$orderby", () => {
+  const orderBy = (text: string) => parseCollectionQuery(new URLSearchParams({ $orderby: text }), false).orderBy;
+
+  it("takes one or two sortable properties, each ascending by default or as asked", () => {
+    expect(orderBy("createdDateTime")).toEqual([{ property: "createdDateTime", direction: "asc" }]);
+    expect(orderBy("lastActionDateTime desc,createdDateTime")).toEqual([
+      { property: "lastActionDateTime", direction: "desc" },
+      { property: "createdDateTime", direction: "asc" },
+    ]);
+    expect(orderBy(" createdDateTime asc , lastActionDateTime  desc ")).toEqual([
+      { property: "createdDateTime", direction: "asc" },
+      { property: "lastActionDateTime", direction: "desc" },
+    ]);
+  });
+
+  it.each([
+    ["status", /each key must be/],
+    ["createdDateTime sideways", /each key must be/],
+    ["createdDateTime,", /each key must be/],
+    ["createdDateTime desc,createdDateTime asc", /given twice/],
+    ["createdDateTime,lastActionDateTime,createdDateTime", /at most 2/],
+  ])("refuses %s, naming $orderby", (text, message) => {
+    let thrown: unknown;
+    try {
+      orderBy(text);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(GraphError);
+    expect((thrown as GraphError).target).toBe("$orderby");
+    expect((thrown as GraphError).message).toMatch(message);
+  });
+});

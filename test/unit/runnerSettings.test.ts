@@ -51,7 +51,10 @@ describe("readRunnerSettings", () => {
       queues: true,
       triggers: true,
       dataDir: join("/app", ".local"),
+      https: false,
     });
+    expect(readRunnerSettings({ LOCAL_HTTPS: "on" }, "/app").https).toBe(true);
+    expect(() => readRunnerSettings({ LOCAL_HTTPS: "yes" }, "/app")).toThrow(/LOCAL_HTTPS="yes" is not allowed/);
   });
 
   it("turns the queues off with the triggers, and keeps no data with persistence off", () => {

@@ -38,7 +38,7 @@ describe("create body schema", () => {
         createdDateTime: "x",
         extra: true,
         attemptsCount: "1",
-        error: { message: "m" },
+        error: { message: 5 },
       }),
     ).toEqual(
       expect.arrayContaining([
@@ -47,7 +47,7 @@ describe("create body schema", () => {
         { code: "readOnlyProperty", target: "createdDateTime" },
         { code: "unknownProperty", target: "extra" },
         { code: "invalidType", target: "attemptsCount" },
-        { code: "requiredProperty", target: "error.code" },
+        { code: "invalidType", target: "error.message" },
       ]),
     );
   });

@@ -11,11 +11,12 @@ import {
 } from "../../scripts/compile-validators.js";
 import { toCanonicalUtc } from "../../shared/operations/timestamps.js";
 import { parseResource } from "../../shared/subscriptions/model.js";
-import { parseCreateSubscription, parseRenewal } from "../../shared/subscriptions/schema.js";
+import { parseCreateSubscription, parseRenewal, renewed } from "../../shared/subscriptions/schema.js";
 import { createSubscriptionSchema, updateSubscriptionSchema } from "../../shared/subscriptions/schemas.js";
 import * as generated from "../../shared/subscriptions/validators.generated.js";
 import { PROJECT_ROOT } from "../support/stack.js";
 import { refusal } from "../support/refusal.js";
+import { RSA_4160_CERTIFICATE, selfSignedEncryptionCertificate } from "../support/certificates.js";
 
 const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 const NOW = Date.parse("2026-06-01T00:00:00Z");
@@ -87,7 +88,9 @@ describe("subscription bodies", () => {
     );
     expect(late.details[0]).toMatchObject({ target: "expirationDateTime" });
     expect(late.details[0]!.message).toContain("4230 minutes");
-    expect(parseRenewal({ expirationDateTime: "2026-06-03T22:30:00Z" }, rules)).toBe("2026-06-03T22:30:00.0000000Z");
+    expect(parseRenewal({ expirationDateTime: "2026-06-03T22:30:00Z" }, rules)).toEqual({
+      expirationDateTime: "2026-06-03T22:30:00.0000000Z",
+    });
     const past = refusal(() => parseRenewal({ expirationDateTime: "2026-05-31T23:59:59Z" }, rules));
     expect(past.details[0]!.target).toBe("expirationDateTime");
   });
@@ -120,5 +123,145 @@ describe("subscription bodies", () => {
     ]) {
       expect(parseResource(bad), bad).toBeUndefined();
     }
+  });
+});
+
+describe("subscriptions with resource data", () => {
+  const certificate = selfSignedEncryptionCertificate();
+  const now = Date.now();
+  const soon = (minutes: number) => new Date(now + minutes * 60_000).toISOString();
+  const liveRules = { maxLifetimeMinutes: 4230, allowLoopback: false, now };
+  const rich = {
+    ...valid,
+    expirationDateTime: soon(60),
+    includeResourceData: true,
+    encryptionCertificate: certificate.base64,
+    encryptionCertificateId: "receiver-cert-1",
+  };
+
+  it("accept Graph's body: includeResourceData with a certificate of an RSA key and its id", () => {
+    expect(parseCreateSubscription(rich, liveRules)).toMatchObject({
+      includeResourceData: true,
+      encryptionCertificate: certificate.base64,
+      encryptionCertificateId: "receiver-cert-1",
+    });
+    const rsa4096 = selfSignedEncryptionCertificate("rsa:4096");
+    expect(parseCreateSubscription({ ...rich, encryptionCertificate: rsa4096.base64 }, liveRules)).toMatchObject({
+      encryptionCertificate: rsa4096.base64,
+    });
+  });
+
+  it("need the certificate and its id, each named", () => {
+    const error = refusal(() =>
+      parseCreateSubscription({ ...rich, encryptionCertificate: undefined, encryptionCertificateId: null }, liveRules),
+    );
+    expect(error.details.map((d) => [d.target, d.code])).toEqual([
+      ["encryptionCertificate", "requiredProperty"],
+      ["encryptionCertificateId", "requiredProperty"],
+    ]);
+  });
+
+  it.each([
+    ["an EC key", selfSignedEncryptionCertificate("ec").base64, "must be RSA"],
+    ["a 1,024-bit RSA key", selfSignedEncryptionCertificate("rsa:1024").base64, "2048 to 4096 bits (it has 1024)"],
+    ["a 4,160-bit RSA key", RSA_4160_CERTIFICATE, "2048 to 4096 bits (it has 4160)"],
+    ["PEM", `-----BEGIN CERTIFICATE-----\n${certificate.base64}\n-----END CERTIFICATE-----`, "without the PEM header"],
+    ["not base64", "not a certificate!", "not base64"],
+    ["base64 of something else", Buffer.from("hello world").toString("base64"), "not an X.509 certificate"],
+  ])("refuse a certificate with %s, saying why", (_, encryptionCertificate, why) => {
+    const error = refusal(() => parseCreateSubscription({ ...rich, encryptionCertificate }, liveRules));
+    expect(error.details).toEqual([expect.objectContaining({ target: "encryptionCertificate", code: "invalidValue" })]);
+    expect(error.details[0]!.message).toContain(why);
+  });
+
+  it("refuse an expired certificate", () => {
+    const later = Date.now() + 31 * 86_400_000;
+    const error = refusal(() =>
+      parseCreateSubscription(
+        { ...rich, expirationDateTime: new Date(later + 30 * 60_000).toISOString() },
+        { ...liveRules, now: later },
+      ),
+    );
+    expect(error.details.map((d) => d.target)).toEqual(["encryptionCertificate"]);
+    expect(error.details[0]!.message).toContain("expired");
+  });
+
+  it("bound the certificate id to Graph's 128 characters", () => {
+    expect(parseCreateSubscription({ ...rich, encryptionCertificateId: "x".repeat(128) }, liveRules)).toBeDefined();
+    const error = refusal(() =>
+      parseCreateSubscription({ ...rich, encryptionCertificateId: "x".repeat(129) }, liveRules),
+    );
+    expect(error.details.map((d) => d.target)).toEqual(["encryptionCertificateId"]);
+  });
+
+  it("need a lifecycleNotificationUrl past an hour, as Graph does", () => {
+    const error = refusal(() => parseCreateSubscription({ ...rich, expirationDateTime: soon(61) }, liveRules));
+    expect(error.details).toEqual([
+      expect.objectContaining({ target: "lifecycleNotificationUrl", code: "requiredProperty" }),
+    ]);
+    expect(
+      parseCreateSubscription(
+        { ...rich, expirationDateTime: soon(61), lifecycleNotificationUrl: "https://hooks.contoso.com/lifecycle" },
+        liveRules,
+      ).includeResourceData,
+    ).toBe(true);
+    // A basic subscription has no such rule.
+    expect(
+      parseCreateSubscription({ ...valid, expirationDateTime: soon(600), includeResourceData: false }, liveRules),
+    ).toMatchObject({ includeResourceData: false, encryptionCertificate: null });
+  });
+
+  describe("renewal", () => {
+    const document = {
+      ...parseCreateSubscription(rich, liveRules),
+      lifecycleNotificationUrl: "https://hooks.contoso.com/lifecycle",
+    } as unknown as Parameters<typeof renewed>[0];
+
+    it("replaces the certificate and its id alongside the expiration (a rotation)", () => {
+      const next = selfSignedEncryptionCertificate();
+      const renewal = parseRenewal(
+        {
+          expirationDateTime: soon(120),
+          encryptionCertificate: next.base64,
+          encryptionCertificateId: "receiver-cert-2",
+        },
+        liveRules,
+      );
+      expect(renewed(document, renewal, now)).toMatchObject({
+        encryptionCertificate: next.base64,
+        encryptionCertificateId: "receiver-cert-2",
+        includeResourceData: true,
+      });
+    });
+
+    it("checks the certificate again, kept or replaced", () => {
+      const later = Date.now() + 31 * 86_400_000;
+      const kept = parseRenewal(
+        { expirationDateTime: new Date(later + 60_000).toISOString() },
+        { ...liveRules, now: later },
+      );
+      expect(refusal(() => renewed(document, kept, later)).details.map((d) => d.target)).toEqual([
+        "encryptionCertificate",
+      ]);
+      const ec = parseRenewal(
+        { expirationDateTime: soon(30), encryptionCertificate: selfSignedEncryptionCertificate("ec").base64 },
+        liveRules,
+      );
+      expect(refusal(() => renewed(document, ec, now)).details.map((d) => d.target)).toEqual(["encryptionCertificate"]);
+      const removed = parseRenewal({ expirationDateTime: soon(30), encryptionCertificate: null }, liveRules);
+      expect(refusal(() => renewed(document, removed, now)).details).toEqual([
+        expect.objectContaining({ target: "encryptionCertificate", code: "requiredProperty" }),
+      ]);
+    });
+
+    it("renews one without a lifecycle URL for an hour at most", () => {
+      const withoutLifecycle = { ...document, lifecycleNotificationUrl: null };
+      expect(renewed(withoutLifecycle, parseRenewal({ expirationDateTime: soon(59) }, liveRules), now)).toBeDefined();
+      const error = refusal(() =>
+        renewed(withoutLifecycle, parseRenewal({ expirationDateTime: soon(61) }, liveRules), now),
+      );
+      expect(error.details.map((d) => d.target)).toEqual(["expirationDateTime"]);
+      expect(error.details[0]!.message).toContain("at most 60 minutes");
+    });
   });
 });
