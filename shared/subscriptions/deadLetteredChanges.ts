@@ -7,23 +7,13 @@
  */
 import { namesAnOperation } from "../operations/model.js";
 import { poisonQueueOf, sendMessages } from "../queues.js";
+import { MAX_MESSAGE_BYTES } from "./deliveryQueue.js";
 
-/** The fields of a changed document that delivery reads (what it is, whether deleted, when created and changed). */
-const KEPT = [
-  "id",
-  "operationId",
-  "teamId",
-  "tenantId",
-  "tombstone",
-  "deletedDateTime",
-  "createdDateTime",
-  "lastActionDateTime",
-  "_etag",
-  "_ts",
-] as const;
-
-/** Changes per message: a queue message holds 64 KiB once Base64-encoded, and each change takes well under 400 bytes. */
-const CHANGES_PER_MESSAGE = 100;
+/**
+ * Cosmos DB's own fields, which delivery never reads (`_etag` and `_ts` are kept: a document written before revisions
+ * existed is known by them).
+ */
+const DROPPED = new Set(["_rid", "_self", "_attachments", "_lsn"]);
 
 export interface DeadLetteredChanges {
   readonly kind: "changes";
@@ -32,21 +22,32 @@ export interface DeadLetteredChanges {
   readonly deadLetteredAt: string;
 }
 
-/** The dead-letter messages for a batch: its changes, cut down to what delivery reads, in messages that fit. */
+/**
+ * The dead-letter messages for a batch: its changed documents as they were (delivery needs the whole operation: to
+ * know the change, and for the resource data of rich notifications), in as few messages as fit in a queue message.
+ */
 export function deadLetteredChanges(documents: readonly unknown[], reason: string, now = new Date()): string[] {
   const kept = documents
     .filter(namesAnOperation)
-    .map((doc) => Object.fromEntries(KEPT.filter((key) => doc[key] !== undefined).map((key) => [key, doc[key]])));
-  const messages: string[] = [];
-  for (let i = 0; i < kept.length; i += CHANGES_PER_MESSAGE) {
-    const message: DeadLetteredChanges = {
+    .map((doc) => Object.fromEntries(Object.entries(doc).filter(([key]) => !DROPPED.has(key))));
+  const message = (part: Record<string, unknown>[]) =>
+    JSON.stringify({
       kind: "changes",
-      documents: kept.slice(i, i + CHANGES_PER_MESSAGE),
+      documents: part,
       reason: reason.slice(0, 1_000),
       deadLetteredAt: now.toISOString(),
-    };
-    messages.push(JSON.stringify(message));
+    } satisfies DeadLetteredChanges);
+  const messages: string[] = [];
+  let part: Record<string, unknown>[] = [];
+  for (const doc of kept) {
+    // An operation document is at most a few KB (its properties are bounded), so each fits a message of its own.
+    if (part.length > 0 && Buffer.byteLength(message([...part, doc])) > MAX_MESSAGE_BYTES) {
+      messages.push(message(part));
+      part = [];
+    }
+    part.push(doc);
   }
+  if (part.length > 0) messages.push(message(part));
   return messages;
 }
 
