@@ -116,6 +116,8 @@ try {
         LOG_LEVEL: "info",
         // HTTP only: the runner's local change-feed emulation polls the store, which the deployed app never does.
         LOCAL_TRIGGERS: "off",
+        // Nothing kept: each runner is a data folder of its own (none), so several run side by side.
+        LOCAL_PERSISTENCE: "off",
         ...env,
       },
       ready: /listening on (http:\/\/\S+)/,

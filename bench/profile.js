@@ -171,6 +171,7 @@ try {
             TEAMOPS_DEV_DIR: devDir,
             AUTH_JWKS_URI: "",
             LOCAL_TRIGGERS: "off",
+            LOCAL_PERSISTENCE: "off",
             ...env,
           },
           ready: /listening on (http:\/\/\S+)/,

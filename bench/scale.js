@@ -64,7 +64,14 @@ try {
     SUBSCRIPTION_ALLOW_LOOPBACK: "true",
   };
   const runner = await startNode([join(root, "dist/local/runner.js")], {
-    env: { ...settings, PORT: "0", TEAMOPS_DEV_DIR: devDir, AUTH_JWKS_URI: "", LOCAL_TRIGGERS: "off" },
+    env: {
+      ...settings,
+      PORT: "0",
+      TEAMOPS_DEV_DIR: devDir,
+      AUTH_JWKS_URI: "",
+      LOCAL_TRIGGERS: "off",
+      LOCAL_PERSISTENCE: "off",
+    },
     ready: /listening on (http:\/\/\S+)/,
   });
   started.push(runner);

@@ -29,6 +29,7 @@ try {
       TEAMOPS_DEV_DIR: devDir,
       AUTH_JWKS_URI: "",
       LOCAL_TRIGGERS: "off",
+      LOCAL_PERSISTENCE: "off",
     },
     ready: /listening on (http:\/\/\S+)/,
   });

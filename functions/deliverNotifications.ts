@@ -1,10 +1,14 @@
 import "../index.js";
 import { app } from "@azure/functions";
+import { config } from "../shared/config.js";
+import { CHANGE_FEED_RETRY, changeFeedHandler } from "../shared/events/changeFeed.js";
+import { deadLetterChanges } from "../shared/subscriptions/deadLetteredChanges.js";
 import { deliverNotificationsHandler } from "../shared/subscriptions/handlers.js";
 
 // Change notifications come from the change feed, as the completion events do: no dual write. Its own lease
 // prefix, so it reads the feed independently of publishCompletionEvents. A failure (the store or the delivery
-// queue unavailable) is retried: delivery is at least once.
+// queue unavailable) is retried for 18 minutes, then the changes go to the delivery queue's poison queue: delivery
+// is at least once, and never stalls the lease.
 app.cosmosDB("deliverNotifications", {
   connection: "COSMOS",
   databaseName: "%COSMOS_DATABASE%",
@@ -12,6 +16,10 @@ app.cosmosDB("deliverNotifications", {
   leaseContainerName: "leases",
   leaseContainerPrefix: "notifications-",
   createLeaseContainerIfNotExists: false,
-  retry: { strategy: "exponentialBackoff", maxRetryCount: -1, minimumInterval: 2_000, maximumInterval: 60_000 },
-  handler: deliverNotificationsHandler,
+  retry: CHANGE_FEED_RETRY,
+  handler: changeFeedHandler({
+    name: "deliverNotifications",
+    handle: deliverNotificationsHandler,
+    deadLetter: (documents, error) => deadLetterChanges(config().subscriptions.deliveryQueue, documents, error),
+  }),
 });

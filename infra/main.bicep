@@ -3,7 +3,7 @@ metadata description = 'Everything the Team Operations API runs on: a resource g
 
 targetScope = 'subscription'
 
-import { nodeVersionType } from 'modules/function-app.bicep'
+import { instanceMemoryType, nodeVersionType, siteUpdateStrategyType } from 'modules/function-app.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -11,7 +11,40 @@ import { nodeVersionType } from 'modules/function-app.bicep'
 param environmentName string
 
 @minLength(1)
-@description('Required. Azure region of every resource; pick one that offers Flex Consumption (az functionapp list-flexconsumption-locations).')
+@description('Required. Azure region of every resource: one that offers Flex Consumption (az functionapp list-flexconsumption-locations), so that a deployment never stops at the function app after creating Cosmos DB and storage. azd offers only these.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -21,6 +54,9 @@ param location string
 
 @description('Optional. Name of the resource group; default rg-<environmentName>.')
 param resourceGroupName string = ''
+
+@description('Optional. Name of the Cosmos DB account; default cosmos-<token>. Set to the name of an account restored from a point in time (docs/operations.md, restoring the store) to make the deployment adopt it: its settings, lock, roles and the app\'s connection follow.')
+param cosmosAccountName string = ''
 
 @description('Optional. Object id of the person (or service principal) deploying (azd: AZURE_PRINCIPAL_ID, which azd always fills). It is given data-plane roles only when grantDeployerDataAccess is true.')
 param principalId string = ''
@@ -58,9 +94,18 @@ param retryAfterSeconds int = 5
 @description('Optional. Cosmos DB capacity: Serverless (pay per request, nothing while idle) or Autoscale (provisioned throughput shared by the database).')
 param cosmosCapacityMode ('Serverless' | 'Autoscale') = 'Serverless'
 
-@description('Optional. Maximum RU/s when cosmosCapacityMode is Autoscale (a multiple of 1000; it scales down to 10% of it).')
+@description('Optional. Maximum RU/s when cosmosCapacityMode is Autoscale: a multiple of 1000 (anything else stops the deployment); it scales down to 10% of it.')
 @minValue(1000)
 param cosmosAutoscaleMaxThroughput int = 1000
+
+@description('Optional. A second Cosmos DB region, replicated with service-managed failover (the write region moves there when the first is down). Empty: one region. Needs cosmosCapacityMode Autoscale (a serverless account has one region); doubles the throughput bill.')
+param cosmosSecondaryLocation string = ''
+
+@description('Optional. A CanNotDelete lock on the Cosmos DB account: neither it nor its resource group can be deleted (and its backups with it) until the lock is removed (docs/deploy.md, tearing down).')
+param cosmosDeleteLock bool = true
+
+@description('Optional. Zone redundancy: Cosmos DB replicas (RU charges x1.25 unless autoscale), ZRS storage and a zone-redundant Flex Consumption plan (which keeps at least two always-ready instances per function group, billed all the time). Choose before the first deployment: a Cosmos DB region cannot be switched afterwards (docs/deploy.md).')
+param zoneRedundant bool = false
 
 @description('Optional. Always-ready instances for the HTTP functions. 0 scales to zero when idle (no cost, a cold start on the first request); each always-ready instance is billed all the time.')
 @minValue(0)
@@ -71,12 +116,26 @@ param alwaysReadyInstances int = 0
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
-@description('Optional. Memory of each function app instance in MB.')
-param instanceMemoryMB (512 | 2048 | 4096) = 2048
+@description('Optional. Memory of each function app instance in MB (billed as memory x time). The app\'s resident size is a few hundred MB at most (docs/benchmarks.md): 512 holds it.')
+param instanceMemoryMB instanceMemoryType = 512
+
+@description('Optional. How a deployment reaches running instances: RollingUpdate (preview) drains them in batches and lets in-flight executions finish; Recreate restarts them all at once and ends in-flight executions.')
+param siteUpdateStrategy siteUpdateStrategyType = 'RollingUpdate'
 
 @description('Optional. Daily ingestion cap of the Log Analytics workspace in GB; -1 for none. Telemetry past the cap is dropped until the next day.')
 @minValue(-1)
 param logDailyQuotaGb int = -1
+
+@description('Optional. Comma-separated email addresses the alerts (and the budget) notify. Empty: alerts fire and show in the portal, and nobody is told.')
+param alertEmails string = ''
+
+@description('Optional. A URL every alert is POSTed to (the common alert schema): a chat channel\'s incoming webhook, an incident tool. Secret, since such URLs usually carry a token.')
+@secure()
+param alertWebhookUrl string = ''
+
+@description('Optional. Monthly cost budget of the resource group, in the billing currency, with notifications at 50, 80 and 100 percent (and 100 percent forecast); 0 for none (some subscription offers have no budgets).')
+@minValue(0)
+param monthlyBudget int = 50
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -93,7 +152,7 @@ var names = {
   logAnalytics: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
   applicationInsights: '${abbrs.insightsComponents}${resourceToken}'
   storage: '${abbrs.storageStorageAccounts}${resourceToken}'
-  cosmos: '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
+  cosmos: empty(cosmosAccountName) ? '${abbrs.documentDBDatabaseAccounts}${resourceToken}' : cosmosAccountName
   keyVault: '${abbrs.keyVaultVaults}${resourceToken}'
   plan: '${abbrs.webServerFarms}${resourceToken}'
   functionApp: '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
@@ -143,16 +202,18 @@ var appDefaults = {
   subscriptionValidationTimeoutSeconds: '10'
   subscriptionDeliveryTimeoutSeconds: '5'
   subscriptionRetryScheduleSeconds: '10,60,300,900,1800,3600'
-  subscriptionLifecycleSchedule: '0 * * * * *'
+  subscriptionLifecycleSchedule: '0 */15 * * * *'
   subscriptionReauthorizationNoticeMinutes: '60'
 }
 
-// The queues of the event-driven functions; the host moves a message it cannot process
-// to <queue>-poison.
+// The queues of the event-driven functions, each with its poison queue: where the host (or the app, on a message's
+// last attempt) puts a message it cannot process, and where a change-feed batch that failed its last retry is
+// written (completion events to operation-events-poison, the changes of notifications to the deliveries').
 var queues = {
   inbox: 'operations-inbox'
   inboxPoison: 'operations-inbox-poison'
   events: 'operation-events'
+  eventsPoison: 'operation-events-poison'
   deliveries: 'subscription-deliveries'
   deliveriesPoison: 'subscription-deliveries-poison'
 }
@@ -192,12 +253,14 @@ module storage 'modules/storage.bicep' = {
     name: names.storage
     location: location
     tags: tags
+    skuName: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
     deploymentContainerName: names.deploymentContainer
     publicNetworkAccess: dataPublicNetworkAccess
     queueNames: [
       queues.inbox
       queues.inboxPoison
       queues.events
+      queues.eventsPoison
       queues.deliveries
       queues.deliveriesPoison
     ]
@@ -216,8 +279,20 @@ module cosmos 'modules/cosmos.bicep' = {
     subscriptionsContainerName: cosmosSubscriptionsContainerName
     leasesContainerName: cosmosLeasesContainerName
     publicNetworkAccess: dataPublicNetworkAccess
+    zoneRedundant: zoneRedundant
+    secondaryLocation: empty(cosmosSecondaryLocation) || cosmosCapacityMode == 'Autoscale'
+      ? cosmosSecondaryLocation
+      : fail('cosmosSecondaryLocation needs cosmosCapacityMode Autoscale: a serverless Cosmos DB account has one region only.')
+    lock: {
+      kind: cosmosDeleteLock ? 'CanNotDelete' : 'None'
+    }
     capacity: cosmosCapacityMode == 'Autoscale'
-      ? { mode: 'Autoscale', maxThroughput: cosmosAutoscaleMaxThroughput }
+      ? {
+          mode: 'Autoscale'
+          maxThroughput: cosmosAutoscaleMaxThroughput % 1000 == 0
+            ? cosmosAutoscaleMaxThroughput
+            : fail('cosmosAutoscaleMaxThroughput must be a multiple of 1000 RU/s.')
+        }
       : { mode: 'Serverless' }
   }
 }
@@ -382,6 +457,8 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyInstances: alwaysReadyInstances
+    siteUpdateStrategy: siteUpdateStrategy
+    zoneRedundant: zoneRedundant
     // Exactly the settings shared/config.ts lists (SETTINGS, less the local-only ones);
     // test/infra/template.test.ts holds the two together. Identity-based only: no keys.
     appSettings: {
@@ -447,6 +524,60 @@ module functionApp 'modules/function-app.bicep' = {
     cosmosPrivateEndpoint
     keyVaultPrivateEndpoint
   ]
+}
+
+// Who is told and when, what the portal shows, and where the stores' own logs go (docs/operations.md).
+var alertEmailAddresses = filter(map(split(alertEmails, ','), address => trim(address)), address => !empty(address))
+
+module alerts 'modules/monitoring-alerts.bicep' = {
+  name: 'monitoring-alerts'
+  scope: rg
+  params: {
+    namePrefix: resourceToken
+    location: location
+    tags: tags
+    applicationInsightsResourceId: monitoring.outputs.applicationInsightsResourceId
+    cosmosAccountResourceId: cosmos.outputs.resourceId
+    functionAppHostName: functionApp.outputs.defaultHostName
+    emailAddresses: alertEmailAddresses
+    webhookUrl: alertWebhookUrl
+  }
+}
+
+module diagnostics 'modules/monitoring-diagnostics.bicep' = {
+  name: 'monitoring-diagnostics'
+  scope: rg
+  params: {
+    workspaceResourceId: monitoring.outputs.logAnalyticsResourceId
+    cosmosAccountName: names.cosmos
+    storageAccountName: names.storage
+  }
+  dependsOn: [
+    cosmos
+    storage
+  ]
+}
+
+module workbook 'modules/monitoring-workbook.bicep' = {
+  name: 'monitoring-workbook'
+  scope: rg
+  params: {
+    displayName: 'Team Operations API (${environmentName})'
+    location: location
+    tags: tags
+    applicationInsightsResourceId: monitoring.outputs.applicationInsightsResourceId
+  }
+}
+
+module budget 'modules/monitoring-budget.bicep' = if (monthlyBudget > 0) {
+  name: 'monitoring-budget'
+  scope: rg
+  params: {
+    name: 'budget-${environmentName}'
+    amount: max(monthlyBudget, 1)
+    actionGroupResourceId: alerts.outputs.actionGroupResourceId
+    contactEmails: alertEmailAddresses
+  }
 }
 
 @description('The region of the deployment.')

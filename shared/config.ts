@@ -160,8 +160,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: "SUBSCRIPTION_LIFECYCLE_SCHEDULE",
     description:
-      "NCRONTAB schedule of the subscription lifecycle run (reauthorizationRequired before expiry, subscriptionRemoved for tenants no longer accepted).",
-    default: "0 * * * * *",
+      "NCRONTAB schedule of the subscription lifecycle run (reauthorizationRequired before expiry, subscriptionRemoved for tenants no longer accepted); every 15 minutes, well inside the reauthorization notice, so an idle app does not start an instance every minute.",
+    default: "0 */15 * * * *",
   },
   {
     name: "SUBSCRIPTION_REAUTHORIZATION_NOTICE_MINUTES",
@@ -272,6 +272,8 @@ export interface AppConfig {
   readonly sweeper: { readonly deadlineMinutes: number; readonly batchSize: number };
   /** The queue of create/update messages (its name is also the trigger's binding expression). */
   readonly inboxQueue: string;
+  /** The queue completion events are written to. */
+  readonly eventsQueue: string;
   readonly subscriptions: {
     readonly container: string;
     readonly deliveryQueue: string;
@@ -471,6 +473,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       batchSize: positiveInteger(env, "SWEEPER_BATCH_SIZE"),
     },
     inboxQueue: required(env, "OPERATIONS_INBOX_QUEUE"),
+    eventsQueue: required(env, "OPERATION_EVENTS_QUEUE"),
     subscriptions: {
       container: required(env, "COSMOS_SUBSCRIPTIONS_CONTAINER"),
       deliveryQueue: required(env, "SUBSCRIPTION_DELIVERY_QUEUE"),

@@ -1,8 +1,9 @@
 /**
  * The OpenTelemetry pipeline under `shared/telemetry.ts`: a logs pipeline
- * (custom events and exceptions) and a metrics pipeline (store metrics), both
- * exported by the Azure Monitor exporter to Application Insights ingestion, and
- * nothing else. It is the exporter `applicationinsights` itself sends through,
+ * (custom events and exceptions), a metrics pipeline (store metrics, queue
+ * depths, change-feed lag) and a traces pipeline (the dependency calls: the
+ * store, the queues, the webhooks), all exported by the Azure Monitor exporter
+ * to Application Insights ingestion, and nothing else. It is the exporter `applicationinsights` itself sends through,
  * without that package's distro around it (its Node SDK, instrumentations and
  * OTLP, Prometheus and Zipkin exporters), which costs a cold start half a second
  * and instruments nothing in an ESM bundle; see docs/benchmarks.md.
@@ -10,13 +11,27 @@
  * Loaded only when a connection string is set (the bundle keeps it in a chunk of
  * its own).
  */
-import { AzureMonitorLogExporter, AzureMonitorMetricExporter } from "@azure/monitor-opentelemetry-exporter";
+import {
+  AzureMonitorLogExporter,
+  AzureMonitorMetricExporter,
+  AzureMonitorTraceExporter,
+} from "@azure/monitor-opentelemetry-exporter";
 import type { TokenCredential } from "@azure/identity";
-import { ROOT_CONTEXT, TraceFlags, trace, type Context, type Histogram } from "@opentelemetry/api";
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  type Attributes,
+  type Context,
+  type Histogram,
+} from "@opentelemetry/api";
 import { SeverityNumber } from "@opentelemetry/api-logs";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 
 /** The exporter maps a log record with this attribute to a custom event (EventData) of that name. */
 const CUSTOM_EVENT_NAME = "microsoft.custom_event.name";
@@ -32,7 +47,23 @@ export interface PipelineOptions {
   readonly metricIntervalMs?: number;
 }
 
+/** One call the app made to something else (a dependency), recorded after it ended. */
+export interface DependencyRecord {
+  /** What the application map and the transaction view show for it. */
+  readonly name: string;
+  /** A call that waits for an answer (client), or a message handed to a queue (producer). */
+  readonly kind: "client" | "producer";
+  /** When it started (epoch milliseconds) and how long it took. */
+  readonly startTime: number;
+  readonly durationMs: number;
+  readonly success: boolean;
+  /** OpenTelemetry's semantic attributes (db.*, http.*, server.address) and the app's own. */
+  readonly attributes: Readonly<Record<string, string | number | boolean | undefined>>;
+}
+
 export interface TelemetryPipeline {
+  /** A dependency call, as a span under the invocation's trace (the host's request is its parent). */
+  dependency(record: DependencyRecord, traceParent: string | undefined): void;
   event(name: string, properties: Record<string, string>, traceParent: string | undefined): void;
   exception(error: Error, properties: Record<string, string>, traceParent: string | undefined): void;
   /** One measurement; `dimensions` must have a bounded set of values, since every combination is a series. */
@@ -74,11 +105,33 @@ export function startPipeline(options: PipelineOptions): TelemetryPipeline {
       }),
     ],
   });
+  // Every dependency is kept: the host's W3C flags do not say what Application Insights samples (host.json does).
+  const tracerProvider = new BasicTracerProvider({
+    resource,
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new BatchSpanProcessor(new AzureMonitorTraceExporter(exporterOptions))],
+  });
+  const tracer = tracerProvider.getTracer(SCOPE);
   const logger = loggerProvider.getLogger(SCOPE);
   const meter = meterProvider.getMeter(SCOPE);
   const histograms = new Map<string, Histogram>();
 
   return {
+    dependency(record, traceParent) {
+      const attributes: Attributes = {};
+      for (const [key, value] of Object.entries(record.attributes)) if (value !== undefined) attributes[key] = value;
+      const span = tracer.startSpan(
+        record.name,
+        {
+          kind: record.kind === "producer" ? SpanKind.PRODUCER : SpanKind.CLIENT,
+          startTime: record.startTime,
+          attributes,
+        },
+        contextOf(traceParent),
+      );
+      if (!record.success) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end(record.startTime + record.durationMs);
+    },
     event(name, properties, traceParent) {
       logger.emit({ attributes: { ...properties, [CUSTOM_EVENT_NAME]: name }, context: contextOf(traceParent) });
     },
@@ -104,7 +157,7 @@ export function startPipeline(options: PipelineOptions): TelemetryPipeline {
       histogram.record(value, dimensions);
     },
     async flush() {
-      await Promise.all([loggerProvider.forceFlush(), meterProvider.forceFlush()]);
+      await Promise.all([loggerProvider.forceFlush(), meterProvider.forceFlush(), tracerProvider.forceFlush()]);
     },
   };
 }

@@ -6,8 +6,22 @@ metadata description = 'The account, the database and the containers of the Team
 @maxLength(44)
 param name string
 
-@description('Required. Azure region of the account (its only write region).')
+@description('Required. Azure region of the account (its write region).')
 param location string
+
+@description('Optional. A second region the account is replicated to, with service-managed failover (the write region moves there when this one is down). Empty: one region. Needs provisioned throughput: a serverless account has one region only.')
+param secondaryLocation string = ''
+
+@description('Optional. Spread the replicas of each region across availability zones (RU charges x1.25, waived for autoscale throughput). Chosen when a region is added to the account: an existing region cannot be switched.')
+param zoneRedundant bool = false
+
+@description('Optional. Days of continuous backup: any second of them can be restored (to a new account).')
+param backupRetentionDays backupRetentionType = 30
+
+@description('Optional. A management lock on the account: CanNotDelete (the default) refuses to delete it, or its resource group, until the lock is removed.')
+param lock lockType = {
+  kind: 'CanNotDelete'
+}
 
 @description('Optional. Tags applied to the account.')
 param tags tagsType = {}
@@ -39,6 +53,18 @@ type tagsType = {
 
 @description('Whether the account accepts traffic from public networks.')
 type publicNetworkAccessType = 'Enabled' | 'Disabled'
+
+@description('The continuous backup tiers: 7 days (free) or 30 days (billed per GB stored).')
+type backupRetentionType = 7 | 30
+
+@description('A management lock, as Azure Verified Modules declare it.')
+type lockType = {
+  @description('Optional. Name of the lock; default lock-<account name>.')
+  name: string?
+
+  @description('Optional. Kind of lock; None for no lock.')
+  kind: ('CanNotDelete' | 'ReadOnly' | 'None')?
+}
 
 @export()
 @description('Pay per request units consumed; nothing is billed for throughput while idle.')
@@ -81,13 +107,24 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' = {
   kind: 'GlobalDocumentDB'
   properties: {
     databaseAccountOfferType: 'Standard'
-    locations: [
-      {
-        locationName: location
-        failoverPriority: 0
-        isZoneRedundant: false
-      }
-    ]
+    locations: concat(
+      [
+        {
+          locationName: location
+          failoverPriority: 0
+          isZoneRedundant: zoneRedundant
+        }
+      ],
+      empty(secondaryLocation)
+        ? []
+        : [
+            {
+              locationName: secondaryLocation
+              failoverPriority: 1
+              isZoneRedundant: zoneRedundant
+            }
+          ]
+    )
     consistencyPolicy: {
       defaultConsistencyLevel: 'Session'
     }
@@ -96,14 +133,26 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' = {
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
     publicNetworkAccess: publicNetworkAccess
-    enableAutomaticFailover: false
+    // Service-managed failover: with a second region, Cosmos DB moves the write region there in an outage.
+    enableAutomaticFailover: !empty(secondaryLocation)
     enableMultipleWriteLocations: false
     backupPolicy: {
       type: 'Continuous'
       continuousModeProperties: {
-        tier: 'Continuous7Days'
+        tier: 'Continuous${backupRetentionDays}Days'
       }
     }
+  }
+}
+
+// Deleting the account deletes its backups too: the lock guards against an accidental delete (of the account or its
+// resource group); teardown removes it first (docs/deploy.md).
+resource accountLock 'Microsoft.Authorization/locks@2020-05-01' = if ((lock.?kind ?? 'None') != 'None') {
+  name: lock.?name ?? 'lock-${name}'
+  scope: account
+  properties: {
+    level: lock.?kind ?? 'CanNotDelete'
+    notes: 'Protects the operations and their continuous backup. Remove this lock before deleting the account or its resource group.'
   }
 }
 

@@ -18,8 +18,13 @@ param deploymentContainerName string
 @description('Optional. Queues to create.')
 param queueNames string[] = []
 
-@description('Optional. Redundancy of the account.')
+@description('Optional. Redundancy of the account: ZRS keeps three copies in three availability zones, so queued messages and the package survive a zone outage.')
 param skuName ('Standard_LRS' | 'Standard_ZRS') = 'Standard_LRS'
+
+@description('Optional. Days a deleted or overwritten blob (the deployment package among them) and a deleted container can be restored (soft delete).')
+@minValue(1)
+@maxValue(365)
+param blobSoftDeleteDays int = 7
 
 @description('Optional. Disabled: reachable only through private endpoints (the private-network mode); the network rules then deny everything else, trusted Azure services included.')
 param publicNetworkAccess publicNetworkAccessType = 'Enabled'
@@ -58,6 +63,17 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2026-06-01' = {
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-06-01' = {
   parent: storageAccount
   name: 'default'
+  properties: {
+    // An overwritten blob keeps a soft-deleted snapshot too: the package a deployment replaced can be undeleted.
+    deleteRetentionPolicy: {
+      enabled: true
+      days: blobSoftDeleteDays
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: blobSoftDeleteDays
+    }
+  }
 }
 
 resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-06-01' = {

@@ -18,7 +18,14 @@ export const createMessageSchema = {
   type: "object",
   additionalProperties: false,
   required: ["action", "tenantId", "teamId", "operation"],
-  properties: { action: { const: "create" }, ...envelope, operation: { type: "object" } },
+  properties: {
+    action: { const: "create" },
+    ...envelope,
+    operation: { type: "object" },
+    // The id of the queue message this create was first sent as: a create without an operation id takes its id from
+    // it, so a replay of a poisoned message (`npm run replay-poison`) creates what the first would have, once.
+    messageId: { type: "string", minLength: 1, maxLength: 256 },
+  },
 } as const;
 
 export const updateMessageSchema = {

@@ -26,7 +26,14 @@ import { validateCreateMessage, validateUpdateMessage } from "../operations/vali
 import type { OperationStore } from "../store/operationStore.js";
 
 export type InboxMessage =
-  | { action: "create"; tenantId: string; teamId: string; operation: Record<string, unknown> }
+  | {
+      action: "create";
+      tenantId: string;
+      teamId: string;
+      operation: Record<string, unknown>;
+      /** The id of the message this one replays (set by `npm run replay-poison`), standing for its own. */
+      messageId?: string;
+    }
   | { action: "update"; tenantId: string; teamId: string; operationId: string; changes: Record<string, unknown> };
 
 /** A message that can never succeed: it goes to the poison queue with this reason. */
@@ -58,6 +65,17 @@ export interface InboxContext {
   readonly queueName: string;
   /** The tenants accepted (AUTH_TENANTS), as for tokens: `"*"` or the allow-list, lower-cased. */
   readonly tenants: readonly string[] | "*";
+}
+
+/**
+ * A message whose last attempt failed for a reason retrying could have fixed (the store throttled or down): poisoned
+ * with what an HTTP caller would have been told (503 serviceNotAvailable, 429 activityLimitReached), so that it can
+ * be replayed once the cause is gone (`npm run replay-poison`).
+ */
+export function retriesExhausted(error: unknown, attempts: number): PoisonMessage {
+  const told = graphErrorOf(error);
+  const why = told ? told.message : "An unexpected error occurred.";
+  return new PoisonMessage(told?.code ?? "generalException", `Still failing after ${attempts} attempts: ${why}`);
 }
 
 /**
@@ -139,6 +157,7 @@ export async function processInboxMessage(message: InboxMessage, ctx: InboxConte
   }
   if (message.action === "create") {
     // Queue callers send no Prefer header; they are our own workers, so every enum member is accepted.
+    const messageId = message.messageId ?? ctx.messageId;
     let document;
     try {
       const body = parseCreateBody(message.operation, true);
@@ -150,10 +169,10 @@ export async function processInboxMessage(message: InboxMessage, ctx: InboxConte
           objectId: undefined,
           appId: undefined,
           queue: ctx.queueName,
-          messageId: ctx.messageId,
+          messageId,
         },
         ttlSeconds: ctx.ttlSeconds,
-        defaultOperationId: repeatableOperationId(tenantId, teamId, `queue:${ctx.messageId}`),
+        defaultOperationId: repeatableOperationId(tenantId, teamId, `queue:${messageId}`),
       });
       document.repeatability = { requestId: "queue:create", fingerprint: bodyFingerprint(body) };
     } catch (error) {

@@ -10,7 +10,11 @@ import { isKnownError, type KnownError, type Refusal } from "../errors.js";
 import { ErrorCode, GraphError, type GraphErrorOptions } from "./graphError.js";
 
 const named = (error: Refusal): GraphErrorOptions => ({ target: error.target, details: error.details });
-const retryAfter = (seconds: number): GraphErrorOptions => ({ headers: { "Retry-After": String(seconds) } });
+/** A fault's Graph error keeps the fault as its cause: what the store said reaches the logs and exception telemetry. */
+const fault = (error: KnownError, seconds?: number): GraphErrorOptions => ({
+  cause: error,
+  ...(seconds === undefined ? {} : { headers: { "Retry-After": String(seconds) } }),
+});
 
 function mapped(error: KnownError): GraphError {
   switch (error.code) {
@@ -37,11 +41,11 @@ function mapped(error: KnownError): GraphError {
     case "preconditionFailed":
       return new GraphError(412, ErrorCode.resourceModified, error.message, named(error));
     case "throttled":
-      return new GraphError(429, ErrorCode.activityLimitReached, error.message, retryAfter(error.retryAfterSeconds));
+      return new GraphError(429, ErrorCode.activityLimitReached, error.message, fault(error, error.retryAfterSeconds));
     case "unavailable":
-      return new GraphError(503, ErrorCode.serviceUnavailable, error.message, retryAfter(error.retryAfterSeconds));
+      return new GraphError(503, ErrorCode.serviceUnavailable, error.message, fault(error, error.retryAfterSeconds));
     case "storeRejected":
-      return new GraphError(500, ErrorCode.internal, error.message);
+      return new GraphError(500, ErrorCode.internal, error.message, fault(error));
   }
 }
 

@@ -12,6 +12,8 @@ export interface GraphErrorOptions {
   readonly target?: string;
   readonly details?: readonly ErrorDetail[];
   readonly headers?: Readonly<Record<string, string>>;
+  /** What it was made from (a store fault, with what the store said): for logs and telemetry, never the caller. */
+  readonly cause?: unknown;
 }
 
 export class GraphError extends Error {
@@ -22,7 +24,7 @@ export class GraphError extends Error {
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(status: number, code: string, message: string, options: GraphErrorOptions = {}) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "GraphError";
     this.status = status;
     this.code = code;

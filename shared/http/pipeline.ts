@@ -16,7 +16,7 @@ import {
 import { createAuthenticator, type Authenticator } from "../auth/tokens.js";
 import { config, type AppConfig } from "../config.js";
 import { GUID } from "../ids.js";
-import { telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
+import { describeCauses, telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
 import { graphErrorOf } from "./errorMapping.js";
 import { ErrorCode, GraphError, badRequest } from "./graphError.js";
 import { TEAM_PATHS, type TeamPathName } from "./teamPaths.js";
@@ -55,7 +55,9 @@ function reportRejection(error: GraphError, context: InvocationContext): void {
   const targets = [...new Set([error.target, ...error.details.map((d) => d.target)].filter((t): t is string => !!t))];
   const line = `${error.status} ${error.code}${targets.length ? ` (${targets.join(", ")})` : ""}: ${error.message}`;
   if (error.status >= 500) {
-    context.warn(line);
+    // What the store (or the key service) said: status, substatus, activity id, request charge.
+    const causes = describeCauses(error);
+    context.warn(causes ? `${line}; ${causes}` : line);
     trackException(error);
   } else {
     context.info(line);

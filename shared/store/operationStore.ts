@@ -147,12 +147,27 @@ function deadlineSignal(deadlineMs: number): AbortSignal {
   return shared.signal;
 }
 
-/** Runs one Cosmos call within its deadline and reports its request charge and latency, whether it succeeds or fails. */
-async function measured<T>(
+/** What Cosmos DB said of a call, answered or failed: its substatus and activity id (its headers, or the error's). */
+function cosmosDetails(value: unknown): Pick<StoreCall, "subStatusCode" | "activityId"> {
+  const v = value as { substatus?: unknown; activityId?: unknown; headers?: Record<string, unknown> } | undefined;
+  const substatus = Number(v?.substatus ?? v?.headers?.["x-ms-substatus"]);
+  const activityId = v?.activityId ?? v?.headers?.["x-ms-activity-id"];
+  return {
+    subStatusCode: Number.isFinite(substatus) ? substatus : undefined,
+    activityId: typeof activityId === "string" ? activityId : undefined,
+  };
+}
+
+/**
+ * Runs one Cosmos call within its deadline and reports its request charge, latency and what Cosmos DB said (a
+ * dependency of the invocation), whether it succeeds or fails.
+ */
+export async function measured<T>(
   operation: StoreCall["operation"],
   call: (deadline: Deadline) => Promise<T>,
   deadlineMs = STORE_CALL_DEADLINE_MS,
 ): Promise<T> {
+  const startTime = Date.now();
   const started = performance.now();
   try {
     const result = await call({ abortSignal: deadlineSignal(deadlineMs) });
@@ -161,6 +176,8 @@ async function measured<T>(
       requestCharge: requestChargeOf(result),
       durationMs: performance.now() - started,
       statusCode: (result as { statusCode?: number } | undefined)?.statusCode,
+      startTime,
+      ...cosmosDetails(result),
     });
     return result;
   } catch (error) {
@@ -169,6 +186,8 @@ async function measured<T>(
       requestCharge: requestChargeOf(error),
       durationMs: performance.now() - started,
       statusCode: cosmosStatus(error),
+      startTime,
+      ...cosmosDetails(error),
     });
     throw error;
   }

@@ -2,47 +2,21 @@
  * The delivery queue: batches waiting for their next retry, each made
  * visible only after its backoff delay, which a Functions output binding
  * cannot set, so the queue is written with the storage SDK through the same
- * identity-based connection the host uses (`AzureWebJobsStorage__*`), or the
- * local connection string. Messages are Base64, as the queue trigger reads them,
- * and fit a queue message (64 KiB once encoded): a larger batch goes as
- * several messages.
+ * connection the host uses (`../queues.ts`). Messages fit a queue message
+ * (64 KiB once Base64-encoded): a larger batch goes as several messages.
  */
-import type { QueueClient } from "@azure/storage-queue";
-import { managedIdentityCredential } from "../identity.js";
+import { sendMessage } from "../queues.js";
 import type { DeliveryBatch, DeliveryQueue } from "./delivery.js";
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-async function connect(queueName: string, env: Env): Promise<QueueClient> {
-  // Loaded on demand: only the delivery functions need it.
-  const { QueueServiceClient } = await import("@azure/storage-queue");
-  const connection = env.AzureWebJobsStorage;
-  const service = connection
-    ? QueueServiceClient.fromConnectionString(connection)
-    : env.AzureWebJobsStorage__queueServiceUri
-      ? new QueueServiceClient(
-          env.AzureWebJobsStorage__queueServiceUri,
-          await managedIdentityCredential(env.AzureWebJobsStorage__clientId ?? env.AZURE_CLIENT_ID),
-        )
-      : undefined;
-  if (!service) throw new Error("No AzureWebJobsStorage connection for the delivery queue.");
-  return service.getQueueClient(queueName);
-}
-
 export class StorageDeliveryQueue implements DeliveryQueue {
-  readonly #client: Promise<QueueClient>;
+  readonly #queueName: string;
 
-  constructor(queueName: string, env: Env = process.env) {
-    this.#client = connect(queueName, env);
-    this.#client.catch(() => undefined);
+  constructor(queueName: string) {
+    this.#queueName = queueName;
   }
 
   async send(batch: DeliveryBatch, delaySeconds: number): Promise<void> {
-    const client = await this.#client;
-    for (const part of messagesOf(batch)) {
-      const text = Buffer.from(part, "utf8").toString("base64");
-      await client.sendMessage(text, { visibilityTimeout: delaySeconds, abortSignal: AbortSignal.timeout(10_000) });
-    }
+    for (const part of messagesOf(batch)) await sendMessage(this.#queueName, part, delaySeconds);
   }
 }
 

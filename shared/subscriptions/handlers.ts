@@ -7,6 +7,7 @@ import { config, type AppConfig } from "../config.js";
 import { trackException, withTelemetryScope } from "../telemetry.js";
 import { systemResolver } from "./addressPolicy.js";
 import { deliverChanges, parseDeliveryBatch, retryBatch, type DeliveryOptions } from "./delivery.js";
+import { parseDeadLetteredChanges } from "./deadLetteredChanges.js";
 import { deliveryQueue } from "./deliveryQueue.js";
 import { runSubscriptionLifecycle } from "./lifecycle.js";
 import { validationTokenIssuer } from "./resourceData.js";
@@ -38,6 +39,18 @@ export async function deliverNotificationsHandler(documents: unknown[], context:
 /** A delivery-queue message: one more attempt. A store or queue failure throws, so the host retries it. */
 export async function retryNotificationsHandler(payload: unknown, context: InvocationContext): Promise<void> {
   await withTelemetryScope({ requestId: context.invocationId, trigger: "queue" }, async () => {
+    // Changes dead-lettered by the change-feed function, replayed: delivered as the feed would have.
+    const changes = parseDeadLetteredChanges(payload);
+    if (changes) {
+      try {
+        const { batches } = await deliverChanges(changes.documents, await options(config(), context));
+        context.info(`dead-lettered changes replayed: ${changes.documents.length} changes, ${batches} batches`);
+      } catch (error) {
+        trackException(error);
+        throw error;
+      }
+      return;
+    }
     let batch;
     try {
       batch = parseDeliveryBatch(payload);

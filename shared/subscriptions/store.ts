@@ -10,7 +10,8 @@ import type { Container, SqlQuerySpec } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
 import { NotFoundError, PreconditionFailedError } from "../errors.js";
 import { utcNow } from "../operations/timestamps.js";
-import { cosmosClient, cosmosFailure, replaceIfMatch, storeFault } from "../store/operationStore.js";
+import { cosmosClient, cosmosFailure, measured, replaceIfMatch, storeFault } from "../store/operationStore.js";
+import type { StoreCall } from "../telemetry.js";
 import { isExpired, type SubscriptionCreator, type SubscriptionDocument } from "./model.js";
 
 export interface StoredSubscription {
@@ -60,14 +61,9 @@ const CALL_DEADLINE_MS = 10_000;
 const LIFECYCLE_PAGE = 100;
 const LIFECYCLE_PAGES = 10;
 
-async function bounded<T>(call: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), CALL_DEADLINE_MS);
-  try {
-    return await call({ abortSignal: controller.signal });
-  } finally {
-    clearTimeout(timer);
-  }
+/** One store call within CALL_DEADLINE_MS, reported as the operation store reports its own (metrics, a dependency). */
+function bounded<T>(operation: StoreCall["operation"], call: (options: { abortSignal: AbortSignal }) => Promise<T>) {
+  return measured(operation, call, CALL_DEADLINE_MS);
 }
 
 const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"];
@@ -106,7 +102,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
   async #query(spec: SqlQuerySpec, partitionKey?: string): Promise<Array<Record<string, unknown>>> {
     try {
       return (
-        await bounded((deadline) =>
+        await bounded("query", (deadline) =>
           this.#container.items
             .query<Record<string, unknown>>(spec, { ...(partitionKey ? { partitionKey } : {}), ...deadline })
             .fetchAll(),
@@ -119,7 +115,9 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
 
   async create(document: SubscriptionDocument): Promise<StoredSubscription> {
     try {
-      const { resource, etag } = await bounded((deadline) => this.#container.items.create(document, deadline));
+      const { resource, etag } = await bounded("create", (deadline) =>
+        this.#container.items.create(document, deadline),
+      );
       return { document: strip(resource as unknown as Record<string, unknown>), etag };
     } catch (error) {
       throw storeFault(error);
@@ -141,7 +139,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
 
   async read(resourceKey: string, id: string): Promise<StoredSubscription | undefined> {
     try {
-      const { resource, etag, statusCode } = await bounded((deadline) =>
+      const { resource, etag, statusCode } = await bounded("read", (deadline) =>
         this.#container.item(id, resourceKey).read<Record<string, unknown>>(deadline),
       );
       if (statusCode === 404 || !resource) return undefined;
@@ -156,6 +154,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
   async replace(document: SubscriptionDocument, etag: string): Promise<StoredSubscription> {
     try {
       const { resource, etag: newEtag } = await bounded(
+        "replace",
         replaceIfMatch(this.#container.item(document.id, document.resourceKey), document, etag),
       );
       return { document: strip(resource as Record<string, unknown>), etag: newEtag };
@@ -169,7 +168,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
 
   async delete(document: SubscriptionDocument): Promise<boolean> {
     try {
-      await bounded((deadline) => this.#container.item(document.id, document.resourceKey).delete(deadline));
+      await bounded("delete", (deadline) => this.#container.item(document.id, document.resourceKey).delete(deadline));
       return true;
     } catch (error) {
       if (cosmosFailure(error) === "notFound") return false;
@@ -192,7 +191,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
 
   async readSlots(tenantId: string): Promise<TenantSlots> {
     try {
-      const { resource, etag, statusCode } = await bounded((deadline) =>
+      const { resource, etag, statusCode } = await bounded("read", (deadline) =>
         this.#container.item(QUOTA_DOCUMENT_ID, tenantId).read<TenantQuotaDocument>(deadline),
       );
       if (statusCode !== 404 && resource) return { slots: resource.slots, etag };
@@ -211,7 +210,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
   async writeSlots(tenantId: string, slots: readonly QuotaSlot[], etag: string | undefined): Promise<boolean> {
     const document: TenantQuotaDocument = { id: QUOTA_DOCUMENT_ID, resourceKey: tenantId, slots };
     try {
-      await bounded((deadline): Promise<unknown> =>
+      await bounded(etag === undefined ? "create" : "replace", (deadline): Promise<unknown> =>
         etag === undefined
           ? this.#container.items.create(document, deadline)
           : replaceIfMatch(this.#container.item(QUOTA_DOCUMENT_ID, tenantId), document, etag)(deadline),
@@ -229,7 +228,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
   async #scan(spec: SqlQuerySpec): Promise<StoredSubscription[]> {
     const found: StoredSubscription[] = [];
     try {
-      await bounded(async (deadline) => {
+      await bounded("query", async (deadline) => {
         const iterator = this.#container.items.query<Record<string, unknown>>(spec, {
           maxItemCount: LIFECYCLE_PAGE,
           ...deadline,

@@ -8,6 +8,7 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
+import { trackWebhookCall, type WebhookCall } from "../telemetry.js";
 import { checkUrlForm, RefusedTarget, resolveTarget, type AddressPolicy } from "./addressPolicy.js";
 
 /** What is read of a receiver's answer: enough for a validation token, never a large body. */
@@ -38,7 +39,39 @@ export interface PostOptions {
   readonly body: string;
 }
 
+/**
+ * What a POST to a receiver is for, as telemetry names it: the validation handshake carries its token in the query,
+ * and a lifecycle notification its `lifecycleEvent`; anything else is a batch of change notifications.
+ */
+function purposeOf(target: string, body: string): WebhookCall["purpose"] {
+  if (/[?&]validationToken=/.test(target)) return "validation";
+  return body.includes('"lifecycleEvent"') ? "lifecycle" : "notification";
+}
+
+/** One POST to a receiver, reported as a dependency of the invocation (the URL without its query). */
 export async function postToReceiver(target: string, options: PostOptions): Promise<WebhookResult> {
+  const startTime = Date.now();
+  const started = performance.now();
+  const report = (statusCode: number | undefined, failure?: string) =>
+    trackWebhookCall({
+      url: target,
+      purpose: purposeOf(target, options.body),
+      startTime,
+      durationMs: performance.now() - started,
+      statusCode,
+      failure,
+    });
+  try {
+    const result = await post(target, options);
+    report(result.status);
+    return result;
+  } catch (error) {
+    report(undefined, error instanceof WebhookFailure ? error.kind : "error");
+    throw error;
+  }
+}
+
+async function post(target: string, options: PostOptions): Promise<WebhookResult> {
   let url: URL;
   let address;
   try {

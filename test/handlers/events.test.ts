@@ -14,6 +14,7 @@ import { PreconditionFailedError, ThrottledError, UnavailableError } from "../..
 import type { OperationDocument } from "../../shared/operations/model.js";
 import { TEAM } from "../support/http.js";
 import { loadInProcessApp, type InProcessApp, type Invocation } from "../support/inProcess.js";
+import { queueRetry } from "../../shared/events/queueRetry.js";
 
 let app: InProcessApp;
 let poisonBinding: string;
@@ -124,6 +125,27 @@ describe("the queue inbox", () => {
     app.store.clearFaults();
     expect(poisonRecord(await deliver(create, messageId, 3))).toBeUndefined();
     expect(stored(id)).toMatchObject({ operationType: "cloneTeam" });
+  });
+
+  it("poisons a message still failing at its last attempt (maxDequeueCount) with why, its id and itself", async () => {
+    const { maxDequeueCount } = queueRetry();
+    const create = JSON.parse(message({ action: "create", operation: { operationType: "cloneTeam" } })) as object;
+    const messageId = randomUUID();
+    app.store.failOn("create", () => new UnavailableError("The store is not available; retry later.", 5));
+    await expect(deliver(create, messageId, maxDequeueCount - 1)).rejects.toBeInstanceOf(UnavailableError);
+    const last = await deliver(create, messageId, maxDequeueCount);
+    expect(poisonRecord(last)).toEqual({
+      reason: {
+        code: "serviceNotAvailable",
+        message: `Still failing after ${maxDequeueCount} attempts: The store is not available; retry later.`,
+        details: [],
+      },
+      messageId,
+      dequeueCount: maxDequeueCount,
+      poisonedAt: expect.any(String),
+      message: create,
+    });
+    expect(JSON.stringify(app.store.documents())).not.toContain(messageId);
   });
 });
 

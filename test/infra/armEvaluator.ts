@@ -20,6 +20,11 @@ export class Runtime {
   }
 }
 
+/** A deployment the template itself refuses (its fail() function), with the template's message. */
+export class DeploymentFailed extends Error {
+  override readonly name = "DeploymentFailed";
+}
+
 /** The fixed deployment environment of an evaluation. */
 export const ENVIRONMENT = {
   subscriptionId: "00000000-0000-0000-0000-00000000aaaa",
@@ -146,6 +151,23 @@ export interface Scope {
   readonly deployment: { resource: ArmResource; parent: Scope } | undefined;
   readonly parameters: Record<string, unknown>;
   readonly resourceGroup: unknown;
+  /** The indexes of the copy loops being expanded: "" for the resource's own, else the property loop's name. */
+  readonly copyIndexes?: Readonly<Record<string, number>>;
+  /** The values of the lambda variables in scope. */
+  readonly lambdaVariables?: Readonly<Record<string, unknown>>;
+}
+
+/** A lambda(...) value: called by map, filter, toObject and the like. */
+class Lambda {
+  constructor(
+    readonly names: readonly string[],
+    readonly body: Expr,
+    readonly scope: Scope,
+  ) {}
+  call(...values: unknown[]): unknown {
+    const bound = Object.fromEntries(this.names.map((n, i) => [n, values[i]]));
+    return evaluateExpr(this.body, { ...this.scope, lambdaVariables: { ...this.scope.lambdaVariables, ...bound } });
+  }
 }
 
 const hash = (parts: unknown[]) =>
@@ -197,7 +219,26 @@ export function evaluate(value: unknown, scope: Scope): unknown {
   if (typeof value === "string" && value.startsWith("[[")) return value.slice(1);
   if (Array.isArray(value)) return value.map((v) => evaluate(v, scope));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, evaluate(v, scope)]));
+    const object = value as Record<string, unknown>;
+    const evaluated = Object.fromEntries(
+      Object.entries(object)
+        .filter(([k]) => k !== "copy" || !Array.isArray(object.copy))
+        .map(([k, v]) => [k, evaluate(v, scope)]),
+    );
+    // A property loop ("copy": [{ name, count, input }]) makes the property named by each loop.
+    if (Array.isArray(object.copy)) {
+      for (const loop of object.copy as { name: string; count: unknown; input: unknown }[]) {
+        const count = evaluate(loop.count, scope);
+        if (isRuntime(count)) {
+          evaluated[loop.name] = new Runtime(`copy ${loop.name}`);
+          continue;
+        }
+        evaluated[loop.name] = Array.from({ length: Number(count) }, (_, i) =>
+          evaluate(loop.input, { ...scope, copyIndexes: { ...scope.copyIndexes, [loop.name]: i } }),
+        );
+      }
+    }
+    return evaluated;
   }
   return value;
 }
@@ -346,6 +387,108 @@ function call(node: Extract<Expr, { kind: "call" }>, scope: Scope): unknown {
       const [v, from, to] = all();
       return isRuntime(v) ? new Runtime(`replace(${String(v)})`) : String(v).split(String(from)).join(String(to));
     }
+    case "copyindex": {
+      const name = lazy.length > 0 && typeof arg(0) === "string" ? (arg(0) as string) : "";
+      const offset = lazy.length > 0 && typeof arg(lazy.length - 1) === "number" ? (arg(lazy.length - 1) as number) : 0;
+      const index = scope.copyIndexes?.[name];
+      if (index === undefined) throw new Error(`copyIndex('${name}') outside its loop`);
+      return index + offset;
+    }
+    case "lambda": {
+      const names = lazy.slice(0, -1).map((a) => evaluateExpr(a, scope) as string);
+      return new Lambda(names, lazy.at(-1)!, scope);
+    }
+    case "lambdavariables": {
+      const name = arg(0) as string;
+      if (!scope.lambdaVariables || !(name in scope.lambdaVariables)) throw new Error(`no lambda variable ${name}`);
+      return scope.lambdaVariables[name];
+    }
+    case "map":
+    case "filter": {
+      const [array, fn] = all() as [unknown, Lambda];
+      if (isRuntime(array)) return new Runtime(`${node.name}(${String(array)})`);
+      const items = array as unknown[];
+      return node.name === "map" ? items.map((v, i) => fn.call(v, i)) : items.filter((v, i) => fn.call(v, i) === true);
+    }
+    case "toobject": {
+      const [array, key, valueOf] = all() as [unknown, Lambda, Lambda | undefined];
+      if (isRuntime(array)) return new Runtime(`toObject(${String(array)})`);
+      return Object.fromEntries((array as unknown[]).map((v) => [String(key.call(v)), valueOf ? valueOf.call(v) : v]));
+    }
+    case "split": {
+      const [text, separator] = all();
+      if (isRuntime(text)) return new Runtime(`split(${String(text)})`);
+      return String(text).split(String(separator));
+    }
+    case "trim": {
+      const v = arg(0);
+      return isRuntime(v) ? new Runtime(`trim(${String(v)})`) : String(v).trim();
+    }
+    case "length": {
+      const v = arg(0);
+      if (isRuntime(v)) return new Runtime(`length(${String(v)})`);
+      if (typeof v === "string" || Array.isArray(v)) return v.length;
+      return Object.keys(v as object).length;
+    }
+    case "max":
+    case "min": {
+      const values = all().flat();
+      if (values.some(isRuntime)) return new Runtime(`${node.name}(...)`);
+      return node.name === "max" ? Math.max(...(values as number[])) : Math.min(...(values as number[]));
+    }
+    case "greater": {
+      const [a, b] = all();
+      if (isRuntime(a) || isRuntime(b)) return new Runtime(`greater(${String(a)}, ${String(b)})`);
+      return (a as number) > (b as number);
+    }
+    case "union": {
+      const values = all();
+      if (values.some(isRuntime)) return new Runtime("union(...)");
+      if (values.every(Array.isArray)) return [...new Set((values as unknown[][]).flat())];
+      return Object.assign({}, ...(values as object[]));
+    }
+    case "items": {
+      const v = arg(0);
+      if (isRuntime(v)) return new Runtime(`items(${String(v)})`);
+      return Object.entries(v as object)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, value]) => ({ key, value }));
+    }
+    case "resourcegroup":
+      return {
+        id: `/subscriptions/${ENVIRONMENT.subscriptionId}/resourceGroups/${String(scope.resourceGroup)}`,
+        name: scope.resourceGroup,
+      };
+    case "extensionresourceid": {
+      const [parent, type, ...names] = all();
+      if ([parent, type, ...names].some(isRuntime)) return new Runtime(`extensionResourceId(${String(parent)}, ...)`);
+      const [namespace, ...types] = String(type).split("/");
+      return `${String(parent)}/providers/${namespace}/${types.map((t, i) => `${t}/${String(names[i])}`).join("/")}`;
+    }
+    case "utcnow": {
+      // A fixed instant, so that evaluations agree; the format is the one Bicep's budgets and the like use.
+      const format = lazy.length > 0 ? (arg(0) as string) : "yyyyMMddTHHmmssZ";
+      const now = new Date(Date.UTC(2026, 5, 15, 12, 0, 0));
+      return format
+        .replace("yyyy", String(now.getUTCFullYear()))
+        .replace("MM", String(now.getUTCMonth() + 1).padStart(2, "0"))
+        .replace("dd", String(now.getUTCDate()).padStart(2, "0"));
+    }
+    case "mod": {
+      const [a, b] = all();
+      if (isRuntime(a) || isRuntime(b)) return new Runtime(`mod(${String(a)}, ${String(b)})`);
+      return Number(a) % Number(b);
+    }
+    case "contains": {
+      const [container, item] = all();
+      if (isRuntime(container) || isRuntime(item)) return new Runtime(`contains(${String(container)}, ...)`);
+      if (Array.isArray(container)) return container.some((v) => JSON.stringify(v) === JSON.stringify(item));
+      if (typeof container === "string") return container.includes(String(item));
+      return Object.prototype.hasOwnProperty.call(container ?? {}, String(item));
+    }
+    case "fail":
+      // What Resource Manager does with fail(): the deployment stops with the message.
+      throw new DeploymentFailed(String(arg(0)));
     case "uniquestring":
       return hash(["uniqueString", ...all()]).slice(0, 13);
     case "guid": {
@@ -390,8 +533,8 @@ export interface Deployed {
 }
 
 /**
- * Every resource and module the deployment creates (condition true; `existing` references and copy loops left
- * out of the condition check but listed), depth first.
+ * Every resource and module the deployment creates (condition true; `existing` references left out; a copy loop
+ * as one entry per index), depth first.
  */
 export function deployed(template: ArmTemplate, parameters: Record<string, unknown>): Deployed[] {
   const found: Deployed[] = [];
@@ -404,19 +547,26 @@ export function deployed(template: ArmTemplate, parameters: Record<string, unkno
           throw new Error(`condition of ${symbol} is known only at run time: ${String(condition)}`);
         if (!condition) continue;
       }
-      const name = (resource as Json).copy ? new Runtime(`copy of ${symbol}`) : evaluate(resource.name, scope);
-      found.push({
-        symbol,
-        resource,
-        scope,
-        path,
-        name,
-        type: resource.type,
-        properties: () => evaluate(resource.properties, scope) as Json,
-        value: (key: string) => evaluate((resource as Json)[key], scope),
-      });
-      if (resource.type === "Microsoft.Resources/deployments" && resource.properties?.template) {
-        visit(moduleScope(resource, scope), [...path, String(name)]);
+      // A resource loop ("copy": { name, count }) is one resource per index, each evaluated with its copyIndex().
+      const loop = (resource as Json).copy as { count: unknown } | undefined;
+      const count = loop ? evaluate(loop.count, scope) : 1;
+      if (isRuntime(count)) throw new Error(`the count of ${symbol} is known only at run time: ${String(count)}`);
+      for (let i = 0; i < Number(count); i++) {
+        const at: Scope = loop ? { ...scope, copyIndexes: { ...scope.copyIndexes, "": i } } : scope;
+        const name = evaluate(resource.name, at);
+        found.push({
+          symbol,
+          resource,
+          scope: at,
+          path,
+          name,
+          type: resource.type,
+          properties: () => evaluate(resource.properties, at) as Json,
+          value: (key: string) => evaluate((resource as Json)[key], at),
+        });
+        if (resource.type === "Microsoft.Resources/deployments" && resource.properties?.template) {
+          visit(moduleScope(resource, at), [...path, String(name)]);
+        }
       }
     }
   };
@@ -440,7 +590,10 @@ export function azdParameters(
   const out: Record<string, unknown> = {};
   for (const [name, { value }] of Object.entries(file.parameters)) {
     const text = typeof value === "string" ? substitute(value) : value;
-    const type = template.parameters?.[name]?.type?.toLowerCase();
+    // A parameter of a user-defined type takes its type from the definition, as azd reads it.
+    const declared = template.parameters?.[name];
+    const definition = declared?.$ref?.split("/").at(-1);
+    const type = (definition ? template.definitions?.[definition]?.type : declared?.type)?.toLowerCase();
     if (type === "bool" && typeof text === "string") {
       if (text !== "true" && text !== "false") throw new Error(`${name}: '${text}' is not a bool`);
       out[name] = text === "true";

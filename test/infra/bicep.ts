@@ -66,6 +66,9 @@ export type Json = any;
 
 export interface ArmParameter {
   readonly type?: string;
+  /** A parameter of a user-defined type: `#/definitions/<name>`. */
+  readonly $ref?: string;
+  readonly allowedValues?: readonly unknown[];
   readonly defaultValue?: unknown;
   readonly metadata?: { readonly description?: string };
 }
@@ -93,6 +96,8 @@ export interface ArmResource {
 
 export interface ArmTemplate {
   readonly parameters?: Record<string, ArmParameter>;
+  /** The user-defined types (languageVersion 2.0). */
+  readonly definitions?: Record<string, ArmParameter>;
   readonly variables?: Record<string, unknown>;
   /** An array, or (languageVersion 2.0) an object keyed by symbolic name. */
   readonly resources: readonly ArmResource[] | Record<string, ArmResource>;

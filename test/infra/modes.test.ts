@@ -7,14 +7,20 @@
  * which resources, their scopes, the names of the role assignments, public
  * network access. Needs the Bicep CLI (see template.test.ts).
  */
-import { readFileSync, rmSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ArmTemplate, BicepCli, Json } from "./bicep.js";
-import { INFRA, bicep, buildMain, diagnostics, findBicep } from "./bicep.js";
+import { buildMain, diagnostics, findBicep } from "./bicep.js";
 import type { Deployed, Expr } from "./armEvaluator.js";
-import { Runtime, azdParameters, deployed, evaluate, expressionOf, parseExpression } from "./armEvaluator.js";
+import { Runtime, deployed, evaluate, expressionOf, parseExpression } from "./armEvaluator.js";
+import {
+  DEPLOYER,
+  azdEnvironment as azdEnvironmentOf,
+  buildParameters,
+  idOf,
+  moduleNamed,
+  ofType,
+  one,
+} from "./deployments.js";
 
 const ROLE = {
   storageBlobDataOwner: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
@@ -23,8 +29,6 @@ const ROLE = {
   cosmosDataContributor: "00000000-0000-0000-0000-000000000002",
   keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
 };
-const DEPLOYER = "11111111-2222-3333-4444-555555555555";
-
 let cli: BicepCli;
 let main: ArmTemplate;
 let setupError: Error | undefined;
@@ -43,21 +47,8 @@ beforeEach(() => {
   if (setupError) throw setupError;
 });
 
-const parameterFile = () =>
-  JSON.parse(readFileSync(path.join(INFRA, "main.parameters.json"), "utf8")) as {
-    parameters: Record<string, { value: unknown }>;
-  };
-
 /** What azd passes in an environment where these variables are set (AZURE_PRINCIPAL_ID is always set by azd). */
-function azdEnvironment(env: Record<string, string> = {}): Record<string, unknown> {
-  return azdParameters(parameterFile(), main, {
-    AZURE_ENV_NAME: "teamops-dev",
-    AZURE_LOCATION: "swedencentral",
-    AZURE_PRINCIPAL_ID: DEPLOYER,
-    AUTH_AUDIENCES: "api://team-operations",
-    ...env,
-  });
-}
+const azdEnvironment = (env: Record<string, string> = {}) => azdEnvironmentOf(main, env);
 
 interface Mode {
   readonly vnet: boolean;
@@ -81,29 +72,6 @@ function deploy(mode: Mode): Deployed[] {
       GRANT_DEPLOYER_DATA_ACCESS: String(mode.deployerAccess),
     }),
   );
-}
-
-const ofType = (all: Deployed[], type: string) => all.filter((d) => d.type.toLowerCase() === type.toLowerCase());
-
-function one(all: Deployed[], type: string): Deployed {
-  const found = ofType(all, type);
-  expect(found, `exactly one ${type}`).toHaveLength(1);
-  return found[0]!;
-}
-
-const moduleNamed = (all: Deployed[], name: string) =>
-  all.filter((d) => d.type === "Microsoft.Resources/deployments" && d.name === name);
-
-/** The resource id Resource Manager gives a deployed resource (for the types these tests look at). */
-function idOf(d: Deployed): string {
-  const rg = String(d.scope.resourceGroup);
-  const segments = d.type.split("/");
-  const names = String(d.name).split("/");
-  const path = segments
-    .slice(1)
-    .map((t, i) => `${t}/${names[i]}`)
-    .join("/");
-  return `/subscriptions/00000000-0000-0000-0000-00000000aaaa/resourceGroups/${rg}/providers/${segments[0]}/${path}`;
 }
 
 const sameExpr = (a: Expr | undefined, b: Expr | undefined) => JSON.stringify(a) === JSON.stringify(b);
@@ -165,32 +133,12 @@ describe("Node.js runtime", () => {
   });
 
   it("a parameter file asking for Node.js 20 does not compile; 24 does", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "teamops-params-"));
-    try {
-      const compile = (version: string) => {
-        const file = path.join(dir, `node${version}.bicepparam`);
-        writeFileSync(
-          file,
-          [
-            `using '${path.relative(dir, path.join(INFRA, "main.bicep")).replaceAll("\\", "/")}'`,
-            "param environmentName = 'teamops-dev'",
-            "param location = 'swedencentral'",
-            "param authAudiences = 'api://team-operations'",
-            `param nodeVersion = '${version}'`,
-            "",
-          ].join("\n"),
-        );
-        return bicep(cli, ["build-params", file, "--stdout"]);
-      };
-      const refused = compile("20");
-      expect(refused.status).not.toBe(0);
-      expect(refused.output).toMatch(/Error BCP033: Expected a value of type "'22' \| '24'"/);
-      const accepted = compile("24");
-      expect(diagnostics(accepted.output).filter((l) => / : Error /.test(l))).toEqual([]);
-      expect(accepted.status, accepted.output).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const refused = buildParameters(cli, { nodeVersion: "'20'" });
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toMatch(/Error BCP033: Expected a value of type "'22' \| '24'"/);
+    const accepted = buildParameters(cli, { nodeVersion: "'24'" });
+    expect(diagnostics(accepted.output).filter((l) => / : Error /.test(l))).toEqual([]);
+    expect(accepted.status, accepted.output).toBe(0);
   }, 120_000);
 });
 

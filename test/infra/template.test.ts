@@ -341,6 +341,7 @@ describe("storage queues and function app", () => {
     const queueNames = (params(storage).queueNames as unknown[]).map((q) => resolve(q, top()));
     expect([...queueNames].sort()).toEqual([
       "operation-events",
+      "operation-events-poison",
       "operations-inbox",
       "operations-inbox-poison",
       "subscription-deliveries",

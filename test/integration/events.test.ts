@@ -5,8 +5,6 @@
  * change-feed emulation tells documents apart by team and id).
  */
 import { createHash, randomUUID } from "node:crypto";
-import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { QueueClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_TENANT_ID } from "../../local/devIdentity.js";
@@ -17,36 +15,9 @@ import { sweepStaleOperations } from "../../shared/events/sweeper.js";
 import { CosmosOperationStore, type OperationStore } from "../../shared/store/operationStore.js";
 import { call, OTHER_TENANT } from "../support/http.js";
 import { freePort, startStack, type Stack } from "../support/stack.js";
+import { startSwitchableProxy, type SwitchableProxy } from "../support/switchableProxy.js";
 
 const TENANT = DEV_TENANT_ID;
-
-/** Forwards to the store, or answers 503 while `down` (a store outage the runner cannot tell from the real thing). */
-async function startSwitchableProxy(target: () => string) {
-  let down = false;
-  const server: Server = createHttpServer((req, res) => {
-    if (down) {
-      req.resume();
-      res.writeHead(503, { "content-type": "application/json" }).end('{"code":"ServiceUnavailable","message":"down"}');
-      return;
-    }
-    const upstream = httpRequest(
-      new URL(req.url ?? "/", target()),
-      { method: req.method, headers: req.headers },
-      (a) => {
-        res.writeHead(a.statusCode ?? 502, a.headers);
-        a.pipe(res);
-      },
-    );
-    upstream.on("error", () => res.writeHead(502).end());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    setDown: (value: boolean) => (down = value),
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-  };
-}
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -64,7 +35,7 @@ const b64 = (value: unknown) =>
 describe("the queue inbox, the completion events and a store outage, through the local runner", () => {
   let azurite: Azurite;
   let stack: Stack;
-  let proxy: Awaited<ReturnType<typeof startSwitchableProxy>>;
+  let proxy: SwitchableProxy;
   let embeddedEndpoint = "";
   let inbox: QueueClient;
   let poison: QueueClient;
@@ -388,7 +359,7 @@ describe("the queue inbox, the completion events and a store outage, through the
     expect(await drain(events)).toEqual([]);
   });
 
-  it("retries a message while the store is down, then the host poisons it; the store is unchanged", async () => {
+  it("retries a message while the store is down, then poisons it at its last attempt with why and its id", async () => {
     await drain(poison);
     const message = {
       action: "create",
@@ -397,19 +368,34 @@ describe("the queue inbox, the completion events and a store outage, through the
       operation: { id: "q-outage", operationType: "cloneTeam" },
     };
     proxy.setDown(true);
+    let sent;
     try {
-      await inbox.sendMessage(b64(message));
+      sent = await inbox.sendMessage(b64(message));
       const poisoned = await waitFor(
         async () => {
           const got = await drain(poison);
           return got.length > 0 ? got : undefined;
         },
-        "the message to be poisoned after maxDequeueCount",
+        "the message to be poisoned at its last attempt (maxDequeueCount)",
         60_000,
       );
-      // The host's own poisoning keeps the original message as it was.
-      expect(poisoned).toEqual([message]);
+      // The app's own record of its last attempt: the reason an HTTP caller would get, the message's id (which a
+      // replay keeps), and the message as it was.
+      expect(poisoned).toEqual([
+        {
+          reason: {
+            code: "serviceNotAvailable",
+            message: expect.stringMatching(/^Still failing after 3 attempts: /),
+            details: [],
+          },
+          messageId: sent.messageId,
+          dequeueCount: 3,
+          poisonedAt: expect.any(String),
+          message,
+        },
+      ]);
       expect(stack.output()).toMatch(/will be retried/);
+      expect(stack.output()).not.toMatch(/moved to operations-inbox-poison/);
     } finally {
       proxy.setDown(false);
     }

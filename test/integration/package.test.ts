@@ -113,6 +113,7 @@ describe("what azd deploys (azure.yaml)", () => {
     remoteBuild?: boolean;
   }
   const azureYaml = parseYaml(readFileSync(join(PROJECT_ROOT, "azure.yaml"), "utf8")) as {
+    requiredVersions?: { azd?: string };
     services: Record<string, Service>;
   };
   const service = azureYaml.services.api!;
@@ -155,6 +156,19 @@ describe("what azd deploys (azure.yaml)", () => {
 
   it("is a TypeScript function app service deployed without a remote build", () => {
     expect(service).toMatchObject({ language: "ts", host: "function", dist: "dist-bundle", remoteBuild: false });
+  });
+
+  it("refuses an azd older than the rules above (remoteBuild 1.23.5, the .funcignore check 1.23.12, read right 1.23.13)", () => {
+    // azd refuses to load a project whose requiredVersions.azd its own version does not satisfy.
+    const range = /^>=\s*(\d+)\.(\d+)\.(\d+)$/.exec(azureYaml.requiredVersions?.azd ?? "");
+    expect(range, "a lower bound on azd's version").not.toBeNull();
+    const minimum = range!.slice(1).map(Number);
+    const atLeast = (version: number[]) => {
+      for (let i = 0; i < 3; i++) if (version[i] !== minimum[i]) return version[i]! > minimum[i]!;
+      return true;
+    };
+    expect(atLeast([1, 23, 12])).toBe(false);
+    expect(atLeast([1, 23, 13])).toBe(true);
   });
 
   it("passes azd's remote build check: the project's .funcignore, if any, does not ignore node_modules", () => {

@@ -8,89 +8,24 @@
 import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Server } from "node:http";
-import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFaultProxy, unavailable, type FaultProxy } from "../support/faultProxy.js";
 import { call, TEAM } from "../support/http.js";
 import { PROJECT_ROOT, startStack, type Stack } from "../support/stack.js";
-import { selfSignedCertificate, type Certificate } from "../support/tlsProxy.js";
+import { TELEMETRY } from "../../shared/telemetry.js";
+import { events, exceptions, metricsNamed, startIngestion, type Ingestion } from "../support/ingestion.js";
 
 const run = promisify(execFile);
-
-interface Envelope {
-  name: string;
-  tags?: Record<string, string>;
-  data?: {
-    baseType?: string;
-    baseData?: {
-      name?: string;
-      properties?: Record<string, string>;
-      metrics?: Array<{ name: string; value: number; count?: number }>;
-      exceptions?: Array<{ typeName?: string; message?: string }>;
-    };
-  };
-}
-
-/**
- * The ingestion endpoint. The SDK's exporter always speaks https (it rewrites
- * the endpoint's scheme), so this one has a self-signed certificate that the
- * runner is told to trust through NODE_EXTRA_CA_CERTS.
- */
-async function startIngestion(): Promise<{
-  server: Server;
-  url: string;
-  envelopes: Envelope[];
-  raw: string[];
-  certificate: Certificate;
-}> {
-  const envelopes: Envelope[] = [];
-  const raw: string[] = [];
-  const certificate = selfSignedCertificate();
-  const server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      let body = Buffer.concat(chunks);
-      if (req.headers["content-encoding"] === "gzip") body = gunzipSync(body);
-      const text = body.toString("utf8");
-      raw.push(text);
-      if (req.url?.includes("track")) {
-        const parsed = text.trim().startsWith("[")
-          ? (JSON.parse(text) as Envelope[])
-          : text
-              .split("\n")
-              .filter(Boolean)
-              .map((line) => JSON.parse(line) as Envelope);
-        envelopes.push(...parsed);
-      }
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ itemsReceived: 1, itemsAccepted: 1, errors: [] }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  return { server, url, envelopes, raw, certificate };
-}
-
-const events = (envelopes: Envelope[], name: string) =>
-  envelopes.filter((e) => e.data?.baseType === "EventData" && e.data.baseData?.name === name);
-const metricsNamed = (envelopes: Envelope[], name: string) =>
-  envelopes.filter(
-    (e) => e.data?.baseType === "MetricData" && (e.data.baseData?.metrics ?? []).some((m) => m.name === name),
-  );
 
 /** A W3C traceparent as a caller (or the Functions host) sends it; its trace id becomes operation_Id. */
 const TRACE_ID = randomBytes(16).toString("hex");
 const TRACE_PARENT = `00-${TRACE_ID}-${randomBytes(8).toString("hex")}-01`;
 
 describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
-  let ingestion: Awaited<ReturnType<typeof startIngestion>>;
+  let ingestion: Ingestion;
   let proxy: FaultProxy;
   let stack: Stack;
   let token: string;
@@ -174,9 +109,7 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
   });
   afterAll(async () => {
     await proxy?.close();
-    ingestion?.server.closeAllConnections();
-    await new Promise<void>((resolve) => ingestion?.server.close(() => resolve()));
-    ingestion?.certificate.remove();
+    await ingestion?.close();
   });
 
   it("sends OperationCreated with the correlation properties, under the caller's trace as operation_Id", () => {
@@ -262,9 +195,10 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
 
   it("sends a store outage as an exception with the request's correlation properties", () => {
     expect(responses.outage!.status).toBe(503);
-    const exceptions = ingestion.envelopes.filter((e) => e.data?.baseType === "ExceptionData");
-    const outage = exceptions.find((e) => e.data!.baseData!.properties?.["request-id"] === responses.outage!.requestId);
-    expect(outage, JSON.stringify(exceptions)).toBeDefined();
+    const outage = exceptions(ingestion.envelopes).find(
+      (e) => e.data!.baseData!.properties?.["request-id"] === responses.outage!.requestId,
+    );
+    expect(outage, JSON.stringify(exceptions(ingestion.envelopes))).toBeDefined();
     expect(outage!.data!.baseData!.properties).toMatchObject({ trigger: "HTTP", teamId: TEAM });
     expect(outage!.data!.baseData!.exceptions?.[0]).toMatchObject({ typeName: "GraphError" });
     expect(outage!.tags?.["ai.operation.id"]).toMatch(/^[0-9a-f]{32}$/);
@@ -288,9 +222,17 @@ describe("with APPLICATIONINSIGHTS_CONNECTION_STRING", () => {
     const perRequest = Object.values(responses)
       .flatMap((r) => [r.requestId, r.id])
       .filter(Boolean) as string[];
+    // Each metric's own few dimensions, each with a handful of values.
+    const dimensions: Record<string, string[]> = {
+      [TELEMETRY.metrics.storeRequestCharge]: ["statusCode", "storeOperation", "trigger"],
+      [TELEMETRY.metrics.storeLatencyMs]: ["statusCode", "storeOperation", "trigger"],
+      [TELEMETRY.metrics.changeFeedLagSeconds]: ["consumer"],
+      [TELEMETRY.metrics.queueDepth]: ["queue"],
+    };
     for (const metric of metrics.filter((m) => m.data!.baseData!.metrics?.[0]?.name !== "_OTELRESOURCE_")) {
       const properties = metric.data!.baseData!.properties ?? {};
-      expect(Object.keys(properties).sort()).toEqual(["statusCode", "storeOperation", "trigger"]);
+      const name = metric.data!.baseData!.metrics![0]!.name;
+      expect(Object.keys(properties).sort(), name).toEqual(dimensions[name]);
       for (const value of Object.values(properties)) {
         expect(perRequest).not.toContain(value);
         expect(value).not.toBe(TEAM);

@@ -16,7 +16,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from "@azure/functions";
+import {
+  HttpRequest,
+  HttpResponse,
+  InvocationContext,
+  type HttpResponseInit,
+  type RetryContext,
+} from "@azure/functions";
 import { DEV_AUDIENCE, ensureDevKeys, mintDevToken, type TokenOptions } from "../../local/devIdentity.js";
 import { loadFunctionApp, type RegisteredFunction } from "../../local/functionsHost.js";
 import { matchRoute } from "../../shared/http/routes.js";
@@ -50,8 +56,15 @@ export interface InProcessApp {
     path: string,
     init?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
   ): Promise<InProcessResponse>;
-  /** Invokes a function by name with its trigger's input, as the worker would; returns what it returned. */
-  invoke(name: string, input: unknown, init?: { triggerMetadata?: Record<string, unknown> }): Promise<Invocation>;
+  /**
+   * Invokes a function by name with its trigger's input, as the worker would; returns what it returned. With a
+   * `retryContext`, the invocation is that retry of the function's retry policy, as the host numbers them.
+   */
+  invoke(
+    name: string,
+    input: unknown,
+    init?: { triggerMetadata?: Record<string, unknown>; retryContext?: RetryContext },
+  ): Promise<Invocation>;
   /** Everything the app logged through its invocation contexts, in order. */
   readonly logs: LogLine[];
 }
@@ -63,12 +76,18 @@ export interface Invocation {
 
 let invocations = 0;
 
-function invocationContext(functionName: string, logs: LogLine[], triggerMetadata?: Record<string, unknown>) {
+function invocationContext(
+  functionName: string,
+  logs: LogLine[],
+  triggerMetadata?: Record<string, unknown>,
+  retryContext?: RetryContext,
+) {
   invocations++;
   return new InvocationContext({
     invocationId: `00000000-0000-4000-8000-${String(invocations).padStart(12, "0")}`,
     functionName,
     triggerMetadata,
+    retryContext,
     logHandler: (level, ...args) => logs.push({ level, message: args.map(String).join(" ") }),
   });
 }
@@ -139,7 +158,7 @@ export async function loadInProcessApp(settings: Record<string, string> = {}): P
     },
     async invoke(name, input, init = {}) {
       const fn = named(name);
-      const context = invocationContext(fn.name, logs, init.triggerMetadata);
+      const context = invocationContext(fn.name, logs, init.triggerMetadata, init.retryContext);
       const result = await fn.handler(input, context);
       return { result, context };
     },
