@@ -1,18 +1,20 @@
 /**
  * The subscriptions API's requests and answers, in process: the handlers the function files register, called with
  * the library's HttpRequest and InvocationContext (test/support/inProcess.ts), over the in-memory subscription store
- * (test/support/memorySubscriptionStore.ts, held to the Cosmos store's contract), with loopback receivers for the
- * validation handshake and lifecycle notifications (SUBSCRIPTION_ALLOW_LOOPBACK). What a caller sees: the status,
- * Graph's error code and a message naming the problem, the body; and what the store then holds. Delivery, the
- * lifecycle run and the same routes over real HTTP and Cosmos DB are in test/integration.
+ * (test/support/memorySubscriptionStore.ts, held to the Cosmos store's contract) installed as the process's, with
+ * loopback receivers for the validation handshake and lifecycle notifications (SUBSCRIPTION_ALLOW_LOOPBACK). What a
+ * caller sees: the status, Graph's error code and a message naming the problem, the body; and what the store then
+ * holds. Delivery, the lifecycle run and the same routes over real HTTP and Cosmos DB are in test/integration.
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { DEV_CLIENT_APP_ID, DEV_TENANT_ID } from "../../local/devIdentity.js";
 import { PreconditionFailedError, ThrottledError, UnavailableError } from "../../shared/errors.js";
+import { useSubscriptionStore } from "../../shared/subscriptions/store.js";
 import { selfSignedEncryptionCertificate } from "../support/certificates.js";
 import { detailTargets, expectGraphError, OTHER_TENANT } from "../support/http.js";
 import { BASE_URL, loadInProcessApp, type InProcessApp } from "../support/inProcess.js";
+import { MemorySubscriptionStore } from "../support/memorySubscriptionStore.js";
 import { waitFor, type Receiver } from "../support/receiver.js";
 import { inMinutes, receiverPool } from "../support/subscriptionCalls.js";
 
@@ -23,9 +25,12 @@ const READ = "TeamsAsyncOperation.Read";
 
 let app: InProcessApp;
 let appToken: string;
+/** The process's subscription store, installed before the app loads. */
+const subscriptions = new MemorySubscriptionStore();
 const receivers = receiverPool();
 
 beforeAll(async () => {
+  useSubscriptionStore(subscriptions);
   app = await loadInProcessApp({
     SUBSCRIPTION_ALLOW_LOOPBACK: "true",
     SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: "1",
@@ -34,7 +39,7 @@ beforeAll(async () => {
   });
   appToken = await app.token({ app: true });
 });
-beforeEach(() => app.subscriptions.clearFaults());
+beforeEach(() => subscriptions.clearFaults());
 afterAll(() => receivers.close());
 
 const one = (id: string) => `subscriptions/${id}`;
@@ -67,8 +72,8 @@ async function subscribed(overrides: Record<string, unknown> = {}, token = appTo
   return res.json as Record<string, any>;
 }
 
-const stored = (id: string) => app.subscriptions.documents().find((d) => d.id === id);
-const slotIds = (tenantId = DEV_TENANT_ID) => (app.subscriptions.quotaSlots(tenantId) ?? []).map((s) => s.id);
+const stored = (id: string) => subscriptions.documents().find((d) => d.id === id);
+const slotIds = (tenantId = DEV_TENANT_ID) => (subscriptions.quotaSlots(tenantId) ?? []).map((s) => s.id);
 const lifecycleEvents = (r: Receiver, id: string) =>
   r.received.filter((n) => n.subscriptionId === id).map((n) => n.lifecycleEvent as string);
 
@@ -127,7 +132,7 @@ describe("POST /subscriptions", () => {
   it("refuses an endpoint that fails the handshake, naming the URL and why, and keeps nothing", async () => {
     const { receiver, body } = await subscriptionBody();
     receiver.validation = "wrong";
-    const before = app.subscriptions.documents().length;
+    const before = subscriptions.documents().length;
     const wrong = expectGraphError(await subscribe(body), 400, "invalidRequest");
     expect(wrong.target).toBe("notificationUrl");
     expect(wrong.message).toContain("its answer was not the validation token it was sent");
@@ -142,8 +147,8 @@ describe("POST /subscriptions", () => {
     );
     expect(refused.target).toBe("lifecycleNotificationUrl");
     expect(refused.message).toContain("content type 'text/html");
-    expect(app.subscriptions.documents()).toHaveLength(before);
-    expect(app.subscriptions.documents().map((d) => d.notificationUrl)).not.toContain(receiver.url);
+    expect(subscriptions.documents()).toHaveLength(before);
+    expect(subscriptions.documents().map((d) => d.notificationUrl)).not.toContain(receiver.url);
   });
 
   it("names every offending property of a bad body, and sends no handshake for one", async () => {
@@ -218,7 +223,7 @@ describe("POST /subscriptions", () => {
   it("gives the quota slot back when the store fails the create, and says to retry", async () => {
     const { body } = await subscriptionBody();
     const slots = slotIds();
-    app.subscriptions.failOn("create", () => new UnavailableError("The store is not available; retry later.", 5));
+    subscriptions.failOn("create", () => new UnavailableError("The store is not available; retry later.", 5));
     const res = await subscribe(body);
     expect(expectGraphError(res, 503, "serviceNotAvailable").message).toBe("The store is not available; retry later.");
     expect(res.headers.get("retry-after")).toBe("5");
@@ -302,7 +307,7 @@ describe("GET /subscriptions/{id} and GET /subscriptions", () => {
   });
 
   it("answers a store that is busy with 429 and its Retry-After", async () => {
-    app.subscriptions.failOn(
+    subscriptions.failOn(
       "listByCreator",
       () => new ThrottledError("The store is busy; retry after the time given.", 3),
     );
@@ -324,16 +329,16 @@ describe("PATCH /subscriptions/{id}", () => {
     const document = stored(created.id)!;
     expect(document.renewedDateTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/);
     expect(document.ttl).toBeGreaterThan(119 * 60);
-    const slot = app.subscriptions.quotaSlots(DEV_TENANT_ID)!.find((s) => s.id === created.id);
+    const slot = subscriptions.quotaSlots(DEV_TENANT_ID)!.find((s) => s.id === created.id);
     expect(slot?.expirationDateTime).toBe(document.expirationDateTime);
   });
 
   it("is applied when it loses a race to another write: it reads again and renews", async () => {
     const created = await subscribed();
     let raced = 0;
-    app.subscriptions.failOn("replace", () => {
+    subscriptions.failOn("replace", () => {
       raced++;
-      app.subscriptions.clearFaults();
+      subscriptions.clearFaults();
       return new PreconditionFailedError();
     });
     const expirationDateTime = inMinutes(45);
@@ -486,7 +491,7 @@ describe("POST /subscriptions/{id}/reauthorize", () => {
 
   it("lets a change that got in first win: a renewal racing the settlement is not undone", async () => {
     const { created } = await dueForReauthorization();
-    app.subscriptions.failOn("replace", () => new PreconditionFailedError());
+    subscriptions.failOn("replace", () => new PreconditionFailedError());
     const res = await app.request("POST", `${one(created.id)}/reauthorize`, { token: appToken });
     expect(res.status, res.text).toBe(204);
     expect(stored(created.id)!.reauthorizationNotifiedFor).toBeUndefined();
@@ -516,7 +521,7 @@ describe("DELETE /subscriptions/{id}", () => {
 
   it("answers 404 when another request deleted it between the read and the delete", async () => {
     const created = await subscribed();
-    vi.spyOn(app.subscriptions, "delete").mockResolvedValueOnce(false);
+    vi.spyOn(subscriptions, "delete").mockResolvedValueOnce(false);
     const res = await app.request("DELETE", one(created.id), { token: appToken });
     expect(expectGraphError(res, 404, "itemNotFound").message).toBe("The subscription does not exist.");
   });

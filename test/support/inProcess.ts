@@ -2,7 +2,7 @@
  * The function app in this process, from its TypeScript sources, loaded as
  * the Functions worker loads an app (`local/functionsHost.ts`: the files a
  * package.json `main` names, registering through `@azure/functions-core`),
- * with the in-memory stores installed as the process's stores. A request is an
+ * with the in-memory store installed as the process's store. A request is an
  * `HttpRequest` and an `InvocationContext` of `@azure/functions`, built as the
  * library's own tests build them, handed to the handler the function
  * registered with `app.http`; nothing listens on a port and nothing is
@@ -27,10 +27,8 @@ import { DEV_AUDIENCE, ensureDevKeys, mintDevToken, type TokenOptions } from "..
 import { loadFunctionApp, type RegisteredFunction } from "../../local/functionsHost.js";
 import { matchRoute } from "../../shared/http/routes.js";
 import { useOperationStore } from "../../shared/store/operationStore.js";
-import { useSubscriptionStore } from "../../shared/subscriptions/store.js";
 import type { ApiResponse } from "./http.js";
 import { MemoryOperationStore } from "./memoryStore.js";
-import { MemorySubscriptionStore } from "./memorySubscriptionStore.js";
 import { PROJECT_ROOT } from "./stack.js";
 
 /** A package.json whose `main` names the app's sources: the entry file and every function file. */
@@ -50,7 +48,6 @@ export interface LogLine {
 
 export interface InProcessApp {
   readonly store: MemoryOperationStore;
-  readonly subscriptions: MemorySubscriptionStore;
   readonly functions: readonly RegisteredFunction[];
   token(options?: TokenOptions): Promise<string>;
   /** A request on a path below the route prefix (query included), answered by the function whose route matches. */
@@ -123,8 +120,6 @@ export async function loadInProcessApp(settings: Record<string, string> = {}): P
   });
   const store = new MemoryOperationStore();
   useOperationStore(store);
-  const subscriptions = new MemorySubscriptionStore();
-  useSubscriptionStore(subscriptions);
   const functions = await loadFunctionApp(SOURCE_APP);
   const logs: LogLine[] = [];
   const named = (name: string) => {
@@ -135,7 +130,6 @@ export async function loadInProcessApp(settings: Record<string, string> = {}): P
 
   return {
     store,
-    subscriptions,
     functions,
     logs,
     token: (options) => mintDevToken(options, keys),
