@@ -146,6 +146,18 @@ export class UnsupportedError extends Refusal {
   readonly code = "unsupported";
 }
 
+/** The caller may not do this, for who it is (a token naming no owner, a creator no longer in the team). */
+export class AccessDeniedError extends Refusal {
+  override readonly name = "AccessDeniedError";
+  readonly code = "accessDenied";
+}
+
+/** A limit on what a tenant may hold is reached (its subscriptions). */
+export class QuotaExceededError extends Refusal {
+  override readonly name = "QuotaExceededError";
+  readonly code = "quotaExceeded";
+}
+
 /** Every error the layers below the pipeline throw on purpose; anything else thrown is a bug. */
 export type KnownError =
   | NotFoundError
@@ -155,6 +167,8 @@ export type KnownError =
   | InvalidInputError
   | RuleViolationError
   | UnsupportedError
+  | AccessDeniedError
+  | QuotaExceededError
   | ThrottledError
   | UnavailableError
   | StoreRejectedError;

@@ -32,6 +32,10 @@ function mapped(error: KnownError): GraphError {
           details: [{ code: "invalidQueryOption", target: "$skiptoken", message: "Not issued for this query." }],
         },
       );
+    case "accessDenied":
+      return new GraphError(403, ErrorCode.accessDenied, error.message, named(error));
+    case "quotaExceeded":
+      return new GraphError(403, ErrorCode.quotaLimitReached, error.message, named(error));
     case "notFound":
       return new GraphError(404, ErrorCode.notFound, error.message, named(error));
     case "alreadyExists":

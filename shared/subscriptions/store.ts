@@ -288,3 +288,8 @@ export function subscriptionStore(cfg: Pick<AppConfig, "cosmos" | "subscriptions
     });
   return shared;
 }
+
+/** Replaces the process-wide subscription store (the in-process handler tests install an in-memory one). */
+export function useSubscriptionStore(store: SubscriptionStore): void {
+  shared = Promise.resolve(store);
+}

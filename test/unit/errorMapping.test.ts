@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
+  AccessDeniedError,
   AlreadyExistsError,
   Fault,
   InvalidContinuationError,
   InvalidInputError,
   NotFoundError,
   PreconditionFailedError,
+  QuotaExceededError,
   Refusal,
   RuleViolationError,
   StoreRejectedError,
@@ -50,6 +52,18 @@ const table: ReadonlyArray<{
     message: "Invalid $skiptoken: it was not issued for this query; start again from the first page.",
     target: "$skiptoken",
     details: [{ code: "invalidQueryOption", target: "$skiptoken", message: "Not issued for this query." }],
+  },
+  {
+    error: new AccessDeniedError("The token names no user (oid) or application to own the subscription."),
+    status: 403,
+    code: "accessDenied",
+    message: "The token names no user (oid) or application to own the subscription.",
+  },
+  {
+    error: new QuotaExceededError("The tenant holds 3 subscriptions, the most it may hold (3)."),
+    status: 403,
+    code: "quotaLimitReached",
+    message: "The tenant holds 3 subscriptions, the most it may hold (3).",
   },
   {
     error: new NotFoundError("The operation does not exist."),
@@ -125,11 +139,13 @@ describe("the mapping of the store's and the domain's errors to Graph errors", (
     expect(new Set(codes).size).toBe(codes.length);
     expect(codes.sort()).toEqual(
       [
+        "accessDenied",
         "alreadyExists",
         "invalidContinuation",
         "invalidInput",
         "notFound",
         "preconditionFailed",
+        "quotaExceeded",
         "ruleViolation",
         "storeRejected",
         "throttled",
