@@ -39,7 +39,7 @@ import {
 } from "../subscriptions/schema.js";
 import { removeSubscription, settleReauthorization } from "../subscriptions/lifecycle.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../subscriptions/quota.js";
-import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../subscriptions/store.js";
+import { subscriptionStore, type StoredSubscription, type SubscriptionStore } from "../store/subscriptions.js";
 
 function policy(api: CallerRequest): AddressPolicy {
   return { allowLoopback: api.config.subscriptions.allowLoopback, resolve: systemResolver };

@@ -9,15 +9,10 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { GraphError } from "../../shared/http/graphError.js";
-import {
-  FILTER_LIMITS,
-  filterToSql,
-  parseCollectionQuery,
-  parseFilter,
-  type FilterNode,
-} from "../../shared/http/odata.js";
+import { FILTER_LIMITS, parseCollectionQuery, parseFilter } from "../../shared/http/odata.js";
 import { OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
-import { teamPageQuery } from "../../shared/store/operationStore.js";
+import type { FilterNode } from "../../shared/operations/query.js";
+import { filterToSql, teamPageQuery } from "../../shared/store/operationQuery.js";
 import { filter, filterAtLimits, WORST_ALLOWED_FILTER } from "../reliability/arbitraries.js";
 import { parserReads, runQuery } from "../support/storeSql.js";
 
@@ -152,7 +147,7 @@ const PARSER_READS_BOUND = 2_500_000;
 describe("the SQL of filters at the limits", () => {
   const sqlOf = (text: string) =>
     teamPageQuery("tenant", "team", {
-      condition: filterToSql(parseFilter(text, false)),
+      filter: parseFilter(text, false),
       orderBy: [{ property: "createdDateTime", direction: "desc" }],
     });
 
