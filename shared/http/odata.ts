@@ -18,14 +18,15 @@ import {
   UNKNOWN_FUTURE_VALUE,
   type RepresentationProperty,
 } from "../operations/model.js";
-import type {
-  CollectionQuery,
-  ComparisonOperator,
-  DateProperty,
-  EnumProperty,
-  FilterNode,
-  OrderBy,
-  SortKey,
+import {
+  COMPARE,
+  type CollectionQuery,
+  type ComparisonOperator,
+  type DateProperty,
+  type EnumProperty,
+  type FilterNode,
+  type OrderBy,
+  type SortKey,
 } from "../operations/query.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
 import { orNesting } from "../store/operationQuery.js";
@@ -172,15 +173,6 @@ const OPERATORS = new Set<string>(["eq", "ne", "gt", "ge", "lt", "le"]);
 /** The most values an `in` list may hold. */
 const IN_LIST_MAX = 16;
 
-const ORDER: Record<ComparisonOperator, (a: number, b: number) => boolean> = {
-  eq: (a, b) => a === b,
-  ne: (a, b) => a !== b,
-  gt: (a, b) => a > b,
-  ge: (a, b) => a >= b,
-  lt: (a, b) => a < b,
-  le: (a, b) => a <= b,
-};
-
 /**
  * The members an enum comparison matches, by Graph's evolvable-enum pattern
  * (microsoft/api-guidelines, graph/patterns/evolvable-enums.md): members
@@ -212,7 +204,7 @@ export function enumMatches(
     };
     return candidates.filter((m) => test[operator](m.index)).map((m) => m.member);
   }
-  return candidates.filter((m) => ORDER[operator](m.index, target)).map((m) => m.member);
+  return candidates.filter((m) => COMPARE[operator](m.index, target)).map((m) => m.member);
 }
 
 /** A balanced tree of `kind` over the nodes, so a long list nests only log2(n) deep. */

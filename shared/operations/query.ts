@@ -17,6 +17,16 @@ export interface Comparison {
   readonly value: string;
 }
 
+/** What each comparison operator means, for values that compare (an enum member's position, canonical UTC text). */
+export const COMPARE: Record<ComparisonOperator, <T extends number | string>(a: T, b: T) => boolean> = {
+  eq: (a, b) => a === b,
+  ne: (a, b) => a !== b,
+  gt: (a, b) => a > b,
+  ge: (a, b) => a >= b,
+  lt: (a, b) => a < b,
+  le: (a, b) => a <= b,
+};
+
 /** A $filter: comparisons under `and`, `or` and `not`. */
 export type FilterNode =
   | { readonly kind: "and" | "or"; readonly left: FilterNode; readonly right: FilterNode }

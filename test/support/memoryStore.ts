@@ -21,7 +21,7 @@ import {
   type StoredOperation,
   type Tombstone,
 } from "../../shared/operations/model.js";
-import type { ComparisonOperator, FilterNode } from "../../shared/operations/query.js";
+import { COMPARE, type Comparison, type FilterNode } from "../../shared/operations/query.js";
 import { RUNNING_STATUSES } from "../../shared/store/operationQuery.js";
 import {
   operationExists,
@@ -44,17 +44,8 @@ interface Entry {
 const isTombstone = (document: OperationDocument | Tombstone): document is Tombstone =>
   (document as Tombstone).tombstone === true;
 
-const COMPARE: Record<ComparisonOperator, (a: string, b: string) => boolean> = {
-  eq: (a, b) => a === b,
-  ne: (a, b) => a !== b,
-  gt: (a, b) => a > b,
-  ge: (a, b) => a >= b,
-  lt: (a, b) => a < b,
-  le: (a, b) => a <= b,
-};
-
-/** Whether an operation matches a $filter (every filterable property is always present). */
-function matches(document: OperationDocument, filter: FilterNode): boolean {
+/** Whether an operation matches a $filter (every filterable property is always present): what the filter means. */
+export function matches(document: Readonly<Record<Comparison["property"], string>>, filter: FilterNode): boolean {
   switch (filter.kind) {
     case "compare":
       return COMPARE[filter.operator](document[filter.property], filter.value);
