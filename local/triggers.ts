@@ -30,7 +30,7 @@ import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from "
 import { Cron } from "croner";
 import { SETTINGS } from "../shared/config.js";
 import type { LocalChangeFeed } from "./embeddedCosmos.js";
-import { cosmosClientOptions } from "../shared/store/operationStore.js";
+import { cosmosClientOptions } from "../shared/store/cosmos.js";
 import {
   invokeFunction,
   type RegisteredFunction,

@@ -25,7 +25,7 @@ import {
   renewSubscription as renew,
   type SubscriptionServiceOptions,
 } from "../subscriptions/service.js";
-import { subscriptionStore, type SubscriptionStore } from "../subscriptions/store.js";
+import { subscriptionStore, type SubscriptionStore } from "../store/subscriptions.js";
 
 function store(api: CallerRequest): Promise<SubscriptionStore> {
   return subscriptionStore(api.config);

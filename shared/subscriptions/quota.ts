@@ -9,7 +9,7 @@
  */
 import { UnavailableError } from "../errors.js";
 import { isExpired } from "./model.js";
-import type { QuotaSlot, SubscriptionStore } from "./store.js";
+import type { QuotaSlot, SubscriptionStore } from "../store/subscriptions.js";
 
 /** How long a slot's claim keeps retrying when other writes get in first, with full-jitter backoff. */
 const CONTENTION_BUDGET_MS = 10_000;

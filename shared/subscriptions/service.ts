@@ -34,7 +34,7 @@ import {
 } from "./model.js";
 import { claimSlot, releaseSlot, slotsHeld } from "./quota.js";
 import { refuseRenewalBeyondAnHour, renewed, type Renewal, type SubscriptionRequest } from "./schema.js";
-import type { StoredSubscription, SubscriptionStore } from "./store.js";
+import type { StoredSubscription, SubscriptionStore } from "../store/subscriptions.js";
 
 export type EndpointProperty = "notificationUrl" | "lifecycleNotificationUrl";
 

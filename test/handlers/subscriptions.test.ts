@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { DEV_CLIENT_APP_ID, DEV_TENANT_ID } from "../../local/devIdentity.js";
 import { PreconditionFailedError, ThrottledError, UnavailableError } from "../../shared/errors.js";
-import { useSubscriptionStore } from "../../shared/subscriptions/store.js";
+import { useSubscriptionStore } from "../../shared/store/subscriptions.js";
 import { selfSignedEncryptionCertificate } from "../support/certificates.js";
 import { detailTargets, expectGraphError, OTHER_TENANT } from "../support/http.js";
 import { BASE_URL, loadInProcessApp, type InProcessApp } from "../support/inProcess.js";

@@ -10,7 +10,7 @@
 import type { IndexingPolicy } from "@azure/cosmos";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
-import { TEAM_SCOPE } from "../../shared/store/operationStore.js";
+import { TEAM_SCOPE } from "../../shared/store/operationQuery.js";
 import { acceptedComparisons, acceptedSorts, orderByText, storeQueryShapes } from "../support/queryShapes.js";
 import type { ArmTemplate } from "./bicep.js";
 import { buildMain, findBicep } from "./bicep.js";

@@ -12,7 +12,8 @@ import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { completionEvents } from "../../shared/events/completion.js";
 import { processInboxMessage } from "../../shared/events/inbox.js";
 import { sweepStaleOperations } from "../../shared/events/sweeper.js";
-import { CosmosOperationStore, type OperationStore } from "../../shared/store/operationStore.js";
+import { StoreContainer } from "../../shared/store/cosmos.js";
+import { CosmosOperationStore, type OperationStore } from "../../shared/store/operations.js";
 import { call, OTHER_TENANT } from "../support/http.js";
 import { freePort, startStack, type Stack } from "../support/stack.js";
 import { startSwitchableProxy, type SwitchableProxy } from "../support/switchableProxy.js";
@@ -474,7 +475,7 @@ describe("inbox, sweeper and completion logic against the real store", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    store = new CosmosOperationStore(stack.container);
+    store = new CosmosOperationStore(new StoreContainer(stack.container));
   });
   afterAll(() => stack?.stop());
 

@@ -18,7 +18,7 @@ import type {
   StoredSubscription,
   SubscriptionStore,
   TenantSlots,
-} from "../../shared/subscriptions/store.js";
+} from "../../shared/store/subscriptions.js";
 
 type Method = keyof SubscriptionStore;
 

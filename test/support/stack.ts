@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { CosmosClient, type Container } from "@azure/cosmos";
 import { ensureDevKeys, mintDevToken, type DevKeys, type TokenOptions } from "../../local/devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
-import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+import { cosmosClientOptions } from "../../shared/store/cosmos.js";
 import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, "..", "..");

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { NotFoundError, PreconditionFailedError, StoreRejectedError } from "../../shared/errors.js";
 import { utcNow } from "../../shared/operations/timestamps.js";
 import type { SubscriptionCreator, SubscriptionDocument } from "../../shared/subscriptions/model.js";
-import type { SubscriptionStore } from "../../shared/subscriptions/store.js";
+import type { SubscriptionStore } from "../../shared/store/subscriptions.js";
 
 /** A canonical UTC time this many minutes from now (negative: in the past), as stored expirations are written. */
 const inMinutes = (minutes: number) => utcNow(new Date(Date.now() + minutes * 60_000));

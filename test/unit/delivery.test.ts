@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { batchesFor, changesOf, operationResource } from "../../shared/subscriptions/delivery.js";
 import type { SubscriptionDocument } from "../../shared/subscriptions/model.js";
-import type { SubscriptionStore } from "../../shared/subscriptions/store.js";
+import type { SubscriptionStore } from "../../shared/store/subscriptions.js";
 
 const TENANT = "d0d0d0d0-0000-4000-8000-000000000001";
 const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";

@@ -9,16 +9,12 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { GraphError } from "../../shared/http/graphError.js";
-import {
-  FILTER_LIMITS,
-  filterToSql,
-  parseCollectionQuery,
-  parseFilter,
-  type FilterNode,
-} from "../../shared/http/odata.js";
+import { FILTER_LIMITS, parseCollectionQuery, parseFilter } from "../../shared/http/odata.js";
 import { OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
-import { teamPageQuery } from "../../shared/store/operationStore.js";
+import type { Comparison, FilterNode } from "../../shared/operations/query.js";
+import { filterToSql, teamPageQuery } from "../../shared/store/operationQuery.js";
 import { filter, filterAtLimits, WORST_ALLOWED_FILTER } from "../reliability/arbitraries.js";
+import { matches } from "../support/memoryStore.js";
 import { parserReads, runQuery } from "../support/storeSql.js";
 
 const WHITELIST = new Set(["status", "operationType", "createdDateTime", "lastActionDateTime"]);
@@ -114,28 +110,9 @@ function groups(sql: string): Array<{ depth: number; before: string; after: stri
   return found;
 }
 
-const COMPARE: Record<string, (a: string, b: string) => boolean> = {
-  eq: (a, b) => a === b,
-  ne: (a, b) => a !== b,
-  gt: (a, b) => a > b,
-  ge: (a, b) => a >= b,
-  lt: (a, b) => a < b,
-  le: (a, b) => a <= b,
-};
-
-/** What a filter means for one document: the OData semantics, written independently of the translation. */
-function holds(node: FilterNode, doc: Record<string, string>): boolean {
-  switch (node.kind) {
-    case "compare":
-      return COMPARE[node.operator]!(doc[node.property]!, node.value);
-    case "not":
-      return !holds(node.operand, doc);
-    case "and":
-      return holds(node.left, doc) && holds(node.right, doc);
-    case "or":
-      return holds(node.left, doc) || holds(node.right, doc);
-  }
-}
+/** What a filter means for one document: the OData semantics (the in-memory store's), independent of the SQL. */
+const holds = (node: FilterNode, doc: Record<string, string>) =>
+  matches(doc as Record<Comparison["property"], string>, node);
 
 function valuesIn(node: FilterNode, property: string): string[] {
   if (node.kind === "compare") return node.property === property ? [node.value] : [];
@@ -152,7 +129,7 @@ const PARSER_READS_BOUND = 2_500_000;
 describe("the SQL of filters at the limits", () => {
   const sqlOf = (text: string) =>
     teamPageQuery("tenant", "team", {
-      condition: filterToSql(parseFilter(text, false)),
+      filter: parseFilter(text, false),
       orderBy: [{ property: "createdDateTime", direction: "desc" }],
     });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GraphError } from "../../shared/http/graphError.js";
-import { filterToSql, parseCollectionQuery, parseFilter } from "../../shared/http/odata.js";
+import { parseCollectionQuery, parseFilter } from "../../shared/http/odata.js";
+import { filterToSql } from "../../shared/store/operationQuery.js";
 
 describe("$filter to SQL", () => {
   it("puts every caller value in a parameter and only whitelisted names in the text", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NotFoundError, StoreRejectedError, ThrottledError, UnavailableError } from "../../shared/errors.js";
-import { cosmosFailure, storeFault } from "../../shared/store/operationStore.js";
+import { cosmosFailure, storeFault } from "../../shared/store/cosmos.js";
 
 /** A failure as @azure/cosmos reports one: an ErrorResponse with the status in `code`. */
 const cosmosError = (code: number | undefined, extra: Record<string, unknown> = {}) =>

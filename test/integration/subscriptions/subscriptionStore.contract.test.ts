@@ -6,8 +6,8 @@
 import { CosmosClient } from "@azure/cosmos";
 import { afterAll, beforeAll } from "vitest";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../../local/embeddedCosmos.js";
-import { cosmosClientOptions } from "../../../shared/store/operationStore.js";
-import { CosmosSubscriptionStore } from "../../../shared/subscriptions/store.js";
+import { cosmosClientOptions, StoreContainer } from "../../../shared/store/cosmos.js";
+import { CosmosSubscriptionStore } from "../../../shared/store/subscriptions.js";
 import { MemorySubscriptionStore } from "../../support/memorySubscriptionStore.js";
 import { subscriptionStoreContract } from "../../support/subscriptionStoreContract.js";
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   cosmos = await startEmbeddedCosmos();
   await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "subscriptions", "subscriptions");
   client = new CosmosClient({ endpoint: cosmos.endpoint, key: cosmos.key, ...cosmosClientOptions(cosmos.endpoint) });
-  cosmosStore = new CosmosSubscriptionStore(client.database("teamops").container("subscriptions"));
+  cosmosStore = new CosmosSubscriptionStore(new StoreContainer(client.database("teamops").container("subscriptions")));
 });
 afterAll(async () => {
   client?.dispose();

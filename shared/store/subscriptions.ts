@@ -6,13 +6,11 @@
  * queries scoped to the tenant. Documents carry a TTL that ends with the
  * subscription; expired ones are treated as gone before Cosmos removes them.
  */
-import type { Container, SqlQuerySpec } from "@azure/cosmos";
 import type { AppConfig } from "../config.js";
-import { NotFoundError, PreconditionFailedError } from "../errors.js";
+import { NotFoundError, PreconditionFailedError, StoreRejectedError } from "../errors.js";
 import { utcNow } from "../operations/timestamps.js";
-import { cosmosClient, cosmosFailure, measured, replaceIfMatch, storeFault } from "../store/operationStore.js";
-import type { StoreCall } from "../telemetry.js";
-import { isExpired, type SubscriptionCreator, type SubscriptionDocument } from "./model.js";
+import { isExpired, type SubscriptionCreator, type SubscriptionDocument } from "../subscriptions/model.js";
+import { openContainer, storedOf, type StoreContainer, type StoreQuery } from "./cosmos.js";
 
 export interface StoredSubscription {
   readonly document: SubscriptionDocument;
@@ -56,23 +54,9 @@ export interface SubscriptionStore {
   ofTenantsOtherThan(tenants: readonly string[]): Promise<StoredSubscription[]>;
 }
 
-const CALL_DEADLINE_MS = 10_000;
 /** The lifecycle run's pages: 10 of 100 subscriptions a run at most. */
 const LIFECYCLE_PAGE = 100;
 const LIFECYCLE_PAGES = 10;
-
-/** One store call within CALL_DEADLINE_MS, reported as the operation store reports its own (metrics, a dependency). */
-function bounded<T>(operation: StoreCall["operation"], call: (options: { abortSignal: AbortSignal }) => Promise<T>) {
-  return measured(operation, call, CALL_DEADLINE_MS);
-}
-
-const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"];
-
-function strip(resource: Record<string, unknown>): SubscriptionDocument {
-  const copy = { ...resource };
-  for (const field of SYSTEM_FIELDS) delete copy[field];
-  return copy as unknown as SubscriptionDocument;
-}
 
 /**
  * A tenant's quota document: in the tenant's own partition (the resource key `{tenantId}`, which no subscription
@@ -87,41 +71,29 @@ interface TenantQuotaDocument {
 }
 
 const QUOTA_DOCUMENT_ID = "tenantQuota";
-const live =
-  (now = Date.now()) =>
-  (d: SubscriptionDocument) =>
-    !isExpired(d, now);
+/** The documents of the subscriptions that have not expired. */
+function live(found: readonly StoredSubscription[]): SubscriptionDocument[] {
+  const now = Date.now();
+  return found.map((s) => s.document).filter((d) => !isExpired(d, now));
+}
 
 export class CosmosSubscriptionStore implements SubscriptionStore {
-  readonly #container: Container;
+  readonly #container: StoreContainer;
 
-  constructor(container: Container) {
+  constructor(container: StoreContainer) {
     this.#container = container;
   }
 
-  async #query(spec: SqlQuerySpec, partitionKey?: string): Promise<Array<Record<string, unknown>>> {
-    try {
-      return (
-        await bounded("query", (deadline) =>
-          this.#container.items
-            .query<Record<string, unknown>>(spec, { ...(partitionKey ? { partitionKey } : {}), ...deadline })
-            .fetchAll(),
-        )
-      ).resources;
-    } catch (error) {
-      throw storeFault(error);
-    }
+  async #query(query: StoreQuery, partitionKey?: string): Promise<StoredSubscription[]> {
+    const found = await this.#container.all<Record<string, unknown>>(query, partitionKey);
+    return found.map((resource) => storedOf<SubscriptionDocument>(resource));
   }
 
   async create(document: SubscriptionDocument): Promise<StoredSubscription> {
-    try {
-      const { resource, etag } = await bounded("create", (deadline) =>
-        this.#container.items.create(document, deadline),
-      );
-      return { document: strip(resource as unknown as Record<string, unknown>), etag };
-    } catch (error) {
-      throw storeFault(error);
-    }
+    const created = await this.#container.create(document);
+    // Every subscription's id is a new GUID: a taken one is nothing a caller could fix.
+    if (created === "conflict") throw new StoreRejectedError();
+    return created;
   }
 
   async find(tenantId: string, id: string): Promise<StoredSubscription | undefined> {
@@ -132,48 +104,23 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
         { name: "@tenantId", value: tenantId },
       ],
     });
-    if (!found) return undefined;
-    const document = strip(found);
-    return isExpired(document) ? undefined : { document, etag: String(found._etag) };
+    return found && !isExpired(found.document) ? found : undefined;
   }
 
   async read(resourceKey: string, id: string): Promise<StoredSubscription | undefined> {
-    try {
-      const { resource, etag, statusCode } = await bounded("read", (deadline) =>
-        this.#container.item(id, resourceKey).read<Record<string, unknown>>(deadline),
-      );
-      if (statusCode === 404 || !resource) return undefined;
-      const document = strip(resource);
-      return isExpired(document) ? undefined : { document, etag };
-    } catch (error) {
-      if (cosmosFailure(error) === "notFound") return undefined;
-      throw storeFault(error);
-    }
+    const found = await this.#container.read<SubscriptionDocument>(id, resourceKey);
+    return found && !isExpired(found.document) ? found : undefined;
   }
 
   async replace(document: SubscriptionDocument, etag: string): Promise<StoredSubscription> {
-    try {
-      const { resource, etag: newEtag } = await bounded(
-        "replace",
-        replaceIfMatch(this.#container.item(document.id, document.resourceKey), document, etag),
-      );
-      return { document: strip(resource as Record<string, unknown>), etag: newEtag };
-    } catch (error) {
-      const failure = cosmosFailure(error);
-      if (failure === "preconditionFailed") throw new PreconditionFailedError();
-      if (failure === "notFound") throw new NotFoundError("The subscription does not exist.");
-      throw storeFault(error);
-    }
+    const replaced = await this.#container.replaceIfMatch(document, document.resourceKey, etag);
+    if (replaced === "changed") throw new PreconditionFailedError();
+    if (replaced === "gone") throw new NotFoundError("The subscription does not exist.");
+    return replaced;
   }
 
-  async delete(document: SubscriptionDocument): Promise<boolean> {
-    try {
-      await bounded("delete", (deadline) => this.#container.item(document.id, document.resourceKey).delete(deadline));
-      return true;
-    } catch (error) {
-      if (cosmosFailure(error) === "notFound") return false;
-      throw storeFault(error);
-    }
+  delete(document: SubscriptionDocument): Promise<boolean> {
+    return this.#container.delete(document.id, document.resourceKey);
   }
 
   async listByCreator(tenantId: string, creator: SubscriptionCreator): Promise<SubscriptionDocument[]> {
@@ -186,63 +133,36 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
         { name: "@creatorId", value: creator.id },
       ],
     });
-    return found.map(strip).filter(live());
+    return live(found);
   }
 
   async readSlots(tenantId: string): Promise<TenantSlots> {
-    try {
-      const { resource, etag, statusCode } = await bounded("read", (deadline) =>
-        this.#container.item(QUOTA_DOCUMENT_ID, tenantId).read<TenantQuotaDocument>(deadline),
-      );
-      if (statusCode !== 404 && resource) return { slots: resource.slots, etag };
-    } catch (error) {
-      if (cosmosFailure(error) !== "notFound") throw storeFault(error);
-    }
-    const found = await this.#query({
+    const quota = await this.#container.read<TenantQuotaDocument>(QUOTA_DOCUMENT_ID, tenantId);
+    if (quota) return { slots: quota.document.slots, etag: quota.etag };
+    const found = await this.#container.all<QuotaSlot>({
       query: "SELECT c.id, c.expirationDateTime FROM c WHERE c.tenantId = @tenantId AND IS_DEFINED(c.creator)",
       parameters: [{ name: "@tenantId", value: tenantId }],
     });
     const now = Date.now();
-    const slots = (found as unknown as QuotaSlot[]).filter((s) => !isExpired(s, now));
+    const slots = found.filter((s) => !isExpired(s, now));
     return { slots: slots.map(({ id, expirationDateTime }) => ({ id, expirationDateTime })), etag: undefined };
   }
 
   async writeSlots(tenantId: string, slots: readonly QuotaSlot[], etag: string | undefined): Promise<boolean> {
     const document: TenantQuotaDocument = { id: QUOTA_DOCUMENT_ID, resourceKey: tenantId, slots };
-    try {
-      await bounded(etag === undefined ? "create" : "replace", (deadline): Promise<unknown> =>
-        etag === undefined
-          ? this.#container.items.create(document, deadline)
-          : replaceIfMatch(this.#container.item(QUOTA_DOCUMENT_ID, tenantId), document, etag)(deadline),
-      );
-      return true;
-    } catch (error) {
-      // 409: another request created the document first; 412: it changed since it was read; 404: it was removed.
-      const failure = cosmosFailure(error);
-      if (failure === "conflict" || failure === "preconditionFailed" || failure === "notFound") return false;
-      throw storeFault(error);
-    }
+    // A conflict: another request created the document first; changed: it changed since it was read; gone: removed.
+    const written =
+      etag === undefined
+        ? await this.#container.create(document)
+        : await this.#container.replaceIfMatch(document, tenantId, etag);
+    return typeof written !== "string";
   }
 
   /** A query over every partition, a page at a time, at most LIFECYCLE_PAGES pages a run: the rest waits for the next. */
-  async #scan(spec: SqlQuerySpec): Promise<StoredSubscription[]> {
-    const found: StoredSubscription[] = [];
-    try {
-      await bounded("query", async (deadline) => {
-        const iterator = this.#container.items.query<Record<string, unknown>>(spec, {
-          maxItemCount: LIFECYCLE_PAGE,
-          ...deadline,
-        });
-        for (let page = 0; page < LIFECYCLE_PAGES && iterator.hasMoreResults(); page++) {
-          const { resources } = await iterator.fetchNext();
-          for (const resource of resources) found.push({ document: strip(resource), etag: String(resource._etag) });
-        }
-      });
-    } catch (error) {
-      throw storeFault(error);
-    }
+  async #scan(query: StoreQuery): Promise<StoredSubscription[]> {
+    const found = await this.#container.scan<Record<string, unknown>>(query, LIFECYCLE_PAGE, LIFECYCLE_PAGES);
     const now = Date.now();
-    return found.filter((s) => !isExpired(s.document, now));
+    return found.map((resource) => storedOf<SubscriptionDocument>(resource)).filter((s) => !isExpired(s.document, now));
   }
 
   expiringBy(until: string): Promise<StoredSubscription[]> {
@@ -269,7 +189,7 @@ export class CosmosSubscriptionStore implements SubscriptionStore {
       { query: "SELECT * FROM c WHERE c.resourceKey = @key", parameters: [{ name: "@key", value: resourceKey }] },
       resourceKey,
     );
-    return found.map(strip).filter(live());
+    return live(found);
   }
 }
 
@@ -277,11 +197,8 @@ let shared: Promise<SubscriptionStore> | undefined;
 
 /** The process-wide subscription store, through the process's one CosmosClient. */
 export function subscriptionStore(cfg: Pick<AppConfig, "cosmos" | "subscriptions">): Promise<SubscriptionStore> {
-  shared ??= cosmosClient(cfg.cosmos)
-    .then(
-      (client) =>
-        new CosmosSubscriptionStore(client.database(cfg.cosmos.database).container(cfg.subscriptions.container)),
-    )
+  shared ??= openContainer(cfg.cosmos, cfg.subscriptions.container)
+    .then((container) => new CosmosSubscriptionStore(container))
     .catch((error: unknown) => {
       shared = undefined;
       throw error;
