@@ -32,7 +32,7 @@ import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { COSMOS_DEFAULTS, misspeltSettings, SETTINGS } from "../shared/config.js";
 import { authorizationProblem, parseAuthorization, unauthenticated } from "../shared/auth/tokens.js";
-import { ErrorCode, GraphError } from "../shared/http/graphError.js";
+import { graphError, type GraphError, type GraphErrorKind } from "../shared/http/graphError.js";
 import {
   compileRouteTemplate,
   decodeRoutePath,
@@ -107,8 +107,8 @@ interface Refusal {
   readonly body: string;
 }
 
-function refusal(status: number, code: string, message: string, clientRequestId?: string): Refusal {
-  return graphRefusal(new GraphError(status, code, message), clientRequestId);
+function refusal(kind: GraphErrorKind, message: string, clientRequestId?: string): Refusal {
+  return graphRefusal(graphError(kind, message), clientRequestId);
 }
 
 function graphRefusal(error: GraphError, clientRequestId?: string): Refusal {
@@ -152,12 +152,12 @@ function parserRefusal(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, lo
     return graphRefusal(unauthenticated(description, undefined, message));
   }
   if (error.code === "HPE_HEADER_OVERFLOW") {
-    return refusal(431, ErrorCode.invalidRequest, "The request headers are larger than the host accepts (32 KB).");
+    return refusal("headersTooLarge", "The request headers are larger than the host accepts (32 KB).");
   }
   if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" || error.code === "ERR_HTTP_HEADERS_TIMEOUT") {
-    return refusal(408, ErrorCode.invalidRequest, "The request did not arrive in time.");
+    return refusal("requestTimeout", "The request did not arrive in time.");
   }
-  return refusal(400, ErrorCode.invalidRequest, "The request line or a header is malformed.");
+  return refusal("badRequest", "The request line or a header is malformed.");
 }
 
 /** RFC 3986 `host [ ":" port ]`, the form Kestrel accepts in a Host header, and one a URL can be built on. */
@@ -529,13 +529,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
     const hosts = headerValues(req.rawHeaders, "host");
     if (hosts.length !== 1 || !validHost(hosts[0])) {
-      return refuse(
-        refusal(400, ErrorCode.invalidRequest, "The Host header is missing or malformed.", clientRequestId()),
-      );
+      return refuse(refusal("badRequest", "The Host header is missing or malformed.", clientRequestId()));
     }
     const target = req.url ?? "/";
     if (!target.startsWith("/") && !/^https?:\/\//i.test(target)) {
-      return refuse(refusal(400, ErrorCode.invalidRequest, "The request target is malformed.", clientRequestId()));
+      return refuse(refusal("badRequest", "The request target is malformed.", clientRequestId()));
     }
     // The URL the host gives the function: scheme, the Host header, then the path and query as sent.
     const absolute = target.startsWith("/") ? undefined : new URL(target);
@@ -551,12 +549,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       }
     }
     if (!route || !match) {
-      return refuse(
-        refusal(404, ErrorCode.notFound, `No resource at ${url.pathname.slice(0, 200)}.`, clientRequestId()),
-      );
+      return refuse(refusal("notFound", `No resource at ${url.pathname.slice(0, 200)}.`, clientRequestId()));
     }
     const tooLarge = () =>
-      refusal(413, ErrorCode.invalidRequest, `The request body is larger than ${limit} bytes.`, clientRequestId());
+      refusal("payloadTooLarge", `The request body is larger than ${limit} bytes.`, clientRequestId());
     if (declared !== undefined && declared > limit) return refuse(tooLarge());
 
     let body: Buffer | undefined;
@@ -566,10 +562,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       if ("refused" in read) {
         if (read.refused === "aborted") return void req.socket.destroy();
         if (read.refused === "tooLarge") return refuse(tooLarge());
-        return refuse(
-          refusal(408, ErrorCode.invalidRequest, "The request body stopped arriving.", clientRequestId()),
-          true,
-        );
+        return refuse(refusal("requestTimeout", "The request body stopped arriving.", clientRequestId()), true);
       }
       body = read.bytes;
     }
@@ -645,7 +638,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     handle(req, res).catch((error: unknown) => {
       log("error", `Invocation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       if (res.headersSent) return void res.destroy();
-      const answer = refusal(500, ErrorCode.internal, "An unexpected error occurred.");
+      const answer = refusal("internal", "An unexpected error occurred.");
       for (const name of res.getHeaderNames()) res.removeHeader(name);
       res.writeHead(answer.status, answer.headers).end(answer.body);
     });

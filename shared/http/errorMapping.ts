@@ -7,25 +7,24 @@
  * record's reason, so a message is refused in the words a request would be.
  */
 import { isKnownError, type KnownError, type Refusal } from "../errors.js";
-import { ErrorCode, GraphError, type GraphErrorOptions } from "./graphError.js";
+import { GraphError, graphError, retryAfter, type GraphErrorOptions } from "./graphError.js";
 
 const named = (error: Refusal): GraphErrorOptions => ({ target: error.target, details: error.details });
 /** A fault's Graph error keeps the fault as its cause: what the store said reaches the logs and exception telemetry. */
 const fault = (error: KnownError, seconds?: number): GraphErrorOptions => ({
   cause: error,
-  ...(seconds === undefined ? {} : { headers: { "Retry-After": String(seconds) } }),
+  ...(seconds === undefined ? {} : { headers: retryAfter(seconds) }),
 });
 
 function mapped(error: KnownError): GraphError {
   switch (error.code) {
     case "invalidInput":
-      return new GraphError(400, ErrorCode.invalidRequest, error.message, named(error));
+      return graphError("badRequest", error.message, named(error));
     case "unsupported":
-      return new GraphError(400, ErrorCode.notSupported, error.message, named(error));
+      return graphError("notSupported", error.message, named(error));
     case "invalidContinuation":
-      return new GraphError(
-        400,
-        ErrorCode.invalidRequest,
+      return graphError(
+        "badRequest",
         "Invalid $skiptoken: it was not issued for this query; start again from the first page.",
         {
           target: "$skiptoken",
@@ -33,19 +32,19 @@ function mapped(error: KnownError): GraphError {
         },
       );
     case "notFound":
-      return new GraphError(404, ErrorCode.notFound, error.message, named(error));
+      return graphError("notFound", error.message, named(error));
     case "alreadyExists":
-      return new GraphError(409, ErrorCode.nameAlreadyExists, error.message, named(error));
+      return graphError("nameAlreadyExists", error.message, named(error));
     case "ruleViolation":
-      return new GraphError(409, ErrorCode.notAllowed, error.message, named(error));
+      return graphError("notAllowed", error.message, named(error));
     case "preconditionFailed":
-      return new GraphError(412, ErrorCode.resourceModified, error.message, named(error));
+      return graphError("resourceModified", error.message, named(error));
     case "throttled":
-      return new GraphError(429, ErrorCode.activityLimitReached, error.message, fault(error, error.retryAfterSeconds));
+      return graphError("throttled", error.message, fault(error, error.retryAfterSeconds));
     case "unavailable":
-      return new GraphError(503, ErrorCode.serviceUnavailable, error.message, fault(error, error.retryAfterSeconds));
+      return graphError("serviceUnavailable", error.message, fault(error, error.retryAfterSeconds));
     case "storeRejected":
-      return new GraphError(500, ErrorCode.internal, error.message, fault(error));
+      return graphError("internal", error.message, fault(error));
   }
 }
 
