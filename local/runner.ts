@@ -12,7 +12,9 @@
  * COSMOS_ENDPOINT it starts the embedded store; tokens come from
  * `npm run --silent token`.
  */
-import { randomFillSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import { parseTraceParent } from "@opentelemetry/core";
+import { RandomIdGenerator } from "@opentelemetry/sdk-trace-base";
 import {
   Agent,
   createServer,
@@ -213,27 +215,15 @@ function queryOf(search: URLSearchParams): Array<[string, string]> {
   return [...byName.values()].map(([name, values]) => [name, values.join(",")]);
 }
 
-/** Random bytes drawn from a pool refilled 4 KiB at a time, as hex: one system call per hundreds of ids. */
-const randomPool = Buffer.alloc(4096);
-let randomUsed = randomPool.length;
-function randomHex(bytes: number): string {
-  if (randomUsed + bytes > randomPool.length) {
-    randomFillSync(randomPool);
-    randomUsed = 0;
-  }
-  randomUsed += bytes;
-  return randomPool.toString("hex", randomUsed - bytes, randomUsed);
-}
-
-const TRACE_PARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+const ids = new RandomIdGenerator();
 
 /** An incoming W3C trace parent is continued (a new span of its trace), as the host's activity does. */
 function traceContextFor(req: IncomingMessage): NonNullable<RpcInvocationRequest["traceContext"]> {
   const header = req.headers.traceparent;
-  const parent = typeof header === "string" ? TRACE_PARENT.exec(header) : null;
-  const traceId = parent?.[1] ?? randomHex(16);
+  const parent = typeof header === "string" ? parseTraceParent(header) : null;
+  const flags = (parent?.traceFlags ?? 0).toString(16).padStart(2, "0");
   return {
-    traceParent: `00-${traceId}-${randomHex(8)}-${parent?.[2] ?? "00"}`,
+    traceParent: `00-${parent?.traceId ?? ids.generateTraceId()}-${ids.generateSpanId()}-${flags}`,
     traceState: parent ? String(req.headers.tracestate ?? "") : "",
   };
 }
