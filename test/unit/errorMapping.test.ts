@@ -150,6 +150,15 @@ describe("the mapping of the store's and the domain's errors to Graph errors", (
     for (const { error } of table) expect(error.name).toBe(error.constructor.name);
   });
 
+  it("makes an error of a kind the mapping does not know fail the type check (and, unchecked, a 500, never a crash)", () => {
+    class BrandNewError extends Refusal {
+      override readonly name = "BrandNewError";
+      // @ts-expect-error: a new kind of error is added to KnownErrors (errors.ts), and then the mapping must map it.
+      readonly code = "brandNew";
+    }
+    expect(graphErrorOf(new BrandNewError("Something new."))).toBeUndefined();
+  });
+
   it("passes a Graph error through as it is, and knows nothing of any other error (a bug: the pipeline's 500)", () => {
     const graph = badRequest("The teamId in the path must be a GUID.", { target: "teamId" });
     expect(graphErrorOf(graph)).toBe(graph);
