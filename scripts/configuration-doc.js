@@ -1,6 +1,6 @@
 // Writes docs/configuration.md from the settings catalogues: the app's (shared/config.ts), the local runner's
 // (local/runnerSettings.ts) and the example receiver's (local/receiver.ts), so the page names every setting the code
-// reads, with the code's own descriptions and defaults. test/unit/configurationDoc.test.ts fails when the page
+// reads, with the code's own descriptions and defaults. test/unit/scripts/configuration-doc.test.ts fails when the page
 // differs from what this writes.
 //
 //   npm run docs:configuration    (builds first)
