@@ -7,7 +7,7 @@
  */
 import type { ErrorDetail } from "../errors.js";
 
-export { DetailCode, type ErrorDetail } from "../errors.js";
+export type { ErrorDetail } from "../errors.js";
 
 export interface GraphErrorOptions {
   readonly target?: string;
