@@ -11,23 +11,13 @@ import {
   type Caller,
   type TeamReach,
 } from "../../../shared/auth/access.js";
-import { GraphError } from "../../../shared/http/graphError.js";
+import { refusal } from "../../support/refusal.js";
 
 const TID = "aaaaaaaa-0000-4000-8000-00000000000a";
 const TEAM = "3f1a7e6c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
 const OTHER_TEAM = "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 const TEAM_ROUTE: TeamReach = { kind: "team", noun: "team" };
 const ME_ROUTE: TeamReach = { kind: "me", noun: "group" };
-
-function thrown(fn: () => unknown): GraphError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GraphError);
-    return error as GraphError;
-  }
-  throw new Error("expected a GraphError");
-}
 
 const user = (claims: Record<string, unknown> = {}) =>
   callerFromClaims({
@@ -65,7 +55,7 @@ describe("delegated or application", () => {
   });
 
   it("neither scp nor roles nor an application marker: 403 naming both kinds of permission", () => {
-    const error = thrown(() => callerFromClaims({ tid: TID, oid: "u1", sub: "pairwise" }));
+    const error = refusal(() => callerFromClaims({ tid: TID, oid: "u1", sub: "pairwise" }));
     expect(error.status).toBe(403);
     expect(error.code).toBe("accessDenied");
     expect(error.message).toMatch(
@@ -130,12 +120,12 @@ describe("permissions", () => {
       /roles/,
     ],
   ];
-  it.each(cases)("%s", (_name, caller, level, refusal) => {
-    if (refusal === null) expect(() => requirePermission(caller(), level)).not.toThrow();
+  it.each(cases)("%s", (_name, caller, level, why) => {
+    if (why === null) expect(() => requirePermission(caller(), level)).not.toThrow();
     else {
-      const error = thrown(() => requirePermission(caller(), level));
+      const error = refusal(() => requirePermission(caller(), level));
       expect(error.status).toBe(403);
-      expect(error.message).toMatch(refusal);
+      expect(error.message).toMatch(why);
     }
   });
 });
@@ -143,28 +133,30 @@ describe("permissions", () => {
 describe("teams", () => {
   it("an application acts on any team of its tenant, but not through /me", () => {
     expect(() => requireTeamAccess(app(), OTHER_TEAM, TEAM_ROUTE)).not.toThrow();
-    expect(thrown(() => requireTeamAccess(app(), TEAM, ME_ROUTE)).message).toMatch(/\/me routes need a delegated/);
+    expect(refusal(() => requireTeamAccess(app(), TEAM, ME_ROUTE)).message).toMatch(/\/me routes need a delegated/);
   });
 
   it("a delegated caller acts only on its groups", () => {
     expect(() => requireTeamAccess(user(), TEAM, ME_ROUTE)).not.toThrow();
-    expect(thrown(() => requireTeamAccess(user(), OTHER_TEAM, ME_ROUTE)).message).toMatch(/not a member of this group/);
+    expect(refusal(() => requireTeamAccess(user(), OTHER_TEAM, ME_ROUTE)).message).toMatch(
+      /not a member of this group/,
+    );
   });
 
   it("a user's joined teams answer only for the signed-in user; otherwise membership cannot be known", () => {
     const own: TeamReach = { kind: "user", userId: "U1" };
     expect(() => requireTeamAccess(user(), TEAM, own)).not.toThrow();
-    expect(thrown(() => requireTeamAccess(user(), OTHER_TEAM, own)).message).toMatch(/not a member of this team/);
-    const other = thrown(() => requireTeamAccess(user(), TEAM, { kind: "user", userId: "u2" }));
+    expect(refusal(() => requireTeamAccess(user(), OTHER_TEAM, own)).message).toMatch(/not a member of this team/);
+    const other = refusal(() => requireTeamAccess(user(), TEAM, { kind: "user", userId: "u2" }));
     expect(other.status).toBe(403);
     expect(other.message).toMatch(/cannot be known/);
-    const application = thrown(() => requireTeamAccess(app(), TEAM, { kind: "user", userId: "u1" }));
+    const application = refusal(() => requireTeamAccess(app(), TEAM, { kind: "user", userId: "u1" }));
     expect(application.status).toBe(403);
     expect(application.message).toMatch(/cannot be known from an application token/);
   });
 
   it("group overage is a 403 that says so", () => {
-    const error = thrown(() =>
+    const error = refusal(() =>
       requireTeamAccess(user({ groups: undefined, _claim_names: { groups: "s" } }), TEAM, TEAM_ROUTE),
     );
     expect(error.status).toBe(403);

@@ -11,20 +11,10 @@ import {
   parseAuthorization,
   unauthenticated,
 } from "../../../shared/auth/tokens.js";
-import { GraphError } from "../../../shared/http/graphError.js";
+import { refusal } from "../../support/refusal.js";
 
 const TID = "aaaaaaaa-0000-4000-8000-00000000000a";
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ4In0.c2lnbmF0dXJl";
-
-function thrown(fn: () => unknown): GraphError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GraphError);
-    return error as GraphError;
-  }
-  throw new Error("expected a GraphError");
-}
 
 describe("the Authorization header", () => {
   it.each([
@@ -52,9 +42,9 @@ describe("the Authorization header", () => {
   });
 
   it("throws a 401 that carries an error code only when a bearer token was offered (RFC 6750 3.1)", () => {
-    expect(thrown(() => bearerToken(null)).headers["WWW-Authenticate"]).not.toMatch(/error=/);
-    expect(thrown(() => bearerToken("Basic x")).headers["WWW-Authenticate"]).not.toMatch(/error=/);
-    const malformed = thrown(() => bearerToken(`Bearer "${JWT}"`));
+    expect(refusal(() => bearerToken(null)).headers["WWW-Authenticate"]).not.toMatch(/error=/);
+    expect(refusal(() => bearerToken("Basic x")).headers["WWW-Authenticate"]).not.toMatch(/error=/);
+    const malformed = refusal(() => bearerToken(`Bearer "${JWT}"`));
     expect(malformed.status).toBe(401);
     expect(malformed.code).toBe("InvalidAuthenticationToken");
     expect(malformed.headers["WWW-Authenticate"]).toMatch(/error="invalid_token", error_description="[^"]+"$/);
@@ -63,17 +53,17 @@ describe("the Authorization header", () => {
 
 describe("what a header without a usable token held, and the usual cause", () => {
   it("'Bearer' alone: an empty token variable; with the development key, how to get one", () => {
-    const deployed = thrown(() => bearerToken("Bearer"));
+    const deployed = refusal(() => bearerToken("Bearer"));
     expect(deployed.message).toMatch(/^The Authorization header is 'Bearer' with no token after it\. The usual cause/);
     expect(deployed.message).not.toContain("For this local server");
-    const local = thrown(() => bearerToken("Bearer", undefined, true));
+    const local = refusal(() => bearerToken("Bearer", undefined, true));
     expect(local.message).toContain("For this local server: TOKEN=$(npm run --silent token) in the project folder.");
     expect(local.headers["WWW-Authenticate"]).toContain(`error_description="${local.message}"`);
   });
 
   it("npm's banner joined to the token on one line (as a shell that joins lines sends it): counted, never echoed", () => {
     const header = `Bearer  > team-operations-api@0.1.0 token > node dist/local/token.js  ${JWT}`;
-    const error = thrown(() => bearerToken(header));
+    const error = refusal(() => bearerToken(header));
     expect(error.message).toBe(
       "The Authorization header holds 7 words after 'Bearer', some of them '>', where exactly one token belongs. " +
         "The usual cause: npm's script banner captured with the token (npm run token without --silent).",
@@ -82,7 +72,7 @@ describe("what a header without a usable token held, and the usual cause", () =>
   });
 
   it("two tokens: counted, with another cause", () => {
-    expect(thrown(() => bearerToken(`Bearer ${JWT} ${JWT}`)).message).toBe(
+    expect(refusal(() => bearerToken(`Bearer ${JWT} ${JWT}`)).message).toBe(
       "The Authorization header holds 2 words after 'Bearer', where exactly one token belongs. " +
         "The usual cause: text captured with the token, or two tokens in one header.",
     );
