@@ -15,12 +15,6 @@ import {
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const CATALOGUE = "shared/http/graphError.ts";
-/**
- * Files that still construct Graph errors themselves, to be moved onto the catalogue; each must still do so (an
- * entry that no longer does fails below, so the list only shrinks).
- */
-const NOT_YET_MOVED = ["shared/api/subscriptions.ts"];
-
 function sources(): string[] {
   const inFolders = ["shared", "local", "functions", "scripts", "bench"].flatMap((folder) =>
     readdirSync(join(ROOT, folder), { recursive: true, encoding: "utf8" })
@@ -37,12 +31,8 @@ describe("the Graph error catalogue", () => {
     const files = sources();
     expect(files).toContain("local/runner.ts");
     expect(constructs(CATALOGUE)).toBe(true);
-    const outside = files.filter((file) => file !== CATALOGUE && !NOT_YET_MOVED.includes(file) && constructs(file));
+    const outside = files.filter((file) => file !== CATALOGUE && constructs(file));
     expect(outside).toEqual([]);
-  });
-
-  it("lists only files that still construct their own", () => {
-    expect(NOT_YET_MOVED.filter((file) => !constructs(file))).toEqual([]);
   });
 
   it("gives each kind its status and one of Graph's documented codes", () => {
