@@ -3,6 +3,61 @@ import eslint from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+/**
+ * The layers of docs/architecture.md as import rules, so that an editor marks a crossing where it is written
+ * (test/unit/layers.test.ts checks the same with the exact crossings allowed). Each file gets one block: flat config
+ * does not merge a rule's options, so every block repeats what everything deployed may never import.
+ */
+const restricted = (regex, message) => ({ regex, message });
+const DEPLOYED = [
+  restricted(
+    "^(\\.\\.?/)+(local|test|bench|scripts)/",
+    "What is deployed never imports the local tooling, the tests, the bench or the build scripts.",
+  ),
+];
+const layer = (files, ...patterns) => ({
+  files,
+  rules: { "no-restricted-imports": ["error", { patterns: [...DEPLOYED, ...patterns] }] },
+});
+const LAYERS = [
+  layer(["index.ts", "shared/**"]),
+  layer(["shared/errors.ts", "shared/ids.ts"], restricted("^\\.", "errors.ts and ids.ts import nothing of the app.")),
+  layer(
+    ["shared/store/**", "shared/operations/**"],
+    restricted(
+      "^\\.\\./(http|api|auth|events)/|^\\.\\./\\.\\./functions/",
+      "The store and the operation rules know nothing of HTTP, handlers, triggers or tokens.",
+    ),
+  ),
+  layer(
+    ["shared/subscriptions/**"],
+    restricted("^\\.\\./api/", "Subscriptions do not import the handlers."),
+    restricted(
+      "^\\.\\./http/(graphError|errorMapping)(\\.js)?$",
+      "Graph errors are made at the HTTP edge: throw an error of shared/errors.ts.",
+    ),
+  ),
+  layer(
+    ["shared/events/**"],
+    restricted("^\\.\\./api/", "Events do not import the handlers."),
+    restricted(
+      "^\\.\\./http/graphError(\\.js)?$",
+      "Graph errors are made at the HTTP edge; an event says what a caller would be told through errorMapping.ts.",
+    ),
+  ),
+  layer(
+    ["shared/http/**", "shared/auth/**"],
+    restricted("^\\.\\./api/", "The wire conventions and tokens do not import the handlers."),
+  ),
+  layer(
+    ["functions/**"],
+    restricted(
+      "^\\.\\./(?!index\\.js$|shared/)|^\\./",
+      "Function files only register: they import index.ts and shared/.",
+    ),
+  ),
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -28,6 +83,7 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  ...LAYERS,
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {

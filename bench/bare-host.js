@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { loadFunctionApp, routePrefix } from "../dist/local/functionsHost.js";
-import { buildRoutes } from "../dist/local/runner.js";
+import { buildRoutes } from "../dist/local/host/server.js";
 import { repoRoot } from "./app-roots.js";
 
 // BENCH_APP_ROOT: another build of the app (the bench compares bundle settings); the repository by default.

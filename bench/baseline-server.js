@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { CosmosClient } from "@azure/cosmos";
-import { cosmosClientOptions } from "../dist/shared/store/operationStore.js";
+import { cosmosClientOptions } from "../dist/shared/store/cosmos.js";
 
 const endpoint = process.env.COSMOS_ENDPOINT;
 const client = new CosmosClient({ endpoint, key: process.env.COSMOS_KEY, ...cosmosClientOptions(endpoint) });

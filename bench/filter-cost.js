@@ -4,8 +4,8 @@
 // translation used to (every node in its own parentheses) for a few comparisons: that form grew about eightfold per
 // comparison. Median of 5 parses after 2 warm-ups; the old form only once per size, as its cost explodes.
 import { createRequire } from "node:module";
-import { filterToSql, parseFilter } from "../dist/shared/http/odata.js";
-import { pageQuerySpec } from "../dist/shared/store/operationStore.js";
+import { parseFilter } from "../dist/shared/http/odata.js";
+import { teamPageQuery } from "../dist/shared/store/operationQuery.js";
 
 const fromServer = createRequire(createRequire(import.meta.url).resolve("@vercel/cosmosdb-server"));
 const { parse } = fromServer("@zeit/cosmosdb-query/lib/parser.js");
@@ -23,9 +23,9 @@ function time(sql, runs = 5, warmups = 2) {
 
 const date = "lastActionDateTime ge 2001-01-01T00:00:00.1234567+05:30";
 const sqlOf = (filter) =>
-  pageQuerySpec("t", "team", filterToSql(parseFilter(filter, false)), {
-    property: "createdDateTime",
-    direction: "desc",
+  teamPageQuery("t", "team", {
+    filter: parseFilter(filter, false),
+    orderBy: [{ property: "createdDateTime", direction: "desc" }],
   }).query;
 
 const worst = `${date} or ${date} and (${Array.from({ length: 14 }, () => date).join(" or ")})`;

@@ -69,7 +69,7 @@ try {
 
   const { loadFunctionApp } = await import(dist("local/functionsHost.js"));
   const registered = await loadFunctionApp(app.root);
-  const { useOperationStore } = await import(dist("shared/store/operationStore.js"));
+  const { useOperationStore } = await import(dist("shared/store/operations.js"));
   const MemoryOperationStore = await memoryStoreClass(devDir);
   const store = new MemoryOperationStore();
   useOperationStore(store);

@@ -122,7 +122,7 @@ try {
   };
 
   // ---------------------------------------------------------------- one team grows
-  const { cosmosClientOptions } = await import("../dist/shared/store/operationStore.js");
+  const { cosmosClientOptions } = await import("../dist/shared/store/cosmos.js");
   client = new CosmosClient({
     endpoint: store.match[1],
     key: LOCAL_COSMOS_KEY,
@@ -130,7 +130,7 @@ try {
   });
   const container = client.database("teamops").container("operations");
   const { newOperationDocument } = await import("../dist/shared/operations/rules.js");
-  const { operationStore } = await import("../dist/shared/store/operationStore.js");
+  const { operationStore } = await import("../dist/shared/store/operations.js");
   const { sweepStaleOperations } = await import("../dist/shared/events/sweeper.js");
   const { config } = await import("../dist/shared/config.js");
   const creator = { kind: "application", objectId: randomUUID(), appId: randomUUID() };

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CosmosClient, type Container, type ContainerRequest, type IndexingPolicy } from "@azure/cosmos";
 import { embeddedStoreIndexingPolicy } from "../shared/store/indexingPolicy.js";
-import { cosmosClientOptions } from "../shared/store/operationStore.js";
+import { cosmosClientOptions } from "../shared/store/cosmos.js";
 import type { StoreMirror } from "./storeMirror.js";
 import { keepSnapshots, type SnapshotKeeper, type StoreLog } from "./storeSnapshot.js";
 

@@ -15,6 +15,7 @@
  * (a transactional batch) is followed by reading the whole store again.
  */
 import type { IncomingMessage } from "node:http";
+import { withoutSystemFields } from "../shared/store/cosmos.js";
 
 /** A container's settings as kept: what creating it again needs. */
 export interface ContainerDefinition {
@@ -24,7 +25,6 @@ export interface ContainerDefinition {
 }
 
 export const CONTAINER_SETTINGS = ["id", "partitionKey", "defaultTtl", "indexingPolicy", "uniqueKeyPolicy"] as const;
-export const SYSTEM_FIELDS = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"] as const;
 
 /** A document as kept: its JSON without the system fields, the server's version of it, and its sequence number. */
 export interface MirroredDocument {
@@ -130,12 +130,6 @@ export function writeOf(req: Pick<IncomingMessage, "method" | "url" | "headers">
     return { kind: "document", database, container, id, deletedPartitionKey: partitionKey, deleted: true };
   }
   return { kind: "other" };
-}
-
-export function withoutSystemFields(document: Record<string, unknown>): Record<string, unknown> {
-  const copy = { ...document };
-  for (const field of SYSTEM_FIELDS) delete copy[field];
-  return copy;
 }
 
 export function definitionOf(container: Record<string, unknown>): ContainerDefinition {

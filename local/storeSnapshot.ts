@@ -29,14 +29,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename, dirname, join } from "node:path";
 import { setImmediate as yieldToRequests } from "node:timers/promises";
 import { CosmosClient, type JSONObject, type PartitionKey } from "@azure/cosmos";
-import { cosmosClientOptions } from "../shared/store/operationStore.js";
+import { cosmosClientOptions, withoutSystemFields } from "../shared/store/cosmos.js";
 import {
   definitionOf,
   documentKey,
   partitionKeyValue,
   newContainer,
   StoreMirror,
-  withoutSystemFields,
   writeOf,
   type ContainerDefinition,
   type MirroredContainer,

@@ -30,7 +30,7 @@ import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from "
 import { Cron } from "croner";
 import { SETTINGS } from "../shared/config.js";
 import type { LocalChangeFeed } from "./embeddedCosmos.js";
-import { cosmosClientOptions } from "../shared/store/operationStore.js";
+import { cosmosClientOptions } from "../shared/store/cosmos.js";
 import {
   invokeFunction,
   type RegisteredFunction,
@@ -451,6 +451,8 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
           const seen = new Map<string, string>();
           let partitionKeyPath: string | undefined;
           let since = 0;
+          // Counted in the debug log, so that a test can wait for polls rather than for time.
+          let polls = 0;
           while (!stopping.signal.aborted) {
             try {
               partitionKeyPath ??= (await container.read()).resource?.partitionKey?.paths?.[0] ?? "/id";
@@ -472,6 +474,7 @@ export async function startTriggers(options: TriggerOptions): Promise<Triggers> 
             } catch (error) {
               log("warning", `[${fn.name}] change feed batch failed: ${String(error)}`);
             }
+            log("debug", `[${fn.name}] change feed poll ${++polls} done`);
             await pause(500);
           }
           client.dispose();

@@ -1,7 +1,7 @@
 // Compiles the JSON Schemas to standalone AJV validators ahead of time, so a cold start
 // neither loads ajv's compiler nor compiles a schema. Run after tsc, it reads the schemas
 // built into dist/ and writes shared/operations/validators.generated.ts, which is committed;
-// test/unit/validators.test.ts fails when that file is not what the schemas generate.
+// test/unit/operations/validators.test.ts fails when that file is not what the schemas generate.
 //
 //   npm run validators    (tsc, this script, then npm run build)
 import { writeFileSync } from "node:fs";

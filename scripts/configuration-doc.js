@@ -1,6 +1,6 @@
 // Writes docs/configuration.md from the settings catalogues: the app's (shared/config.ts), the local runner's
 // (local/runnerSettings.ts) and the example receiver's (local/receiver.ts), so the page names every setting the code
-// reads, with the code's own descriptions and defaults. test/unit/configurationDoc.test.ts fails when the page
+// reads, with the code's own descriptions and defaults. test/unit/scripts/configuration-doc.test.ts fails when the page
 // differs from what this writes.
 //
 //   npm run docs:configuration    (builds first)
@@ -33,12 +33,14 @@ function table(header, rows) {
 /**
  * The page, formatted as prettier formats Markdown here.
  *
- * @param {{ settings: readonly { name: string; description: string; default?: string; localOnly?: boolean; host?: boolean }[];
+ * @param {{ settings: readonly { name: string; description: string; default?: string; localOnly?: boolean; host?: boolean; accepts?: string }[];
  *   runnerSettings: readonly { name: string; description: string; default: string; allowed: string }[];
  *   receiverSettings: readonly { name: string; description: string; default: string }[] }} catalogues
  */
 export async function configurationDoc({ settings, runnerSettings, receiverSettings }) {
-  const appRows = (filter) => settings.filter(filter).map((s) => [code(s.name), s.description, code(s.default)]);
+  const appRows = (filter) =>
+    settings.filter(filter).map((s) => [code(s.name), s.description, s.accepts ?? "", code(s.default)]);
+  const hostRows = settings.filter((s) => s.host).map((s) => [code(s.name), s.description]);
   const text = `# Configuration
 
 <!-- Made by npm run docs:configuration from shared/config.ts, local/runnerSettings.ts and local/receiver.ts; a test fails while it differs. -->
@@ -61,7 +63,7 @@ The deployment sets these (\`infra/\`); \`COSMOS_ENDPOINT\`, \`AUTH_AUDIENCES\` 
 are required.
 
 ${table(
-  ["setting", "what it is", "default"],
+  ["setting", "what it is", "accepts", "default"],
   appRows((s) => !s.localOnly && !s.host),
 )}
 
@@ -70,7 +72,7 @@ ${table(
 Never set by the deployment; those that would open the app up are refused in Azure.
 
 ${table(
-  ["setting", "what it is", "default"],
+  ["setting", "what it is", "accepts", "default"],
   appRows((s) => s.localOnly),
 )}
 
@@ -78,10 +80,7 @@ ${table(
 
 Read by the host or a binding, not by the app's code: identity-based connections and the request body limit.
 
-${table(
-  ["setting", "what it is", "default"],
-  appRows((s) => s.host),
-)}
+${table(["setting", "what it is"], hostRows)}
 
 ## npm start and npm run dev
 

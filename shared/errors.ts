@@ -35,8 +35,8 @@ export interface RefusalOptions {
 }
 
 export abstract class AppError extends Error {
-  /** A stable name for what went wrong. */
-  abstract readonly code: string;
+  /** A stable name for what went wrong: one of the known kinds (`KnownErrors`), each mapped in http/errorMapping.ts. */
+  abstract readonly code: ErrorKind;
   /** The class's name, spelt out: the bundle is minified without keeping names. */
   abstract override readonly name: string;
 }
@@ -146,19 +146,43 @@ export class UnsupportedError extends Refusal {
   readonly code = "unsupported";
 }
 
-/** Every error the layers below the pipeline throw on purpose; anything else thrown is a bug. */
-export type KnownError =
-  | NotFoundError
-  | AlreadyExistsError
-  | PreconditionFailedError
-  | InvalidContinuationError
-  | InvalidInputError
-  | RuleViolationError
-  | UnsupportedError
-  | ThrottledError
-  | UnavailableError
-  | StoreRejectedError;
+/** The caller may not do this, for who it is (a token naming no owner, a creator no longer in the team). */
+export class AccessDeniedError extends Refusal {
+  override readonly name = "AccessDeniedError";
+  readonly code = "accessDenied";
+}
 
+/** A limit on what a tenant may hold is reached (its subscriptions). */
+export class QuotaExceededError extends Refusal {
+  override readonly name = "QuotaExceededError";
+  readonly code = "quotaExceeded";
+}
+
+/**
+ * Every error the layers below the pipeline throw on purpose, by its code; anything else thrown is a bug. An AppError
+ * takes its code from here, and http/errorMapping.ts maps every code in a table typed by this one: a new kind of error
+ * that is not mapped fails the type check.
+ */
+export interface KnownErrors {
+  notFound: NotFoundError;
+  alreadyExists: AlreadyExistsError;
+  preconditionFailed: PreconditionFailedError;
+  invalidContinuation: InvalidContinuationError;
+  invalidInput: InvalidInputError;
+  ruleViolation: RuleViolationError;
+  unsupported: UnsupportedError;
+  accessDenied: AccessDeniedError;
+  quotaExceeded: QuotaExceededError;
+  throttled: ThrottledError;
+  unavailable: UnavailableError;
+  storeRejected: StoreRejectedError;
+}
+
+export type ErrorKind = keyof KnownErrors;
+
+export type KnownError = KnownErrors[ErrorKind];
+
+/** Every AppError is a known kind, since its code must be one of them. */
 export function isKnownError(error: unknown): error is KnownError {
   return error instanceof AppError;
 }

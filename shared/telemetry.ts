@@ -19,6 +19,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { PreInvocationContext } from "@azure/functions";
 import type { TokenCredential } from "@azure/identity";
+import { readSetting } from "./config.js";
 import { managedIdentityCredential, parseIngestionAuthentication } from "./identity.js";
 import type { TelemetryPipeline } from "./telemetryPipeline.js";
 
@@ -124,16 +125,18 @@ function deferredCredential(clientId: string | undefined): TokenCredential {
 export async function startTelemetry(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<boolean> {
-  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING;
+  const connectionString = readSetting(env, "APPLICATIONINSIGHTS_CONNECTION_STRING");
   if (pipeline || !connectionString) return pipeline !== undefined;
   // Refused before anything loads: a malformed authentication string would otherwise lose every envelope.
-  const authentication = parseIngestionAuthentication(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING);
+  const authentication = parseIngestionAuthentication(readSetting(env, "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"));
   const { startPipeline } = await import("./telemetryPipeline.js");
-  store = { host: hostOf(env.COSMOS_ENDPOINT ?? ""), database: env.COSMOS_DATABASE ?? "teamops" };
+  store = { host: hostOf(env.COSMOS_ENDPOINT ?? ""), database: readSetting(env, "COSMOS_DATABASE") };
   pipeline = startPipeline({
     connectionString,
     // Without it, ingestion with local auth off refuses every envelope.
-    credential: authentication.aad ? deferredCredential(authentication.clientId ?? env.AZURE_CLIENT_ID) : undefined,
+    credential: authentication.aad
+      ? deferredCredential(authentication.clientId ?? readSetting(env, "AZURE_CLIENT_ID"))
+      : undefined,
     serviceName: cloudRole(env),
   });
   // An exception nothing caught is reported (and sent at once: the process may be about to end) without changing

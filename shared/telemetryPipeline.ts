@@ -28,6 +28,7 @@ import {
   type Histogram,
 } from "@opentelemetry/api";
 import { SeverityNumber } from "@opentelemetry/api-logs";
+import { parseTraceParent } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
@@ -71,17 +72,15 @@ export interface TelemetryPipeline {
   flush(): Promise<void>;
 }
 
-const TRACE_PARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
 /**
  * The context of a W3C `traceparent` (the one the Functions host gives each invocation), so that a record carries
  * its trace and span as ai.operation.id and ai.operation.parentId, like the host's own request telemetry.
  */
 function contextOf(traceParent: string | undefined): Context {
-  const match = traceParent === undefined ? null : TRACE_PARENT.exec(traceParent);
-  if (!match) return ROOT_CONTEXT;
-  const traceFlags = (Number.parseInt(match[3]!, 16) & TraceFlags.SAMPLED) as TraceFlags;
-  return trace.setSpanContext(ROOT_CONTEXT, { traceId: match[1]!, spanId: match[2]!, traceFlags, isRemote: true });
+  const parent = traceParent === undefined ? null : parseTraceParent(traceParent);
+  if (!parent) return ROOT_CONTEXT;
+  const traceFlags = (parent.traceFlags & TraceFlags.SAMPLED) as TraceFlags;
+  return trace.setSpanContext(ROOT_CONTEXT, { ...parent, traceFlags, isRemote: true });
 }
 
 export function startPipeline(options: PipelineOptions): TelemetryPipeline {

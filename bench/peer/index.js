@@ -6,7 +6,7 @@ import { app } from "@azure/functions";
 import { CosmosClient } from "@azure/cosmos";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
-import { cosmosClientOptions } from "../../dist/shared/store/operationStore.js";
+import { cosmosClientOptions } from "../../dist/shared/store/cosmos.js";
 
 app.setup({ enableHttpStream: false });
 

@@ -21,7 +21,7 @@ import {
   type BatchAnswer,
   type BatchItem,
 } from "../http/batch.js";
-import { ErrorCode, GraphError, notSupported } from "../http/graphError.js";
+import { graphError, notFound, notSupported, retryAfter } from "../http/graphError.js";
 import { MAX_BODY_DEPTH } from "../http/jsonStructure.js";
 import { withGraphErrors, type CallerRequest } from "../http/pipeline.js";
 import { readJsonBody } from "../http/requestBody.js";
@@ -73,7 +73,7 @@ async function dispatch(item: BatchItem, api: CallerRequest): Promise<BatchAnswe
   let init: HttpResponseInit;
   if (!ROUTED_METHODS.has(item.method)) {
     init = await withGraphErrors(request, context, () => {
-      throw new GraphError(404, ErrorCode.notFound, `No resource answers ${item.method.slice(0, 16)}.`);
+      throw notFound(`No resource answers ${item.method.slice(0, 16)}.`);
     });
   } else if (functionName === BATCH_FUNCTION) {
     init = await withGraphErrors(request, context, () => {
@@ -133,9 +133,9 @@ export async function batch(api: CallerRequest): Promise<HttpResponseInit> {
         item,
         api,
         reason === "failedDependency"
-          ? new GraphError(424, ErrorCode.notAllowed, `Not run: the request '${dependency}' it depends on failed.`)
-          : new GraphError(503, ErrorCode.serviceUnavailable, "Not run: the batch ran out of time. Retry it.", {
-              headers: { "Retry-After": "5" },
+          ? graphError("failedDependency", `Not run: the request '${dependency}' it depends on failed.`)
+          : graphError("serviceUnavailable", "Not run: the batch ran out of time. Retry it.", {
+              headers: retryAfter(5),
             }),
       ),
   );

@@ -8,7 +8,7 @@
  * templates of its own.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { ErrorCode, GraphError } from "../http/graphError.js";
+import { graphError, notFound } from "../http/graphError.js";
 import { fromKeySyntax } from "../http/keySyntax.js";
 import { withGraphErrors } from "../http/pipeline.js";
 import { allowedMethods, matchRoute } from "../http/routes.js";
@@ -23,10 +23,10 @@ export function fallback(request: HttpRequest, context: InvocationContext): Prom
   return withGraphErrors(request, context, () => {
     const allowed = path === "" ? ["GET"] : allowedMethods(canonical ?? path);
     if (allowed) {
-      throw new GraphError(405, ErrorCode.notSupported, `${request.method} is not supported here.`, {
+      throw graphError("methodNotAllowed", `${request.method} is not supported here.`, {
         headers: { Allow: allowed.join(", ") },
       });
     }
-    throw new GraphError(404, ErrorCode.notFound, `No resource at /v1.0/${path.slice(0, 200)}.`);
+    throw notFound(`No resource at /v1.0/${path.slice(0, 200)}.`);
   });
 }

@@ -10,7 +10,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { config } from "../config.js";
 import { withGraphErrors } from "../http/pipeline.js";
 import { jsonResponse } from "../http/responses.js";
-import { operationStore } from "../store/operationStore.js";
+import { operationStore } from "../store/operations.js";
 
 /** The ping's own deadline, well inside a store call's (20 s): a health check must answer promptly. */
 export const HEALTH_TIMEOUT_MS = 2_000;

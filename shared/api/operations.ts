@@ -7,13 +7,7 @@ import type { HttpResponseInit } from "@azure/functions";
 import { createdBy } from "../auth/access.js";
 import { InvalidContinuationError, PreconditionFailedError } from "../errors.js";
 import { badRequest } from "../http/graphError.js";
-import {
-  filterToSql,
-  parseCollectionQuery,
-  parseCountQuery,
-  parseItemQuery,
-  type CollectionQuery,
-} from "../http/odata.js";
+import { parseCollectionQuery, parseCountQuery, parseItemQuery } from "../http/odata.js";
 import type { ApiRequest } from "../http/pipeline.js";
 import { etagHeader, parsePreconditions, preconditionMatches } from "../http/etags.js";
 import { preferenceApplied } from "../http/preferences.js";
@@ -28,6 +22,7 @@ import {
   type RepresentationProperty,
   type StoredOperation,
 } from "../operations/model.js";
+import type { CollectionQuery } from "../operations/query.js";
 import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "../operations/rules.js";
 import {
   createStoredOperation,
@@ -38,7 +33,7 @@ import {
 import { OPERATION_ID, parseCreateBody, parsePatchBody } from "../operations/schema.js";
 import { VISIBLE_ASCII_ID } from "../ids.js";
 import { telemetryScope } from "../telemetry.js";
-import { operationNotFound, operationStore, type OperationStore } from "../store/operationStore.js";
+import { operationNotFound, operationStore, type OperationStore } from "../store/operations.js";
 
 const IMF_FIXDATE =
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
@@ -242,12 +237,11 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
   const query = parseCollectionQuery(new URL(api.request.url).searchParams, wire.preferences.includeUnknownEnumMembers);
   const scope = queryScope(api, query);
   const continuation = decodeSkipToken(scope, query.skipToken);
-  const condition = query.filter ? filterToSql(query.filter) : undefined;
   // A continuation the store refuses is an InvalidContinuationError too: the client's 400 for its $skiptoken.
   const page = await (
     await store(api)
   ).query(caller.tenantId, teamId, {
-    condition,
+    filter: query.filter,
     orderBy: query.orderBy,
     top: query.top,
     continuation,
@@ -273,8 +267,7 @@ export async function listOperations(api: ApiRequest): Promise<HttpResponseInit>
 export async function countOperations(api: ApiRequest): Promise<HttpResponseInit> {
   const { wire, teamId, caller } = api;
   const query = parseCountQuery(new URL(api.request.url).searchParams, wire.preferences.includeUnknownEnumMembers);
-  const condition = query.filter ? filterToSql(query.filter) : undefined;
-  const count = await (await store(api)).count(caller.tenantId, teamId, condition);
+  const count = await (await store(api)).count(caller.tenantId, teamId, query.filter);
   return textResponse(200, String(count), wire, applied(wire, false));
 }
 

@@ -5,7 +5,7 @@
  * their tenant. A user's app roles never give tenant-wide reach.
  */
 import type { JWTPayload } from "jose";
-import { ErrorCode, GraphError } from "../http/graphError.js";
+import { graphError } from "../http/graphError.js";
 import type { CreatedBy } from "../operations/model.js";
 
 export const PERMISSIONS = {
@@ -34,7 +34,7 @@ export interface ApplicationCaller extends CallerBase {
 }
 export type Caller = DelegatedCaller | ApplicationCaller;
 
-const forbidden = (message: string) => new GraphError(403, ErrorCode.accessDenied, message);
+const forbidden = (message: string) => graphError("forbidden", message);
 
 function words(value: unknown): Set<string> {
   return new Set(typeof value === "string" ? value.split(" ").filter(Boolean) : []);

@@ -24,7 +24,7 @@ import {
 } from "jose";
 import type { AppConfig } from "../config.js";
 import { GUID } from "../ids.js";
-import { ErrorCode, GraphError } from "../http/graphError.js";
+import { graphError, retryAfter, type GraphError } from "../http/graphError.js";
 
 /** Entra ID signs access tokens with RS256; nothing else is accepted (no `none`, no HMAC). */
 export const ALGORITHMS = ["RS256"];
@@ -57,9 +57,7 @@ export function unauthenticated(
 ): GraphError {
   const challenge = [`Bearer realm=""`, `authorization_uri="${uri}"`];
   if (description) challenge.push(`error="invalid_token"`, `error_description="${description}"`);
-  return new GraphError(401, ErrorCode.unauthenticated, message, {
-    headers: { "WWW-Authenticate": challenge.join(", ") },
-  });
+  return graphError("unauthenticated", message, { headers: { "WWW-Authenticate": challenge.join(", ") } });
 }
 
 /** Why an Authorization header holds no usable bearer token; undefined when it does. */
@@ -250,8 +248,8 @@ export function createAuthenticator(auth: AppConfig["auth"]): Authenticator {
       }));
     } catch (error) {
       if (error instanceof KeysUnavailable) {
-        throw new GraphError(503, ErrorCode.serviceUnavailable, "Token signing keys are unavailable; retry later.", {
-          headers: { "Retry-After": "5" },
+        throw graphError("serviceUnavailable", "Token signing keys are unavailable; retry later.", {
+          headers: retryAfter(5),
         });
       }
       throw refuse(describeFailure(error));

@@ -7,7 +7,7 @@
 import type { FunctionOutput, InvocationContext, Timer } from "@azure/functions";
 import { config, type AppConfig } from "../config.js";
 import { poisonQueueOf, queuesConfigured, sendMessages } from "../queues.js";
-import { operationStore } from "../store/operationStore.js";
+import { operationStore } from "../store/operations.js";
 import { describeError, trackException, trackMessagePoisoned, withTelemetryScope } from "../telemetry.js";
 import { queuesOf, reportBacklog } from "./backlog.js";
 import type { ChangeFeedConsumer } from "./changeFeed.js";

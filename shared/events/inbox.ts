@@ -23,7 +23,7 @@ import { bodyFingerprint, newOperationDocument, repeatableOperationId } from "..
 import { parseCreateBody, parseUpdateBody, toDetails } from "../operations/schema.js";
 import { createStoredOperation, updateStoredOperation } from "../operations/service.js";
 import { validateCreateMessage, validateUpdateMessage } from "../operations/validators.generated.js";
-import type { OperationStore } from "../store/operationStore.js";
+import type { OperationStore } from "../store/operations.js";
 
 export type InboxMessage =
   | {

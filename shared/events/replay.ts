@@ -75,7 +75,10 @@ export interface ReplayResult {
 /** Seconds a message being replayed stays invisible to anyone else reading the poison queue. */
 const REPLAY_VISIBILITY_SECONDS = 300;
 
-/** Moves every message of `poison` to `target` (at most `max`), deleting each from `poison` once it is sent. */
+/**
+ * Moves every message of `poison` to `target` (at most `max`), deleting each from `poison` once it is sent.
+ * @public (scripts/replay-poison.js loads it from the build, where knip does not follow)
+ */
 export async function replayPoisonQueue(
   poison: QueueClient,
   target: QueueClient,

@@ -8,7 +8,7 @@
  */
 import { NotFoundError, PreconditionFailedError, RuleViolationError } from "../errors.js";
 import { updateStoredOperation } from "../operations/service.js";
-import type { OperationStore } from "../store/operationStore.js";
+import type { OperationStore } from "../store/operations.js";
 
 export const TIMED_OUT = "operationTimedOut";
 /** Pages one run reads at most; the rest waits for the next run. */

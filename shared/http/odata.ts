@@ -5,8 +5,8 @@
  * names are case-insensitive (OData 4.01). Anything
  * unsupported or malformed is a 400 naming the option and the reason
  * (`notSupported` for what Graph has and this API does not); nothing is
- * ignored. The filter becomes a parameterised Cosmos DB SQL condition over
- * whitelisted properties: caller text never reaches SQL.
+ * ignored. The result is the query as data (`../operations/query.ts`); the
+ * store translates it (`../store/operationQuery.ts`).
  */
 import { badRequest, notSupported } from "./graphError.js";
 import {
@@ -18,7 +18,18 @@ import {
   UNKNOWN_FUTURE_VALUE,
   type RepresentationProperty,
 } from "../operations/model.js";
+import {
+  COMPARE,
+  type CollectionQuery,
+  type ComparisonOperator,
+  type DateProperty,
+  type EnumProperty,
+  type FilterNode,
+  type OrderBy,
+  type SortKey,
+} from "../operations/query.js";
 import { toCanonicalUtc } from "../operations/timestamps.js";
+import { orNesting } from "../store/operationQuery.js";
 
 export const PAGE_SIZE = { default: 20, max: 100 } as const;
 /**
@@ -63,35 +74,8 @@ const COUNT_OPTIONS = new Set<SystemQueryOption>(["$filter"]);
 /** Options this API supports somewhere (on another kind of request they are a plain 400, not notSupported). */
 const SUPPORTED_ANYWHERE = COLLECTION_OPTIONS;
 
-type EnumProperty = "status" | "operationType";
-type DateProperty = "createdDateTime" | "lastActionDateTime";
-type ComparisonOperator = "eq" | "ne" | "gt" | "ge" | "lt" | "le";
-
-export type FilterNode =
-  | { kind: "and" | "or"; left: FilterNode; right: FilterNode }
-  | { kind: "not"; operand: FilterNode }
-  | { kind: "compare"; property: EnumProperty | DateProperty; operator: ComparisonOperator; value: string };
-
-/** One key of an $orderby. */
-export interface SortKey {
-  readonly property: DateProperty;
-  readonly direction: "asc" | "desc";
-}
-
 /** How many keys an $orderby may have: each shape has its composite index. */
 export const MAX_SORT_KEYS = 2;
-
-/** An $orderby: one or two keys, each property once. */
-export type OrderBy = readonly SortKey[];
-
-export interface CollectionQuery {
-  readonly top: number;
-  readonly skipToken: string | undefined;
-  readonly count: boolean;
-  readonly filter: FilterNode | undefined;
-  readonly orderBy: OrderBy | undefined;
-  readonly select: readonly RepresentationProperty[] | undefined;
-}
 
 const invalid = (option: string, reason: string) =>
   badRequest(`Invalid ${option}: ${reason}`, {
@@ -189,15 +173,6 @@ const OPERATORS = new Set<string>(["eq", "ne", "gt", "ge", "lt", "le"]);
 /** The most values an `in` list may hold. */
 const IN_LIST_MAX = 16;
 
-const ORDER: Record<ComparisonOperator, (a: number, b: number) => boolean> = {
-  eq: (a, b) => a === b,
-  ne: (a, b) => a !== b,
-  gt: (a, b) => a > b,
-  ge: (a, b) => a >= b,
-  lt: (a, b) => a < b,
-  le: (a, b) => a <= b,
-};
-
 /**
  * The members an enum comparison matches, by Graph's evolvable-enum pattern
  * (microsoft/api-guidelines, graph/patterns/evolvable-enums.md): members
@@ -229,7 +204,7 @@ export function enumMatches(
     };
     return candidates.filter((m) => test[operator](m.index)).map((m) => m.member);
   }
-  return candidates.filter((m) => ORDER[operator](m.index, target)).map((m) => m.member);
+  return candidates.filter((m) => COMPARE[operator](m.index, target)).map((m) => m.member);
 }
 
 /** A balanced tree of `kind` over the nodes, so a long list nests only log2(n) deep. */
@@ -433,79 +408,13 @@ class FilterParser {
 export function parseFilter(text: string, includeUnknownEnumMembers: boolean): FilterNode {
   if (text.length > FILTER_LIMITS.length) throw invalid("$filter", `longer than ${FILTER_LIMITS.length} characters.`);
   const node = new FilterParser(text, includeUnknownEnumMembers).parse();
-  if (orNesting(normalise(node)) > FILTER_LIMITS.orNesting) {
+  if (orNesting(node) > FILTER_LIMITS.orNesting) {
     throw invalid(
       "$filter",
       `'or' groups nest more than ${FILTER_LIMITS.orNesting} deep; the deepest allowed is like a or (b and (c or d)).`,
     );
   }
   return node;
-}
-
-const SQL_OPERATORS: Record<ComparisonOperator, string> = { eq: "=", ne: "!=", gt: ">", ge: ">=", lt: "<", le: "<=" };
-const NEGATED: Record<ComparisonOperator, ComparisonOperator> = {
-  eq: "ne",
-  ne: "eq",
-  gt: "le",
-  ge: "lt",
-  lt: "ge",
-  le: "gt",
-};
-
-type Comparison = Extract<FilterNode, { kind: "compare" }>;
-/** A filter in negation normal form with n-ary chains: what the SQL is written from. */
-type FlatNode = Comparison | { kind: "and" | "or"; operands: FlatNode[] };
-
-/**
- * Folds every `not` into the comparisons under it (De Morgan; `not a lt x` is `a ge x`, which holds because the
- * filterable properties are always present) and merges chains of the same operator into one n-ary node.
- */
-function normalise(node: FilterNode, negate = false): FlatNode {
-  switch (node.kind) {
-    case "not":
-      return normalise(node.operand, !negate);
-    case "compare":
-      return negate ? { ...node, operator: NEGATED[node.operator] } : node;
-    case "and":
-    case "or": {
-      const kind = (node.kind === "and") !== negate ? "and" : "or";
-      const operands = [node.left, node.right].flatMap((child) => {
-        const flat = normalise(child, negate);
-        return flat.kind === kind ? flat.operands : [flat];
-      });
-      return { kind, operands };
-    }
-  }
-}
-
-/** How many `or` groups the SQL nests (the condition is ANDed with the tenant and team, so a top `or` counts). */
-function orNesting(node: FlatNode): number {
-  if (node.kind === "compare") return 0;
-  const inner = Math.max(...node.operands.map(orNesting));
-  return node.kind === "or" ? inner + 1 : inner;
-}
-
-export interface SqlCondition {
-  /** A condition over `c` that can be ANDed with others as it is. */
-  readonly text: string;
-  readonly parameters: Array<{ name: string; value: string }>;
-}
-
-/**
- * Translates a filter to flat SQL over `c`: property names from the whitelist, every value a parameter, no `NOT`,
- * and parentheses only around an `OR` inside an `AND` (AND binds tighter than OR, in Cosmos DB SQL as elsewhere).
- */
-export function filterToSql(node: FilterNode, parameters: SqlCondition["parameters"] = []): SqlCondition {
-  const build = (n: FlatNode, insideAnd: boolean): string => {
-    if (n.kind === "compare") {
-      const name = `@f${parameters.length}`;
-      parameters.push({ name, value: n.value });
-      return `c.${n.property} ${SQL_OPERATORS[n.operator]} ${name}`;
-    }
-    const text = n.operands.map((operand) => build(operand, n.kind === "and")).join(` ${n.kind.toUpperCase()} `);
-    return n.kind === "or" && insideAnd ? `(${text})` : text;
-  };
-  return { text: build(normalise(node), true), parameters };
 }
 
 // ---------------------------------------------------------------- the rest

@@ -18,7 +18,7 @@ import { config, type AppConfig } from "../config.js";
 import { GUID } from "../ids.js";
 import { describeCauses, telemetryScope, trackException, trackRejected, withTelemetryScope } from "../telemetry.js";
 import { graphErrorOf } from "./errorMapping.js";
-import { ErrorCode, GraphError, badRequest } from "./graphError.js";
+import { badRequest, graphError, type GraphError } from "./graphError.js";
 import { TEAM_PATHS, type TeamPathName } from "./teamPaths.js";
 import { errorResponse } from "./responses.js";
 import { wireContext, type WireContext } from "./wireContext.js";
@@ -79,14 +79,14 @@ export async function withGraphErrors(
       wire = { ...wire, baseUrl: config().publicBaseUrl ?? wire.baseUrl };
       return await run(wire);
     } catch (error) {
-      const graphError = graphErrorOf(error);
-      if (graphError) {
-        reportRejection(graphError, context);
-        return errorResponse(graphError, wire);
+      const known = graphErrorOf(error);
+      if (known) {
+        reportRejection(known, context);
+        return errorResponse(known, wire);
       }
       context.error("Unhandled error", error);
       trackException(error);
-      return errorResponse(new GraphError(500, ErrorCode.internal, "An unexpected error occurred."), wire);
+      return errorResponse(graphError("internal", "An unexpected error occurred."), wire);
     }
   });
 }

@@ -4,7 +4,7 @@
  * guard (`jsonBody.ts`).
  */
 import type { HttpRequest } from "@azure/functions";
-import { ErrorCode, GraphError } from "./graphError.js";
+import { graphError } from "./graphError.js";
 import { emptyBody, parseJsonBody } from "./jsonBody.js";
 import { MAX_BODY_DEPTH } from "./jsonStructure.js";
 import { isJsonMediaType } from "./mediaTypes.js";
@@ -14,8 +14,7 @@ export const MAX_BODY_BYTES = 32 * 1024;
 
 /** The body's bytes, refused with a 413 once there are more than `maxBytes` of them (or more are declared). */
 export async function readBounded(request: HttpRequest, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new GraphError(413, ErrorCode.invalidRequest, `The request body is larger than ${maxBytes} bytes.`);
+  const tooLarge = () => graphError("payloadTooLarge", `The request body is larger than ${maxBytes} bytes.`);
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   if (!request.body) return new Uint8Array();
@@ -52,15 +51,14 @@ export async function readJsonBody(
   maxDepth = MAX_BODY_DEPTH,
 ): Promise<unknown> {
   if (!isJsonMediaType(request.headers.get("content-type"))) {
-    throw new GraphError(415, ErrorCode.notSupported, "The request body must be JSON: Content-Type: application/json.");
+    throw graphError("unsupportedMediaType", "The request body must be JSON: Content-Type: application/json.");
   }
   const empty = () =>
     // The Functions host does not pass a chunked body (no Content-Length) to a Node.js function: say so, rather
     // than call the body missing.
     /\bchunked\b/i.test(request.headers.get("transfer-encoding") ?? "")
-      ? new GraphError(
-          411,
-          ErrorCode.invalidRequest,
+      ? graphError(
+          "lengthRequired",
           "The request body was sent chunked (Transfer-Encoding: chunked), which the Azure Functions host does not pass on: send it with a Content-Length.",
           { target: "Transfer-Encoding" },
         )

@@ -3,7 +3,7 @@
  * to one regular expression each: literal segments, `{name}`, `{name?}`,
  * `{name:constraint}` (the constraint is not checked) and a catch-all
  * `{*name}`; matched case-insensitively, with an optional trailing slash. The
- * app's own route table (`routes.ts`) and the local host (`local/runner.ts`)
+ * app's own route table (`routes.ts`) and the local host (`local/host/server.ts`)
  * both compile their templates here, so they match a path alike.
  */
 

@@ -13,7 +13,7 @@ import { type createOperationSchema, OPERATION_ID_PATTERN, type updateOperationS
 import { toCanonicalUtc } from "./timestamps.js";
 import { type CompiledValidator, validateCreateOperation, validateUpdateOperation } from "./validators.generated.js";
 
-export { createOperationSchema, LIMITS, OPERATION_ID_PATTERN, updateOperationSchema } from "./schemas.js";
+export { createOperationSchema, LIMITS, updateOperationSchema } from "./schemas.js";
 
 export const OPERATION_ID = new RegExp(OPERATION_ID_PATTERN);
 

@@ -5,7 +5,7 @@
  */
 import { untilWon } from "../contention.js";
 import { AlreadyExistsError, NotFoundError, PreconditionFailedError, RuleViolationError } from "../errors.js";
-import { operationNotFound, type OperationStore } from "../store/operationStore.js";
+import { operationNotFound, type OperationStore } from "../store/operations.js";
 import { trackOperationCreated, trackStatusChanged } from "../telemetry.js";
 import {
   DELETION_NOTICE_SECONDS,

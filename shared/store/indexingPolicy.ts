@@ -2,7 +2,7 @@
  * The indexing policy of the operations container, one JSON file for both
  * places that create the container: infra/modules/cosmos.bicep loads it
  * (loadJsonContent) for Azure, and the local embedded store is created with it.
- * It indexes exactly what the store's queries use (operationStore.ts):
+ * It indexes exactly what the store's queries use (operationQuery.ts):
  * test/infra/indexing.test.ts enumerates every query the store can emit and
  * fails when one is not served or when an index serves none.
  */

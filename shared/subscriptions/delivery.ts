@@ -34,7 +34,7 @@ import type { EncryptedContent } from "./encryption.js";
 import { expirationOf, isExpired, resourceKeyOf, type ChangeType, type SubscriptionDocument } from "./model.js";
 import { receiverSchedule, waitingBatches, type ReceiverSchedule, type WaitingBatches } from "./receiverSchedule.js";
 import { resourceDataFor, validationTokensOf } from "./resourceData.js";
-import type { SubscriptionStore } from "./store.js";
+import type { SubscriptionStore } from "../store/subscriptions.js";
 import type { TokenAudience, ValidationTokenIssuer } from "./validationTokens.js";
 import { postToReceiver, WebhookFailure } from "./webhook.js";
 

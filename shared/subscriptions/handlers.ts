@@ -11,7 +11,7 @@ import { parseDeadLetteredChanges } from "./deadLetteredChanges.js";
 import { deliveryQueue } from "./deliveryQueue.js";
 import { runSubscriptionLifecycle } from "./lifecycle.js";
 import { validationTokenIssuer } from "./resourceData.js";
-import { subscriptionStore } from "./store.js";
+import { subscriptionStore } from "../store/subscriptions.js";
 
 async function options(cfg: AppConfig, context: InvocationContext): Promise<DeliveryOptions> {
   return {

@@ -15,7 +15,7 @@ import { utcNow } from "../operations/timestamps.js";
 import { lifecycleNotification, postNotifications, type DeliveryOptions } from "./delivery.js";
 import { ttlUntil, type SubscriptionDocument } from "./model.js";
 import { releaseSlot } from "./quota.js";
-import type { StoredSubscription } from "./store.js";
+import type { StoredSubscription } from "../store/subscriptions.js";
 
 export type LifecycleOptions = Pick<DeliveryOptions, "store" | "policy" | "timeoutMs" | "log"> & {
   /** How long before its expiration a subscription is sent reauthorizationRequired. */

@@ -7,39 +7,29 @@
  * expiration; deletion and removal free it. A slot whose release was lost lapses at the expiration it records, so
  * the count never drifts for longer than a subscription could live.
  */
-import { UnavailableError } from "../errors.js";
+import { withBackoff } from "../contention.js";
 import { isExpired } from "./model.js";
-import type { QuotaSlot, SubscriptionStore } from "./store.js";
-
-/** How long a slot's claim keeps retrying when other writes get in first, with full-jitter backoff. */
-const CONTENTION_BUDGET_MS = 10_000;
-const BACKOFF_BASE_MS = 10;
-const BACKOFF_CAP_MS = 250;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import type { QuotaSlot, SubscriptionStore } from "../store/subscriptions.js";
 
 export type SlotOutcome = { readonly claimed: true } | { readonly claimed: false; readonly held: number };
 
 /**
  * Rewrites a tenant's slots with `change` until the write is not beaten by another (or `change` decides to write
- * nothing, by returning undefined). Expired slots are dropped on the way.
+ * nothing, by returning undefined), with the app's contention backoff (contention.ts). Expired slots are dropped on
+ * the way.
  */
-async function untilWritten<T>(
+function untilWritten<T>(
   store: SubscriptionStore,
   tenantId: string,
   change: (live: QuotaSlot[]) => { slots?: QuotaSlot[]; result: T },
 ): Promise<T> {
-  const started = performance.now();
-  for (let attempt = 0; ; attempt++) {
+  return withBackoff<T>(async () => {
     const { slots, etag } = await store.readSlots(tenantId);
     const now = Date.now();
     const { slots: next, result } = change(slots.filter((s) => !isExpired(s, now)));
-    if (next === undefined || (await store.writeSlots(tenantId, next, etag))) return result;
-    if (performance.now() - started > CONTENTION_BUDGET_MS) {
-      throw new UnavailableError("The tenant's subscriptions are being changed concurrently; retry.", 1);
-    }
-    await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
-  }
+    if (next === undefined || (await store.writeSlots(tenantId, next, etag))) return { won: true, value: result };
+    return { won: false };
+  }, "The tenant's subscriptions are being changed concurrently; retry.");
 }
 
 /** How many live subscriptions the tenant holds, by its quota: what a create checks first. */

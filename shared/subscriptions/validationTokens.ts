@@ -18,9 +18,6 @@ export interface TokenAudience {
   readonly issuer: string;
 }
 
-/** Where a subscription's notifications' keys are published, under the issuer (the API root). */
-export const KEY_SET_PATH = "/discovery/keys";
-
 /** A token is used again while it has at least this long to live, so a receiver never gets one about to expire. */
 const REUSE_WHILE_LEFT_MS = VALIDATION_TOKEN_LIFETIME_MS - 10 * 60_000;
 const TOKENS_KEPT = 1000;

@@ -18,7 +18,7 @@ import {
   type AppError,
 } from "../../shared/errors.js";
 import type { OperationDocument } from "../../shared/operations/model.js";
-import { storeNotSetUp } from "../../shared/store/operationStore.js";
+import { storeNotSetUp } from "../../shared/store/cosmos.js";
 import { detailTargets, expectGraphError, OTHER_TENANT, TEAM } from "../support/http.js";
 import { BASE_URL, loadInProcessApp, type InProcessApp } from "../support/inProcess.js";
 

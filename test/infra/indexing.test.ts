@@ -8,34 +8,24 @@
  * Needs the Bicep CLI (see template.test.ts).
  */
 import type { IndexingPolicy } from "@azure/cosmos";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
-import { TEAM_SCOPE } from "../../shared/store/operationStore.js";
+import { TEAM_SCOPE } from "../../shared/store/operationQuery.js";
 import { acceptedComparisons, acceptedSorts, orderByText, storeQueryShapes } from "../support/queryShapes.js";
 import type { ArmTemplate } from "./bicep.js";
 import { buildMain, findBicep } from "./bicep.js";
 import { deployed } from "./armEvaluator.js";
 import { analyse, coverage } from "./indexCoverage.js";
+import { setUpOrFailEach } from "../support/setUpOrFail.js";
 
 let compiled: IndexingPolicy;
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    const main: ArmTemplate = await buildMain(findBicep());
-    const all = deployed(main, { environmentName: "teamops-dev", location: "swedencentral", authAudiences: "api://x" });
-    const containers = all.filter((d) => d.type === "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers");
-    const operations = containers.filter((c) => String(c.name).endsWith("/operations"));
-    if (operations.length !== 1) throw new Error(`expected one operations container, found ${containers.length}`);
-    compiled = operations[0]!.properties().resource.indexingPolicy as IndexingPolicy;
-  } catch (error) {
-    // Kept, not thrown: a throw here would mark every test "skipped". Each test fails instead.
-    setupError = error instanceof Error ? error : new Error(String(error));
-  }
-}, 300_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
+setUpOrFailEach(async () => {
+  const main: ArmTemplate = await buildMain(findBicep());
+  const all = deployed(main, { environmentName: "teamops-dev", location: "swedencentral", authAudiences: "api://x" });
+  const containers = all.filter((d) => d.type === "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers");
+  const operations = containers.filter((c) => String(c.name).endsWith("/operations"));
+  if (operations.length !== 1) throw new Error(`expected one operations container, found ${containers.length}`);
+  compiled = operations[0]!.properties().resource.indexingPolicy as IndexingPolicy;
 });
 
 describe("the shapes the store can emit", () => {

@@ -6,41 +6,31 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ArmTemplate } from "./bicep.js";
 import { INFRA, buildMain, findBicep } from "./bicep.js";
 import { Runtime, azdParameters, deployed, type Deployed } from "./armEvaluator.js";
+import { setUpOrFailEach } from "../support/setUpOrFail.js";
 
 const KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424";
 
 let main: ArmTemplate;
 let all: Deployed[];
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    main = await buildMain(findBicep());
-    const file = JSON.parse(readFileSync(path.join(INFRA, "main.parameters.json"), "utf8")) as {
-      parameters: Record<string, { value: unknown }>;
-    };
-    all = deployed(
-      main,
-      azdParameters(file, main, {
-        AZURE_ENV_NAME: "teamops-dev",
-        AZURE_LOCATION: "swedencentral",
-        AZURE_PRINCIPAL_ID: "11111111-2222-3333-4444-555555555555",
-        AUTH_AUDIENCES: "api://team-operations",
-        GRANT_DEPLOYER_DATA_ACCESS: "true",
-      }),
-    );
-  } catch (error) {
-    // Kept, not thrown: a throw here would mark every test "skipped". Each test fails instead.
-    setupError = error instanceof Error ? error : new Error(String(error));
-  }
-}, 300_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
+setUpOrFailEach(async () => {
+  main = await buildMain(findBicep());
+  const file = JSON.parse(readFileSync(path.join(INFRA, "main.parameters.json"), "utf8")) as {
+    parameters: Record<string, { value: unknown }>;
+  };
+  all = deployed(
+    main,
+    azdParameters(file, main, {
+      AZURE_ENV_NAME: "teamops-dev",
+      AZURE_LOCATION: "swedencentral",
+      AZURE_PRINCIPAL_ID: "11111111-2222-3333-4444-555555555555",
+      AUTH_AUDIENCES: "api://team-operations",
+      GRANT_DEPLOYER_DATA_ACCESS: "true",
+    }),
+  );
 });
 
 function one(type: string): Deployed {

@@ -7,7 +7,7 @@
  * which resources, their scopes, the names of the role assignments, public
  * network access. Needs the Bicep CLI (see template.test.ts).
  */
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ArmTemplate, BicepCli, Json } from "./bicep.js";
 import { buildMain, diagnostics, findBicep } from "./bicep.js";
 import type { Deployed, Expr } from "./armEvaluator.js";
@@ -21,6 +21,7 @@ import {
   ofType,
   one,
 } from "./deployments.js";
+import { setUpOrFailEach } from "../support/setUpOrFail.js";
 
 const ROLE = {
   storageBlobDataOwner: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
@@ -31,20 +32,9 @@ const ROLE = {
 };
 let cli: BicepCli;
 let main: ArmTemplate;
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    cli = findBicep();
-    main = await buildMain(cli);
-  } catch (error) {
-    // Kept, not thrown: a throw here would mark every test "skipped". Each test fails instead.
-    setupError = error instanceof Error ? error : new Error(String(error));
-  }
-}, 300_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
+setUpOrFailEach(async () => {
+  cli = findBicep();
+  main = await buildMain(cli);
 });
 
 /** What azd passes in an environment where these variables are set (AZURE_PRINCIPAL_ID is always set by azd). */
@@ -145,7 +135,7 @@ describe("Node.js runtime", () => {
 describe.each(MODES)("deployment with %j", (mode) => {
   let all: Deployed[];
   beforeAll(() => {
-    if (!setupError) all = deploy(mode);
+    if (main) all = deploy(mode);
   });
 
   const principalOf = (d: Deployed) => d.properties().principalId as unknown;

@@ -7,28 +7,18 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TELEMETRY } from "../../shared/telemetry.js";
 import type { Deployed } from "./armEvaluator.js";
 import { Runtime } from "./armEvaluator.js";
 import type { ArmTemplate } from "./bicep.js";
 import { INFRA, ROOT, buildMain, findBicep } from "./bicep.js";
 import { deployFrom, idOf, moduleNamed, ofType, one } from "./deployments.js";
+import { setUpOrFailEach } from "../support/setUpOrFail.js";
 
 let main: ArmTemplate;
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    main = await buildMain(findBicep());
-  } catch (error) {
-    // Kept, not thrown: a throw here would mark every test "skipped". Each test fails instead.
-    setupError = error instanceof Error ? error : new Error(String(error));
-  }
-}, 300_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
+setUpOrFailEach(async () => {
+  main = await buildMain(findBicep());
 });
 
 const MODES = [
@@ -88,7 +78,7 @@ describe.each(MODES)("deployment with %j", (mode) => {
   const label = `vnetEnabled=${mode.vnet}, zoneRedundant=${mode.zoneRedundant}`;
   const env = { VNET_ENABLED: String(mode.vnet), ZONE_REDUNDANT: String(mode.zoneRedundant) };
   beforeAll(() => {
-    if (!setupError) all = deployFrom(main, env);
+    if (main) all = deployFrom(main, env);
   });
 
   const insightsId = () => idOf(one(all, "Microsoft.Insights/components"));

@@ -4,29 +4,19 @@
  * and caps azd can set, and what keeps the data (backups, the delete lock, soft delete, zones, a second region).
  * Needs the Bicep CLI (see template.test.ts).
  */
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ArmTemplate, BicepCli } from "./bicep.js";
 import { buildMain, diagnostics, findBicep } from "./bicep.js";
 import type { Deployed } from "./armEvaluator.js";
 import { DeploymentFailed } from "./armEvaluator.js";
 import { azdEnvironment, buildParameters, deployFrom, idOf, ofType, one } from "./deployments.js";
+import { setUpOrFailEach } from "../support/setUpOrFail.js";
 
 let cli: BicepCli;
 let main: ArmTemplate;
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    cli = findBicep();
-    main = await buildMain(cli);
-  } catch (error) {
-    // Kept, not thrown: a throw here would mark every test "skipped". Each test fails instead.
-    setupError = error instanceof Error ? error : new Error(String(error));
-  }
-}, 300_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
+setUpOrFailEach(async () => {
+  cli = findBicep();
+  main = await buildMain(cli);
 });
 
 /** The regions `az functionapp list-flexconsumption-locations` lists (as Microsoft's Flex Consumption azd samples do). */
@@ -158,7 +148,7 @@ describe("restoring the store", () => {
 describe.each(MODES)("deployment with %j", (mode) => {
   let all: Deployed[];
   beforeAll(() => {
-    if (!setupError) all = deployMode(mode);
+    if (main) all = deployMode(mode);
   });
   const label = `vnetEnabled=${mode.vnet}, zoneRedundant=${mode.zoneRedundant}`;
 

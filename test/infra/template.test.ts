@@ -7,7 +7,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SETTINGS } from "../../shared/config.js";
 import { OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
 import type { ArmTemplate, BicepCli, Json, Placed } from "./bicep.js";
@@ -22,6 +22,7 @@ import {
   templates,
   walk,
 } from "./bicep.js";
+import { setUpOrFailEach } from "../support/setUpOrFail.js";
 
 const ROLE = {
   storageBlobDataOwner: "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
@@ -44,19 +45,8 @@ function top(): { template: ArmTemplate; deployment: undefined } {
   return { template: main, deployment: undefined };
 }
 
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    await build();
-  } catch (error) {
-    // Kept, not thrown: a throw here would mark every test "skipped". Each test fails instead.
-    setupError = error instanceof Error ? error : new Error(String(error));
-  }
-}, 300_000);
-
-beforeEach(() => {
-  if (setupError) throw setupError;
+setUpOrFailEach(async () => {
+  await build();
 });
 
 async function build(): Promise<void> {

@@ -9,44 +9,36 @@ import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { QueueClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { DEV_TENANT_ID } from "../../local/devIdentity.js";
 import { completionEvents } from "../../shared/events/completion.js";
 import { deadLetteredChanges } from "../../shared/subscriptions/deadLetteredChanges.js";
 import { call } from "../support/http.js";
 import { waitFor } from "../support/receiver.js";
 import { inMinutes, receiverPool, subscriptionCalls } from "../support/subscriptionCalls.js";
-import { freePort, PROJECT_ROOT, startStack, type Stack } from "../support/stack.js";
+import { PROJECT_ROOT, startQueuedStack, type QueuedStack } from "../support/stack.js";
 
 const run = promisify(execFile);
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
-let azurite: Azurite;
-let stack: Stack;
+let stack: QueuedStack;
 let token: string;
 const receivers = receiverPool();
 const { subscribed } = subscriptionCalls(
   () => stack.baseUrl,
   () => token,
 );
-const queue = (name: string) => new QueueClient(azurite.connectionString, name);
+const queue = (name: string) => new QueueClient(stack.azurite.connectionString, name);
 const depth = async (name: string) => (await queue(name).getProperties()).approximateMessagesCount ?? 0;
 const replay = (name: string) =>
   run(process.execPath, [`${PROJECT_ROOT}/scripts/replay-poison.js`, name], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH, AzureWebJobsStorage: azurite.connectionString },
+    env: { PATH: process.env.PATH, AzureWebJobsStorage: stack.azurite.connectionString },
   });
 
 beforeAll(async () => {
-  azurite = await startAzuriteQueue(await freePort());
-  stack = await startStack({
-    env: {
-      LOCAL_QUEUES: "on",
-      AzureWebJobsStorage: azurite.connectionString,
-      AzureFunctionsJobHost__extensions__queues__visibilityTimeout: "00:00:00",
-      SUBSCRIPTION_ALLOW_LOOPBACK: "true",
-      SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "1,1,1",
-    },
+  stack = await startQueuedStack({
+    AzureFunctionsJobHost__extensions__queues__visibilityTimeout: "00:00:00",
+    SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "1,1,1",
   });
   token = await stack.token({ app: true });
   for (const name of [
@@ -61,7 +53,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await receivers.close();
-  await azurite?.close();
 });
 
 describe("replaying dead-lettered change-feed batches", () => {

@@ -7,18 +7,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { waitFor, type Receiver } from "../support/receiver.js";
 import { inMinutes, receiverPool, sentAbout, subscriptionCalls } from "../support/subscriptionCalls.js";
-import { freePort, startStack, type Stack } from "../support/stack.js";
+import { startQueuedStack, type QueuedStack } from "../support/stack.js";
 
 /** Longer than any wait below: a receiver that holds a request open holds it past the end of the check. */
 const DELIVERY_TIMEOUT_SECONDS = 90;
 /** Much less than the delivery timeout: what arrives within it did not wait for a silent receiver. */
 const WELL_BEFORE_THE_TIMEOUT_MS = 30_000;
 
-let azurite: Azurite;
-let stack: Stack;
+let stack: QueuedStack;
 let app: string;
 const receivers = receiverPool();
 const { subscribed, createOperation } = subscriptionCalls(
@@ -52,22 +50,15 @@ async function silentReceiver(): Promise<{ receiver: Receiver; operationId: stri
 }
 
 beforeAll(async () => {
-  azurite = await startAzuriteQueue(await freePort());
-  stack = await startStack({
-    env: {
-      LOCAL_QUEUES: "on",
-      AzureWebJobsStorage: azurite.connectionString,
-      SUBSCRIPTION_ALLOW_LOOPBACK: "true",
-      SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: "2",
-      SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS: String(DELIVERY_TIMEOUT_SECONDS),
-      SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "1,1,1",
-    },
+  stack = await startQueuedStack({
+    SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: "2",
+    SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS: String(DELIVERY_TIMEOUT_SECONDS),
+    SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "1,1,1",
   });
   app = await stack.token({ app: true });
 });
 afterAll(async () => {
   await stack?.stop();
-  await azurite?.close();
   await receivers.close();
 });
 

@@ -5,7 +5,7 @@
 import { CosmosClient } from "@azure/cosmos";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
-import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+import { cosmosClientOptions } from "../../shared/store/cosmos.js";
 
 let cosmos: EmbeddedCosmos;
 beforeAll(async () => {

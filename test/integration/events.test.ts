@@ -12,7 +12,8 @@ import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { completionEvents } from "../../shared/events/completion.js";
 import { processInboxMessage } from "../../shared/events/inbox.js";
 import { sweepStaleOperations } from "../../shared/events/sweeper.js";
-import { CosmosOperationStore, type OperationStore } from "../../shared/store/operationStore.js";
+import { StoreContainer } from "../../shared/store/cosmos.js";
+import { CosmosOperationStore, type OperationStore } from "../../shared/store/operations.js";
 import { call, OTHER_TENANT } from "../support/http.js";
 import { freePort, startStack, type Stack } from "../support/stack.js";
 import { startSwitchableProxy, type SwitchableProxy } from "../support/switchableProxy.js";
@@ -56,6 +57,8 @@ describe("the queue inbox, the completion events and a store outage, through the
         AzureWebJobsStorage: azurite.connectionString,
         AzureFunctionsJobHost__extensions__queues__visibilityTimeout: "00:00:00",
         AzureFunctionsJobHost__extensions__queues__maxDequeueCount: "3",
+        // The change-feed emulation's polls are counted in the debug log (morePolls).
+        LOG_LEVEL: "debug",
       },
     });
     inbox = new QueueClient(azurite.connectionString, "operations-inbox");
@@ -69,6 +72,16 @@ describe("the queue inbox, the completion events and a store outage, through the
     await azurite?.close();
   });
 
+  /** How many times the runner has polled the store for the completion events' change feed. */
+  const polls = () => {
+    const counted = [...stack.output().matchAll(/\[publishCompletionEvents\] change feed poll (\d+) done/g)];
+    return counted.length > 0 ? Number(counted.at(-1)![1]) : 0;
+  };
+  /** Waits until the change feed has been polled this many more times: whatever they would publish is published. */
+  const morePolls = async (n: number) => {
+    const from = polls();
+    await waitFor(async () => (polls() >= from + n ? true : undefined), `${n} more polls of the change feed`);
+  };
   const stored = async (id: string) =>
     (await stack.container.item(`${TENANT}:${id}`, team).read<Record<string, any>>()).resource;
   const drain = async (queue: QueueClient) => {
@@ -290,7 +303,7 @@ describe("the queue inbox, the completion events and a store outage, through the
       seen.push(...(await drain(events)));
       return seen.length >= 3 ? true : undefined;
     }, "three completion events");
-    await new Promise((r) => setTimeout(r, 2_000)); // more polls of the feed: no duplicates may follow
+    await morePolls(4); // more polls of the feed: no duplicates may follow
     seen.push(...(await drain(events)));
     const subjects = seen.map((e) => `${e.subject}:${e.data.status}`).sort();
     expect(subjects).toEqual(["ev-http:succeeded", "ev-patch:failed", "q-1:succeeded"]);
@@ -331,7 +344,7 @@ describe("the queue inbox, the completion events and a store outage, through the
         `completion event ${i + 1}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 2_000)); // more polls of the feed: the emulation must not republish
+    await morePolls(4); // more polls of the feed: the emulation must not republish
     seen.push(...(await drain(events)));
     expect(seen.map((e) => `${e.source}:${e.subject}`).sort()).toEqual(
       [`/teams/${team}/operations:ev-shared`, `/teams/${otherTeam}/operations:ev-shared`].sort(),
@@ -353,9 +366,9 @@ describe("the queue inbox, the completion events and a store outage, through the
       }),
     );
     await waitFor(async () => ((await drain(events)).length > 0 ? true : undefined), "a completion event");
-    await new Promise((r) => setTimeout(r, 1_000));
+    await morePolls(2);
     await drain(events);
-    await new Promise((r) => setTimeout(r, 2_000)); // four more polls of the feed
+    await morePolls(4); // four more polls of the feed
     expect(await drain(events)).toEqual([]);
   });
 
@@ -412,7 +425,7 @@ describe("the queue inbox, the completion events and a store outage, through the
       await collect();
       return byId.size >= count ? true : undefined;
     }, `${count} completion events`);
-    await new Promise((r) => setTimeout(r, 2_000)); // more polls of the feed: only duplicates of these may follow
+    await morePolls(4); // more polls of the feed: only duplicates of these may follow
     await collect();
     return byId;
   }
@@ -474,7 +487,7 @@ describe("inbox, sweeper and completion logic against the real store", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    store = new CosmosOperationStore(stack.container);
+    store = new CosmosOperationStore(new StoreContainer(stack.container));
   });
   afterAll(() => stack?.stop());
 

@@ -10,20 +10,18 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_AUDIENCE, DEV_CLIENT_APP_ID, DEV_TENANT_ID } from "../../local/devIdentity.js";
-import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { selfSignedEncryptionCertificate, type TestCertificate } from "../support/certificates.js";
 import { decryptResource, TamperedContent, validateTokens, type TokenExpectations } from "../support/graphReceiver.js";
 import { call, detailTargets, expectGraphError } from "../support/http.js";
 import { waitFor, type Receiver } from "../support/receiver.js";
 import { inMinutes, receiverPool, subscriptionCalls } from "../support/subscriptionCalls.js";
-import { freePort, startStack, type Stack } from "../support/stack.js";
+import { startQueuedStack, type QueuedStack } from "../support/stack.js";
 
 const CERT = selfSignedEncryptionCertificate();
 const NEXT_CERT = selfSignedEncryptionCertificate();
 const INCLUDE_UNKNOWN = { prefer: "include-unknown-enum-members" };
 
-let azurite: Azurite;
-let stack: Stack;
+let stack: QueuedStack;
 let app: string;
 const receivers = receiverPool();
 const { subscribe, subscribed } = subscriptionCalls(
@@ -87,22 +85,15 @@ function notified(r: Receiver, operationId: string, changeType: string) {
 }
 
 beforeAll(async () => {
-  azurite = await startAzuriteQueue(await freePort());
-  stack = await startStack({
-    env: {
-      LOCAL_QUEUES: "on",
-      AzureWebJobsStorage: azurite.connectionString,
-      SUBSCRIPTION_ALLOW_LOOPBACK: "true",
-      SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: "2",
-      SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS: "4",
-      SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "60",
-    },
+  stack = await startQueuedStack({
+    SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: "2",
+    SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS: "4",
+    SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "60",
   });
   app = await stack.token({ app: true });
 });
 afterAll(async () => {
   await stack?.stop();
-  await azurite?.close();
   await receivers.close();
 });
 

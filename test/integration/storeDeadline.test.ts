@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { LOCAL_COSMOS_KEY } from "../../local/embeddedCosmos.js";
-import { CosmosOperationStore } from "../../shared/store/operationStore.js";
+import { CosmosOperationStore } from "../../shared/store/operations.js";
 import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 let silent: Server;

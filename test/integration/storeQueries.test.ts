@@ -11,9 +11,11 @@
 import { CosmosClient, type Container, type IndexingPolicy } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
-import { filterToSql, parseFilter } from "../../shared/http/odata.js";
+import { parseFilter } from "../../shared/http/odata.js";
 import { embeddedStoreIndexingPolicy, OPERATIONS_INDEXING_POLICY } from "../../shared/store/indexingPolicy.js";
-import { CosmosOperationStore, cosmosClientOptions, teamPageQuery } from "../../shared/store/operationStore.js";
+import { cosmosClientOptions, StoreContainer } from "../../shared/store/cosmos.js";
+import { teamPageQuery } from "../../shared/store/operationQuery.js";
+import { CosmosOperationStore } from "../../shared/store/operations.js";
 import { startFaultProxy, type FaultProxy } from "../support/faultProxy.js";
 import { acceptedSorts, orderByText } from "../support/queryShapes.js";
 import { COSMOS_DEFAULTS } from "../../shared/config.js";
@@ -77,7 +79,9 @@ afterAll(async () => {
 describe("in a container with the deployed indexing policy", () => {
   let store: CosmosOperationStore;
   beforeAll(async () => {
-    store = new CosmosOperationStore(await containerWith("operations", embeddedStoreIndexingPolicy()));
+    store = new CosmosOperationStore(
+      new StoreContainer(await containerWith("operations", embeddedStoreIndexingPolicy())),
+    );
   });
 
   const sorts = acceptedSorts();
@@ -94,7 +98,7 @@ describe("in a container with the deployed indexing policy", () => {
       let continuation: string | undefined;
       let pages = 0;
       do {
-        const page = await store.query(TENANT, TEAM, { condition: undefined, orderBy, top: 5, continuation });
+        const page = await store.query(TENANT, TEAM, { filter: undefined, orderBy, top: 5, continuation });
         seen.push(...(page.operations.map((o) => o.document) as unknown as Record<string, unknown>[]));
         continuation = page.continuation;
         pages++;
@@ -117,9 +121,9 @@ describe("in a container with the deployed indexing policy", () => {
   );
 
   it("filters and sorts together", async () => {
-    const condition = filterToSql(parseFilter("status eq 'inProgress' or status eq 'failed'", false));
+    const filter = parseFilter("status eq 'inProgress' or status eq 'failed'", false);
     const page = await store.query(TENANT, TEAM, {
-      condition,
+      filter,
       orderBy: [{ property: "lastActionDateTime", direction: "desc" }],
       top: 20,
       continuation: undefined,
@@ -134,8 +138,7 @@ describe("in a container with the deployed indexing policy", () => {
 
   it("counts one tenant's operations in one team, with and without a filter", async () => {
     expect(await store.count(TENANT, TEAM, undefined)).toBe(12);
-    const condition = filterToSql(parseFilter("operationType eq 'cloneTeam'", false));
-    expect(await store.count(TENANT, TEAM, condition)).toBe(6);
+    expect(await store.count(TENANT, TEAM, parseFilter("operationType eq 'cloneTeam'", false))).toBe(6);
     expect(await store.count(OTHER_TENANT, TEAM, undefined)).toBe(1);
   });
 
@@ -174,7 +177,9 @@ describe("store round trips, counted at a proxy in front of the store", () => {
       key: cosmos.key,
       ...cosmosClientOptions(proxy.endpoint),
     });
-    store = new CosmosOperationStore(proxied.database(COSMOS_DEFAULTS.database).container("round-trips"));
+    store = new CosmosOperationStore(
+      new StoreContainer(proxied.database(COSMOS_DEFAULTS.database).container("round-trips")),
+    );
     // The client's first call reads the account and the container's metadata; those are not the store's calls.
     await store.count(TENANT, TEAM, undefined);
   });
@@ -192,7 +197,7 @@ describe("store round trips, counted at a proxy in front of the store", () => {
   const queryPlans = (requests: readonly { headers: Record<string, unknown> }[]) =>
     requests.filter((r) => String(r.headers["x-ms-cosmos-is-query-plan-request"]).toLowerCase() === "true");
   const page = (top: number, count: boolean, continuation?: string) => ({
-    condition: undefined,
+    filter: undefined,
     orderBy: [{ property: "createdDateTime" as const, direction: "desc" as const }],
     top,
     continuation,
@@ -245,11 +250,11 @@ describe("store round trips, counted at a proxy in front of the store", () => {
 
 describe("the embedded server holds the store to its indexes", () => {
   const ordered = teamPageQuery(TENANT, TEAM, {
-    condition: undefined,
+    filter: undefined,
     orderBy: [{ property: "createdDateTime", direction: "asc" }],
   });
   const descending = teamPageQuery(TENANT, TEAM, {
-    condition: undefined,
+    filter: undefined,
     orderBy: [{ property: "createdDateTime", direction: "desc" }],
   });
   const run = (container: Container, spec: typeof ordered) =>
@@ -270,7 +275,7 @@ describe("the embedded server holds the store to its indexes", () => {
     const singleKey = (OPERATIONS_INDEXING_POLICY.compositeIndexes ?? []).filter((c) => c.length <= 3);
     const older = await containerWith("older", { ...OPERATIONS_INDEXING_POLICY, compositeIndexes: singleKey });
     const twoKeys = teamPageQuery(TENANT, TEAM, {
-      condition: undefined,
+      filter: undefined,
       orderBy: [
         { property: "lastActionDateTime", direction: "desc" },
         { property: "createdDateTime", direction: "asc" },

@@ -11,7 +11,7 @@ import { CosmosClient } from "@azure/cosmos";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureLocalContainer, startEmbeddedCosmos } from "../../local/embeddedCosmos.js";
 import { COSMOS_DEFAULTS } from "../../shared/config.js";
-import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+import { cosmosClientOptions } from "../../shared/store/cosmos.js";
 import { waitFor } from "../support/receiver.js";
 
 const DATABASE = COSMOS_DEFAULTS.database;

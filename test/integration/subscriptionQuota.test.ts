@@ -6,9 +6,9 @@ import { randomUUID } from "node:crypto";
 import { CosmosClient, type Container } from "@azure/cosmos";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
-import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+import { cosmosClientOptions, StoreContainer } from "../../shared/store/cosmos.js";
 import { claimSlot, releaseSlot, slotsHeld } from "../../shared/subscriptions/quota.js";
-import { CosmosSubscriptionStore } from "../../shared/subscriptions/store.js";
+import { CosmosSubscriptionStore } from "../../shared/store/subscriptions.js";
 import { waitFor } from "../support/receiver.js";
 import { inMinutes } from "../support/subscriptionCalls.js";
 
@@ -24,7 +24,7 @@ beforeAll(async () => {
   await ensureLocalContainer(cosmos.endpoint, cosmos.key, "teamops", "subscriptions", "subscriptions");
   client = new CosmosClient({ endpoint: cosmos.endpoint, key: cosmos.key, ...cosmosClientOptions(cosmos.endpoint) });
   container = client.database("teamops").container("subscriptions");
-  store = new CosmosSubscriptionStore(container);
+  store = new CosmosSubscriptionStore(new StoreContainer(container));
 });
 afterAll(async () => {
   client?.dispose();

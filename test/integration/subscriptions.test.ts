@@ -8,18 +8,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { call, detailTargets, expectGraphError, OTHER_TEAM, OTHER_TENANT } from "../support/http.js";
 import { waitFor, type Receiver } from "../support/receiver.js";
 import { inMinutes, receiverPool, subscriptionCalls } from "../support/subscriptionCalls.js";
-import { freePort, startStack, type Stack } from "../support/stack.js";
+import { startQueuedStack, type QueuedStack } from "../support/stack.js";
 
 const LIMIT = 40;
 const LIMITED_TENANT = "e3e3e3e3-0000-4000-8000-000000000003";
 const CONTENDED_TENANT = "e4e4e4e4-0000-4000-8000-000000000004";
 
-let azurite: Azurite;
-let stack: Stack;
+let stack: QueuedStack;
 let app: string;
 const receivers = receiverPool();
 
@@ -54,24 +52,17 @@ const about = (r: Receiver, operationId: string, changeType?: string) =>
   r.acknowledged.filter((n) => n.resourceData.id === operationId && (!changeType || n.changeType === changeType));
 
 beforeAll(async () => {
-  azurite = await startAzuriteQueue(await freePort());
-  stack = await startStack({
-    env: {
-      LOCAL_QUEUES: "on",
-      AzureWebJobsStorage: azurite.connectionString,
-      AzureFunctionsJobHost__extensions__queues__visibilityTimeout: "00:00:00",
-      SUBSCRIPTION_ALLOW_LOOPBACK: "true",
-      SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: "2",
-      SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS: "2",
-      SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "1,1,1",
-      SUBSCRIPTIONS_PER_TENANT: String(LIMIT),
-    },
+  stack = await startQueuedStack({
+    AzureFunctionsJobHost__extensions__queues__visibilityTimeout: "00:00:00",
+    SUBSCRIPTION_VALIDATION_TIMEOUT_SECONDS: "2",
+    SUBSCRIPTION_DELIVERY_TIMEOUT_SECONDS: "2",
+    SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: "1,1,1",
+    SUBSCRIPTIONS_PER_TENANT: String(LIMIT),
   });
   app = await stack.token({ app: true });
 });
 afterAll(async () => {
   await stack?.stop();
-  await azurite?.close();
   await receivers.close();
 });
 

@@ -4,7 +4,8 @@
  * and $filter expressions with the AST they should parse to.
  */
 import { fc } from "@fast-check/vitest";
-import { FILTER_LIMITS, type FilterNode } from "../../shared/http/odata.js";
+import { FILTER_LIMITS } from "../../shared/http/odata.js";
+import type { FilterNode } from "../../shared/operations/query.js";
 import { acceptedMembers, OPERATION_STATUSES, OPERATION_TYPES } from "../../shared/operations/model.js";
 import { LIMITS } from "../../shared/operations/schema.js";
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { DEV_TENANT_ID, ensureDevKeys, mintDevToken, type DevKeys } from "../../local/devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
-import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+import { cosmosClientOptions } from "../../shared/store/cosmos.js";
 import { call, type ApiResponse } from "../support/http.js";
 import { freePort, spawnRunner, type Runner } from "../support/stack.js";
 import { COSMOS_DEFAULTS } from "../../shared/config.js";

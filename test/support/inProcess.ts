@@ -26,7 +26,7 @@ import {
 import { DEV_AUDIENCE, ensureDevKeys, mintDevToken, type TokenOptions } from "../../local/devIdentity.js";
 import { loadFunctionApp, type RegisteredFunction } from "../../local/functionsHost.js";
 import { matchRoute } from "../../shared/http/routes.js";
-import { useOperationStore } from "../../shared/store/operationStore.js";
+import { useOperationStore } from "../../shared/store/operations.js";
 import type { ApiResponse } from "./http.js";
 import { MemoryOperationStore } from "./memoryStore.js";
 import { PROJECT_ROOT } from "./stack.js";

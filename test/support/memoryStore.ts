@@ -8,8 +8,10 @@
  * store on the embedded Cosmos DB server, never this.
  *
  * It keeps documents as it is given them (no copy: nothing changes a document
- * once stored) and numbers its entity tags. It does not evaluate SQL, so a
- * query with a $filter condition is refused rather than answered wrongly.
+ * once stored) and numbers its entity tags. It evaluates a $filter's tree
+ * itself, as Cosmos DB evaluates the SQL the real store writes from it
+ * (strings compared by their code units); test/integration/store/
+ * operationStore.contract.test.ts holds both stores to the same assertions.
  */
 import { InvalidContinuationError, PreconditionFailedError } from "../../shared/errors.js";
 import {
@@ -19,16 +21,16 @@ import {
   type StoredOperation,
   type Tombstone,
 } from "../../shared/operations/model.js";
+import { COMPARE, type Comparison, type FilterNode } from "../../shared/operations/query.js";
+import { RUNNING_STATUSES } from "../../shared/store/operationQuery.js";
 import {
   operationExists,
   operationNotFound,
-  RUNNING_STATUSES,
   type OperationStore,
   type PageRequest,
-  type QueryCondition,
   type QueryPage,
   type StalePage,
-} from "../../shared/store/operationStore.js";
+} from "../../shared/store/operations.js";
 
 type Method = keyof OperationStore;
 
@@ -41,6 +43,23 @@ interface Entry {
 
 const isTombstone = (document: OperationDocument | Tombstone): document is Tombstone =>
   (document as Tombstone).tombstone === true;
+
+/** Whether an operation matches a $filter (every filterable property is always present): what the filter means. */
+export function matches(document: Readonly<Record<Comparison["property"], string>>, filter: FilterNode): boolean {
+  switch (filter.kind) {
+    case "compare":
+      return COMPARE[filter.operator](document[filter.property], filter.value);
+    case "not":
+      return !matches(document, filter.operand);
+    case "and":
+      return matches(document, filter.left) && matches(document, filter.right);
+    case "or":
+      return matches(document, filter.left) || matches(document, filter.right);
+  }
+}
+
+/** Orders strings as Cosmos DB does: by their code units, not by locale. */
+const ordinal = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class MemoryOperationStore implements OperationStore {
   readonly #entries = new Map<string, Entry>();
@@ -125,22 +144,23 @@ export class MemoryOperationStore implements OperationStore {
     return true;
   }
 
-  #team(tenantId: string, teamId: string, condition: QueryCondition | undefined): Entry[] {
-    if (condition) throw new Error("The in-memory store does not evaluate SQL conditions ($filter).");
+  #team(tenantId: string, teamId: string, filter: FilterNode | undefined): Entry[] {
     return [...this.#entries.values()].filter(
-      ({ document }) => document.tenantId === tenantId && document.teamId === teamId && !isTombstone(document),
+      ({ document }) =>
+        document.tenantId === tenantId &&
+        document.teamId === teamId &&
+        !isTombstone(document) &&
+        (filter === undefined || matches(document, filter)),
     );
   }
 
   async query(tenantId: string, teamId: string, page: PageRequest): Promise<QueryPage> {
     this.#fault("query");
-    const matching = this.#team(tenantId, teamId, page.condition);
+    const matching = this.#team(tenantId, teamId, page.filter);
     const keys = page.orderBy ?? [];
     const compare = (a: Entry, b: Entry) => {
       for (const { property, direction } of keys) {
-        const order = (a.document as OperationDocument)[property].localeCompare(
-          (b.document as OperationDocument)[property],
-        );
+        const order = ordinal((a.document as OperationDocument)[property], (b.document as OperationDocument)[property]);
         if (order !== 0) return direction === "asc" ? order : -order;
       }
       return 0;
@@ -157,9 +177,9 @@ export class MemoryOperationStore implements OperationStore {
     };
   }
 
-  async count(tenantId: string, teamId: string, condition: QueryCondition | undefined): Promise<number> {
+  async count(tenantId: string, teamId: string, filter: FilterNode | undefined): Promise<number> {
     this.#fault("count");
-    return this.#team(tenantId, teamId, condition).length;
+    return this.#team(tenantId, teamId, filter).length;
   }
 
   async ping(): Promise<boolean> {

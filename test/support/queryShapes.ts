@@ -3,25 +3,27 @@
  * (shared/http/odata.ts) is asked which property, operator and $orderby
  * combinations it accepts, out of every property an operation has and every
  * OData comparison operator, and the store's own query builders
- * (shared/store/operationStore.ts) turn each accepted input into the SQL it
+ * (shared/store/operationQuery.ts) turn each accepted input into the SQL it
  * sends. A property that becomes filterable or sortable therefore shows up
  * here by itself, and test/infra/indexing.test.ts then requires its index.
  */
 import type { SqlQuerySpec } from "@azure/cosmos";
-import { filterToSql, parseCollectionQuery, parseFilter, type OrderBy } from "../../shared/http/odata.js";
+import { parseCollectionQuery, parseFilter } from "../../shared/http/odata.js";
 import {
   OPERATION_STATUSES,
   OPERATION_TYPES,
   REPRESENTATION_PROPERTIES,
   type OperationDocument,
 } from "../../shared/operations/model.js";
+import type { FilterNode, OrderBy } from "../../shared/operations/query.js";
 import {
+  filterToSql,
   RUNNING_STATUSES,
   staleQuery,
   teamCountQuery,
   teamPageQuery,
-  type QueryCondition,
-} from "../../shared/store/operationStore.js";
+  type SqlCondition,
+} from "../../shared/store/operationQuery.js";
 
 /** Every property name an operation has: its Graph representation and the stored document's own fields. */
 const DOCUMENT_FIELDS: readonly (keyof OperationDocument)[] = [
@@ -102,7 +104,7 @@ export interface QueryShape {
   readonly label: string;
   readonly spec: SqlQuerySpec;
   /** The caller's $filter condition within the query, if any (the rest is the store's own). */
-  readonly condition: QueryCondition | undefined;
+  readonly condition: SqlCondition | undefined;
 }
 
 const TENANT = "00000000-0000-0000-0000-0000000000t1";
@@ -111,29 +113,30 @@ const TEAM = "00000000-0000-0000-0000-0000000000g1";
 /** Every query the store can send: pages and counts under each accepted filter and sort, and the sweeper's. */
 export function storeQueryShapes(): QueryShape[] {
   const comparisons = acceptedComparisons();
-  const conditions: { label: string; condition: QueryCondition | undefined }[] = [
-    { label: "no $filter", condition: undefined },
-    ...comparisons.map((c) => ({ label: `$filter=${c.filter}`, condition: filterToSql(parseFilter(c.filter, true)) })),
+  const filters: { label: string; filter: FilterNode | undefined }[] = [
+    { label: "no $filter", filter: undefined },
+    ...comparisons.map((c) => ({ label: `$filter=${c.filter}`, filter: parseFilter(c.filter, true) })),
   ];
   // Combinations: each comparison with the next, by and and by or (all of them at once would pass the limit on
   // comparisons, since an enum comparison or an `in` counts once per member it expands to).
   for (let i = 0; i + 1 < comparisons.length; i++) {
     for (const joiner of [" and ", " or "]) {
       const filter = `(${comparisons[i]!.filter})${joiner}(${comparisons[i + 1]!.filter})`;
-      conditions.push({ label: `$filter=${filter}`, condition: filterToSql(parseFilter(filter, true)) });
+      filters.push({ label: `$filter=${filter}`, filter: parseFilter(filter, true) });
     }
   }
   const sorts: (OrderBy | undefined)[] = [undefined, ...acceptedSorts()];
   const shapes: QueryShape[] = [];
-  for (const { label, condition } of conditions) {
+  for (const { label, filter } of filters) {
+    const condition = filter ? filterToSql(filter) : undefined;
     for (const orderBy of sorts) {
       shapes.push({
         label: `page, ${label}, ${orderBy ? `$orderby=${orderByText(orderBy)}` : "no $orderby"}`,
-        spec: teamPageQuery(TENANT, TEAM, { condition, orderBy }),
+        spec: teamPageQuery(TENANT, TEAM, { filter, orderBy }),
         condition,
       });
     }
-    shapes.push({ label: `count, ${label}`, spec: teamCountQuery(TENANT, TEAM, condition), condition });
+    shapes.push({ label: `count, ${label}`, spec: teamCountQuery(TENANT, TEAM, filter), condition });
   }
   for (const status of RUNNING_STATUSES) {
     shapes.push({

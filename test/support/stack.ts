@@ -11,9 +11,10 @@ import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CosmosClient, type Container } from "@azure/cosmos";
+import { startAzuriteQueue, type Azurite } from "../../local/azurite.js";
 import { ensureDevKeys, mintDevToken, type DevKeys, type TokenOptions } from "../../local/devIdentity.js";
 import { ensureLocalContainer, startEmbeddedCosmos, type EmbeddedCosmos } from "../../local/embeddedCosmos.js";
-import { cosmosClientOptions } from "../../shared/store/operationStore.js";
+import { cosmosClientOptions } from "../../shared/store/cosmos.js";
 import { COSMOS_DEFAULTS } from "../../shared/config.js";
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, "..", "..");
@@ -159,4 +160,47 @@ export async function holdPort(): Promise<{ readonly port: number; release(): Pr
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return { port, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A stack whose runner works its queues, on an Azurite of its own; `stop` stops both. */
+export interface QueuedStack extends Stack {
+  readonly azurite: Azurite;
+}
+
+/**
+ * The stack change notifications need: queues on an Azurite of its own (a free port), loopback receivers allowed,
+ * with these settings besides.
+ */
+export async function startQueuedStack(env: Record<string, string> = {}): Promise<QueuedStack> {
+  const azurite = await startAzuriteQueue(await freePort());
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      env: {
+        LOCAL_QUEUES: "on",
+        AzureWebJobsStorage: azurite.connectionString,
+        SUBSCRIPTION_ALLOW_LOOPBACK: "true",
+        ...env,
+      },
+    });
+  } catch (error) {
+    await azurite.close();
+    throw error;
+  }
+  return {
+    get baseUrl() {
+      return stack.baseUrl;
+    },
+    container: stack.container,
+    devDir: stack.devDir,
+    azurite,
+    token: (options) => stack.token(options),
+    documents: () => stack.documents(),
+    output: () => stack.output(),
+    restart: (changed) => stack.restart(changed),
+    stop: async () => {
+      await stack.stop();
+      await azurite.close();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig, misspeltSettings } from "../../shared/config.js";
+import { loadConfig, misspeltSettings, readSetting, SETTINGS } from "../../shared/config.js";
 
 const complete = {
   COSMOS_ENDPOINT: "https://acct.documents.azure.com:443/",
@@ -57,6 +57,27 @@ describe("configuration", () => {
     [{ ...complete, SUBSCRIPTIONS_PER_TENANT: "0" }, /SUBSCRIPTIONS_PER_TENANT must be a positive whole number/],
   ])("refuses an incomplete or contradictory configuration (%#)", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe("the settings catalogue", () => {
+  it("reads each setting by its name, typed by its parser; an unknown name fails the type check", () => {
+    expect(readSetting(complete, "SUBSCRIPTIONS_PER_TENANT")).toBe(100);
+    expect(readSetting({ ...complete, SUBSCRIPTION_ALLOW_LOOPBACK: " TRUE " }, "SUBSCRIPTION_ALLOW_LOOPBACK")).toBe(
+      true,
+    );
+    expect(readSetting(complete, "AUTH_TENANTS")).toEqual(["d0d0d0d0-0000-4000-8000-000000000001"]);
+    // @ts-expect-error: AUTH_TENANT is no setting (AUTH_TENANTS is).
+    expect(() => readSetting(complete, "AUTH_TENANT")).toThrow();
+    // @ts-expect-error: the host reads FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, the app does not.
+    expect(() => readSetting(complete, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT")).toThrow();
+  });
+
+  it("says what each setting the app reads accepts, and names the setting when a value is refused", () => {
+    for (const spec of SETTINGS) expect(spec.accepts === undefined, spec.name).toBe(spec.host === true);
+    expect(() => readSetting({ RETRY_AFTER_SECONDS: "soon" }, "RETRY_AFTER_SECONDS")).toThrow(
+      'Configuration error: RETRY_AFTER_SECONDS must be a positive whole number, not "soon".',
+    );
   });
 });
 

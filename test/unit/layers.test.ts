@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -81,4 +82,27 @@ describe("the layers", () => {
       ).toBe(true);
     }
   });
+});
+
+describe("the layers in ESLint (eslint.config.js), where an editor shows them", () => {
+  const lint = async (file: string, code: string) => {
+    const eslint = new ESLint({ cwd: ROOT });
+    const [result] = await eslint.lintText(code, { filePath: join(ROOT, file) });
+    return result!.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+  };
+
+  it("marks an import that crosses a line, and lets one that does not pass", async () => {
+    expect(await lint("shared/store/crossing.js", 'export { badRequest } from "../http/graphError.js";\n')).toEqual([
+      "'../http/graphError.js' import is restricted from being used by a pattern. The store and the operation rules know nothing of HTTP, handlers, triggers or tokens.",
+    ]);
+    expect(
+      await lint("shared/subscriptions/crossing.js", 'export { graphError } from "../http/graphError.js";\n'),
+    ).toHaveLength(1);
+    expect(await lint("shared/subscriptions/fine.js", 'export { teamRoutes } from "../http/teamPaths.js";\n')).toEqual(
+      [],
+    );
+    expect(await lint("shared/api/crossing.js", 'export { x } from "../../local/runner.js";\n')).toHaveLength(1);
+    expect(await lint("functions/crossing.js", 'export { x } from "./createOperation.js";\n')).toHaveLength(1);
+    expect(await lint("functions/fine.js", 'export { config } from "../shared/config.js";\n')).toEqual([]);
+  }, 60_000);
 });

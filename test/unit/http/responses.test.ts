@@ -1,6 +1,6 @@
 /** Responses with Graph's headers, JSON bodies and error bodies. */
 import { describe, expect, it } from "vitest";
-import { GraphError } from "../../../shared/http/graphError.js";
+import { graphError } from "../../../shared/http/graphError.js";
 import { ODATA_JSON } from "../../../shared/http/mediaTypes.js";
 import {
   baseHeaders,
@@ -47,7 +47,7 @@ describe("errorResponse", () => {
   const now = new Date("2030-01-02T03:04:05.678Z");
 
   it("writes Graph's error body with its inner error, the error's status and headers", () => {
-    const error = new GraphError(429, "activityLimitReached", "Slow down.", { headers: { "Retry-After": "3" } });
+    const error = graphError("throttled", "Slow down.", { headers: { "Retry-After": "3" } });
     const response = errorResponse(error, wire, now);
     expect(response.status).toBe(429);
     expect(response.headers).toEqual({ ...BASE, "Retry-After": "3", "Content-Type": "application/json" });
@@ -62,7 +62,7 @@ describe("errorResponse", () => {
 
   it("adds the target and details only when there are some", () => {
     const details = [{ code: "invalidValue", target: "status", message: "Bad." }];
-    const error = new GraphError(400, "invalidRequest", "No.", { target: "status", details });
+    const error = graphError("badRequest", "No.", { target: "status", details });
     const body = JSON.parse(errorResponse(error, wire, now).body as string);
     expect(body.error.target).toBe("status");
     expect(body.error.details).toEqual(details);
