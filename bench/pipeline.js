@@ -147,7 +147,7 @@ try {
     jsonParse: timeEachSync(() => JSON.parse(CREATE_BODY), sync),
   };
   // The body guard on the body's bytes, beside what the baseline server does with them (decode, JSON.parse), on
-  // the seed's body and on bodies 8 and 64 times its size (an array of such objects): the same ratio at every size
+  // the documented example's body and on bodies 8 and 64 times its size (an array of such objects): the same ratio at every size
   // is a guard linear in the size.
   const guard = {};
   for (const times of [1, 8, 64]) {

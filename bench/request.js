@@ -1,4 +1,4 @@
-// The requests every section sends: one team; the seed's example body (its
+// The requests every section sends: one team; Graph's documented example body (its
 // lastActionDateTime is in 2016, which the create rules now refuse: a client's
 // lastActionDateTime lies between the operation's creation and the server's clock),
 // on which the body guard is measured; and the same body without that timestamp,

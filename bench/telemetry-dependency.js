@@ -5,6 +5,7 @@
 // `npm run bench`; docs/benchmarks.md cites it.
 //   node bench/telemetry-dependency.js      (after npm run build)   BENCH_ITERATIONS (default 20000), BENCH_ROUNDS (3)
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { startIngestion } from "./ingestion.js";
 
@@ -68,7 +69,7 @@ if (process.argv[2] === "child") {
 const ingestion = await startIngestion();
 const env = {
   ...process.env,
-  APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-4000-8000-000000000001;IngestionEndpoint=${ingestion.url}`,
+  APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=${randomUUID()};IngestionEndpoint=${ingestion.url}`,
   NODE_EXTRA_CA_CERTS: ingestion.certFile,
 };
 const runs = { without: [], with: [] };
