@@ -24,7 +24,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { streamingApp } from "./app-roots.js";
 import { startIngestion } from "./ingestion.js";
-import { cpuMicros, startNode, startStore } from "./processes.js";
+import { benchRunnerEnv, cpuMicros, startNode, startStore, storeEnv } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 6);
@@ -95,31 +95,15 @@ try {
   started.push(store);
   ingestion = await startIngestion();
   streaming = await streamingApp();
-  const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
-  const cosmosEnv = {
-    COSMOS_ENDPOINT: store.match[1],
-    COSMOS_KEY: LOCAL_COSMOS_KEY,
-    COSMOS_DATABASE: "teamops",
-    COSMOS_CONTAINER: "operations",
-  };
+  const cosmosEnv = await storeEnv(store.match[1]);
+  const runnerEnv = await benchRunnerEnv(store.match[1], devDir);
   const { ensureDevKeys, mintDevToken, DEV_AUDIENCE, DEV_TENANT_ID } = await import("../dist/local/devIdentity.js");
   const keys = await ensureDevKeys(devDir);
   // The runner serves the app package.json `main` names (the bundle, as deployed), or the app at
   // AzureWebJobsScriptRoot.
   const runner = (env = {}) =>
     startNode([join(root, "dist/local/runner.js")], {
-      env: {
-        ...cosmosEnv,
-        PORT: "0",
-        TEAMOPS_DEV_DIR: devDir,
-        AUTH_JWKS_URI: "",
-        LOG_LEVEL: "info",
-        // HTTP only: the runner's local change-feed emulation polls the store, which the deployed app never does.
-        LOCAL_TRIGGERS: "off",
-        // Nothing kept: each runner is a data folder of its own (none), so several run side by side.
-        LOCAL_PERSISTENCE: "off",
-        ...env,
-      },
+      env: { ...runnerEnv, LOG_LEVEL: "info", ...env },
       ready: /listening on (http:\/\/\S+)/,
       timeoutMs: 60_000,
     });

@@ -58,3 +58,30 @@ export function startStore(script = "dist/local/store.js") {
     ready: /Embedded Cosmos DB server at (\S+)/,
   });
 }
+
+/** The settings that point the app at the store at `endpoint` (the embedded one, or a proxy in front of it). */
+export async function storeEnv(endpoint) {
+  const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
+  return {
+    COSMOS_ENDPOINT: endpoint,
+    COSMOS_KEY: LOCAL_COSMOS_KEY,
+    COSMOS_DATABASE: "teamops",
+    COSMOS_CONTAINER: "operations",
+  };
+}
+
+/**
+ * The local runner as the benches run it: on the store at `endpoint`, tokens from the keys in `devDir`, HTTP only (the
+ * runner's change-feed emulation polls the store, which the deployed app never does), nothing kept, so that several
+ * run side by side.
+ */
+export async function benchRunnerEnv(endpoint, devDir) {
+  return {
+    ...(await storeEnv(endpoint)),
+    PORT: "0",
+    TEAMOPS_DEV_DIR: devDir,
+    AUTH_JWKS_URI: "",
+    LOCAL_TRIGGERS: "off",
+    LOCAL_PERSISTENCE: "off",
+  };
+}

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { repoRoot as root, streamingApp } from "./app-roots.js";
 import { startIngestion } from "./ingestion.js";
-import { cpuMicros, startNode, startStore } from "./processes.js";
+import { benchRunnerEnv, cpuMicros, startNode, startStore } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 import { fmt } from "./stats.js";
 
@@ -134,7 +134,7 @@ try {
   started.push(store);
   ingestion = await startIngestion();
   streaming = await streamingApp();
-  const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
+  const runnerEnv = await benchRunnerEnv(store.match[1], devDir);
   const { ensureDevKeys, mintDevToken } = await import("../dist/local/devIdentity.js");
   const keys = await ensureDevKeys(devDir);
   const token = await mintDevToken({ app: true }, keys);
@@ -162,18 +162,7 @@ try {
           join(root, "dist/local/runner.js"),
         ],
         {
-          env: {
-            COSMOS_ENDPOINT: store.match[1],
-            COSMOS_KEY: LOCAL_COSMOS_KEY,
-            COSMOS_DATABASE: "teamops",
-            COSMOS_CONTAINER: "operations",
-            PORT: "0",
-            TEAMOPS_DEV_DIR: devDir,
-            AUTH_JWKS_URI: "",
-            LOCAL_TRIGGERS: "off",
-            LOCAL_PERSISTENCE: "off",
-            ...env,
-          },
+          env: { ...runnerEnv, ...env },
           ready: /listening on (http:\/\/\S+)/,
         },
       );

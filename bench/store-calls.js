@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { countingProxy } from "./counting-proxy.js";
-import { startNode, startStore } from "./processes.js";
+import { benchRunnerEnv, startNode, startStore } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -18,19 +18,8 @@ try {
   const store = await startStore();
   started.push(store);
   proxy = await countingProxy(store.match[1]);
-  const { LOCAL_COSMOS_KEY } = await import("../dist/local/embeddedCosmos.js");
   const runner = await startNode([join(root, "dist/local/runner.js")], {
-    env: {
-      COSMOS_ENDPOINT: proxy.endpoint,
-      COSMOS_KEY: LOCAL_COSMOS_KEY,
-      COSMOS_DATABASE: "teamops",
-      COSMOS_CONTAINER: "operations",
-      PORT: "0",
-      TEAMOPS_DEV_DIR: devDir,
-      AUTH_JWKS_URI: "",
-      LOCAL_TRIGGERS: "off",
-      LOCAL_PERSISTENCE: "off",
-    },
+    env: await benchRunnerEnv(proxy.endpoint, devDir),
     ready: /listening on (http:\/\/\S+)/,
   });
   started.push(runner);
