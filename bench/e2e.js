@@ -18,13 +18,11 @@
 //   BENCH_E2E_SECONDS (per round, default 6), BENCH_E2E_ROUNDS (default 4), BENCH_E2E_CONNECTIONS (default 10),
 //   BENCH_E2E_WARMUP_SECONDS (per side, default 1), BENCH_E2E_LADDER (connections, default "50,100")
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { streamingApp } from "./app-roots.js";
-import { startIngestion } from "./ingestion.js";
-import { benchRunnerEnv, cpuMicros, startNode, startStore, storeEnv } from "./processes.js";
+import { startHarness } from "./harness.js";
+import { benchRunnerEnv, cpuMicros, startNode, storeEnv } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 
 const DURATION = Number(process.env.BENCH_E2E_SECONDS ?? 6);
@@ -86,15 +84,9 @@ async function abba(sides, servers, run) {
   return Object.fromEntries(Object.entries(runs).map(([side, results]) => [side, summary(results)]));
 }
 
-const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-e2e-"));
-const started = [];
-let ingestion;
-let streaming;
+const harness = await startHarness("e2e");
+const { devDir, started, store, ingestion, streaming } = harness;
 try {
-  const store = await startStore();
-  started.push(store);
-  ingestion = await startIngestion();
-  streaming = await streamingApp();
   const cosmosEnv = await storeEnv(store.match[1]);
   const runnerEnv = await benchRunnerEnv(store.match[1], devDir);
   const { ensureDevKeys, mintDevToken, DEV_AUDIENCE, DEV_TENANT_ID } = await import("../dist/local/devIdentity.js");
@@ -230,8 +222,5 @@ try {
     }) + "\n",
   );
 } finally {
-  for (const p of started.reverse()) await p.stop();
-  await ingestion?.close();
-  streaming?.remove();
-  rmSync(devDir, { recursive: true, force: true });
+  await harness.close();
 }

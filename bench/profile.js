@@ -11,15 +11,14 @@
 // Prints the table (CPU µs per request) and the JSON.
 //   PROFILE_SECONDS (default 8), PROFILE_CONNECTIONS (default 10), PROFILE_INTERVAL_US (sampling, default 250)
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { repoRoot as root, streamingApp } from "./app-roots.js";
-import { startIngestion } from "./ingestion.js";
-import { benchRunnerEnv, cpuMicros, startNode, startStore } from "./processes.js";
+import { repoRoot as root } from "./app-roots.js";
+import { startHarness } from "./harness.js";
+import { benchRunnerEnv, cpuMicros, startNode } from "./processes.js";
 import { CREATE_BODY as BODY, TEAM } from "./request.js";
 import { fmt } from "./stats.js";
 
@@ -125,15 +124,9 @@ function attribute(profile, from, to) {
 
 const hrtimeMicros = () => Number(process.hrtime.bigint() / 1000n);
 
-const devDir = mkdtempSync(join(tmpdir(), "teamops-bench-profile-"));
-const started = [];
-let ingestion;
-let streaming;
+const harness = await startHarness("profile");
+const { devDir, started, store, ingestion, streaming } = harness;
 try {
-  const store = await startStore();
-  started.push(store);
-  ingestion = await startIngestion();
-  streaming = await streamingApp();
   const runnerEnv = await benchRunnerEnv(store.match[1], devDir);
   const { ensureDevKeys, mintDevToken } = await import("../dist/local/devIdentity.js");
   const keys = await ensureDevKeys(devDir);
@@ -238,8 +231,5 @@ try {
   );
   console.log(JSON.stringify(results));
 } finally {
-  for (const p of started.reverse()) await p.stop();
-  await ingestion?.close();
-  streaming?.remove();
-  rmSync(devDir, { recursive: true, force: true });
+  await harness.close();
 }
